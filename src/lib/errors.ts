@@ -1,0 +1,83 @@
+/**
+ * One small error family. Every failure a user can meet is a `QwotyError` whose message is one sentence
+ * saying what failed and what to do; the entry point prints that and exits with `exitCode`. Anything else
+ * is a bug and is printed with its stack.
+ */
+
+/** Documented exit codes of `npm run fetch`, `npm run build` and `npm run nightly`. */
+export const ExitCode = {
+  ok: 0,
+  /** A bug: an unexpected error, printed with its stack. */
+  unexpected: 1,
+  /** Bad configuration: a missing token, a malformed URL or option. */
+  config: 2,
+  /** The API refused the token (401) or its permission to read contacts (403). */
+  auth: 3,
+  /** The API could not be reached, or kept failing, after all retries or past the deadline. */
+  unavailable: 4,
+  /** The data was rejected: too many invalid records, or a publish guard (empty, shrunk) stopped it. */
+  rejected: 5,
+  /** The local snapshot or site could not be read or written (disk, permissions, missing snapshot). */
+  io: 6,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class QwotyError extends Error {
+  override name = 'QwotyError';
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, exitCode: ExitCode, options?: ErrorOptions) {
+    super(message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Invalid configuration (environment, flags). */
+export class ConfigError extends QwotyError {
+  override name = 'ConfigError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.config, options);
+  }
+}
+
+/** The API answered but did not give what was asked. `status` is 0 when no HTTP answer arrived. */
+export class ApiError extends QwotyError {
+  override name = 'ApiError';
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  /** True for failures worth another try: network errors, timeouts, bad bodies, 408, 429, 5xx. */
+  readonly retryable: boolean;
+  /** Milliseconds the server asked us to wait (`Retry-After`), when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    details: { status: number; method: string; url: string; retryable: boolean; retryAfterMs?: number | undefined },
+    options?: ErrorOptions,
+  ) {
+    const exitCode = details.status === 401 || details.status === 403 ? ExitCode.auth : ExitCode.unavailable;
+    super(message, exitCode, options);
+    this.status = details.status;
+    this.method = details.method;
+    this.url = details.url;
+    this.retryable = details.retryable;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The fetched data is not fit to publish (validation threshold, publish guards). */
+export class DataRejectedError extends QwotyError {
+  override name = 'DataRejectedError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.rejected, options);
+  }
+}
+
+/** Reading or writing local files failed. */
+export class SnapshotIoError extends QwotyError {
+  override name = 'SnapshotIoError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.io, options);
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The single source of truth for every shape this project reads or writes.
+ *
+ * API records are parsed once, here, when they arrive; everything downstream (exporters, the site, the
+ * reports) uses the output types below and never re-validates or casts. Schemas for API objects are loose:
+ * fields the docs don't list are kept, and values the docs don't list (a new role, a new customer type) are
+ * kept as text rather than rejecting the record.
+ */
+import { z } from 'zod';
+
+/** An identifier the API documents as a UUID. Any 8-4-4-4-12 hex form is accepted (not only RFC 4122 ones). */
+export const IdSchema = z.guid({ error: 'expected a UUID' });
+
+/** An ISO 8601 timestamp as the API sends it; kept verbatim, checked to be a date. */
+export const TimestampSchema = z
+  .string({ error: 'expected an ISO 8601 timestamp' })
+  .refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), {
+    error: 'expected an ISO 8601 timestamp',
+  });
+
+/** Optional text that the API sends as a string, `null` or not at all; read as `string | null`. */
+const OptionalText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? null);
+
+/** An optional list that may be absent from some responses; read as an array. */
+const OptionalIds = IdSchema.array()
+  .nullish()
+  .transform((value) => value ?? []);
+
+/** The success envelope: `{"success": true, "data": …}`. */
+export const SuccessEnvelopeSchema = z.object({ success: z.literal(true), data: z.unknown() });
+
+/** The failure envelope: `{"success": false, "error": "…"}`. */
+export const FailureEnvelopeSchema = z.object({ success: z.literal(false), error: z.string().optional() });
+
+/** Roles the docs list. Other values (`decision_maker` appears elsewhere in the API) are kept as they come. */
+export const KNOWN_ROLES = ['buyer', 'signer', 'billing', 'shipping', 'legal', 'admin'] as const;
+
+const contactShape = {
+  id: IdSchema,
+  workspace_id: IdSchema.nullish().transform((value) => value ?? null),
+  /** The parent customer; what the site groups by. */
+  customer_id: IdSchema,
+  first_name: OptionalText,
+  last_name: OptionalText,
+  email: OptionalText,
+  phone: OptionalText,
+  /** Roles of the contact; unknown values are kept. */
+  role: z
+    .string()
+    .array()
+    .nullish()
+    .transform((value) => value ?? []),
+  id_crm: OptionalText,
+  id_erp: OptionalText,
+  id_accounting: OptionalText,
+  address_ids: OptionalIds,
+  created_at: TimestampSchema.nullish().transform((value) => value ?? null),
+  updated_at: TimestampSchema.nullish().transform((value) => value ?? null),
+};
+
+/** A contact person of a customer, as `GET /contacts` returns it. */
+export const ContactSchema = z
+  .looseObject(contactShape)
+  .refine(
+    (contact) => [contact.first_name, contact.last_name, contact.email].some((value) => value?.trim()),
+    {
+      error: 'a contact needs a first name, a last name or an email',
+      path: ['first_name'],
+    },
+  );
+export type Contact = z.output<typeof ContactSchema>;
+
+/** One tax identifier of a customer. */
+export const TaxIdSchema = z.looseObject({ tax: z.string(), tax_value: z.string() });
+
+/** A customer (company or individual), as `GET /customers/{id}` returns it. */
+export const CustomerSchema = z.looseObject({
+  id: IdSchema,
+  workspace_id: IdSchema.nullish().transform((value) => value ?? null),
+  /** The display name. */
+  name: z.string().trim().min(1, { error: 'a customer needs a name' }),
+  /** `company` or `individual` per the docs; other values are kept. */
+  type: OptionalText,
+  segment_id: OptionalText,
+  logo: OptionalText,
+  tax_ids: TaxIdSchema.array()
+    .nullish()
+    .transform((value) => value ?? []),
+  id_crm: OptionalText,
+  id_erp: OptionalText,
+  id_accounting: OptionalText,
+  contact_ids: OptionalIds,
+  address_ids: OptionalIds,
+  created_at: TimestampSchema.nullish().transform((value) => value ?? null),
+  updated_at: TimestampSchema.nullish().transform((value) => value ?? null),
+});
+export type Customer = z.output<typeof CustomerSchema>;
+
+/** A postal address of a customer, as `GET /addresses` returns it. */
+export const AddressSchema = z.looseObject({
+  id: IdSchema,
+  workspace_id: IdSchema.nullish().transform((value) => value ?? null),
+  customer_id: IdSchema,
+  /** `billing` or `shipping` per the docs; other values are kept. */
+  type: OptionalText,
+  /** A label such as "Head office". */
+  name: OptionalText,
+  address_line1: OptionalText,
+  address_line2: OptionalText,
+  city: OptionalText,
+  state: OptionalText,
+  postal_code: OptionalText,
+  /** ISO 3166-1 alpha-2, upper-cased when it has that form. */
+  country: OptionalText.transform((value) =>
+    value && /^[a-z]{2}$/i.test(value) ? value.toUpperCase() : value,
+  ),
+  contact_id: IdSchema.nullish().transform((value) => value ?? null),
+  comment: OptionalText,
+  id_crm: OptionalText,
+  id_erp: OptionalText,
+  id_accounting: OptionalText,
+  created_at: TimestampSchema.nullish().transform((value) => value ?? null),
+  updated_at: TimestampSchema.nullish().transform((value) => value ?? null),
+});
+export type Address = z.output<typeof AddressSchema>;
+
+/** Which kind of API record a reject or a warning is about. */
+export const EntitySchema = z.enum(['contact', 'customer', 'address']);
+export type Entity = z.output<typeof EntitySchema>;
+
+/** A record that failed validation: set aside with its reasons, never silently dropped. */
+export const RejectSchema = z.object({
+  entity: EntitySchema,
+  /** Position in the API response (0-based), or null for records fetched one by one. */
+  index: z.number().int().nullable(),
+  /** The record's id, when it had a readable one. */
+  id: z.string().nullable(),
+  issues: z.object({ path: z.string(), message: z.string() }).array().min(1),
+  /** The record exactly as the API sent it, so it can be fixed at the source. */
+  record: z.unknown(),
+});
+export type Reject = z.output<typeof RejectSchema>;
+
+/** What the site and the exports show of an address. */
+export const AddressSummarySchema = z.object({
+  id: IdSchema,
+  type: z.string().nullable(),
+  label: z.string().nullable(),
+  /** One line: "12 rue de la Paix, 75002 Paris, FR". */
+  summary: z.string(),
+  city: z.string().nullable(),
+  country: z.string().nullable(),
+});
+export type AddressSummary = z.output<typeof AddressSummarySchema>;
+
+/** A contact as published: the API's fields plus what the site needs to show it without other lookups. */
+export const SnapshotContactSchema = z.looseObject({
+  ...contactShape,
+  /** The customer's display name; null when it could not be read (no permission, not found). */
+  customer_name: z.string().nullable(),
+  customer_type: z.string().nullable(),
+  /** The contact's own addresses (`address_ids`), in that order, as far as they were readable. */
+  addresses: AddressSummarySchema.array(),
+});
+export type SnapshotContact = z.output<typeof SnapshotContactSchema>;
+
+/** A customer as published: what the directory lists. */
+export const SnapshotCustomerSchema = z.object({
+  id: IdSchema,
+  /** Null when the customer could not be read; the site then shows the id. */
+  name: z.string().nullable(),
+  type: z.string().nullable(),
+  segment_id: z.string().nullable(),
+  id_crm: z.string().nullable(),
+  id_erp: z.string().nullable(),
+  id_accounting: z.string().nullable(),
+  tax_ids: TaxIdSchema.array(),
+  /** All the customer's addresses known to the snapshot. */
+  addresses: AddressSummarySchema.array(),
+  contact_count: z.number().int().nonnegative(),
+});
+export type SnapshotCustomer = z.output<typeof SnapshotCustomerSchema>;
+
+export const SnapshotCountsSchema = z.object({
+  contacts: z.number().int().nonnegative(),
+  customers: z.number().int().nonnegative(),
+  addresses: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+});
+export type SnapshotCounts = z.output<typeof SnapshotCountsSchema>;
+
+/** Where and when a snapshot was taken. Never holds the token. */
+export const SnapshotSourceSchema = z.object({
+  /** The API's host (and port), e.g. `qwoty.app`. */
+  host: z.string(),
+  /** The customer the run was limited to, if any. */
+  customer_id: IdSchema.nullable(),
+  /** True when the data came from the embedded demo API: the site shows a banner. */
+  demo: z.boolean(),
+});
+export type SnapshotSource = z.output<typeof SnapshotSourceSchema>;
+
+/** `contacts.json`: everything the site is built from. Sorted deterministically (see `snapshot.ts`). */
+export const SnapshotSchema = z.object({
+  schema_version: z.literal(1),
+  generated_at: z.iso.datetime(),
+  source: SnapshotSourceSchema,
+  counts: SnapshotCountsSchema,
+  /** Degradations a reader should know about (e.g. customer names unavailable). */
+  warnings: z.string().array(),
+  customers: SnapshotCustomerSchema.array(),
+  contacts: SnapshotContactSchema.array(),
+});
+export type Snapshot = z.output<typeof SnapshotSchema>;
+
+/** One published file as recorded in the manifest. */
+export const ManifestFileSchema = z.object({
+  name: z.string(),
+  bytes: z.number().int().nonnegative(),
+  /** Data rows (contacts, or rejects for `rejects.json`). */
+  rows: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  media_type: z.string(),
+});
+export type ManifestFile = z.output<typeof ManifestFileSchema>;
+
+/** `manifest.json`: what was published and how the run went. */
+export const ManifestSchema = z.object({
+  schema_version: z.literal(1),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  generated_at: z.iso.datetime(),
+  source: SnapshotSourceSchema,
+  counts: SnapshotCountsSchema,
+  run: z.object({
+    started_at: z.iso.datetime(),
+    duration_ms: z.number().nonnegative(),
+    requests: z.number().int().nonnegative(),
+    retries: z.number().int().nonnegative(),
+    warnings: z.string().array(),
+  }),
+  files: ManifestFileSchema.array(),
+});
+export type Manifest = z.output<typeof ManifestSchema>;
