@@ -1,0 +1,42 @@
+/**
+ * What every entry point shares: run `main`, print a known failure as its one sentence (never a stack, never
+ * the token), print a bug with its stack, and exit with the documented code.
+ */
+import { readFileSync } from 'node:fs';
+import { ExitCode, QwotyError } from '../src/lib/errors.ts';
+
+export const TOOL = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  return { name: pkg.name, version: pkg.version };
+})();
+
+/** Replaces every occurrence of the secrets in `text`, as a last line of defence. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets)
+    if (secret && secret.length >= 4) result = result.split(secret).join('[redacted]');
+  return result;
+}
+
+export async function runMain(name: string, main: () => Promise<number | undefined>): Promise<void> {
+  const secrets = [process.env.QWOTY_API_TOKEN?.trim()];
+  let code: number;
+  try {
+    code = (await main()) ?? ExitCode.ok;
+  } catch (error) {
+    if (error instanceof QwotyError) {
+      process.stderr.write(redact(`${name} failed: ${error.message}\n`, secrets));
+      code = error.exitCode;
+    } else {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(
+        redact(`${name} failed unexpectedly (a bug; please report it):\n${text}\n`, secrets),
+      );
+      code = ExitCode.unexpected;
+    }
+  }
+  process.exitCode = code;
+}

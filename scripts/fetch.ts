@@ -1,0 +1,46 @@
+/**
+ * `npm run fetch`: pull the workspace from the Qwoty API and publish the snapshot.
+ * Configuration: environment variables and flags (see `--help` and README.md). Exit codes: see errors.ts.
+ */
+import { FETCH_USAGE, parseFetchConfig } from '../src/lib/config.ts';
+import { ApiError, ExitCode } from '../src/lib/errors.ts';
+import { createReporter, formatMs } from '../src/lib/reporter.ts';
+import { runFetch } from '../src/lib/run-fetch.ts';
+import { runMain, TOOL } from './cli.ts';
+
+await runMain('fetch', async () => {
+  const parsed = parseFetchConfig(process.env, process.argv.slice(2));
+  if (parsed.help) {
+    process.stdout.write(`${FETCH_USAGE}\n`);
+    return ExitCode.ok;
+  }
+  const { config, quiet } = parsed;
+  const reporter = createReporter({
+    write: (text) => process.stderr.write(text),
+    interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+    quiet,
+    prefix: 'fetch',
+  });
+  try {
+    const { manifest, dir } = await runFetch({ config, reporter, tool: TOOL, pid: process.pid });
+    const { counts, run } = manifest;
+    process.stdout.write(
+      `Published ${counts.contacts.toLocaleString('en')} contacts of ${counts.customers.toLocaleString('en')} customers` +
+        ` (${counts.rejected} rejected, ${run.retries} retries, ${run.requests.toLocaleString('en')} requests)` +
+        ` in ${formatMs(run.duration_ms)} to ${dir}\n`,
+    );
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof ApiError) error.message = `${error.message}. ${hintFor(error)}`;
+    throw error;
+  }
+});
+
+function hintFor(error: ApiError): string {
+  if (error.status === 401)
+    return 'Check QWOTY_API_TOKEN: it is missing, mistyped, expired or revoked (Qwoty: Settings → Developer → API Tokens).';
+  if (error.status === 403)
+    return 'The token may not read contacts: give it that permission in Qwoty, or use another token.';
+  if (error.status === 404) return 'Check QWOTY_API_URL and QWOTY_CUSTOMER_ID.';
+  return 'The last good snapshot is kept; try again later, or raise --retries/--deadline if the API is slow.';
+}

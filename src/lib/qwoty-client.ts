@@ -1,0 +1,260 @@
+/**
+ * The Qwoty API client: GET requests with a per-request timeout, an overall deadline, and retries with
+ * exponential backoff and jitter (p-retry) for the failures worth another try. It checks the envelope and
+ * returns `data` as `unknown`; record validation is the caller's (see `fetch-workspace.ts`).
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { ApiError, ConfigError } from './errors.ts';
+import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from './schema.ts';
+
+export interface QwotyClientOptions {
+  /** Base URL such as `https://qwoty.app/api`, without a trailing slash. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>`; never logged or put in an error. */
+  token: string;
+  /** Injected for tests of unusual transports; the global `fetch` otherwise. */
+  fetch?: typeof globalThis.fetch;
+  /** Per attempt, reading the whole body included. Default 120 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 6. */
+  retries?: number;
+  /** First backoff delay; doubles each retry, with jitter. Default 500 ms. */
+  minRetryDelayMs?: number;
+  /** Longest backoff delay, and the longest `Retry-After` honoured. Default 60 s. */
+  maxRetryDelayMs?: number;
+  /** Aborts every request and wait when it fires: the run's overall deadline. */
+  signal?: AbortSignal;
+  /** Told about every failed attempt that will be retried. */
+  onRetry?: (event: RetryEvent) => void;
+  userAgent?: string;
+}
+
+export interface RetryEvent {
+  method: string;
+  url: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  error: ApiError;
+  /** How long we wait before the next attempt. */
+  delayMs: number;
+}
+
+export interface QwotyClient {
+  /** GET `path` (e.g. `/contacts`) and return the envelope's `data`. */
+  get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  /** Requests sent (attempts, retries included) and retries made so far. */
+  readonly stats: { requests: number; retries: number };
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
+  const {
+    baseUrl,
+    token,
+    fetch = globalThis.fetch,
+    timeoutMs = 120_000,
+    retries = 6,
+    minRetryDelayMs = 500,
+    maxRetryDelayMs = 60_000,
+    signal,
+    onRetry,
+    userAgent = 'qwoty-contacts-directory',
+  } = options;
+  if (!token) throw new ConfigError('Expected `token` to be a non-empty string.');
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new ConfigError('Expected `retries` to be a non-negative integer.');
+  if (!(timeoutMs > 0)) throw new ConfigError('Expected `timeoutMs` to be a positive number.');
+  const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
+  const stats = { requests: 0, retries: 0 };
+
+  async function attempt(url: string): Promise<unknown> {
+    stats.requests += 1;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const where = { method: 'GET', url };
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': userAgent },
+        signal: requestSignal,
+      });
+      body = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError(deadlineError(where, error));
+      const timedOut = timeout.aborted;
+      throw new ApiError(
+        timedOut
+          ? `GET ${url} did not answer within ${formatSeconds(timeoutMs)}`
+          : `GET ${url} failed: ${describeNetworkError(error)}`,
+        { ...where, status: 0, retryable: true },
+        { cause: error },
+      );
+    }
+    return readEnvelope(response, body, where);
+  }
+
+  return {
+    stats,
+    async get(path, query = {}) {
+      const url = new URL(path.replace(/^\/+/, ''), base);
+      for (const [key, value] of Object.entries(query))
+        if (value !== undefined) url.searchParams.set(key, value);
+      const href = url.href;
+      let lastError: ApiError | undefined;
+      try {
+        return await pRetry(() => attempt(href), {
+          retries,
+          factor: 2,
+          minTimeout: minRetryDelayMs,
+          maxTimeout: maxRetryDelayMs,
+          randomize: true,
+          ...(signal ? { signal } : {}),
+          shouldRetry: ({ error }) => error instanceof ApiError && error.retryable,
+          onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+            if (!(error instanceof ApiError)) return;
+            lastError = error;
+            if (!error.retryable || retriesLeft === 0) return;
+            stats.retries += 1;
+            // p-retry waits `retryDelay` after this callback; wait the rest of what the server asked for.
+            const asked = Math.min(error.retryAfterMs ?? 0, maxRetryDelayMs);
+            const extra = Math.max(0, asked - retryDelay);
+            onRetry?.({
+              method: 'GET',
+              url: href,
+              attempt: attemptNumber,
+              error,
+              delayMs: retryDelay + extra,
+            });
+            if (extra > 0) await sleep(extra, signal);
+          },
+        });
+      } catch (error) {
+        if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
+        if (error instanceof ApiError && error.retryable) {
+          throw new ApiError(
+            `${error.message} (gave up after ${retries + 1} attempts)`,
+            { status: error.status, method: error.method, url: error.url, retryable: false },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** Checks status and envelope; returns `data` or throws an `ApiError` that says whether to retry. */
+function readEnvelope(response: Response, body: string, where: { method: string; url: string }): unknown {
+  const { status } = response;
+  const contentType = response.headers.get('content-type') ?? '';
+  let json: unknown;
+  let parsed = false;
+  try {
+    json = JSON.parse(body);
+    parsed = true;
+  } catch {
+    // Judged below, with the status.
+  }
+  const failure = parsed ? FailureEnvelopeSchema.safeParse(json) : undefined;
+  const apiMessage = failure?.success ? failure.data.error : undefined;
+
+  if (status < 200 || status >= 300) {
+    const retryable = RETRYABLE_STATUS.has(status);
+    const said = apiMessage ? `: ${apiMessage}` : parsed ? '' : describeBody(body, contentType);
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    throw new ApiError(`${where.method} ${where.url} answered ${status}${statusText(response)}${said}`, {
+      ...where,
+      status,
+      retryable,
+      retryAfterMs,
+    });
+  }
+  if (!parsed) {
+    // A 200 that is not JSON: a proxy's HTML page, or a body cut short. Both may pass on another try.
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${status} with a body that is not JSON${describeBody(body, contentType)}`,
+      {
+        ...where,
+        status,
+        retryable: true,
+      },
+    );
+  }
+  if (failure?.success) {
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${status} but reported a failure: ${apiMessage ?? 'no message'}`,
+      { ...where, status, retryable: false },
+    );
+  }
+  const success = SuccessEnvelopeSchema.safeParse(json);
+  if (!success.success) {
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${status} without the {"success": true, "data": …} envelope`,
+      { ...where, status, retryable: false },
+    );
+  }
+  return success.data.data;
+}
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds or an HTTP date. Absent, unreadable, zero or in the past is no
+ * hint (undefined): the backoff decides. The caller clamps it.
+ */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    return ms > 0 ? ms : undefined;
+  }
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  const ms = date - now;
+  return ms > 0 ? ms : undefined;
+}
+
+function deadlineError(where: { method: string; url: string }, cause: unknown): ApiError {
+  return new ApiError(
+    `${where.method} ${where.url} was still failing when the run's deadline passed`,
+    { ...where, status: cause instanceof ApiError ? cause.status : 0, retryable: false },
+    { cause },
+  );
+}
+
+function statusText(response: Response): string {
+  return response.statusText ? ` ${response.statusText}` : '';
+}
+
+function describeBody(body: string, contentType: string): string {
+  if (/html/i.test(contentType) || /^\s*</.test(body)) {
+    const title = /<title[^>]*>([^<]{0,120})/i.exec(body)?.[1]?.trim();
+    return title ? ` (an HTML page: "${title}")` : ' (an HTML page)';
+  }
+  if (body.length === 0) return ' (an empty body)';
+  return ` (${body.length} bytes starting ${JSON.stringify(body.slice(0, 40))})`;
+}
+
+function describeNetworkError(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Turns a fetched workspace into the published `Snapshot`: contacts joined with their customer's name and
+ * their address summaries, customers with their addresses and contact counts, all in a deterministic order
+ * (customer name, then last name, first name, email, id) so that two runs over the same data give the same
+ * bytes.
+ */
+import type { FetchedWorkspace } from './fetch-workspace.ts';
+import type {
+  Address,
+  AddressSummary,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+  SnapshotSource,
+} from './schema.ts';
+
+const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
+/** Compares display texts the way a person expects (accents and case aside), with a stable tie-break. */
+export function compareText(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null || a === '') return 1;
+  if (b === null || b === '') return -1;
+  return collator.compare(a, b) || (a < b ? -1 : 1);
+}
+
+/** "Head office: 12 rue de la Paix, 75002 Paris, FR". */
+export function summarizeAddress(address: Address): AddressSummary {
+  const cityLine = [address.postal_code, address.city].filter(Boolean).join(' ');
+  const parts = [address.address_line1, address.address_line2, cityLine, address.state, address.country]
+    .map((part) => part?.replace(/\s+/g, ' ').trim())
+    .filter((part): part is string => Boolean(part));
+  return {
+    id: address.id,
+    type: address.type,
+    label: address.name,
+    summary: parts.join(', '),
+    city: address.city,
+    country: address.country,
+  };
+}
+
+export interface BuildSnapshotOptions {
+  workspace: FetchedWorkspace;
+  source: SnapshotSource;
+  generatedAt: Date;
+}
+
+export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotOptions): Snapshot {
+  const addressesById = new Map<string, Address>();
+  const addressesByCustomer = new Map<string, Address[]>();
+  const addressesByContact = new Map<string, Address[]>();
+  for (const address of workspace.addresses) {
+    addressesById.set(address.id, address);
+    push(addressesByCustomer, address.customer_id, address);
+    if (address.contact_id) push(addressesByContact, address.contact_id, address);
+  }
+
+  const contactCounts = new Map<string, number>();
+  for (const contact of workspace.contacts) {
+    contactCounts.set(contact.customer_id, (contactCounts.get(contact.customer_id) ?? 0) + 1);
+  }
+
+  const customers: SnapshotCustomer[] = [...contactCounts.keys()].map((id) => {
+    const customer = workspace.customers.get(id);
+    return {
+      id,
+      name: customer?.name ?? null,
+      type: customer?.type ?? null,
+      segment_id: customer?.segment_id ?? null,
+      id_crm: customer?.id_crm ?? null,
+      id_erp: customer?.id_erp ?? null,
+      id_accounting: customer?.id_accounting ?? null,
+      tax_ids: customer?.tax_ids ?? [],
+      addresses: sortAddresses(addressesByCustomer.get(id) ?? []).map(summarizeAddress),
+      contact_count: contactCounts.get(id) ?? 0,
+    };
+  });
+  customers.sort((a, b) => compareText(a.name, b.name) || compareText(a.id, b.id));
+  const customerOrder = new Map(customers.map((customer, index) => [customer.id, index]));
+
+  const contacts: SnapshotContact[] = workspace.contacts.map((contact) => {
+    const customer = workspace.customers.get(contact.customer_id);
+    const own = contact.address_ids
+      .map((id) => addressesById.get(id))
+      .filter((address): address is Address => address !== undefined);
+    const linked = (addressesByContact.get(contact.id) ?? []).filter((address) => !own.includes(address));
+    return {
+      ...contact,
+      customer_name: customer?.name ?? null,
+      customer_type: customer?.type ?? null,
+      addresses: [...own, ...sortAddresses(linked)].map(summarizeAddress),
+    };
+  });
+  contacts.sort(
+    (a, b) =>
+      (customerOrder.get(a.customer_id) ?? 0) - (customerOrder.get(b.customer_id) ?? 0) ||
+      compareText(a.last_name, b.last_name) ||
+      compareText(a.first_name, b.first_name) ||
+      compareText(a.email, b.email) ||
+      compareText(a.id, b.id),
+  );
+
+  const customerIds = new Set(contactCounts.keys());
+  return {
+    schema_version: 1,
+    generated_at: generatedAt.toISOString(),
+    source,
+    counts: {
+      contacts: contacts.length,
+      customers: customers.length,
+      addresses: workspace.addresses.filter((address) => customerIds.has(address.customer_id)).length,
+      rejected: workspace.rejects.length,
+    },
+    warnings: workspace.warnings,
+    customers,
+    contacts,
+  };
+}
+
+function sortAddresses(addresses: Address[]): Address[] {
+  return [...addresses].sort(
+    (a, b) => compareText(a.type, b.type) || compareText(a.name, b.name) || compareText(a.id, b.id),
+  );
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

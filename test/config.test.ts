@@ -1,0 +1,82 @@
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_API_URL, parseFetchConfig } from '../src/lib/config.ts';
+import { ConfigError, ExitCode } from '../src/lib/errors.ts';
+
+const TOKEN = 'qwoty_live_0123456789abcdef';
+
+function parse(env: Record<string, string | undefined>, argv: string[] = []) {
+  const result = parseFetchConfig({ QWOTY_API_TOKEN: TOKEN, ...env }, argv);
+  if (result.help) throw new Error('unexpected help');
+  return result.config;
+}
+
+function failure(env: Record<string, string | undefined>, argv: string[] = []): ConfigError {
+  try {
+    parseFetchConfig(env, argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseFetchConfig', () => {
+  test('returns the documented defaults when only the token is set', () => {
+    expect(parse({})).toEqual({
+      token: TOKEN,
+      apiUrl: DEFAULT_API_URL,
+      dataDir: 'data',
+      customerId: null,
+      maxInvalidShare: 0.1,
+      strict: false,
+      allowShrink: false,
+      concurrency: 8,
+      timeoutMs: 120_000,
+      retries: 6,
+      deadlineMs: 30 * 60_000,
+      demo: false,
+    });
+  });
+
+  test('accepts any token prefix, since the docs disagree on it', () => {
+    for (const token of ['qwoty_abc', 'qwoty_live_x', 'qwt_prod_y', 'anything-else']) {
+      expect(parse({ QWOTY_API_TOKEN: token }).token).toBe(token);
+    }
+  });
+
+  test('lets flags win over the environment', () => {
+    const config = parse(
+      { QWOTY_DATA_DIR: 'env-dir', QWOTY_MAX_INVALID: '0.5' },
+      ['--data-dir', 'flag-dir', '--max-invalid', '5%', '--strict', '--allow-shrink', '--timeout', '2.5'],
+    );
+    expect(config).toMatchObject({ dataDir: 'flag-dir', maxInvalidShare: 0.05, strict: true, allowShrink: true, timeoutMs: 2500 });
+  });
+
+  test('strips a trailing slash from the API URL', () => {
+    expect(parse({ QWOTY_API_URL: 'http://127.0.0.1:8080/api/' }).apiUrl).toBe('http://127.0.0.1:8080/api');
+  });
+
+  test('reads boolean environment variables the way people write them', () => {
+    expect(parse({ QWOTY_STRICT: 'yes', QWOTY_ALLOW_SHRINK: '0' })).toMatchObject({ strict: true, allowShrink: false });
+  });
+
+  test('returns help without needing a token', () => {
+    expect(parseFetchConfig({}, ['--help'])).toEqual({ help: true });
+  });
+
+  test.each([
+    ['a missing token', {}, [], /QWOTY_API_TOKEN is not set/],
+    ['an empty token', { QWOTY_API_TOKEN: '  ' }, [], /QWOTY_API_TOKEN is empty/],
+    ['a non-http URL', { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'ftp://x' }, [], /QWOTY_API_URL must be an http/],
+    ['a URL with credentials', { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'https://u:p@qwoty.app/api' }, [], /must not carry credentials/],
+    ['a customer id that is not a UUID', { QWOTY_API_TOKEN: TOKEN }, ['--customer', '42'], /QWOTY_CUSTOMER_ID \(--customer\) is invalid/],
+    ['a share above 100%', { QWOTY_API_TOKEN: TOKEN, QWOTY_MAX_INVALID: '150%' }, [], /QWOTY_MAX_INVALID/],
+    ['a concurrency of zero', { QWOTY_API_TOKEN: TOKEN, QWOTY_CONCURRENCY: '0' }, [], /QWOTY_CONCURRENCY/],
+    ['an unknown flag', { QWOTY_API_TOKEN: TOKEN }, ['--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('throws one clear sentence for %s', (_name, env, argv, message) => {
+    const error = failure(env, argv);
+    expect(error.message).toMatch(message);
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(error.message).not.toContain(TOKEN);
+  });
+});
