@@ -2,7 +2,7 @@
  * What every entry point shares: run `main`, print a known failure as its one sentence (never a stack, never
  * the token), print a bug with its stack, and exit with the documented code.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ExitCode, QwotyError } from '../src/lib/errors.ts';
 
 export const TOOL = (() => {
@@ -13,6 +13,11 @@ export const TOOL = (() => {
   return { name: pkg.name, version: pkg.version };
 })();
 
+/** Loads `.env` from the working directory when there is one; variables already set win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
 /** Replaces every occurrence of the secrets in `text`, as a last line of defence. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let result = text;
@@ -22,11 +27,12 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 }
 
 export async function runMain(name: string, main: () => Promise<number | undefined>): Promise<void> {
-  const secrets = [process.env.QWOTY_API_TOKEN?.trim()];
   let code: number;
   try {
     code = (await main()) ?? ExitCode.ok;
   } catch (error) {
+    // Read now, not before: `main` may have loaded the token from .env.
+    const secrets = [process.env.QWOTY_API_TOKEN?.trim()];
     if (error instanceof QwotyError) {
       process.stderr.write(redact(`${name} failed: ${error.message}\n`, secrets));
       code = error.exitCode;

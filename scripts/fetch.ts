@@ -6,9 +6,10 @@ import { FETCH_USAGE, parseFetchConfig } from '../src/lib/config.ts';
 import { ApiError, ExitCode } from '../src/lib/errors.ts';
 import { createReporter, formatMs } from '../src/lib/reporter.ts';
 import { runFetch } from '../src/lib/run-fetch.ts';
-import { runMain, TOOL } from './cli.ts';
+import { loadDotEnv, redact, runMain, TOOL } from './cli.ts';
 
 await runMain('fetch', async () => {
+  loadDotEnv();
   const parsed = parseFetchConfig(process.env, process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(`${FETCH_USAGE}\n`);
@@ -16,7 +17,7 @@ await runMain('fetch', async () => {
   }
   const { config, quiet } = parsed;
   const reporter = createReporter({
-    write: (text) => process.stderr.write(text),
+    write: (text) => process.stderr.write(redact(text, [config.token])),
     interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
     quiet,
     prefix: 'fetch',
