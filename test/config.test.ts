@@ -45,11 +45,23 @@ describe('parseFetchConfig', () => {
   });
 
   test('lets flags win over the environment', () => {
-    const config = parse(
-      { QWOTY_DATA_DIR: 'env-dir', QWOTY_MAX_INVALID: '0.5' },
-      ['--data-dir', 'flag-dir', '--max-invalid', '5%', '--strict', '--allow-shrink', '--timeout', '2.5'],
-    );
-    expect(config).toMatchObject({ dataDir: 'flag-dir', maxInvalidShare: 0.05, strict: true, allowShrink: true, timeoutMs: 2500 });
+    const config = parse({ QWOTY_DATA_DIR: 'env-dir', QWOTY_MAX_INVALID: '0.5' }, [
+      '--data-dir',
+      'flag-dir',
+      '--max-invalid',
+      '5%',
+      '--strict',
+      '--allow-shrink',
+      '--timeout',
+      '2.5',
+    ]);
+    expect(config).toMatchObject({
+      dataDir: 'flag-dir',
+      maxInvalidShare: 0.05,
+      strict: true,
+      allowShrink: true,
+      timeoutMs: 2500,
+    });
   });
 
   test('strips a trailing slash from the API URL', () => {
@@ -57,7 +69,10 @@ describe('parseFetchConfig', () => {
   });
 
   test('reads boolean environment variables the way people write them', () => {
-    expect(parse({ QWOTY_STRICT: 'yes', QWOTY_ALLOW_SHRINK: '0' })).toMatchObject({ strict: true, allowShrink: false });
+    expect(parse({ QWOTY_STRICT: 'yes', QWOTY_ALLOW_SHRINK: '0' })).toMatchObject({
+      strict: true,
+      allowShrink: false,
+    });
   });
 
   test('returns help without needing a token', () => {
@@ -67,9 +82,24 @@ describe('parseFetchConfig', () => {
   test.each([
     ['a missing token', {}, [], /QWOTY_API_TOKEN is not set/],
     ['an empty token', { QWOTY_API_TOKEN: '  ' }, [], /QWOTY_API_TOKEN is empty/],
-    ['a non-http URL', { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'ftp://x' }, [], /QWOTY_API_URL must be an http/],
-    ['a URL with credentials', { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'https://u:p@qwoty.app/api' }, [], /must not carry credentials/],
-    ['a customer id that is not a UUID', { QWOTY_API_TOKEN: TOKEN }, ['--customer', '42'], /QWOTY_CUSTOMER_ID \(--customer\) is invalid/],
+    [
+      'a non-http URL',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'ftp://x' },
+      [],
+      /QWOTY_API_URL must be an http/,
+    ],
+    [
+      'a URL with credentials',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'https://u:p@qwoty.app/api' },
+      [],
+      /must not carry credentials/,
+    ],
+    [
+      'a customer id that is not a UUID',
+      { QWOTY_API_TOKEN: TOKEN },
+      ['--customer', '42'],
+      /QWOTY_CUSTOMER_ID \(--customer\) is invalid/,
+    ],
     ['a share above 100%', { QWOTY_API_TOKEN: TOKEN, QWOTY_MAX_INVALID: '150%' }, [], /QWOTY_MAX_INVALID/],
     ['a concurrency of zero', { QWOTY_API_TOKEN: TOKEN, QWOTY_CONCURRENCY: '0' }, [], /QWOTY_CONCURRENCY/],
     ['an unknown flag', { QWOTY_API_TOKEN: TOKEN }, ['--frobnicate'], /Unknown option '--frobnicate'/],

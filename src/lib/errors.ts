@@ -53,7 +53,13 @@ export class ApiError extends QwotyError {
 
   constructor(
     message: string,
-    details: { status: number; method: string; url: string; retryable: boolean; retryAfterMs?: number | undefined },
+    details: {
+      status: number;
+      method: string;
+      url: string;
+      retryable: boolean;
+      retryAfterMs?: number | undefined;
+    },
     options?: ErrorOptions,
   ) {
     const exitCode = details.status === 401 || details.status === 403 ? ExitCode.auth : ExitCode.unavailable;

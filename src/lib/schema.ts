@@ -244,3 +244,75 @@ export const ManifestSchema = z.object({
   files: ManifestFileSchema.array(),
 });
 export type Manifest = z.output<typeof ManifestSchema>;
+
+/** A contact as the reports name it: enough to find it on the site. */
+export const ContactRefSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  customer_id: z.string(),
+  customer_name: z.string().nullable(),
+});
+export type ContactRef = z.output<typeof ContactRefSchema>;
+
+/** `changes.json`: what changed since the previous snapshot. */
+export const ChangesReportSchema = z.object({
+  schema_version: z.literal(1),
+  generated_at: z.iso.datetime(),
+  /** When the snapshot compared against was taken; null on a first run (everything counts as added). */
+  previous_generated_at: z.iso.datetime().nullable(),
+  totals: z.object({
+    added: z.number().int().nonnegative(),
+    removed: z.number().int().nonnegative(),
+    changed: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+    customers_added: z.number().int().nonnegative(),
+    customers_removed: z.number().int().nonnegative(),
+  }),
+  contacts: z.object({
+    added: ContactRefSchema.array(),
+    removed: ContactRefSchema.array(),
+    /** With the names of the fields whose value differs. */
+    changed: ContactRefSchema.extend({ fields: z.string().array().min(1) }).array(),
+  }),
+  customers: z.object({
+    added: z.object({ id: z.string(), name: z.string().nullable() }).array(),
+    removed: z.object({ id: z.string(), name: z.string().nullable() }).array(),
+  }),
+});
+export type ChangesReport = z.output<typeof ChangesReportSchema>;
+
+/** The kinds of data-quality finding, in the order the reports list them. */
+export const QUALITY_KINDS = [
+  'missing_email',
+  'missing_phone',
+  'missing_email_and_phone',
+  'malformed_email',
+  'malformed_phone',
+  'duplicate_email',
+  'unnamed_customer',
+] as const;
+export const QualityKindSchema = z.enum(QUALITY_KINDS);
+export type QualityKind = z.output<typeof QualityKindSchema>;
+
+const Count = z.number().int().nonnegative();
+
+/** `quality.json`: findings a person can act on in Qwoty, and the records validation set aside. */
+export const QualityReportSchema = z.object({
+  schema_version: z.literal(1),
+  generated_at: z.iso.datetime(),
+  totals: z.object({
+    contacts: Count,
+    missing_email: Count,
+    missing_phone: Count,
+    missing_email_and_phone: Count,
+    malformed_email: Count,
+    malformed_phone: Count,
+    duplicate_email: Count,
+    unnamed_customer: Count,
+    rejected: Count,
+  }),
+  findings: ContactRefSchema.extend({ kind: QualityKindSchema, detail: z.string() }).array(),
+  /** The rejects' reasons, without the raw records (those stay in rejects.json). */
+  rejected: RejectSchema.omit({ record: true }).array(),
+});
+export type QualityReport = z.output<typeof QualityReportSchema>;
