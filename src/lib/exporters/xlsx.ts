@@ -8,7 +8,6 @@
  * cells in UTC, so they sort and filter as dates. Text cells go through shared strings (`t="s"`), Excel's
  * usual form for text: exceljs' other form, `t="str"`, is the one for formula results.
  */
-import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { SnapshotIoError } from '../errors.ts';
@@ -84,6 +83,7 @@ async function writeRows<Row>(
   sheet: ExcelJS.Worksheet,
   columns: readonly Column<Row, string | number | null>[],
   rows: readonly Row[],
+  throwIfFailed: () => void,
 ): Promise<void> {
   let written = 0;
   for (const row of rows) {
@@ -100,6 +100,7 @@ async function writeRows<Row>(
     written += 1;
     if (written % ROWS_PER_PAUSE === 0) {
       await new Promise((resolve) => setImmediate(resolve));
+      throwIfFailed();
     }
   }
   sheet.commit();
@@ -119,9 +120,17 @@ export const xlsxExporter: Exporter = {
       throw fail(error);
     });
     const file = handle.createWriteStream();
-    // Rejects on the first 'error' of the file, so a failing disk ends the write instead of hanging it.
-    const closed = once(file, 'close');
-    closed.catch(() => {});
+    // exceljs only listens for file errors once it commits: until then they are kept here and end the rows.
+    let failure: { error: unknown } | undefined;
+    file.on('error', (error) => {
+      failure ??= { error };
+    });
+    const throwIfFailed = (): void => {
+      if (failure) {
+        throw failure.error;
+      }
+    };
+    const closed = new Promise<void>((resolve) => file.once('close', resolve));
     try {
       const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
         stream: file,
@@ -135,14 +144,18 @@ export const xlsxExporter: Exporter = {
       workbook.modified = generatedAt;
 
       const contacts = addSheet(workbook, 'Contacts', CONTACT_COLUMNS, snapshot.contacts.length);
-      await Promise.race([writeRows(contacts, CONTACT_COLUMNS, snapshot.contacts), closed]);
+      await writeRows(contacts, CONTACT_COLUMNS, snapshot.contacts, throwIfFailed);
       const customers = addSheet(workbook, 'Customers', CUSTOMER_COLUMNS, snapshot.customers.length);
-      await Promise.race([writeRows(customers, CUSTOMER_COLUMNS, snapshot.customers), closed]);
+      await writeRows(customers, CUSTOMER_COLUMNS, snapshot.customers, throwIfFailed);
+      throwIfFailed();
+      // A file that fails now closes without 'finish', which exceljs would wait for forever.
       await Promise.race([workbook.commit(), closed]);
       await closed;
+      throwIfFailed();
     } catch (error) {
       file.destroy();
-      throw error instanceof SnapshotIoError ? error : fail(error);
+      await closed;
+      throw fail(failure?.error ?? error);
     }
     return { rows: snapshot.contacts.length };
   },

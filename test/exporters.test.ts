@@ -1,0 +1,388 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SnapshotIoError } from '../src/lib/errors.ts';
+import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/lib/exporters/columns.ts';
+import {
+  contactsToCsv,
+  csvExporter,
+  EXPORTERS,
+  type Exporter,
+  jsonExporter,
+  neutraliseFormula,
+  writeContactsCsv,
+  xlsxExporter,
+} from '../src/lib/exporters/index.ts';
+import { MAX_CELL_CHARS, toCellDate, toCellText } from '../src/lib/exporters/xlsx.ts';
+import { type Snapshot, SnapshotSchema } from '../src/lib/schema.ts';
+import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from './helpers/sample-snapshot.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'exporters-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+let fileCount = 0;
+/** A fresh path in the test folder. */
+function target(exporter: Exporter): string {
+  fileCount += 1;
+  return join(dir, `${fileCount}-${exporter.fileName}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Independent statements of what each format must hold, used to check what a real parser reads back.
+
+/** A value a spreadsheet could read as a formula, restated from OWASP plus the tricks in the sample. */
+const FORMULA_LIKE = /^(?:[\t\r\n]|[\s\u200B\uFEFF]*[=+\-@＝＋－＠﹦﹢﹣﹫])/u;
+
+/** The CSV cell expected for a column value. */
+function csvCell(value: string | null): string {
+  if (value === null) {
+    return '';
+  }
+  const text = value.toWellFormed();
+  return FORMULA_LIKE.test(text) ? `'${text}` : text;
+}
+
+/** The text an XLSX reader gets back for a column value (exceljs drops C0 controls but tab and line breaks). */
+function xlsxText(value: string): string {
+  return (
+    value
+      .toWellFormed()
+      .replace(/\r\n?/g, '\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters under test
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
+  );
+}
+
+/** Parses CSV as strictly as spreadsheets split it: any line break outside quotes ends a record. */
+function readCsv(bytes: Buffer): string[][] {
+  return parse(bytes, { bom: true, record_delimiter: ['\r\n', '\n', '\r'] });
+}
+
+async function readXlsx(path: string): Promise<ExcelJS.Workbook> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(path);
+  return workbook;
+}
+
+function sheet(workbook: ExcelJS.Workbook, name: string): ExcelJS.Worksheet {
+  const found = workbook.getWorksheet(name);
+  if (!found) {
+    throw new Error(`no sheet named ${name}`);
+  }
+  return found;
+}
+
+/** Every cell of a sheet as [row, column, cell], empty cells included up to the sheet's size. */
+function cells(worksheet: ExcelJS.Worksheet): [number, number, ExcelJS.Cell][] {
+  const all: [number, number, ExcelJS.Cell][] = [];
+  worksheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
+    row.eachCell({ includeEmpty: true }, (cell, columnNumber) => {
+      all.push([rowNumber, columnNumber, cell]);
+    });
+  });
+  return all;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One contract, one reader per format.
+
+interface FormatCase {
+  exporter: Exporter;
+  /** Reads the file with a real parser and checks it holds `snapshot`, every value, safely. */
+  expectHolds(path: string, snapshot: Snapshot): Promise<void>;
+  /** What two writes of one snapshot must share: the bytes, or for XLSX (zip timestamps) the cells. */
+  fingerprint(path: string): Promise<unknown>;
+}
+
+const FORMATS: FormatCase[] = [
+  {
+    exporter: jsonExporter,
+    async expectHolds(path, snapshot) {
+      const text = await readFile(path, 'utf8');
+      const parsed = SnapshotSchema.parse(JSON.parse(text));
+      expect(parsed).toStrictEqual(SnapshotSchema.parse(snapshot));
+      // One line for the top-level fields, then one per array bracket and per element.
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toHaveLength(1 + 2 * 2 + snapshot.customers.length + snapshot.contacts.length);
+    },
+    fingerprint: (path) => readFile(path),
+  },
+  {
+    exporter: csvExporter,
+    async expectHolds(path, snapshot) {
+      const bytes = await readFile(path);
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      expect(bytes.toString().startsWith(`\uFEFF${CONTACT_COLUMNS.map((c) => c.header).join(',')}\r\n`)).toBe(
+        true,
+      );
+      expect(bytes.subarray(-2).toString()).toBe('\r\n');
+      const [header, ...rows] = readCsv(bytes);
+      expect(header).toEqual(CONTACT_COLUMNS.map((column) => column.header));
+      expect(rows).toEqual(
+        snapshot.contacts.map((contact) => CONTACT_COLUMNS.map((column) => csvCell(column.value(contact)))),
+      );
+      for (const cell of rows.flat()) {
+        expect(cell).not.toMatch(FORMULA_LIKE);
+      }
+    },
+    fingerprint: (path) => readFile(path),
+  },
+  {
+    exporter: xlsxExporter,
+    async expectHolds(path, snapshot) {
+      const workbook = await readXlsx(path);
+      expect(workbook.worksheets.map((worksheet) => worksheet.name)).toEqual(['Contacts', 'Customers']);
+      expect(workbook.created).toEqual(new Date(snapshot.generated_at));
+
+      const contacts = sheet(workbook, 'Contacts');
+      expect(contacts.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+      expect(contacts.autoFilter).toBe(`A1:O${snapshot.contacts.length + 1}`);
+      expect(contacts.rowCount).toBe(snapshot.contacts.length + 1);
+      expect(contacts.getRow(1).values).toEqual([
+        undefined,
+        ...CONTACT_COLUMNS.map((column) => column.header),
+      ]);
+      expect(contacts.getRow(1).font).toMatchObject({ bold: true });
+      snapshot.contacts.forEach((contact, index) => {
+        const row = contacts.getRow(index + 2);
+        CONTACT_COLUMNS.forEach((column, c) => {
+          const value = column.value(contact);
+          const cell = row.getCell(c + 1);
+          const date = value === null || column.kind !== 'timestamp' ? null : toCellDate(value);
+          if (value === null) {
+            expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.Null);
+          } else if (date) {
+            expect(cell.type).toBe(ExcelJS.ValueType.Date);
+            expect(cell.value).toEqual(new Date(value));
+          } else {
+            expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.String);
+            expect(cell.value).toBe(xlsxText(value));
+          }
+        });
+      });
+
+      const customers = sheet(workbook, 'Customers');
+      expect(customers.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+      expect(customers.getRow(1).values).toEqual([
+        undefined,
+        ...CUSTOMER_COLUMNS.map((column) => column.header),
+      ]);
+      expect(customers.rowCount).toBe(snapshot.customers.length + 1);
+      snapshot.customers.forEach((customer, index) => {
+        const row = customers.getRow(index + 2);
+        expect(row.getCell(1).value).toBe(customer.name === null ? null : xlsxText(customer.name));
+        expect(row.getCell(3).value).toBe(customer.id);
+        expect(row.getCell(7).value).toBe(customer.contact_count);
+        const addresses = joinAddresses(customer.addresses);
+        expect(row.getCell(8).value).toBe(addresses === null ? null : xlsxText(addresses));
+      });
+
+      for (const worksheet of workbook.worksheets) {
+        for (const [, , cell] of cells(worksheet)) {
+          expect(cell.type).not.toBe(ExcelJS.ValueType.Formula);
+          expect(cell.formula).toBeUndefined();
+        }
+      }
+    },
+    async fingerprint(path) {
+      const workbook = await readXlsx(path);
+      return workbook.worksheets.map((worksheet) =>
+        cells(worksheet).map(([row, column, cell]) => [row, column, cell.type, cell.value, cell.numFmt]),
+      );
+    },
+  },
+];
+
+describe.each(FORMATS)('$exporter.fileName', ({ exporter, expectHolds, fingerprint }) => {
+  test('is one of the published formats', () => {
+    expect(EXPORTERS).toContain(exporter);
+    expect(exporter.mediaType).toMatch(/^[a-z]+\/[\w.+-]+/);
+  });
+
+  test('writes every contact of the hostile sample so that a real parser reads each value back', async () => {
+    const snapshot = sampleSnapshot();
+    const path = target(exporter);
+    await expect(exporter.write(snapshot, path)).resolves.toEqual({ rows: snapshot.contacts.length });
+    await expectHolds(path, snapshot);
+  });
+
+  test('writes a valid file with only the header when there are no contacts', async () => {
+    const snapshot = emptySnapshot();
+    const path = target(exporter);
+    await expect(exporter.write(snapshot, path)).resolves.toEqual({ rows: 0 });
+    await expectHolds(path, snapshot);
+  });
+
+  test('writes the same output when given the same snapshot twice', async () => {
+    const first = target(exporter);
+    const second = target(exporter);
+    await exporter.write(sampleSnapshot(), first);
+    await exporter.write(sampleSnapshot(), second);
+    expect(await fingerprint(second)).toEqual(await fingerprint(first));
+  });
+
+  test('overwrites a longer file that is already there', async () => {
+    const path = target(exporter);
+    await writeFile(path, 'x'.repeat(1_000_000));
+    await exporter.write(emptySnapshot(), path);
+    await expectHolds(path, emptySnapshot());
+  });
+
+  test('rejects with a SnapshotIoError naming the path when the folder does not exist', async () => {
+    const path = join(dir, 'missing', exporter.fileName);
+    const error = await exporter.write(sampleSnapshot(), path).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SnapshotIoError);
+    expect(error).toMatchObject({ message: expect.stringContaining(path), cause: { code: 'ENOENT' } });
+  });
+
+  test.skipIf(!existsSync('/dev/full'))('rejects with a SnapshotIoError when the disk is full', async () => {
+    const error = await exporter
+      .write(syntheticSnapshot(2_000), '/dev/full')
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SnapshotIoError);
+    expect(error).toMatchObject({ cause: { code: 'ENOSPC' } });
+  });
+
+  test('rejects with a SnapshotIoError when the path is a folder', async () => {
+    await expect(exporter.write(sampleSnapshot(), dir)).rejects.toBeInstanceOf(SnapshotIoError);
+  });
+});
+
+describe('scale', () => {
+  test.each(EXPORTERS)('$fileName writes 20,000 contacts', async (exporter) => {
+    const snapshot = syntheticSnapshot(20_000);
+    const path = target(exporter);
+    await expect(exporter.write(snapshot, path)).resolves.toEqual({ rows: 20_000 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// What is specific to one format.
+
+describe('neutraliseFormula', () => {
+  test.each([
+    ['=1+1', "'=1+1"],
+    ['+SUM(A1)', "'+SUM(A1)"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(1)', "'@SUM(1)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', "'\r=1"],
+    ['\nanything', "'\nanything"],
+    ['+33 6 12 34 56 78', "'+33 6 12 34 56 78"],
+    ['＝1+1', "'＝1+1"],
+    ['﹢1', "'﹢1"],
+    ['＠x', "'＠x"],
+    [' =1+1', "' =1+1"],
+    ['\u00A0\u00A0+1', "'\u00A0\u00A0+1"],
+    ['\u200B=1', "'\u200B=1"],
+    ['\uFEFF-1', "'\uFEFF-1"],
+    ['Jean', 'Jean'],
+    [' Jean', ' Jean'],
+    ['jean=dupont@acme.com', 'jean=dupont@acme.com'],
+    ['0612345678', '0612345678'],
+    ['000123', '000123'],
+    ['', ''],
+    ["'already", "'already"],
+  ])('turns %j into %j', (value, expected) => {
+    expect(neutraliseFormula(value)).toBe(expected);
+  });
+});
+
+describe('writeContactsCsv', () => {
+  test('writes the same bytes as contacts.csv and contactsToCsv', async () => {
+    const snapshot = sampleSnapshot();
+    const path = target(csvExporter);
+    await csvExporter.write(snapshot, path);
+    const file = await readFile(path);
+    expect(Buffer.from(contactsToCsv(snapshot.contacts))).toEqual(file);
+
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await expect(writeContactsCsv(snapshot.contacts, out)).resolves.toEqual({
+      rows: snapshot.contacts.length,
+    });
+    expect(Buffer.concat(chunks)).toEqual(file);
+  });
+
+  test('writes one customer’s contacts from any iterable', () => {
+    const snapshot = sampleSnapshot();
+    const customerId = snapshot.customers[1]?.id;
+    const mine = snapshot.contacts.filter((contact) => contact.customer_id === customerId);
+    const [header, ...rows] = readCsv(Buffer.from(contactsToCsv(mine.values())));
+    expect(header).toEqual(CONTACT_COLUMNS.map((column) => column.header));
+    expect(rows.map((row) => row[9])).toEqual(mine.map((contact) => contact.id));
+  });
+
+  test('leaves fields the docs do not list out of the table', () => {
+    expect(contactsToCsv(sampleSnapshot().contacts)).not.toContain('should-stay-out-of-tables');
+  });
+});
+
+describe('toCellText', () => {
+  test.each([
+    ['line1\r\nline2\rline3', 'line1\nline2\nline3'],
+    ['lone \uD800 surrogate', 'lone \uFFFD surrogate'],
+    ['not XML \uFFFE', 'not XML \uFFFD'],
+    ['_x0041_', '_x005F_x0041_'],
+    ['=1+1', '=1+1'],
+  ])('turns %j into %j', (value, expected) => {
+    expect(toCellText(value)).toBe(expected);
+  });
+
+  test('cuts text to Excel’s limit without splitting a character', () => {
+    expect(toCellText('a'.repeat(MAX_CELL_CHARS + 10))).toHaveLength(MAX_CELL_CHARS);
+    expect(toCellText(`${'a'.repeat(MAX_CELL_CHARS - 1)}👩`)).toBe('a'.repeat(MAX_CELL_CHARS - 1));
+  });
+});
+
+describe('toCellDate', () => {
+  test.each([
+    ['2024-01-15T10:30:00Z', '2024-01-15T10:30:00.000Z'],
+    ['2024-03-01T08:00:00.123+02:00', '2024-03-01T06:00:00.123Z'],
+    ['2024-03-01T08:00:00.123456-0500', '2024-03-01T13:00:00.123Z'],
+  ])('reads %j as the instant %s', (value, instant) => {
+    expect(toCellDate(value)?.toISOString()).toBe(instant);
+  });
+
+  test.each(['2024-01-15T10:30:00', '2024-01-15', 'yesterday'])(
+    'keeps %j as text: it names no instant',
+    (value) => {
+      expect(toCellDate(value)).toBeNull();
+    },
+  );
+});
+
+describe('contacts.xlsx', () => {
+  test('keeps a cell longer than Excel allows readable, cut at the limit', async () => {
+    const snapshot = sampleSnapshot();
+    const [first] = snapshot.contacts;
+    if (!first) {
+      throw new Error('the sample has contacts');
+    }
+    first.last_name = 'x'.repeat(MAX_CELL_CHARS * 2);
+    const path = target(xlsxExporter);
+    await xlsxExporter.write(snapshot, path);
+    const cell = sheet(await readXlsx(path), 'Contacts').getCell('D2');
+    expect(cell.value).toBe('x'.repeat(MAX_CELL_CHARS));
+  });
+
+  test('sets column widths from the column definitions', async () => {
+    const path = target(xlsxExporter);
+    await xlsxExporter.write(sampleSnapshot(), path);
+    const contacts = sheet(await readXlsx(path), 'Contacts');
+    expect(contacts.columns.map((column) => column.width)).toEqual(
+      CONTACT_COLUMNS.map((column) => column.width),
+    );
+  });
+});
