@@ -1,0 +1,287 @@
+/**
+ * Test fixtures for the site: a deterministic `Snapshot` of any size, full of hostile values, and a writer
+ * that publishes it in the same layout as the pipeline (`.snapshots/<run-id>/…`, `current`, top-level links)
+ * with a correct manifest. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  AddressSummary,
+  Manifest,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+} from '../../src/lib/schema.ts';
+
+export interface FixtureOptions {
+  /** Number of contacts (at least 1). */
+  contacts: number;
+  /** Mean contacts per customer; 8 by default. */
+  perCustomer?: number;
+  demo?: boolean;
+}
+
+/** Names that must be shown as text and searched without accents; the first few contacts get them. */
+export const HOSTILE_CONTACTS = [
+  {
+    first_name: '<script>alert(1)</script>',
+    last_name: '<img src=x onerror=alert(2)>',
+    email: 'xss@example.com',
+  },
+  { first_name: 'Zoë', last_name: 'Ñúñez', email: 'zoe.nunez@example.com' },
+  { first_name: 'محمد', last_name: 'الفارسي', email: 'mohammed@example.com' },
+  { first_name: 'Seán "Jack"', last_name: "O'Brien & Sons", email: 'sean.obrien@example.com' },
+  { first_name: 'Björn', last_name: 'Ångström', email: 'bjorn@example.com' },
+] as const;
+
+const FIRST = [
+  'Jean',
+  'Marie',
+  'Pierre',
+  'Sophie',
+  'Luc',
+  'Anne',
+  'Paul',
+  'Chloé',
+  'Hugo',
+  'Léa',
+  'Tom',
+  'Emma',
+];
+const LAST = [
+  'Dupont',
+  'Martin',
+  'Bernard',
+  'Durand',
+  'Lefèvre',
+  'Moreau',
+  'Garcia',
+  'Müller',
+  'Rossi',
+  'Smith',
+];
+const COMPANY = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Hooli',
+  'Vandelay',
+  'Soylent',
+  'Tyrell',
+];
+const SUFFIX = ['SA', 'GmbH', 'Ltd', 'SARL', 'Inc', 'BV'];
+const COUNTRIES = ['FR', 'DE', 'GB', 'ES', 'IT', 'NL', 'BE', 'US'];
+const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bruxelles', 'New York'];
+const ROLES = ['buyer', 'signer', 'billing', 'shipping', 'legal', 'admin', 'decision_maker'];
+
+/** A UUID-shaped id with realistic entropy, deterministic from its seed. */
+export function fixtureId(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Builds a valid snapshot of `contacts` contacts grouped in customers, hostile values first. */
+export function makeSnapshot(options: FixtureOptions): Snapshot {
+  const total = Math.max(1, Math.floor(options.contacts));
+  const perCustomer = options.perCustomer ?? 8;
+  const customerCount = Math.max(1, Math.ceil(total / perCustomer));
+  const customers: SnapshotCustomer[] = [];
+  const contacts: SnapshotContact[] = [];
+  const stamp = '2026-01-15T03:00:00.000Z';
+  let addressCount = 0;
+
+  for (let c = 0; c < customerCount; c++) {
+    const id = fixtureId(`customer-${c}`);
+    const readable = c % 97 !== 5;
+    const name =
+      c === 0
+        ? '<b>Bold</b> & "Quoted" Ltd'
+        : c === 1
+          ? 'Société Générale Ñúñez'
+          : c === 2
+            ? 'شركة الأمل'
+            : `${COMPANY[c % COMPANY.length]} ${SUFFIX[(c >> 3) % SUFFIX.length]} ${c}`;
+    const addresses: AddressSummary[] = [];
+    for (let a = 0; a < 1 + (c % 2); a++) {
+      const country = COUNTRIES[(c + a) % COUNTRIES.length] ?? 'FR';
+      const city = CITIES[(c + a) % CITIES.length] ?? 'Paris';
+      addresses.push({
+        id: fixtureId(`address-${c}-${a}`),
+        type: a === 0 ? 'billing' : 'shipping',
+        label: a === 0 ? 'Head office' : null,
+        summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
+        city,
+        country,
+      });
+      addressCount++;
+    }
+    const start = Math.floor((c * total) / customerCount);
+    const end = Math.floor(((c + 1) * total) / customerCount);
+    for (let i = start; i < end; i++) {
+      const hostile = HOSTILE_CONTACTS[i];
+      const first = hostile?.first_name ?? FIRST[i % FIRST.length] ?? 'Jean';
+      const last = hostile?.last_name ?? `${LAST[(i >> 2) % LAST.length]}${i}`;
+      const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
+      if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
+      const own = addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
+      contacts.push({
+        id: fixtureId(`contact-${i}`),
+        workspace_id: fixtureId('workspace'),
+        customer_id: id,
+        first_name: first,
+        last_name: last,
+        email: hostile?.email ?? `${first.toLowerCase()}.${last.toLowerCase()}@example.com`,
+        phone:
+          i % 11 === 3
+            ? null
+            : `+33 6 ${pad(i % 100)} ${pad((i >> 2) % 100)} ${pad((i * 7) % 100)} ${pad(c % 100)}`,
+        role: roles,
+        id_crm: i % 2 === 0 ? `CRM-${i}` : null,
+        id_erp: i % 4 === 0 ? `ERP-${i}` : null,
+        id_accounting: null,
+        address_ids: own.map((address) => address.id),
+        created_at: stamp,
+        updated_at: stamp,
+        customer_name: readable ? name : null,
+        customer_type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
+        addresses: own,
+      });
+    }
+    customers.push({
+      id,
+      name: readable ? name : null,
+      type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
+      segment_id: null,
+      id_crm: `CUST-${c}`,
+      id_erp: null,
+      id_accounting: null,
+      tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
+      addresses,
+      contact_count: end - start,
+    });
+  }
+
+  return {
+    schema_version: 1,
+    generated_at: stamp,
+    source: {
+      host: options.demo ? '127.0.0.1:4010' : 'qwoty.app',
+      customer_id: null,
+      demo: options.demo ?? false,
+    },
+    counts: { contacts: contacts.length, customers: customers.length, addresses: addressCount, rejected: 1 },
+    warnings: [],
+    customers,
+    contacts,
+  };
+}
+
+function pad(value: number): string {
+  return String(value).padStart(2, '0');
+}
+
+function csvCell(value: string | null): string {
+  const text = value ?? '';
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A plain CSV of the contacts, enough to check downloads byte for byte. */
+export function fixtureCsv(snapshot: Snapshot): string {
+  const header = 'id,customer_id,customer_name,first_name,last_name,email,phone,role';
+  const rows = snapshot.contacts.map((contact) =>
+    [
+      contact.id,
+      contact.customer_id,
+      contact.customer_name,
+      contact.first_name,
+      contact.last_name,
+      contact.email,
+      contact.phone,
+      contact.role.join(';'),
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `\uFEFF${[header, ...rows].join('\r\n')}\r\n`;
+}
+
+export interface PublishOptions {
+  runId?: string;
+  /** Leave out the `current` link and write the files flat in `dataDir`. */
+  flat?: boolean;
+}
+
+/**
+ * Writes `snapshot` into `dataDir` in the published layout, with a manifest whose sizes and hashes match.
+ * Returns the folder holding the files.
+ */
+export async function writePublishedSnapshot(
+  dataDir: string,
+  snapshot: Snapshot,
+  options: PublishOptions = {},
+): Promise<string> {
+  const runId = options.runId ?? '20260115T030000Z';
+  const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
+  await mkdir(dir, { recursive: true });
+  const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
+    {
+      name: 'contacts.json',
+      body: Buffer.from(`${JSON.stringify(snapshot)}\n`),
+      rows: snapshot.contacts.length,
+      media_type: 'application/json',
+    },
+    {
+      name: 'contacts.csv',
+      body: Buffer.from(fixtureCsv(snapshot)),
+      rows: snapshot.contacts.length,
+      media_type: 'text/csv',
+    },
+    {
+      // Not a real workbook: the site only copies it, so any bytes do to check the download.
+      name: 'contacts.xlsx',
+      body: Buffer.from(`PK\u0003\u0004 fixture workbook of ${snapshot.contacts.length} contacts`),
+      rows: snapshot.contacts.length,
+      media_type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    },
+    {
+      name: 'rejects.json',
+      body: Buffer.from(
+        `${JSON.stringify([{ entity: 'contact', index: 0, id: null, issues: [{ path: 'id', message: 'secret reject' }], record: {} }])}\n`,
+      ),
+      rows: 1,
+      media_type: 'application/json',
+    },
+  ];
+  for (const file of files) {
+    await writeFile(join(dir, file.name), file.body);
+  }
+  const manifest: Manifest = {
+    schema_version: 1,
+    tool: { name: 'qwoty-contacts-directory', version: '0.1.0' },
+    generated_at: snapshot.generated_at,
+    source: snapshot.source,
+    counts: snapshot.counts,
+    run: { started_at: snapshot.generated_at, duration_ms: 1234, requests: 10, retries: 0, warnings: [] },
+    files: files.map((file) => ({
+      name: file.name,
+      bytes: file.body.length,
+      rows: file.rows,
+      sha256: createHash('sha256').update(file.body).digest('hex'),
+      media_type: file.media_type,
+    })),
+  };
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (!options.flat) {
+    await rm(join(dataDir, 'current'), { force: true });
+    await symlink(join('.snapshots', runId), join(dataDir, 'current'));
+    for (const name of [...files.map((file) => file.name), 'manifest.json']) {
+      await rm(join(dataDir, name), { force: true });
+      await symlink(join('current', name), join(dataDir, name));
+    }
+  }
+  return dir;
+}
