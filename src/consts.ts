@@ -1,0 +1,35 @@
+/** Site-wide constants of the contacts directory. */
+
+export const SITE_TITLE = 'Contacts directory';
+export const SITE_DESCRIPTION =
+  'Internal directory of the contacts of our Qwoty workspace, grouped by customer.';
+
+/** Search results rendered at most; the count of all matches is always given. */
+export const RESULT_LIMIT = 50;
+
+/** Up to this many customers, the home page lists them all; above, it links to one page per letter. */
+export const HOME_DIRECTORY_LIMIT = 600;
+
+/**
+ * The Content-Security-Policy of every page: only this site's own files, no inline script or style, no
+ * request anywhere else. `public/_headers` repeats it (with `frame-ancestors`) for hosts that honour it.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+/** Labels of the whole-snapshot downloads, by file name. */
+export const DOWNLOAD_LABELS: Record<string, string> = {
+  'contacts.csv': 'CSV',
+  'contacts.xlsx': 'Excel (XLSX)',
+  'contacts.json': 'JSON',
+};

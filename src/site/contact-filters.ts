@@ -1,0 +1,53 @@
+/**
+ * Filters on a customer page: the role and country selects hide the table rows that do not match, and the
+ * choice lives in the URL (`?role=buyer&country=FR`) so a filtered page can be shared. Without JavaScript
+ * the form stays hidden and every contact is shown.
+ */
+export function startContactFilters(): void {
+  const form = document.querySelector<HTMLFormElement>('form.contact-filters');
+  if (!form) return;
+  const role = form.querySelector<HTMLSelectElement>('select[name="role"]');
+  const country = form.querySelector<HTMLSelectElement>('select[name="country"]');
+  const status = form.querySelector<HTMLElement>('.filter-status');
+  const rows = [...document.querySelectorAll<HTMLTableRowElement>('table.contacts tbody tr')];
+  const params = new URL(location.href).searchParams;
+  const pick = (select: HTMLSelectElement | null, value: string | null) => {
+    if (select && value && [...select.options].some((option) => option.value === value)) select.value = value;
+  };
+  pick(role, params.get('role'));
+  pick(country, params.get('country'));
+
+  const apply = (updateUrl: boolean) => {
+    const wantedRole = role?.value ?? '';
+    const wantedCountry = country?.value ?? '';
+    let shown = 0;
+    for (const row of rows) {
+      const ok =
+        (!wantedRole || (row.dataset.roles ?? '').split(' ').includes(wantedRole)) &&
+        (!wantedCountry || (row.dataset.countries ?? '').split(' ').includes(wantedCountry));
+      row.hidden = !ok;
+      if (ok) shown++;
+    }
+    if (status) {
+      status.textContent = wantedRole || wantedCountry ? `Showing ${shown} of ${rows.length} contacts.` : '';
+    }
+    if (updateUrl) {
+      const url = new URL(location.href);
+      for (const [name, value] of [
+        ['role', wantedRole],
+        ['country', wantedCountry],
+      ] as const) {
+        if (value) url.searchParams.set(name, value);
+        else url.searchParams.delete(name);
+      }
+      history.replaceState(null, '', url);
+    }
+  };
+  form.hidden = false;
+  form.addEventListener('change', () => apply(true));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    apply(true);
+  });
+  apply(false);
+}

@@ -1,0 +1,225 @@
+/**
+ * The directory's search: one compact text format written at build time and the matching run in the
+ * browser. Pure functions, shared by the index builder (`search-data.ts`), the page script
+ * (`search-ui.ts`) and the unit tests, so what is indexed and what is typed are folded the same way.
+ *
+ * Matching: every term of the query must match (AND). A word matches when it is the beginning of a word of
+ * the contact's first or last name, email, customer name or roles, compared without case or accents
+ * ("zoe" finds "Zoë", "nunez" finds "Ñúñez"). Digits typed with spaces or punctuation ("+33 6 12") form one
+ * number that matches anywhere in the phone's digits, or the beginning of any number in the other fields.
+ */
+
+/** Letters that Unicode decomposition does not fold to ASCII. */
+const EXTRA_FOLDS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i',
+};
+
+/** Lower-cases and strips accents: "Ñúñez" → "nunez", "Straße" → "strasse". */
+export function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[ßæœøłđðþı]/g, (letter) => EXTRA_FOLDS[letter] ?? letter);
+}
+
+/** The words of a text, folded: runs of letters and digits. */
+export function words(text: string | null | undefined): string[] {
+  return text ? (fold(text).match(/[\p{L}\p{N}]+/gu) ?? []) : [];
+}
+
+export interface ParsedQuery {
+  /** Folded words to match as word prefixes. */
+  words: string[];
+  /** Numbers typed with any spacing or punctuation, digits only. */
+  numbers: string[];
+}
+
+/** Splits what was typed into terms; neighbouring numbers ("06 12 34") become one number ("061234"). */
+export function parseQuery(query: string): ParsedQuery {
+  const parsed: ParsedQuery = { words: [], numbers: [] };
+  let pending = '';
+  for (const word of words(query)) {
+    if (/^\d+$/.test(word)) {
+      pending += word;
+      continue;
+    }
+    if (pending) parsed.numbers.push(pending);
+    pending = '';
+    parsed.words.push(word);
+  }
+  if (pending) parsed.numbers.push(pending);
+  return parsed;
+}
+
+/** What the browser keeps of one contact to match and show it. */
+export interface SearchContact {
+  id: string;
+  /** Index into `SearchData.customers`. */
+  customer: number;
+  name: string;
+  email: string;
+  phone: string;
+  /** Indexes into `SearchData.roles`. */
+  roles: number[];
+  /** Indexes into `SearchData.countries`. */
+  countries: number[];
+}
+
+export interface SearchCustomer {
+  id: string;
+  /** What to show: the customer's name, or its id when the name could not be read. */
+  name: string;
+}
+
+/** The header file: facets and customers, small enough to load with the first keystroke. */
+export interface SearchHeader {
+  roles: string[];
+  countries: string[];
+  customers: SearchCustomer[];
+}
+
+export interface SearchData extends SearchHeader {
+  contacts: SearchContact[];
+}
+
+/** One contact line: `id⇥customer⇥name⇥email⇥phone⇥roles⇥countries` (lists comma-separated). */
+export function formatContactLine(contact: SearchContact): string {
+  return [
+    contact.id.replaceAll('-', ''),
+    contact.customer,
+    clean(contact.name),
+    clean(contact.email),
+    clean(contact.phone),
+    contact.roles.join(','),
+    contact.countries.join(','),
+  ].join('\t');
+}
+
+function clean(value: string): string {
+  return value.replace(/[\t\r\n]+/g, ' ');
+}
+
+function uuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function indexes(list: string | undefined): number[] {
+  return list ? list.split(',').map(Number) : [];
+}
+
+/** Reads the contacts file back; the inverse of `formatContactLine` over lines. */
+export function parseContactLines(text: string): SearchContact[] {
+  const contacts: SearchContact[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [id = '', customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
+    contacts.push({
+      id: uuid(id),
+      customer: Number(customer),
+      name,
+      email,
+      phone,
+      roles: indexes(roles),
+      countries: indexes(countries),
+    });
+  }
+  return contacts;
+}
+
+/** A contact prepared for matching: its folded words, once, when the data loads. */
+export interface IndexedContact {
+  /** " word word … " over name, email, customer name and roles. */
+  all: string;
+  /** " word word … " over the name alone, to rank name matches first. */
+  name: string;
+  /** The phone's digits. */
+  digits: string;
+}
+
+function spaced(list: string[]): string {
+  return ` ${list.join(' ')} `;
+}
+
+export function indexContact(contact: SearchContact, data: SearchHeader): IndexedContact {
+  const name = words(contact.name);
+  const roles = contact.roles.flatMap((role) => words(data.roles[role]));
+  const customer = words(data.customers[contact.customer]?.name);
+  return {
+    all: spaced([...name, ...words(contact.email), ...customer, ...roles]),
+    name: spaced(name),
+    digits: contact.phone.replace(/\D+/g, ''),
+  };
+}
+
+export interface SearchFilters {
+  /** Index into `roles`, or -1 for any. */
+  role: number;
+  /** Index into `countries`, or -1 for any. */
+  country: number;
+}
+
+export interface SearchResult {
+  /** Total number of matching contacts. */
+  total: number;
+  /** Indexes into `contacts` of the first `limit` matches, name matches first, then directory order. */
+  hits: number[];
+}
+
+/**
+ * Finds the contacts matching `query` and `filters`. `index[i]` must be `indexContact(contacts[i])`.
+ * An empty query with no filter matches nothing; an empty query with a filter lists that facet.
+ */
+export function search(
+  contacts: readonly SearchContact[],
+  index: readonly IndexedContact[],
+  query: string,
+  filters: SearchFilters,
+  limit: number,
+): SearchResult {
+  const parsed = parseQuery(query);
+  const empty = parsed.words.length === 0 && parsed.numbers.length === 0;
+  if (empty && filters.role < 0 && filters.country < 0) return { total: 0, hits: [] };
+  const wordNeedles = parsed.words.map((word) => ` ${word}`);
+  const numberNeedles = parsed.numbers.map((number) => ` ${number}`);
+  const first: number[] = [];
+  const rest: number[] = [];
+  let total = 0;
+  for (let i = 0; i < contacts.length; i++) {
+    const entry = index[i];
+    const contact = contacts[i];
+    if (!entry || !contact) continue;
+    if (filters.role >= 0 && !contact.roles.includes(filters.role)) continue;
+    if (filters.country >= 0 && !contact.countries.includes(filters.country)) continue;
+    let matches = true;
+    for (const needle of wordNeedles) {
+      if (!entry.all.includes(needle)) {
+        matches = false;
+        break;
+      }
+    }
+    if (!matches) continue;
+    for (let n = 0; n < numberNeedles.length; n++) {
+      const needle = numberNeedles[n] ?? '';
+      if (!entry.digits.includes(needle.slice(1)) && !entry.all.includes(needle)) {
+        matches = false;
+        break;
+      }
+    }
+    if (!matches) continue;
+    total++;
+    if (first.length >= limit) continue;
+    const byName = wordNeedles.length > 0 && wordNeedles.every((needle) => entry.name.includes(needle));
+    if (byName) first.push(i);
+    else if (rest.length < limit) rest.push(i);
+  }
+  return { total, hits: [...first, ...rest].slice(0, limit) };
+}
