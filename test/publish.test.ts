@@ -123,7 +123,7 @@ describe('publishSnapshot', () => {
   test('keeps the live and the previous snapshot folders only', async () => {
     for (const label of ['a', 'b', 'c', 'd']) expect(publishInChild(label).status).toBe(0);
     expect(await listSnapshots(dataDir)).toHaveLength(2);
-    expect((await readLiveManifest(dataDir))?.counts.contacts).toBe(3);
+    expect((await readLiveManifest(dataDir))?.manifest.counts.contacts).toBe(3);
   });
 });
 

@@ -202,8 +202,8 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
   );
 }
 
-/** The live snapshot's manifest, or null when nothing was published yet. */
-export async function readLiveManifest(dataDir: string): Promise<Manifest | null> {
+/** The live snapshot's folder and manifest, or null when nothing was published yet. */
+export async function readLiveManifest(dataDir: string): Promise<Published | null> {
   let dir: string;
   try {
     dir = await realpath(path.join(dataDir, CURRENT_LINK));
@@ -211,7 +211,8 @@ export async function readLiveManifest(dataDir: string): Promise<Manifest | null
     return null;
   }
   try {
-    return ManifestSchema.parse(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')));
+    const manifest = ManifestSchema.parse(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')));
+    return { dir, manifest };
   } catch (error) {
     throw new SnapshotIoError(
       `The live snapshot's manifest in ${dir} is unreadable (${(error as Error).message}); restore it or delete ${path.join(dataDir, CURRENT_LINK)} to start afresh.`,

@@ -6,12 +6,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FetchConfig } from './config.ts';
 import { DataRejectedError } from './errors.ts';
-import { EXPORTERS } from './exporters/index.ts';
+import { EXPORTERS, jsonExporter } from './exporters/index.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
 import { formatMs, type Reporter } from './reporter.ts';
-import type { Manifest, Reject } from './schema.ts';
+import { diffSnapshots, readPreviousSnapshot } from './reports/changes.ts';
+import { reportFiles } from './reports/files.ts';
+import { assessQuality } from './reports/quality.ts';
+import type { ChangesReport, Manifest, QualityReport, Reject } from './schema.ts';
 import { buildSnapshot } from './snapshot.ts';
 
 /** Where a run that refused to publish leaves the records it set aside, so they can still be inspected. */
@@ -30,6 +33,8 @@ export interface RunFetchOptions {
 
 export interface FetchRunResult {
   manifest: Manifest;
+  changes: ChangesReport;
+  quality: QualityReport;
   /** The live snapshot folder. */
   dir: string;
   /** The manifest this run replaced, or null on a first run. */
@@ -41,7 +46,8 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
   const startedAt = now();
   const unlock = await lockDataDir(config.dataDir, pid);
   try {
-    const previous = await readLiveManifest(config.dataDir);
+    const live = await readLiveManifest(config.dataDir);
+    const previous = live?.manifest ?? null;
     const host = new URL(config.apiUrl).host;
     reporter.info(
       `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
@@ -79,17 +85,27 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     });
     checkGuards(config, snapshot.counts.contacts, previous);
 
+    const changes = diffSnapshots(
+      live ? await readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)) : null,
+      snapshot,
+    );
+    const quality = assessQuality(snapshot, workspace.rejects);
+    reporter.info(
+      `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
+    );
+
     const published = await publishSnapshot({
       dataDir: config.dataDir,
       snapshot,
       rejects: workspace.rejects,
       exporters: EXPORTERS,
+      extraFiles: reportFiles(changes, quality),
       tool,
       run: { startedAt, requests: client.stats.requests, retries: client.stats.retries },
       now,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
     });
-    return { ...published, previous };
+    return { ...published, previous, changes, quality };
   } finally {
     await unlock();
   }

@@ -65,6 +65,15 @@ export function contactsToCsv(contacts: Iterable<SnapshotContact>): string {
 }
 
 /**
+ * Any small table as CSV text with the same format and formula safety as `contacts.csv`: for the reports.
+ * `null` is an empty cell.
+ */
+export function tableToCsv(header: readonly string[], rows: readonly (readonly (string | null)[])[]): string {
+  const safe = rows.map((row) => row.map((value) => (value === null ? '' : neutraliseFormula(value))));
+  return stringifySync([[...header], ...safe], CSV_OPTIONS);
+}
+
+/**
  * Streams the CSV of `contacts` to a file path (created or overwritten) or to a writable stream, which is
  * ended when done. Resolves with the number of contacts written; rejects with a `SnapshotIoError`.
  */

@@ -1,0 +1,188 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { jsonExporter } from '../src/lib/exporters/index.ts';
+import { diffSnapshots, readPreviousSnapshot } from '../src/lib/reports/changes.ts';
+import { reportFiles } from '../src/lib/reports/files.ts';
+import { assessQuality, isMalformedEmail, isMalformedPhone } from '../src/lib/reports/quality.ts';
+import { ChangesReportSchema, QualityReportSchema, type Snapshot } from '../src/lib/schema.ts';
+import { tinySnapshot, uuid } from './helpers/tiny-snapshot.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'qwoty-reports-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function previousOf(snapshot: Snapshot, name = 'prev.json') {
+  const file = path.join(dir, name);
+  await jsonExporter.write(snapshot, file);
+  return readPreviousSnapshot(file);
+}
+
+function edited(snapshot: Snapshot, edit: (s: Snapshot) => void): Snapshot {
+  const copy = structuredClone(snapshot);
+  edit(copy);
+  return copy;
+}
+
+describe('diffSnapshots', () => {
+  test('counts every contact and customer as added on a first run', () => {
+    const report = diffSnapshots(null, tinySnapshot('a'));
+    expect(report.previous_generated_at).toBeNull();
+    expect(report.totals).toEqual({
+      added: 3,
+      removed: 0,
+      changed: 0,
+      unchanged: 0,
+      customers_added: 2,
+      customers_removed: 0,
+    });
+  });
+
+  test('finds nothing between a snapshot and itself read back from contacts.json', async () => {
+    const snapshot = tinySnapshot('a');
+    const report = diffSnapshots(await previousOf(snapshot), snapshot);
+    expect(report.totals).toMatchObject({ added: 0, removed: 0, changed: 0, unchanged: 3 });
+    expect(report.previous_generated_at).toBe(snapshot.generated_at);
+  });
+
+  test('names added, removed and changed contacts and the fields that changed', async () => {
+    const before = tinySnapshot('a', 4);
+    const after = edited(before, (s) => {
+      const [first, second] = s.contacts;
+      if (!first || !second) throw new Error('fixture too small');
+      first.email = 'new@example.test';
+      first.role = ['buyer'];
+      second.updated_at = '2026-12-01T00:00:00Z';
+      s.contacts.splice(2, 1);
+      s.contacts.push({ ...first, id: uuid(999), first_name: 'Newcomer' });
+    });
+    const report = ChangesReportSchema.parse(diffSnapshots(await previousOf(before), after));
+    expect(report.contacts.changed).toEqual([
+      expect.objectContaining({ id: before.contacts[0]?.id, fields: ['email', 'role'] }),
+    ]);
+    expect(report.contacts.added.map((ref) => ref.id)).toEqual([uuid(999)]);
+    expect(report.contacts.removed.map((ref) => ref.id)).toEqual([before.contacts[2]?.id]);
+    expect(report.totals).toMatchObject({ added: 1, removed: 1, changed: 1, unchanged: 2 });
+  });
+
+  test('names customers added and removed', async () => {
+    const before = tinySnapshot('a');
+    const after = edited(before, (s) => {
+      s.customers[0] = {
+        ...(s.customers[0] as Snapshot['customers'][number]),
+        id: uuid(77),
+        name: 'Brand New',
+      };
+    });
+    const report = diffSnapshots(await previousOf(before), after);
+    expect(report.customers.added).toEqual([{ id: uuid(77), name: 'Brand New' }]);
+    expect(report.customers.removed).toEqual([
+      { id: before.customers[0]?.id, name: before.customers[0]?.name },
+    ]);
+  });
+
+  test('reads a previous contacts.json written in another layout by parsing it whole', async () => {
+    const snapshot = tinySnapshot('a');
+    const file = path.join(dir, 'pretty.json');
+    await writeFile(file, JSON.stringify(snapshot, null, 2));
+    const report = diffSnapshots(await readPreviousSnapshot(file), snapshot);
+    expect(report.totals.unchanged).toBe(3);
+  });
+
+  test('treats a missing previous file as a first run', async () => {
+    expect(await readPreviousSnapshot(path.join(dir, 'nope.json'))).toBeNull();
+  });
+});
+
+describe('assessQuality', () => {
+  test.each([
+    ['jean.dupont@acme.com', false],
+    ['first.last+tag@sub.example.co.uk', false],
+    ['no-at-sign.example.com', true],
+    ['two@@example.com', true],
+    ['spaces in@example.com', true],
+    ['user@localhost', true],
+  ])('judges the email %s malformed: %s', (email, malformed) => {
+    expect(isMalformedEmail(email)).toBe(malformed);
+  });
+
+  test.each([
+    ['+33 6 12 34 56 78', false],
+    ['(555) 010-0199', false],
+    ['+49-30-1234567 ext. 12', false],
+    ['12', true],
+    ['call me maybe', true],
+    ['+1234567890123456', true],
+  ])('judges the phone %s malformed: %s', (phone, malformed) => {
+    expect(isMalformedPhone(phone)).toBe(malformed);
+  });
+
+  test('finds missing, malformed and duplicate values and unnamed customers, and counts them', () => {
+    const snapshot = edited(tinySnapshot('a', 5), (s) => {
+      const c = s.contacts;
+      Object.assign(c[0] ?? {}, { email: null, phone: null });
+      Object.assign(c[1] ?? {}, { email: 'Dup@Example.test', phone: '+33 1 23 45 67 89' });
+      Object.assign(c[2] ?? {}, { email: 'dup@example.test', phone: 'n/a' });
+      Object.assign(c[3] ?? {}, { email: 'broken', phone: '+1 555 0100 123', customer_name: null });
+      Object.assign(c[4] ?? {}, { email: 'ok@example.test', phone: null });
+    });
+    const report = QualityReportSchema.parse(
+      assessQuality(snapshot, [
+        {
+          entity: 'contact',
+          index: 7,
+          id: null,
+          issues: [{ path: 'id', message: 'expected a UUID' }],
+          record: {},
+        },
+      ]),
+    );
+    expect(report.totals).toEqual({
+      contacts: 5,
+      missing_email: 0,
+      missing_phone: 1,
+      missing_email_and_phone: 1,
+      malformed_email: 1,
+      malformed_phone: 1,
+      duplicate_email: 2,
+      unnamed_customer: 1,
+      rejected: 1,
+    });
+    expect(report.rejected[0]).not.toHaveProperty('record');
+  });
+});
+
+describe('reportFiles', () => {
+  test('writes CSVs that a real parser reads back, with formula-like values neutralised', () => {
+    const snapshot = edited(tinySnapshot('a'), (s) => {
+      Object.assign(s.contacts[0] ?? {}, {
+        first_name: '=HYPERLINK("http://evil")',
+        email: null,
+        phone: null,
+      });
+    });
+    const files = reportFiles(diffSnapshots(null, snapshot), assessQuality(snapshot, []));
+    const quality = files.find((file) => file.name === 'quality.csv');
+    const rows = parse(quality?.content.replace(/^\uFEFF/, '') ?? '', { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows).toHaveLength(quality?.rows ?? -1);
+    expect(rows[0]).toMatchObject({
+      Finding: 'missing_email_and_phone',
+      Contact: `'=HYPERLINK("http://evil") Tester`,
+    });
+    expect(files.map((file) => file.name)).toEqual([
+      'changes.json',
+      'changes.csv',
+      'quality.json',
+      'quality.csv',
+    ]);
+  });
+});
