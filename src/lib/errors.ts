@@ -19,6 +19,8 @@ export const ExitCode = {
   rejected: 5,
   /** The local snapshot or site could not be read or written (disk, permissions, missing snapshot). */
   io: 6,
+  /** `npm run nightly` only: the snapshot was published but the site build failed; the last good site is kept. */
+  build: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

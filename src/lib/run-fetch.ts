@@ -39,12 +39,15 @@ export interface FetchRunResult {
   dir: string;
   /** The manifest this run replaced, or null on a first run. */
   previous: Manifest | null;
+  /** Milliseconds per phase: contacts, addresses, customers, publish. */
+  durations: Record<string, number>;
 }
 
 export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult> {
   const { config, reporter, tool, pid, now = () => new Date() } = options;
   const startedAt = now();
   const unlock = await lockDataDir(config.dataDir, pid);
+  const durations: Record<string, number> = {};
   try {
     const live = await readLiveManifest(config.dataDir);
     const previous = live?.manifest ?? null;
@@ -69,9 +72,10 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       customerId: config.customerId,
       concurrency: config.concurrency,
       onEvent: (event) => {
-        if (event.type === 'phase-end')
+        if (event.type === 'phase-end') {
+          durations[event.phase] = Math.round(event.ms);
           reporter.info(`${event.phase}: ${event.count.toLocaleString('en')} in ${formatMs(event.ms)}`);
-        else if (event.type === 'customer') reporter.progress('customers', event.done, event.total);
+        } else if (event.type === 'customer') reporter.progress('customers', event.done, event.total);
       },
     });
     for (const message of workspace.warnings) reporter.warn(message);
@@ -94,6 +98,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
     );
 
+    const publishStarted = performance.now();
     const published = await publishSnapshot({
       dataDir: config.dataDir,
       snapshot,
@@ -105,7 +110,9 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       now,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
     });
-    return { ...published, previous, changes, quality };
+    durations.publish = Math.round(performance.now() - publishStarted);
+    reporter.info(`publish: ${published.manifest.files.length} files in ${formatMs(durations.publish)}`);
+    return { ...published, previous, changes, quality, durations };
   } finally {
     await unlock();
   }

@@ -316,3 +316,27 @@ export const QualityReportSchema = z.object({
   rejected: RejectSchema.omit({ record: true }).array(),
 });
 export type QualityReport = z.output<typeof QualityReportSchema>;
+
+/** `run-summary.json`, beside the snapshot: how the last nightly run went, for monitoring. */
+export const RunSummarySchema = z.object({
+  schema_version: z.literal(1),
+  status: z.enum(['ok', 'failed']),
+  exit_code: z.number().int(),
+  /** The one-sentence reason when the run failed. */
+  error: z.string().nullable(),
+  started_at: z.iso.datetime(),
+  finished_at: z.iso.datetime(),
+  /** Milliseconds per phase: contacts, addresses, customers, publish, build, total. */
+  durations_ms: z.record(z.string(), z.number().nonnegative()),
+  source: SnapshotSourceSchema.nullable(),
+  counts: SnapshotCountsSchema.nullable(),
+  requests: z.number().int().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  warnings: z.string().array(),
+  changes: ChangesReportSchema.shape.totals.nullable(),
+  quality: QualityReportSchema.shape.totals.nullable(),
+  /** Where the live snapshot and site are. */
+  snapshot_dir: z.string().nullable(),
+  site_dir: z.string().nullable(),
+});
+export type RunSummary = z.output<typeof RunSummarySchema>;
