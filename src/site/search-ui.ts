@@ -113,10 +113,12 @@ export function startSearch(): void {
       const item = element('li');
       if (!contact || !customer) return item;
       const base = `/customers/${customer.id}/`;
-      const name = element('a', contact.name, 'result-name');
+      const name = element('a', undefined, 'result-name');
+      name.append(element('bdi', contact.name));
       name.href = `${base}#contact-${contact.id}`;
       const at = element('span', '', 'result-customer');
-      const customerLink = element('a', customer.name);
+      const customerLink = element('a');
+      customerLink.append(element('bdi', customer.name));
       customerLink.href = base;
       at.append(customerLink);
       const details = [

@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { ExitCode, SnapshotIoError } from '../../src/lib/errors.ts';
+import { readSnapshot } from '../../src/lib/read-snapshot.ts';
+import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'qwoty-read-'));
+});
+
+async function expectSnapshotError(pattern: RegExp): Promise<void> {
+  const error = await readSnapshot(dataDir).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SnapshotIoError);
+  expect(error).toHaveProperty('exitCode', ExitCode.io);
+  expect(String((error as Error).message)).toMatch(pattern);
+  expect(String((error as Error).message)).toMatch(/run `npm run fetch`/);
+}
+
+describe('readSnapshot', () => {
+  test('returns the manifest and the parsed snapshot of the live folder behind `current`', async () => {
+    const snapshot = makeSnapshot({ contacts: 20 });
+    const dir = await writePublishedSnapshot(dataDir, snapshot);
+    const loaded = await readSnapshot(dataDir);
+    expect(loaded.dir).toBe(dir);
+    expect(loaded.snapshot.contacts).toHaveLength(20);
+    expect(loaded.snapshot.contacts[0]?.first_name).toBe('<script>alert(1)</script>');
+    expect(loaded.manifest.files.map((file) => file.name)).toContain('contacts.json');
+  });
+
+  test('reads a flat folder when there is no `current` link', async () => {
+    await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 3 }), { flat: true });
+    const loaded = await readSnapshot(dataDir);
+    expect(loaded.snapshot.contacts).toHaveLength(3);
+  });
+
+  test('keeps reading the folder it resolved when `current` is swapped afterwards', async () => {
+    await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 4 }), { runId: 'one' });
+    const first = await readSnapshot(dataDir);
+    await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 6 }), { runId: 'two' });
+    expect(first.dir).toMatch(/one$/);
+    expect((await readSnapshot(dataDir)).dir).toMatch(/two$/);
+  });
+
+  test('throws a SnapshotIoError saying what to do when there is no snapshot', async () => {
+    await expectSnapshotError(/There is no snapshot in .*manifest\.json/);
+  });
+
+  test('throws when the data folder does not exist', async () => {
+    dataDir = join(dataDir, 'missing');
+    await expectSnapshotError(/There is no snapshot in/);
+  });
+
+  test('throws when `current` points nowhere', async () => {
+    await symlink('.snapshots/gone', join(dataDir, 'current'));
+    await mkdir(join(dataDir, '.snapshots'));
+    await expectSnapshotError(/no snapshot|current/);
+  });
+
+  test('throws when the snapshot holds no contacts', async () => {
+    await writePublishedSnapshot(dataDir, { ...makeSnapshot({ contacts: 1 }), contacts: [] });
+    await expectSnapshotError(/holds no contacts/);
+  });
+
+  test('throws when a file does not match the hash in the manifest', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    const csv = join(dir, 'contacts.csv');
+    const text = await readFile(csv, 'utf8');
+    await writeFile(csv, text.replace('example', 'exampla'));
+    await expectSnapshotError(/contacts\.csv does not match the SHA-256/);
+  });
+
+  test('throws when a file has another size than the manifest says', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    await writeFile(join(dir, 'contacts.xlsx'), 'short');
+    await expectSnapshotError(/contacts\.xlsx has 5 bytes but manifest\.json says/);
+  });
+
+  test('throws when a file listed in the manifest is missing', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    await rename(join(dir, 'rejects.json'), join(dir, 'rejects.old'));
+    await expectSnapshotError(/rejects\.json listed in manifest\.json is missing/);
+  });
+
+  test('throws when contacts.json does not have the snapshot shape', async () => {
+    const snapshot = makeSnapshot({ contacts: 2 });
+    await writePublishedSnapshot(dataDir, { ...snapshot, schema_version: 2 } as unknown as typeof snapshot);
+    await expectSnapshotError(/does not have the expected shape .*schema_version/);
+  });
+
+  test('throws when manifest.json is not JSON', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 2 }));
+    await rm(join(dir, 'manifest.json'));
+    await writeFile(join(dir, 'manifest.json'), '{ nope');
+    await expectSnapshotError(/manifest\.json is not valid JSON/);
+  });
+});

@@ -1,0 +1,140 @@
+import { describe, expect, test } from 'vitest';
+import {
+  fold,
+  formatContactLine,
+  indexContact,
+  parseContactLines,
+  parseQuery,
+  type SearchContact,
+  type SearchHeader,
+  search,
+} from '../../src/site/search.ts';
+
+describe('fold', () => {
+  test.each([
+    ['Zoë', 'zoe'],
+    ['Ñúñez', 'nunez'],
+    ['Straße', 'strasse'],
+    ['Ørsted Æble', 'orsted aeble'],
+    ['ŁÓDŹ', 'lodz'],
+    ['محمد', 'محمد'],
+  ])('folds %s to %s', (input, output) => {
+    expect(fold(input)).toBe(output);
+  });
+});
+
+describe('parseQuery', () => {
+  test('joins numbers typed with spaces or punctuation into one', () => {
+    expect(parseQuery('+33 (6) 12-34.56')).toEqual({ words: [], numbers: ['3361234' + '56'] });
+  });
+
+  test('keeps words and numbers apart', () => {
+    expect(parseQuery('Jean 06 12 Dupont')).toEqual({ words: ['jean', 'dupont'], numbers: ['0612'] });
+  });
+});
+
+const header: SearchHeader = {
+  roles: ['buyer', 'signer', 'decision_maker'],
+  countries: ['FR', 'DE'],
+  customers: [
+    { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
+    { id: '22222222-2222-4222-8222-222222222222', name: 'Acme GmbH' },
+  ],
+};
+
+const contacts: SearchContact[] = [
+  {
+    id: 'aaaaaaaa-0000-4000-8000-000000000001',
+    customer: 0,
+    name: 'Zoë Ñúñez',
+    email: 'zoe.nunez@example.com',
+    phone: '+33 6 12 34 56 78',
+    roles: [0],
+    countries: [0],
+  },
+  {
+    id: 'aaaaaaaa-0000-4000-8000-000000000002',
+    customer: 1,
+    name: 'Jean Dupont',
+    email: 'jd@acme.de',
+    phone: '+49 30 1234567',
+    roles: [1, 2],
+    countries: [1],
+  },
+  {
+    id: 'aaaaaaaa-0000-4000-8000-000000000003',
+    customer: 1,
+    name: 'Marie Jeanne',
+    email: 'marie@acme.de',
+    phone: '',
+    roles: [],
+    countries: [],
+  },
+];
+const index = contacts.map((contact) => indexContact(contact, header));
+const any = { role: -1, country: -1 };
+const find = (query: string, filters = any) =>
+  search(contacts, index, query, filters, 50).hits.map((hit) => contacts[hit]?.name);
+
+describe('search', () => {
+  test.each([
+    ['zoe', ['Zoë Ñúñez']],
+    ['NUNEZ', ['Zoë Ñúñez']],
+    ['ñúñ', ['Zoë Ñúñez']],
+    ['dupont jean', ['Jean Dupont']],
+    ['jean dupont', ['Jean Dupont']],
+    ['jea', ['Jean Dupont', 'Marie Jeanne']],
+    ['zoe.nunez@exa', ['Zoë Ñúñez']],
+    ['acme', ['Jean Dupont', 'Marie Jeanne']],
+    ['generale', ['Zoë Ñúñez']],
+    ['signer', ['Jean Dupont']],
+    ['decision maker', ['Jean Dupont']],
+    ['+33 6 12 34', ['Zoë Ñúñez']],
+    ['0612345678', []],
+    ['612345678', ['Zoë Ñúñez']],
+    ['30-123', ['Jean Dupont']],
+    ['upont', []],
+    ['jean zoe', []],
+  ])('finds %j: %j', (query, names) => {
+    expect(find(query)).toEqual(names);
+  });
+
+  test('ranks contacts whose name matches before those matched by customer or email', () => {
+    expect(find('jeanne')).toEqual(['Marie Jeanne']);
+    expect(find('j')).toEqual(['Jean Dupont', 'Marie Jeanne']);
+  });
+
+  test('matches nothing for an empty query without filters', () => {
+    expect(search(contacts, index, '  ', any, 50)).toEqual({ total: 0, hits: [] });
+  });
+
+  test('lists a facet when the query is empty', () => {
+    expect(find('', { role: 1, country: -1 })).toEqual(['Jean Dupont']);
+    expect(find('', { role: -1, country: 0 })).toEqual(['Zoë Ñúñez']);
+  });
+
+  test('applies filters together with the query', () => {
+    expect(find('acme', { role: 2, country: 1 })).toEqual(['Jean Dupont']);
+    expect(find('acme', { role: 0, country: -1 })).toEqual([]);
+  });
+
+  test('counts every match but returns at most `limit` hits', () => {
+    const result = search(contacts, index, 'acme', any, 1);
+    expect(result.total).toBe(2);
+    expect(result.hits).toHaveLength(1);
+  });
+});
+
+describe('formatContactLine and parseContactLines', () => {
+  test('round-trip contacts, turning tabs and line breaks inside values into spaces', () => {
+    const hostile: SearchContact = {
+      ...contacts[1],
+      name: 'Tab\there\nnewline',
+      email: 'a@b',
+    } as SearchContact;
+    const text = [...contacts, hostile].map(formatContactLine).join('\n');
+    const parsed = parseContactLines(`${text}\n`);
+    expect(parsed.slice(0, 3)).toEqual(contacts);
+    expect(parsed[3]?.name).toBe('Tab here newline');
+  });
+});
