@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { validateWorkflow } from '@action-validator/core';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+
+const source = await readFile(new URL('../.github/workflows/nightly.yml', import.meta.url), 'utf8');
+const workflow = parse(source);
+
+describe('the nightly GitHub Actions workflow', () => {
+  test('is valid against the workflow schema', () => {
+    expect(validateWorkflow(source).errors).toEqual([]);
+  });
+
+  test('runs on a schedule and on demand', () => {
+    expect(workflow.on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
+    expect(workflow.on).toHaveProperty('workflow_dispatch');
+  });
+
+  test('takes the token from a secret and runs the documented nightly command', () => {
+    const job = workflow.jobs.snapshot;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
+    expect(job.env.QWOTY_API_TOKEN).toBe('${{ secrets.QWOTY_API_TOKEN }}');
+    expect(job.steps.map((step: { run?: string }) => step.run)).toContain('npm run nightly');
+    expect(source).not.toMatch(/\b(qwoty|qwt)_[a-z0-9_]{16,}/);
+  });
+
+  test('reads Node from .nvmrc, which pins a version the engines field accepts', async () => {
+    const setup = workflow.jobs.snapshot.steps.find((step: { uses?: string }) =>
+      step.uses?.startsWith('actions/setup-node'),
+    );
+    expect(setup.with).toMatchObject({ 'node-version-file': '.nvmrc', cache: 'npm' });
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const nvmrc = (await readFile(new URL('../.nvmrc', import.meta.url), 'utf8')).trim();
+    expect(pkg.devDependencies.node).toBe(nvmrc);
+    expect(Number(nvmrc.split('.')[0])).toBeGreaterThanOrEqual(22);
+  });
+
+  test('keeps the downloads and the site as artifacts, and deploys Pages only when asked', () => {
+    const uses = workflow.jobs.snapshot.steps.map((step: { uses?: string }) => step.uses ?? '');
+    expect(uses).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^actions\/upload-artifact@/),
+        expect.stringMatching(/^actions\/upload-pages-artifact@/),
+      ]),
+    );
+    expect(workflow.jobs.deploy.if).toBe("vars.QWOTY_DEPLOY_PAGES == 'true'");
+  });
+});
