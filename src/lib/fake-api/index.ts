@@ -1,0 +1,14 @@
+/** The embedded Qwoty-compatible API: a workspace generator, a server and the faults it can inject. */
+export type { Fault, FaultKind, FaultTarget, RetryAfterOptions } from './faults.ts';
+export { FAULT_KINDS } from './faults.ts';
+export type { GenerateWorkspaceOptions, InvalidContactKind, Workspace } from './generate.ts';
+export { generateWorkspace, INVALID_CONTACT_KINDS } from './generate.ts';
+export type {
+  Endpoint,
+  Permissions,
+  QwotyServer,
+  QwotyServerOptions,
+  RequestRecord,
+  WorkspaceData,
+} from './server.ts';
+export { createQwotyServer, DEMO_TOKEN } from './server.ts';
