@@ -24,6 +24,11 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** A child process's exit status as one of ours: a documented code stays, anything else is a bug (1). */
+export function toExitCode(status: number | null): ExitCode {
+  return Object.values(ExitCode).find((code) => code === status) ?? ExitCode.unexpected;
+}
+
 export class QwotyError extends Error {
   override name = 'QwotyError';
   readonly exitCode: ExitCode;

@@ -1,0 +1,88 @@
+/**
+ * `npm run demo`: the whole pipeline with no token and no network. Starts the embedded Qwoty API on a free
+ * loopback port, runs the real `npm run fetch` against it into `.demo/data` (never the real data folder),
+ * builds the demo site into `.demo/site`, prints where everything is, and exits.
+ *
+ * Flags: --contacts <n> (default 2000), --seed <n> (default 1).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, ExitCode, QwotyError, toExitCode } from '../src/lib/errors.ts';
+import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
+import { createQwotyServer, DEMO_TOKEN } from '../src/lib/fake-api/server.ts';
+import { runMain } from './cli.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DEMO_DIR = path.join(ROOT, '.demo');
+const DATA_DIR = path.join(DEMO_DIR, 'data');
+const SITE_DIR = path.join(DEMO_DIR, 'site');
+
+await runMain('demo', async () => {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { contacts: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' } },
+  });
+  const contacts = Number(values.contacts);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(contacts) || contacts < 1)
+    throw new ConfigError('Expected `--contacts` to be a positive integer.');
+  if (!Number.isInteger(seed)) throw new ConfigError('Expected `--seed` to be an integer.');
+
+  // A few invalid records and one rate-limited answer, so the demo shows rejects and a retry too.
+  const workspace = generateWorkspace({ contacts, seed, invalid: Math.max(1, Math.round(contacts / 400)) });
+  const server = await createQwotyServer({
+    workspace,
+    seed,
+    faults: [{ path: '/contacts', kind: 'rateLimit', times: 1, retryAfter: 1 }],
+  });
+  console.log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
+  try {
+    // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.
+    await run('fetch', [path.join(ROOT, 'scripts', 'fetch.ts')], {
+      QWOTY_API_URL: server.url,
+      QWOTY_API_TOKEN: DEMO_TOKEN,
+      QWOTY_DATA_DIR: DATA_DIR,
+      QWOTY_CUSTOMER_ID: '',
+      QWOTY_DEMO: '1',
+      // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
+      QWOTY_ALLOW_SHRINK: '1',
+    });
+  } finally {
+    await server.close();
+  }
+  await run('build', [path.join(ROOT, 'scripts', 'build-site.ts')], {
+    QWOTY_DATA_DIR: DATA_DIR,
+    QWOTY_SITE_DIR: SITE_DIR,
+  });
+
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  console.log(`
+Demo ready (generated data, clearly fake; nothing left this machine):
+  snapshot   ${rel(DATA_DIR)}/  contacts.json, contacts.csv, contacts.xlsx, manifest.json,
+             rejects.json (the invalid records, with reasons), changes.*, quality.*
+  site       ${rel(SITE_DIR)}/  serve it with: npm run preview:demo
+  API        npm run api  starts the embedded API on its own
+
+Run it for real: set QWOTY_API_TOKEN and run npm run nightly (see README.md).`);
+  return ExitCode.ok;
+});
+
+/** Runs one of our entry points with Node 22, inheriting output; a non-zero exit stops the demo. */
+function run(name: string, args: string[], env: Record<string, string>): Promise<void> {
+  const { QWOTY_API_TOKEN: _real, ...inherited } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...inherited, ...env } });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new QwotyError(
+            `The demo's ${name} step failed (exit ${code}); see its output above.`,
+            toExitCode(code),
+          ),
+        );
+    });
+  });
+}
