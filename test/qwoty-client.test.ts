@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { ApiError, ExitCode } from '../src/lib/errors.ts';
+import type { Fault } from '../src/lib/fake-api/faults.ts';
+import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
+import {
+  createQwotyClient,
+  parseRetryAfter,
+  type QwotyClientOptions,
+  type RetryEvent,
+} from '../src/lib/qwoty-client.ts';
+
+const TOKEN = 'qwoty_live_test_token_0123456789abcdef';
+let server: QwotyServer;
+
+beforeAll(async () => {
+  server = await createQwotyServer({ contacts: 40, seed: 7, token: TOKEN });
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.setFaults([]);
+  server.resetStats();
+});
+
+function client(options: Partial<QwotyClientOptions> = {}) {
+  const retries: RetryEvent[] = [];
+  const instance = createQwotyClient({
+    baseUrl: server.url,
+    token: TOKEN,
+    retries: 3,
+    minRetryDelayMs: 5,
+    maxRetryDelayMs: 2_000,
+    timeoutMs: 2_000,
+    onRetry: (event) => retries.push(event),
+    ...options,
+  });
+  return Object.assign(instance, { retryEvents: retries });
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  expect((error as ApiError).message).not.toContain(TOKEN);
+  return error as ApiError;
+}
+
+const contactsPath = '/contacts';
+
+describe('createQwotyClient', () => {
+  test('returns the envelope data and sends the bearer token', async () => {
+    const data = await client().get(contactsPath);
+    expect(Array.isArray(data)).toBe(true);
+    expect(data).toHaveLength(40);
+    expect(server.count({ endpoint: 'contacts', status: 200 })).toBe(1);
+  });
+
+  test('passes query parameters', async () => {
+    const [first] = server.workspace.contacts as { customer_id: string }[];
+    const data = (await client().get(contactsPath, { customer_id: first?.customer_id })) as {
+      customer_id: string;
+    }[];
+    expect(data.length).toBeGreaterThan(0);
+    expect(new Set(data.map((contact) => contact.customer_id))).toEqual(new Set([first?.customer_id]));
+  });
+
+  test.each([
+    ['401 for a wrong token', { token: 'wrong-token' }, contactsPath, 401, ExitCode.auth],
+    [
+      '404 for an unknown customer',
+      {},
+      '/customers/00000000-0000-4000-8000-000000000000',
+      404,
+      ExitCode.unavailable,
+    ],
+    ['400 for a malformed filter', {}, '/contacts?customer_id=nope', 400, ExitCode.unavailable],
+  ])(
+    'does not retry %s, and names method, URL and status',
+    async (_name, options, path, status, exitCode) => {
+      const [pathname, search] = path.split('?');
+      const query = Object.fromEntries(new URLSearchParams(search ?? ''));
+      const error = await failure(client(options).get(pathname ?? '', query));
+      expect(error.status).toBe(status);
+      expect(error.exitCode).toBe(exitCode);
+      expect(error.message).toMatch(new RegExp(`^GET ${server.url}/[^ ]+ answered ${status}`));
+      expect(server.requests).toHaveLength(1);
+    },
+  );
+
+  test('does not retry a 403, and reports it as an authentication failure', async () => {
+    const restricted = await createQwotyServer({
+      contacts: 5,
+      token: TOKEN,
+      permissions: { contacts: false },
+    });
+    try {
+      const error = await failure(
+        createQwotyClient({ baseUrl: restricted.url, token: TOKEN }).get(contactsPath),
+      );
+      expect(error).toMatchObject({ status: 403, exitCode: ExitCode.auth });
+      expect(restricted.requests).toHaveLength(1);
+    } finally {
+      await restricted.close();
+    }
+  });
+
+  const recoverable: [string, Fault][] = [
+    ['a 429 without Retry-After', { kind: 'rateLimit', times: 2 }],
+    ['a 429 with an empty body', { kind: 'rateLimit', times: 1, body: 'empty' }],
+    ['a 500 with the failure envelope', { kind: 'serverError', times: 2 }],
+    ['a 502 HTML page from a proxy', { kind: 'serverError', status: 502, body: 'html', times: 1 }],
+    ['a 503', { kind: 'serverError', status: 503, times: 1 }],
+    ['a reset before the headers', { kind: 'reset', times: 2 }],
+    ['a reset in the middle of the body', { kind: 'reset', when: 'midBody', times: 1 }],
+    ['a body cut short of its content-length', { kind: 'truncate', times: 1 }],
+    ['a chunked body that never ends properly', { kind: 'truncate', encoding: 'chunked', times: 1 }],
+    ['a 200 HTML login page', { kind: 'html200', times: 1 }],
+    ['a 200 body that is not JSON', { kind: 'notJson', times: 1 }],
+    ['headers later than the timeout', { kind: 'slow', delayMs: 600, times: 1 }],
+    ['a body trickling past the timeout', { kind: 'slow', delayMs: 600, mode: 'trickle', times: 1 }],
+  ];
+  test.each(recoverable)('retries %s and then succeeds', async (_name, fault) => {
+    server.setFaults([{ path: contactsPath, ...fault }]);
+    const api = client({ timeoutMs: 300 });
+    const data = await api.get(contactsPath);
+    expect(data).toHaveLength(40);
+    const failures = fault.times ?? 1;
+    expect(api.stats).toEqual({ requests: failures + 1, retries: failures });
+    expect(api.retryEvents.map((event) => event.attempt)).toEqual(
+      Array.from({ length: failures }, (_, i) => i + 1),
+    );
+  });
+
+  test('waits as long as Retry-After asks, in seconds', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'rateLimit', times: 1, retryAfter: 1 }]);
+    const api = client();
+    const started = performance.now();
+    await api.get(contactsPath);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(api.retryEvents[0]?.delayMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  test('waits as long as Retry-After asks, as an HTTP date', async () => {
+    server.setFaults([
+      { path: contactsPath, kind: 'rateLimit', times: 1, retryAfter: 2, retryAfterFormat: 'date' },
+    ]);
+    const api = client();
+    const started = performance.now();
+    await api.get(contactsPath);
+    // An HTTP date has whole seconds: "2 s ahead" is between 1 and 2 s away.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  test('takes Retry-After: 0 as no hint and backs off as usual', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'rateLimit', times: 1, retryAfter: 0 }]);
+    const api = client();
+    await api.get(contactsPath);
+    expect(api.retryEvents[0]?.delayMs).toBeLessThan(100);
+  });
+
+  test('clamps a Retry-After longer than the longest delay', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'rateLimit', times: 1, retryAfter: 3600 }]);
+    const api = client({ maxRetryDelayMs: 300 });
+    const started = performance.now();
+    await api.get(contactsPath);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  test('gives up after the retries, saying how many attempts it made', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'serverError', status: 503 }]);
+    const error = await failure(client({ retries: 2 }).get(contactsPath));
+    expect(error.message).toMatch(/answered 503.*\(gave up after 3 attempts\)$/);
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    expect(server.count({ endpoint: 'contacts' })).toBe(3);
+  });
+
+  test('says an HTML answer is an HTML page, with its title', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'html200' }]);
+    const error = await failure(client({ retries: 0 }).get(contactsPath));
+    expect(error.message).toMatch(/answered 200 with a body that is not JSON \(an HTML page/);
+  });
+
+  test('does not retry a 200 whose envelope says success: false, and quotes its error', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'successFalse', error: 'Workspace suspended' }]);
+    const error = await failure(client().get(contactsPath));
+    expect(error.message).toMatch(/answered 200 but reported a failure: Workspace suspended/);
+    expect(server.count({ endpoint: 'contacts' })).toBe(1);
+  });
+
+  test('stops at the overall deadline, even while waiting to retry', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'rateLimit', retryAfter: 30 }]);
+    const api = client({ retries: 10, maxRetryDelayMs: 60_000, signal: AbortSignal.timeout(400) });
+    const started = performance.now();
+    const error = await failure(api.get(contactsPath));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(error.message).toMatch(/still failing when the run's deadline passed/);
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+  });
+
+  test('reports a refused connection as unavailable', async () => {
+    const closed = await createQwotyServer({ contacts: 1 });
+    const url = closed.url;
+    await closed.close();
+    const error = await failure(
+      createQwotyClient({ baseUrl: url, token: TOKEN, retries: 1, minRetryDelayMs: 5 }).get(contactsPath),
+    );
+    expect(error).toMatchObject({ status: 0, exitCode: ExitCode.unavailable });
+    expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+
+  test('validates its options with one clear message', () => {
+    expect(() => createQwotyClient({ baseUrl: server.url, token: '' })).toThrow(
+      'Expected `token` to be a non-empty string.',
+    );
+    expect(() => createQwotyClient({ baseUrl: server.url, token: TOKEN, retries: -1 })).toThrow(
+      'Expected `retries` to be a non-negative integer.',
+    );
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-30T02:00:00Z');
+  test.each([
+    ['2', 2000],
+    ['1.5', 1500],
+    ['0', undefined],
+    ['Mon, 30 Nov 2026 02:00:05 GMT', 5000],
+    ['Mon, 30 Nov 2026 01:59:00 GMT', undefined],
+    ['soon', undefined],
+    ['-3', undefined],
+    [null, undefined],
+  ])('reads %s as %s ms', (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+});
