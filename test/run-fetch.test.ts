@@ -1,0 +1,203 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { type FetchConfig, parseFetchConfig } from '../src/lib/config.ts';
+import { ApiError, DataRejectedError, ExitCode } from '../src/lib/errors.ts';
+import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
+import { createQwotyServer, type QwotyServer, type QwotyServerOptions } from '../src/lib/fake-api/server.ts';
+import { readSnapshot } from '../src/lib/read-snapshot.ts';
+import { createMemoryReporter } from '../src/lib/reporter.ts';
+import { FAILED_REJECTS_FILE, runFetch } from '../src/lib/run-fetch.ts';
+import { RejectSchema } from '../src/lib/schema.ts';
+
+const TOKEN = 'qwt_prod_secret_token_value_42';
+let dataDir: string;
+let servers: QwotyServer[] = [];
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'qwoty-run-'));
+});
+afterEach(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  servers = [];
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function serve(options: QwotyServerOptions) {
+  const server = await createQwotyServer({ token: TOKEN, ...options });
+  servers.push(server);
+  return server;
+}
+
+function configFor(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []): FetchConfig {
+  const parsed = parseFetchConfig(
+    {
+      QWOTY_API_TOKEN: TOKEN,
+      QWOTY_API_URL: server.url,
+      QWOTY_DATA_DIR: dataDir,
+      QWOTY_RETRIES: '2',
+      ...env,
+    },
+    argv,
+  );
+  if (parsed.help) throw new Error('unexpected help');
+  return parsed.config;
+}
+
+async function fetchInto(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []) {
+  const reporter = createMemoryReporter();
+  const result = await runFetch({
+    config: configFor(server, env, argv),
+    reporter,
+    tool: { name: 'test', version: '0' },
+    pid: process.pid,
+  });
+  return { ...result, lines: reporter.lines };
+}
+
+async function everyFileText(dir: string): Promise<string> {
+  const texts: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile())
+      texts.push((await readFile(path.join(entry.parentPath, entry.name))).toString('latin1'));
+  }
+  return texts.join('\n');
+}
+
+describe('runFetch', () => {
+  test('publishes every valid contact with its customer name and sets the invalid ones aside with reasons', async () => {
+    const workspace = generateWorkspace({ contacts: 300, seed: 3, invalid: 6 });
+    const server = await serve({ workspace });
+    const { manifest, lines } = await fetchInto(server);
+
+    expect(manifest.counts).toMatchObject({ contacts: 294, rejected: 6 });
+    const { snapshot } = await readSnapshot(dataDir);
+    expect(snapshot.contacts).toHaveLength(294);
+    expect(snapshot.contacts.every((contact) => contact.customer_name)).toBe(true);
+
+    const rejects = RejectSchema.array().parse(
+      JSON.parse(await readFile(path.join(dataDir, 'rejects.json'), 'utf8')),
+    );
+    expect(rejects.map((reject) => reject.index)).toEqual(
+      workspace.invalidContacts.map((invalid) => invalid.index),
+    );
+    expect(rejects.every((reject) => reject.issues.length > 0 && reject.record !== undefined)).toBe(true);
+    expect(lines.join('')).toMatch(/6 invalid record\(s\) set aside \(6 of 300 contacts, 2%\)/);
+  });
+
+  test('never writes the token into any published file or log line', async () => {
+    const server = await serve({ contacts: 50 });
+    const { lines } = await fetchInto(server);
+    expect(await everyFileText(dataDir)).not.toContain(TOKEN);
+    expect(lines.join('')).not.toContain(TOKEN);
+  });
+
+  test('refuses to publish above the invalid-record threshold, keeping the last good snapshot', async () => {
+    const good = await serve({ contacts: 100, seed: 1 });
+    await fetchInto(good);
+    const before = await readFile(path.join(dataDir, 'contacts.json'));
+
+    const bad = await serve({ workspace: generateWorkspace({ contacts: 100, seed: 1, invalid: 20 }) });
+    const error = await fetchInto(bad).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(DataRejectedError);
+    expect((error as DataRejectedError).exitCode).toBe(ExitCode.rejected);
+    expect((error as Error).message).toMatch(
+      /20 of 100 contacts, 20%\), above the 10% limit: nothing was published/,
+    );
+    expect(await readFile(path.join(dataDir, 'contacts.json'))).toEqual(before);
+    const setAside = JSON.parse(await readFile(path.join(dataDir, FAILED_REJECTS_FILE), 'utf8'));
+    expect(setAside).toHaveLength(20);
+  });
+
+  test('accepts the same share when the threshold allows it, and refuses any with --strict', async () => {
+    const workspace = generateWorkspace({ contacts: 100, seed: 1, invalid: 20 });
+    const server = await serve({ workspace });
+    await expect(fetchInto(server, { QWOTY_MAX_INVALID: '25%' })).resolves.toBeDefined();
+    const strict = await serve({ workspace: generateWorkspace({ contacts: 100, seed: 1, invalid: 1 }) });
+    await expect(fetchInto(strict, {}, ['--strict'])).rejects.toThrow(/with --strict/);
+  });
+
+  test('refuses a snapshot that lost more than half its contacts unless told to allow it', async () => {
+    await fetchInto(await serve({ contacts: 100 }));
+    const smaller = await serve({ contacts: 40 });
+    await expect(fetchInto(smaller)).rejects.toThrow(/has 40 contacts, less than half of the previous 100/);
+    expect((await readSnapshot(dataDir)).snapshot.contacts).toHaveLength(100);
+    const { manifest } = await fetchInto(smaller, {}, ['--allow-shrink']);
+    expect(manifest.counts.contacts).toBe(40);
+  });
+
+  test('refuses an empty snapshot unless told to allow it', async () => {
+    const empty = await serve({ workspace: generateWorkspace({ contacts: 0 }) });
+    await expect(fetchInto(empty)).rejects.toThrow(/refusing to publish an empty snapshot/);
+    expect(await readdir(dataDir)).not.toContain('contacts.json');
+  });
+
+  test('degrades to customer IDs and no addresses when the token may not read them', async () => {
+    const server = await serve({ contacts: 60, permissions: { customers: false, addresses: false } });
+    const { manifest, lines } = await fetchInto(server);
+    expect(manifest.counts).toMatchObject({ contacts: 60, addresses: 0 });
+    expect(manifest.run.warnings).toHaveLength(2);
+    const { snapshot } = await readSnapshot(dataDir);
+    expect(
+      snapshot.contacts.every((contact) => contact.customer_name === null && contact.addresses.length === 0),
+    ).toBe(true);
+    expect(lines.join('')).toMatch(/may not read customers \(403\)/);
+    expect(lines.join('')).toMatch(/may not read addresses \(403\)/);
+  });
+
+  test('stops at the first 403 on customers instead of asking for each one', async () => {
+    const server = await serve({ contacts: 400, permissions: { customers: false } });
+    await fetchInto(server, { QWOTY_CONCURRENCY: '4' });
+    expect(server.count({ endpoint: 'customer' })).toBeLessThanOrEqual(8);
+  });
+
+  test('fails on a 401 on contacts as an authentication error', async () => {
+    const server = await serve({ contacts: 10 });
+    const error = await fetchInto(server, { QWOTY_API_TOKEN: 'not-the-token' }).catch(
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 401, exitCode: ExitCode.auth });
+  });
+
+  test('limits the run to one customer when asked', async () => {
+    const server = await serve({ contacts: 80 });
+    const [first] = server.workspace.contacts as { customer_id: string }[];
+    const customerId = first?.customer_id ?? '';
+    const { manifest } = await fetchInto(server, { QWOTY_CUSTOMER_ID: customerId });
+    expect(manifest.source.customer_id).toBe(customerId);
+    expect(manifest.counts.customers).toBe(1);
+    expect(server.count({ endpoint: 'customer' })).toBe(1);
+  });
+
+  test('publishes complete snapshots through 429s, 5xx, resets and truncated bodies', async () => {
+    const server = await serve({
+      contacts: 500,
+      faults: [
+        { path: '/contacts', kind: 'truncate', times: 1 },
+        { path: '/addresses', kind: 'reset', times: 1 },
+        { path: '/customers/*', kind: 'rateLimit', probability: 0.1, retryAfter: 0 },
+        { path: '/customers/*', kind: 'serverError', status: 502, body: 'html', probability: 0.05 },
+      ],
+    });
+    const { manifest } = await fetchInto(server, { QWOTY_RETRIES: '8' });
+    expect(manifest.counts.contacts).toBe(500);
+    expect(manifest.run.retries).toBeGreaterThan(2);
+    const { snapshot } = await readSnapshot(dataDir);
+    expect(snapshot.contacts.every((contact) => contact.customer_name !== null)).toBe(true);
+  });
+
+  test('reports what changed since the previous snapshot', async () => {
+    await fetchInto(await serve({ contacts: 100, seed: 5 }));
+    const workspace = generateWorkspace({ contacts: 100, seed: 5 });
+    const [changed] = workspace.contacts as { email: string | null }[];
+    if (changed) changed.email = 'changed@example.test';
+    const { changes } = await fetchInto(
+      await serve({ workspace: { ...workspace, contacts: workspace.contacts.slice(0, 90) } }),
+    );
+    expect(changes.totals).toMatchObject({ removed: 10, changed: 1, added: 0 });
+    expect(changes.contacts.changed[0]?.fields).toEqual(['email']);
+    expect(JSON.parse(await readFile(path.join(dataDir, 'changes.json'), 'utf8')).totals.removed).toBe(10);
+  });
+});
