@@ -1,9 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (every `test/**\/*.test.ts` outside `test/e2e`) and `e2e` (the built site in headless
+ * Chromium, `npm run test:e2e`). `vitest run` runs both; the e2e tests skip themselves with a message when
+ * Chromium is missing, except in CI.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 600_000 },
+      },
+    ],
   },
 });

@@ -1,0 +1,343 @@
+/**
+ * End-to-end tests of the built directory site in headless Chromium (Debian's, driven by playwright-core).
+ *
+ * By default they build the site from a small fixture snapshot. `QWOTY_E2E_SITE=<dir>` runs them against a
+ * site that is already built instead (the demo site, a 100,000-contact site): every expectation is derived
+ * from the site's own `/downloads/contacts.json`.
+ *
+ * Without /usr/bin/chromium they are skipped with a message, except in CI (`CI` set), where that fails.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Snapshot, SnapshotSchema } from '../../src/lib/schema.ts';
+import { contactName } from '../../src/site/directory.ts';
+import { roleLabel } from '../../src/site/format.ts';
+import { fold } from '../../src/site/search.ts';
+import { buildFixtureSite } from '../site/build-fixture-site.ts';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from './chromium.ts';
+import { type StaticServer, serveDirectory } from './server.ts';
+
+const missing = !hasChromium();
+const inCi = Boolean(process.env.CI);
+if (missing && !inCi) {
+  console.warn(
+    `Skipping the end-to-end tests: no Chromium at ${CHROMIUM_PATH}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
+  );
+}
+const suite = missing && !inCi ? describe.skip : describe;
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser: Browser;
+let server: StaticServer;
+let siteDir: string;
+let snapshot: Snapshot;
+let context: BrowserContext;
+const requests: string[] = [];
+const problems: string[] = [];
+
+/** A contact whose full name is unique in the snapshot once folded, so a search for it has one answer. */
+function uniqueContact(predicate: (name: string) => boolean = () => true) {
+  const counts = new Map<string, number>();
+  for (const contact of snapshot.contacts) {
+    const key = fold(contactName(contact));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const found = snapshot.contacts.find(
+    (contact) =>
+      contact.first_name &&
+      contact.last_name &&
+      counts.get(fold(contactName(contact))) === 1 &&
+      predicate(contactName(contact)),
+  );
+  if (!found) throw new Error('The snapshot has no contact with a unique name');
+  return found;
+}
+
+async function newPage(options: { dark?: boolean } = {}): Promise<Page> {
+  const page = await context.newPage();
+  if (options.dark) await page.emulateMedia({ colorScheme: 'dark' });
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  return page;
+}
+
+/** Types like a person and waits until the results shown are those of what was typed. */
+async function typeQuery(page: Page, query: string): Promise<void> {
+  await page.locator('#q').fill('');
+  await page.locator('#q').pressSequentially(query, { delay: 5 });
+  await page.waitForFunction(
+    (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+    query,
+  );
+}
+
+async function resultNames(page: Page): Promise<string[]> {
+  return page.locator('#search-results .result-name').allTextContents();
+}
+
+async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
+  await page.evaluate(await axeSource);
+  const violations = await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time, untyped.
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map(
+      (violation: { id: string; impact: string; nodes: { target: string[] }[] }) => ({
+        id: violation.id,
+        impact: violation.impact,
+        targets: violation.nodes.slice(0, 3).map((node) => node.target.join(' ')),
+      }),
+    );
+  });
+  const serious = violations.filter((violation: { impact: string }) =>
+    ['serious', 'critical'].includes(violation.impact),
+  );
+  expect(serious, `axe on ${what}`).toEqual([]);
+}
+
+suite('the directory site in Chromium', () => {
+  beforeAll(async () => {
+    if (missing) {
+      throw new Error(
+        `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
+      );
+    }
+    siteDir = process.env.QWOTY_E2E_SITE ?? (await buildFixtureSite({ contacts: 120 })).siteDir;
+    server = await serveDirectory(siteDir);
+    snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
+    browser = await launchChromium();
+    context = await browser.newContext({ acceptDownloads: true });
+    context.on('request', (request) => requests.push(request.url()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('finds a contact as you type, without accents, in either name order, and announces the count', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    let contact: ReturnType<typeof uniqueContact>;
+    try {
+      contact = uniqueContact((name) => fold(name) !== name.toLowerCase());
+    } catch {
+      contact = uniqueContact();
+    }
+    const reversed = fold(`${contact.last_name} ${contact.first_name}`);
+    await typeQuery(page, reversed);
+    expect(await resultNames(page)).toContain(contactName(contact));
+    await expect
+      .poll(() => page.locator('#search-status').textContent())
+      .toMatch(/^\d[\d,]* contacts? match/);
+    expect(await page.locator('#search-status').getAttribute('role')).toBe('status');
+    const link = page.locator('#search-results .result-name', { hasText: contactName(contact) }).first();
+    expect(await link.getAttribute('href')).toBe(`/customers/${contact.customer_id}/#contact-${contact.id}`);
+  });
+
+  test('finds "zoe" as Zoë and "nunez" as Ñúñez', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    await typeQuery(page, 'zoe');
+    expect((await resultNames(page)).some((name) => name.includes('Zoë'))).toBe(true);
+    await typeQuery(page, 'nunez');
+    expect((await resultNames(page)).some((name) => name.includes('Ñúñez'))).toBe(true);
+  });
+
+  test('finds a phone number typed with other spacing and punctuation', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    const withPhone = snapshot.contacts.find(
+      (contact) => (contact.phone?.replace(/\D/g, '').length ?? 0) >= 8,
+    );
+    if (!withPhone?.phone) throw new Error('The snapshot has no phone number');
+    const digits = withPhone.phone.replace(/\D/g, '');
+    await typeQuery(page, `${digits.slice(0, 2)}-${digits.slice(2, 5)}.${digits.slice(5)}`);
+    const hrefs = await page
+      .locator('#search-results .result-name')
+      .evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+    expect(hrefs).toContain(`/customers/${withPhone.customer_id}/#contact-${withPhone.id}`);
+  });
+
+  test('keeps the query in the URL, and a shared ?q= link shows the same results', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    await typeQuery(page, 'zoe');
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('zoe');
+    const shared = await newPage();
+    await shared.goto(`${server.url}/?q=zoe`);
+    await shared.waitForFunction(
+      () => document.querySelector<HTMLElement>('#search-results')?.dataset.query === 'zoe',
+    );
+    expect(await shared.locator('#q').inputValue()).toBe('zoe');
+    expect(await resultNames(shared)).toEqual(await resultNames(page));
+  });
+
+  test('focuses the search box with /', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    await page.locator('h1').click();
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('q');
+    const customer = snapshot.customers[0];
+    await page.goto(`${server.url}/customers/${customer?.id}/`);
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('header-q');
+  });
+
+  test('filters by role and country, reflected in the URL', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    const role = 'signer';
+    const expected = snapshot.contacts.filter((contact) => contact.role.includes(role)).length;
+    await page.locator('#role').selectOption(role);
+    await expect.poll(() => new URL(page.url()).searchParams.get('role')).toBe(role);
+    await expect
+      .poll(() => page.locator('#search-status').textContent())
+      .toMatch(new RegExp(`^${expected.toLocaleString('en-GB')} contacts? match`));
+    const details = await page.locator('#search-results .result-details').allTextContents();
+    expect(details.every((text) => text.includes(roleLabel(role)))).toBe(true);
+
+    const country = await page.locator('#country option').nth(1).getAttribute('value');
+    await page.locator('#country').selectOption(country ?? '');
+    await expect.poll(() => new URL(page.url()).searchParams.get('country')).toBe(country);
+
+    const reloaded = await newPage();
+    await reloaded.goto(page.url());
+    expect(await reloaded.locator('#role').inputValue()).toBe(role);
+    expect(await reloaded.locator('#country').inputValue()).toBe(country);
+  });
+
+  test('filters the contacts of a customer page by role, reflected in the URL', async () => {
+    const page = await newPage();
+    const customer = snapshot.customers.find((item) => {
+      const roles = new Set(
+        snapshot.contacts.filter((c) => c.customer_id === item.id).flatMap((c) => c.role),
+      );
+      return roles.size > 1;
+    });
+    if (!customer) throw new Error('No customer with contacts of several roles');
+    await page.goto(`${server.url}/customers/${customer.id}/`);
+    const role = await page.locator('#filter-role option').nth(1).getAttribute('value');
+    await page.locator('#filter-role').selectOption(role ?? '');
+    await expect.poll(() => new URL(page.url()).searchParams.get('role')).toBe(role);
+    const visible = await page.locator('table.contacts tbody tr:visible').count();
+    const expected = snapshot.contacts.filter(
+      (c) => c.customer_id === customer.id && c.role.includes(role ?? ''),
+    ).length;
+    expect(visible).toBe(expected);
+  });
+
+  test('follows a customer link from the directory and a contact link from the results', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    const letterPage = await page.locator('.letter-nav a').first().getAttribute('href');
+    if (letterPage?.startsWith('/directory/')) await page.locator('.letter-nav a').first().click();
+    const link = page.locator('.customer-list a').first();
+    const name = (await link.textContent())?.trim();
+    await link.click();
+    await page.waitForURL(/\/customers\/[0-9a-f-]{36}\/$/);
+    expect((await page.locator('h1').textContent())?.trim()).toBe(name);
+
+    await page.goto(`${server.url}/`);
+    const contact = uniqueContact();
+    await typeQuery(page, contactName(contact));
+    await page
+      .locator('#search-results .result-name', { hasText: contactName(contact) })
+      .first()
+      .click();
+    await page.waitForURL(`**/customers/${contact.customer_id}/#contact-${contact.id}`);
+    expect(await page.locator(`[id="contact-${contact.id}"]`).evaluate((row) => row.matches(':target'))).toBe(
+      true,
+    );
+  });
+
+  test('downloads the CSV, XLSX and JSON snapshots and a customer CSV, byte for byte', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    for (const name of ['contacts.csv', 'contacts.xlsx', 'contacts.json']) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator(`a[href="/downloads/${name}"]`).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(name);
+      const saved = await readFile((await download.path()) ?? '');
+      expect(saved.equals(await readFile(`${siteDir}/downloads/${name}`)), name).toBe(true);
+    }
+    const customer = snapshot.customers[0];
+    await page.goto(`${server.url}/customers/${customer?.id}/`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.download').click()]);
+    const csv = await readFile((await download.path()) ?? '', 'utf8');
+    expect(csv.startsWith('\uFEFF')).toBe(true);
+    expect(csv.trimEnd().split('\r\n')).toHaveLength((customer?.contact_count ?? 0) + 1);
+  });
+
+  test('shows a contact named <script> as text and never runs it', async () => {
+    const hostile = snapshot.contacts.find((contact) => contact.first_name?.includes('<script>'));
+    if (!hostile) throw new Error('The snapshot has no <script> name');
+    const page = await newPage();
+    await page.goto(`${server.url}/customers/${hostile.customer_id}/`);
+    const cell = page.locator(`[id="contact-${hostile.id}"] th`);
+    expect(await cell.textContent()).toContain('<script>alert(1)</script>');
+    await page.goto(`${server.url}/`);
+    await typeQuery(page, 'script alert');
+    expect((await resultNames(page)).some((name) => name.includes('<script>alert(1)</script>'))).toBe(true);
+    expect(problems.filter((problem) => problem.startsWith('dialog'))).toEqual([]);
+  });
+
+  test('works without JavaScript: customers and their contacts are plain linked HTML', async () => {
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    noJs.on('request', (request) => requests.push(request.url()));
+    const page = await noJs.newPage();
+    await page.goto(`${server.url}/`);
+    const letter = page.locator('.letter-nav a').first();
+    if ((await letter.getAttribute('href'))?.startsWith('/directory/')) await letter.click();
+    await page.locator('.customer-list a').first().click();
+    await page.waitForURL(/\/customers\//);
+    expect(await page.locator('table.contacts tbody tr').count()).toBeGreaterThan(0);
+    expect(
+      await page
+        .locator('form.contact-filters')
+        .isVisible()
+        .catch(() => false),
+    ).toBe(false);
+    await noJs.close();
+  });
+
+  test('has no serious or critical axe violations on the home, a customer page and search results', async () => {
+    for (const dark of [false, true]) {
+      const page = await newPage({ dark });
+      await page.goto(`${server.url}/`);
+      await expectNoSeriousViolations(page, `the home page${dark ? ' (dark)' : ''}`);
+      await typeQuery(page, 'a');
+      await expectNoSeriousViolations(page, `search results${dark ? ' (dark)' : ''}`);
+      await page.goto(`${server.url}/customers/${snapshot.customers[1]?.id}/`);
+      await expectNoSeriousViolations(page, `a customer page${dark ? ' (dark)' : ''}`);
+    }
+  });
+
+  test('has a skip link to the main landmark, usable from the keyboard', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/customers/${snapshot.customers[0]?.id}/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+  });
+
+  test('made no request outside the site and met no script error or CSP violation', () => {
+    expect(requests.length).toBeGreaterThan(10);
+    const foreign = requests.filter((url) => !url.startsWith(`${server.url}/`));
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
