@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ExitCode } from '../src/lib/errors.ts';
+import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
+import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
+
+const FETCH = path.join(import.meta.dirname, '..', 'scripts', 'fetch.ts');
+const TOKEN = 'qwoty_cli_test_token_abcdefghijklmnop';
+let server: QwotyServer;
+let invalidServer: QwotyServer;
+let root: string;
+/** A loopback URL where nothing listens any more. */
+let closedUrl: string;
+
+beforeAll(async () => {
+  server = await createQwotyServer({ contacts: 120, token: TOKEN });
+  invalidServer = await createQwotyServer({
+    workspace: generateWorkspace({ contacts: 50, invalid: 10 }),
+    token: TOKEN,
+  });
+  root = await mkdtemp(path.join(tmpdir(), 'qwoty-cli-'));
+  const closed = await createQwotyServer({ contacts: 1 });
+  closedUrl = closed.url;
+  await closed.close();
+});
+afterAll(async () => {
+  await Promise.all([server.close(), invalidServer.close()]);
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs `npm run fetch`'s entry point as a user would, in a clean environment. */
+function fetchCli(env: Record<string, string>, args: string[] = []) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [FETCH, ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', CI: 'true', QWOTY_RETRIES: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+
+describe('npm run fetch', () => {
+  test('exits 0 and says what it published', async () => {
+    const dataDir = path.join(root, 'ok');
+    const run = await fetchCli({
+      QWOTY_API_TOKEN: TOKEN,
+      QWOTY_API_URL: server.url,
+      QWOTY_DATA_DIR: dataDir,
+    });
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.stdout).toMatch(
+      /^Published 120 contacts of 15 customers \(0 rejected, 0 retries, 17 requests\) in .* to /,
+    );
+    expect(run.stderr).toMatch(/\[fetch\] contacts: 120 in/);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
+  });
+
+  test('prints its help and exits 0', async () => {
+    const run = await fetchCli({}, ['--help']);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.stdout).toMatch(/^Usage: npm run fetch/);
+  });
+
+  test.each([
+    [
+      '2 without a token',
+      {},
+      () => server.url,
+      ExitCode.config,
+      /^fetch failed: QWOTY_API_TOKEN is not set; see \.env\.example/,
+    ],
+    [
+      '3 when the token is refused',
+      { QWOTY_API_TOKEN: 'wrong' },
+      () => server.url,
+      ExitCode.auth,
+      /answered 401.*Check QWOTY_API_TOKEN/,
+    ],
+    [
+      '4 when the API cannot be reached',
+      { QWOTY_API_TOKEN: TOKEN },
+      () => closedUrl,
+      ExitCode.unavailable,
+      /ECONNREFUSED.*gave up after 2 attempts.*try again later/,
+    ],
+    [
+      '5 when too many records are invalid',
+      { QWOTY_API_TOKEN: TOKEN },
+      () => invalidServer.url,
+      ExitCode.rejected,
+      /above the 10% limit: nothing was published/,
+    ],
+  ])('exits %s, ending with one sentence and no stack', async (_name, env, url, code, message) => {
+    const run = await fetchCli({
+      QWOTY_API_URL: url(),
+      QWOTY_DATA_DIR: path.join(root, `fail-${code}`),
+      ...env,
+    });
+    expect(run.code).toBe(code);
+    expect(lastLine(run.stderr)).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
+  });
+
+  test('exits 6 when the data folder cannot be created', async () => {
+    const run = await fetchCli({
+      QWOTY_API_TOKEN: TOKEN,
+      QWOTY_API_URL: server.url,
+      QWOTY_DATA_DIR: '/dev/null/data',
+    });
+    expect(run.code).toBe(ExitCode.io);
+    expect(lastLine(run.stderr)).toMatch(/^fetch failed: Cannot create the data folder \/dev\/null\/data/);
+  });
+});
