@@ -1,0 +1,272 @@
+/**
+ * `npm run bench:site [-- --contacts 100000]`: measures the directory site at scale.
+ *
+ * Publishes a fixture snapshot of N contacts, builds the real site from it, builds a bare Astro site with
+ * the same number of routes (a minimal project in a temporary folder, same Astro, trivial pages), and
+ * measures in Chromium how long results take to show after a keystroke. Prints a table and writes it as
+ * JSON to `.bench/site-<N>.json`. `measureSite` is exported for `npm run bench`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { launchChromium } from '../test/e2e/chromium.ts';
+import { serveDirectory } from '../test/e2e/server.ts';
+import { NODE, ROOT, runBuild } from '../test/site/build-fixture-site.ts';
+import { makeSnapshot, writePublishedSnapshot } from '../test/site/fixture.ts';
+
+export interface SiteBenchResult {
+  contacts: number;
+  customers: number;
+  /** Files the site build wrote from routes (pages and endpoints). */
+  routes: number;
+  buildMs: number;
+  bareBuildMs: number;
+  /** `buildMs / bareBuildMs`. */
+  buildRatio: number;
+  /** The home page as a browser first loads it (HTML, CSS, JS), gzip-compressed, in bytes. */
+  homeGzipBytes: number;
+  homeHtmlBytes: number;
+  searchRawBytes: number;
+  searchGzipBytes: number;
+  /** From the first focus of the search box until the first results (download, parse, index), ms. */
+  firstSearchMs: number;
+  /** From a keystroke to the results painted, ms, over every keystroke of the queries. */
+  keystrokeMedianMs: number;
+  keystrokeP95Ms: number;
+  keystrokes: number;
+}
+
+/** Queries typed one character at a time; they exercise names, accents, emails, phones and customers. */
+export const BENCH_QUERIES = [
+  'zoe',
+  'nunez',
+  'jean dup',
+  'acme',
+  '+33 6 12',
+  'smith',
+  'example.com',
+  'signer',
+];
+
+const gzip = (body: Buffer | string) => gzipSync(body, { level: 6 }).length;
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+function execNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(NODE, args, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`${args.join(' ')} failed: ${stderr}`));
+      else resolve(performance.now() - started);
+    });
+  });
+}
+
+/** Builds a minimal Astro project with `pages` trivial pages; resolves with the build time in ms. */
+async function buildBareSite(dir: string, pages: number): Promise<number> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'src/pages/p'), { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  await writeFile(join(dir, 'package.json'), '{ "name": "bare", "private": true, "type": "module" }\n');
+  await writeFile(
+    join(dir, 'astro.config.mjs'),
+    "export default { outDir: 'dist', devToolbar: { enabled: false } };\n",
+  );
+  await writeFile(
+    join(dir, 'src/pages/p/[id].astro'),
+    `---
+export function getStaticPaths() {
+  return Array.from({ length: ${pages - 1} }, (_, i) => ({ params: { id: String(i) } }));
+}
+const { id } = Astro.params;
+---
+<html lang="en"><head><title>Page {id}</title></head><body><h1>Page {id}</h1></body></html>
+`,
+  );
+  await writeFile(join(dir, 'src/pages/index.astro'), '<html lang="en"><body><h1>Home</h1></body></html>\n');
+  return execNode([join(ROOT, 'node_modules/astro/bin/astro.mjs'), 'build'], dir, {
+    ...process.env,
+    ASTRO_TELEMETRY_DISABLED: '1',
+  });
+}
+
+/** The home page's own files (HTML plus the stylesheets and scripts it references), gzip-compressed. */
+async function homeTransfer(siteDir: string): Promise<{ html: number; gzip: number }> {
+  const html = await readFile(join(siteDir, 'index.html'), 'utf8');
+  let total = gzip(html);
+  for (const [, url] of html.matchAll(
+    /<(?:link[^>]+rel="stylesheet"[^>]*href|script[^>]+src)="(\/[^"]+)"/g,
+  )) {
+    total += gzip(await readFile(join(siteDir, url ?? '')));
+  }
+  for (const [, url] of html.matchAll(/<link[^>]+href="(\/[^"]+\.svg)"/g)) {
+    total += gzip(await readFile(join(siteDir, url ?? '')));
+  }
+  return { html: Buffer.byteLength(html), gzip: total };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
+}
+
+/** Types `queries` in the home page's search box and times every keystroke until its results are painted. */
+async function measureKeystrokes(siteDir: string, queries: readonly string[]) {
+  const server = await serveDirectory(siteDir);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => {
+      const state = { start: 0, times: [] as number[] };
+      Object.assign(window, { __bench: state });
+      const input = document.querySelector<HTMLInputElement>('#q');
+      const results = document.querySelector<HTMLElement>('#search-results');
+      input?.addEventListener('keydown', () => {
+        state.start = performance.now();
+      });
+      new MutationObserver(() => {
+        if (!results || !input || results.dataset.query !== input.value || !state.start) return;
+        const started = state.start;
+        state.start = 0;
+        // Results are in the DOM; count the time until the frame that shows them has been painted.
+        requestAnimationFrame(() => setTimeout(() => state.times.push(performance.now() - started), 0));
+      }).observe(results ?? document.body, { attributes: true, attributeFilter: ['data-query'] });
+    });
+    const firstStarted = performance.now();
+    await page.locator('#q').focus();
+    await page.keyboard.type('a');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#search-results')?.dataset.query === 'a',
+      {
+        timeout: 120_000,
+      },
+    );
+    const firstSearchMs = performance.now() - firstStarted;
+    const times: number[] = [];
+    for (const query of queries) {
+      await page.locator('#q').fill('');
+      await page.evaluate(() => {
+        (window as unknown as { __bench: { times: number[] } }).__bench.times = [];
+      });
+      for (const character of query) {
+        await page.keyboard.type(character);
+        await page.waitForFunction(
+          (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+          await page.locator('#q').inputValue(),
+        );
+      }
+      await page.waitForTimeout(50);
+      times.push(
+        ...(await page.evaluate(() => (window as unknown as { __bench: { times: number[] } }).__bench.times)),
+      );
+    }
+    return { firstSearchMs, times };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** Builds and measures the site for a fixture of `contacts` contacts, in `workDir` (default `.bench/site-N`). */
+export async function measureSite(options: {
+  contacts: number;
+  workDir?: string;
+  queries?: readonly string[];
+  log?: (line: string) => void;
+}): Promise<SiteBenchResult> {
+  const log = options.log ?? (() => undefined);
+  const workDir = options.workDir ?? join(ROOT, '.bench', `site-${options.contacts}`);
+  const dataDir = join(workDir, 'data');
+  const siteDir = join(workDir, 'dist');
+  await rm(workDir, { recursive: true, force: true });
+  log(`Writing a fixture snapshot of ${options.contacts.toLocaleString('en')} contacts…`);
+  const snapshot = makeSnapshot({ contacts: options.contacts });
+  await writePublishedSnapshot(dataDir, snapshot);
+
+  log('Building the site…');
+  const build = await runBuild(dataDir, siteDir);
+  if (build.code !== 0) throw new Error(`The site build failed: ${build.stderr || build.stdout}`);
+  const files = await listFiles(siteDir);
+  const fromPublic = new Set(await listFiles(join(ROOT, 'public')));
+  const routes = files.filter((file) => !file.startsWith('_astro/') && !fromPublic.has(file)).length;
+
+  log(`Building a bare Astro site of ${routes.toLocaleString('en')} pages…`);
+  const bareBuildMs = await buildBareSite(join(workDir, 'bare'), routes);
+
+  const home = await homeTransfer(siteDir);
+  const searchFiles = files.filter((file) => file.startsWith('search/'));
+  let searchRawBytes = 0;
+  let searchGzipBytes = 0;
+  for (const file of searchFiles) {
+    const body = await readFile(join(siteDir, file));
+    searchRawBytes += body.length;
+    searchGzipBytes += gzip(body);
+  }
+
+  log('Typing in Chromium…');
+  const typed = await measureKeystrokes(siteDir, options.queries ?? BENCH_QUERIES);
+  return {
+    contacts: options.contacts,
+    customers: snapshot.customers.length,
+    routes,
+    buildMs: build.ms,
+    bareBuildMs,
+    buildRatio: build.ms / bareBuildMs,
+    homeGzipBytes: home.gzip,
+    homeHtmlBytes: home.html,
+    searchRawBytes,
+    searchGzipBytes,
+    firstSearchMs: typed.firstSearchMs,
+    keystrokeMedianMs: percentile(typed.times, 0.5),
+    keystrokeP95Ms: percentile(typed.times, 0.95),
+    keystrokes: typed.times.length,
+  };
+}
+
+export function formatSiteBench(result: SiteBenchResult): string {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const rows: Array<[string, string]> = [
+    [
+      'contacts / customers',
+      `${result.contacts.toLocaleString('en')} / ${result.customers.toLocaleString('en')}`,
+    ],
+    ['routes built (pages + files)', result.routes.toLocaleString('en')],
+    ['site build', s(result.buildMs)],
+    ['bare Astro build, same routes', s(result.bareBuildMs)],
+    ['build time ratio', `${result.buildRatio.toFixed(2)}×`],
+    [
+      'home page transfer (gzip, HTML+CSS+JS)',
+      `${kb(result.homeGzipBytes)} (HTML ${kb(result.homeHtmlBytes)} raw)`,
+    ],
+    ['search data (raw / gzip)', `${kb(result.searchRawBytes)} / ${kb(result.searchGzipBytes)}`],
+    ['first search (load + index)', `${result.firstSearchMs.toFixed(0)} ms`],
+    [
+      'keystroke → results painted',
+      `median ${result.keystrokeMedianMs.toFixed(1)} ms, p95 ${result.keystrokeP95Ms.toFixed(1)} ms (${result.keystrokes} keystrokes)`,
+    ],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { contacts: { type: 'string', default: '100000' } } });
+  const contacts = Number(values.contacts);
+  if (!Number.isInteger(contacts) || contacts < 1) {
+    console.error('Expected `--contacts` to be a positive integer.');
+    process.exit(2);
+  }
+  const result = await measureSite({ contacts, log: (line) => console.log(line) });
+  console.log(`\n${formatSiteBench(result)}`);
+  await mkdir(join(ROOT, '.bench'), { recursive: true });
+  await writeFile(join(ROOT, '.bench', `site-${contacts}.json`), `${JSON.stringify(result, null, 2)}\n`);
+}
