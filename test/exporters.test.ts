@@ -60,6 +60,8 @@ function xlsxText(value: string): string {
       .replace(/\r\n?/g, '\n')
       // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters under test
       .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
+      // Text cells are inline: Excel decodes their `_xHHHH_` escapes (ST_Xstring), exceljs' reader doesn't.
+      .replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1')
   );
 }
 
