@@ -155,3 +155,12 @@ describe('buildSnapshot', () => {
     expect(snapshot.contacts[0]).toMatchObject({ job_title: 'CFO' });
   });
 });
+
+describe('compareText, as a sort order', () => {
+  test('is total: empty text and null have one place whatever the input order', () => {
+    const values = ['b', null, '', 'a', null, '', 'B'];
+    const sorted = [...values].sort(compareText);
+    expect(sorted).toEqual(['a', 'B', 'b', '', '', null, null]);
+    expect([...values].reverse().sort(compareText)).toEqual(sorted);
+  });
+});
