@@ -221,6 +221,67 @@ describe('createQwotyClient', () => {
   });
 });
 
+describe('getList', () => {
+  async function list(api: ReturnType<typeof client>, path = contactsPath) {
+    let items: unknown[] = [];
+    let attempts = 0;
+    const count = await api.getList(
+      path,
+      {},
+      {
+        onAttempt: () => {
+          attempts += 1;
+          items = [];
+        },
+        onItem: (item, index) => {
+          expect(index).toBe(items.length);
+          items.push(item);
+        },
+      },
+    );
+    return { count, items, attempts };
+  }
+
+  test('hands over every element of data, in order, as the body streams in', async () => {
+    const { count, items, attempts } = await list(client());
+    expect(count).toBe(40);
+    expect(items).toEqual(server.workspace.contacts);
+    expect(attempts).toBe(1);
+  });
+
+  test.each([
+    ['a body cut short of its content-length', { kind: 'truncate', times: 1 }],
+    ['a chunked body that never ends properly', { kind: 'truncate', encoding: 'chunked', times: 1 }],
+    ['a reset in the middle of the body', { kind: 'reset', when: 'midBody', times: 1 }],
+    ['a body trickling past the timeout', { kind: 'slow', delayMs: 600, mode: 'trickle', times: 1 }],
+    ['a 200 HTML login page', { kind: 'html200', times: 1 }],
+    ['a 200 body that is not JSON', { kind: 'notJson', times: 1 }],
+    ['a 503 HTML page', { kind: 'serverError', status: 503, body: 'html', times: 1 }],
+  ] satisfies [string, Fault][])(
+    'starts the list over after %s, so nothing is counted twice',
+    async (_name, fault) => {
+      server.setFaults([{ path: contactsPath, ...fault }]);
+      const { count, items, attempts } = await list(client({ timeoutMs: 300 }));
+      expect(count).toBe(40);
+      expect(items).toEqual(server.workspace.contacts);
+      expect(attempts).toBe(2);
+    },
+  );
+
+  test('does not retry a streamed 200 whose envelope says success: false', async () => {
+    server.setFaults([{ path: contactsPath, kind: 'successFalse', error: 'Workspace suspended' }]);
+    const error = await failure(list(client()));
+    expect(error.message).toMatch(/answered 200 but reported a failure: Workspace suspended/);
+    expect(server.count({ endpoint: 'contacts' })).toBe(1);
+  });
+
+  test('rejects a data that is not a list', async () => {
+    const [customer] = server.workspace.customers as { id: string }[];
+    const error = await failure(list(client(), `/customers/${customer?.id}`));
+    expect(error.message).toMatch(/with a "data" that is not a list/);
+  });
+});
+
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-30T02:00:00Z');
   test.each([

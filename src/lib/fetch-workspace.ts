@@ -65,11 +65,12 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     return value;
   };
 
+  const customers = createCustomerLookups(client, concurrency, onEvent);
   const addressesPromise = timed(
     'addresses',
     async () => {
       try {
-        return parseList('address', await client.get('/addresses', query), AddressSchema);
+        return await fetchList(client, 'address', '/addresses', query, AddressSchema);
       } catch (error) {
         if (isForbidden(error)) {
           warn(
@@ -82,108 +83,137 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     },
     (list) => list.valid.length,
   );
-  // Both requests run together; the addresses' failure must not go unhandled while contacts load.
+  // Both lists load together; the addresses' failure must not go unhandled while contacts load.
   addressesPromise.catch(() => {});
 
+  // Each customer is looked up as soon as its first contact arrives, while the contacts still stream in.
   const contacts = await timed(
     'contacts',
-    async () => parseList('contact', await client.get('/contacts', query), ContactSchema),
+    () =>
+      fetchList(client, 'contact', '/contacts', query, ContactSchema, (contact) =>
+        customers.want(contact.customer_id),
+      ),
     (list) => list.valid.length,
   );
   const addresses = await addressesPromise;
 
-  const customerIds = [...new Set(contacts.valid.map((contact) => contact.customer_id))].sort();
-  const customers = await timed(
+  const customerIds = new Set(contacts.valid.map((contact) => contact.customer_id));
+  const lookedUp = await timed(
     'customers',
-    () => fetchCustomers(client, customerIds, concurrency, onEvent, warn),
+    () => customers.settle(customerIds, warn),
     (result) => result.customers.size,
   );
 
   return {
     contacts: contacts.valid,
-    customers: customers.customers,
+    customers: lookedUp.customers,
     addresses: addresses.valid,
-    rejects: [...contacts.rejects, ...addresses.rejects, ...customers.rejects],
+    rejects: [...contacts.rejects, ...addresses.rejects, ...lookedUp.rejects],
     contactRecords: contacts.total,
     warnings,
   };
 }
 
-async function fetchCustomers(
+/** Streams a list endpoint, validating each record as it arrives; a retried request starts the list over. */
+async function fetchList<S extends z.ZodType>(
   client: QwotyClient,
-  ids: readonly string[],
+  entity: Entity,
+  path: string,
+  query: Record<string, string | undefined>,
+  schema: S,
+  onValid: (record: z.output<S>) => void = () => {},
+) {
+  let valid: z.output<S>[] = [];
+  let rejects: Reject[] = [];
+  const total = await client.getList(path, query, {
+    onAttempt: () => {
+      valid = [];
+      rejects = [];
+    },
+    onItem: (record, index) => {
+      const parsed = schema.safeParse(record);
+      if (parsed.success) {
+        valid.push(parsed.data);
+        onValid(parsed.data);
+      } else rejects.push(toReject(entity, index, record, formatIssues(parsed.error)));
+    },
+  });
+  return { valid, rejects, total };
+}
+
+/**
+ * Customer look-ups with bounded concurrency, started by `want` as ids appear and finished by `settle`,
+ * which keeps only the customers the final contact list references. A 403 stops further look-ups.
+ */
+function createCustomerLookups(
+  client: QwotyClient,
   concurrency: number,
   onEvent: (event: FetchEvent) => void,
-  warn: (message: string) => void,
 ) {
-  const customers = new Map<string, Customer>();
-  const rejects: Reject[] = [];
-  const missing: string[] = [];
   const limit = pLimit(concurrency);
+  const results = new Map<string, Customer>();
+  const rejects = new Map<string, Reject>();
+  const missing = new Set<string>();
+  const pending = new Map<string, Promise<void>>();
   let forbidden: ApiError | undefined;
+  let failure: { error: unknown } | undefined;
   let done = 0;
 
-  await Promise.all(
-    ids.map((id) =>
-      limit(async () => {
-        if (forbidden) return;
-        try {
-          const record = await client.get(`/customers/${encodeURIComponent(id)}`);
-          const parsed = CustomerSchema.safeParse(record);
-          if (parsed.success && parsed.data.id === id) customers.set(id, parsed.data);
-          else if (parsed.success) rejects.push(toReject('customer', null, record, [`id: expected ${id}`]));
-          else rejects.push(toReject('customer', null, record, formatIssues(parsed.error)));
-        } catch (error) {
-          if (isForbidden(error)) forbidden ??= error;
-          else if (error instanceof ApiError && error.status === 404) missing.push(id);
-          else throw error;
-        }
-        done += 1;
-        onEvent({ type: 'customer', done, total: ids.length });
-      }),
-    ),
-  );
+  const lookUp = async (id: string) => {
+    if (forbidden || failure) return;
+    try {
+      const record = await client.get(`/customers/${encodeURIComponent(id)}`);
+      const parsed = CustomerSchema.safeParse(record);
+      if (parsed.success && parsed.data.id === id) results.set(id, parsed.data);
+      else if (parsed.success) {
+        rejects.set(id, toReject('customer', null, record, [{ path: 'id', message: `expected ${id}` }]));
+      } else rejects.set(id, toReject('customer', null, record, formatIssues(parsed.error)));
+    } catch (error) {
+      if (isForbidden(error)) forbidden ??= error;
+      else if (error instanceof ApiError && error.status === 404) missing.add(id);
+      else failure ??= { error };
+    }
+    done += 1;
+    onEvent({ type: 'customer', done, total: pending.size });
+  };
 
-  if (forbidden) {
-    customers.clear();
-    warn(
-      `The token may not read customers (${forbidden.status}): contacts are grouped by customer ID instead of name.`,
-    );
-  }
-  if (missing.length > 0) {
-    warn(`${missing.length} customer(s) referenced by contacts were not found (404); they are shown by ID.`);
-  }
-  if (rejects.length > 0) {
-    warn(`${rejects.length} customer record(s) failed validation; they are shown by ID (see rejects.json).`);
-  }
-  return { customers, rejects };
+  const want = (id: string) => {
+    if (!pending.has(id))
+      pending.set(
+        id,
+        limit(() => lookUp(id)),
+      );
+  };
+
+  const settle = async (ids: ReadonlySet<string>, warn: (message: string) => void) => {
+    for (const id of [...ids].sort()) want(id);
+    await Promise.all(pending.values());
+    if (failure) throw failure.error;
+    const customers = new Map<string, Customer>();
+    if (forbidden) {
+      warn(
+        `The token may not read customers (${forbidden.status}): contacts are grouped by customer ID instead of name.`,
+      );
+      return { customers, rejects: [] };
+    }
+    for (const id of ids) {
+      const customer = results.get(id);
+      if (customer) customers.set(id, customer);
+    }
+    const kept = [...rejects].filter(([id]) => ids.has(id)).map(([, reject]) => reject);
+    const notFound = [...missing].filter((id) => ids.has(id)).length;
+    if (notFound > 0)
+      warn(`${notFound} customer(s) referenced by contacts were not found (404); they are shown by ID.`);
+    if (kept.length > 0) {
+      warn(`${kept.length} customer record(s) failed validation; they are shown by ID (see rejects.json).`);
+    }
+    return { customers, rejects: kept };
+  };
+
+  return { want, settle };
 }
 
-function parseList<S extends z.ZodType>(entity: Entity, data: unknown, schema: S) {
-  if (!Array.isArray(data)) {
-    throw new ApiError(`The API's ${entity} list is not an array`, {
-      status: 200,
-      method: 'GET',
-      url: `/${entity}s`,
-      retryable: false,
-    });
-  }
-  const valid: z.output<S>[] = [];
-  const rejects: Reject[] = [];
-  data.forEach((record: unknown, index) => {
-    const parsed = schema.safeParse(record);
-    if (parsed.success) valid.push(parsed.data);
-    else rejects.push(toReject(entity, index, record, formatIssues(parsed.error)));
-  });
-  return { valid, rejects, total: data.length };
-}
-
-function toReject(
-  entity: Entity,
-  index: number | null,
-  record: unknown,
-  issues: string[] | Reject['issues'],
-): Reject {
+function toReject(entity: Entity, index: number | null, record: unknown, issues: Reject['issues']): Reject {
   const id =
     record && typeof record === 'object' && 'id' in record && typeof record.id === 'string'
       ? record.id
@@ -192,14 +222,9 @@ function toReject(
     entity,
     index,
     id,
-    issues: issues.map((issue) => (typeof issue === 'string' ? splitIssue(issue) : issue)),
+    issues,
     record,
   };
-}
-
-function splitIssue(text: string) {
-  const at = text.indexOf(': ');
-  return { path: text.slice(0, at), message: text.slice(at + 2) };
 }
 
 function formatIssues(error: z.ZodError): Reject['issues'] {

@@ -3,6 +3,7 @@
  * exponential backoff and jitter (p-retry) for the failures worth another try. It checks the envelope and
  * returns `data` as `unknown`; record validation is the caller's (see `fetch-workspace.ts`).
  */
+import { JSONParser } from '@streamparser/json';
 import pRetry, { AbortError } from 'p-retry';
 import { ApiError, ConfigError } from './errors.ts';
 import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from './schema.ts';
@@ -40,8 +41,19 @@ export interface RetryEvent {
 }
 
 export interface QwotyClient {
-  /** GET `path` (e.g. `/contacts`) and return the envelope's `data`. */
+  /** GET `path` (e.g. `/customers/{id}`) and return the envelope's `data`. */
   get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  /**
+   * GET a list (e.g. `/contacts`) and hand each element of `data` to `onItem` as it is parsed from the
+   * network, so a workspace-sized response is never held as one string. Each attempt starts with
+   * `onAttempt`: a retried attempt sends the elements again, so the caller starts over there. Resolves with
+   * the number of elements.
+   */
+  getList(
+    path: string,
+    query: Record<string, string | undefined>,
+    handlers: { onAttempt: () => void; onItem: (item: unknown, index: number) => void },
+  ): Promise<number>;
   /** Requests sent (attempts, retries included) and retries made so far. */
   readonly stats: { requests: number; retries: number };
 }
@@ -68,20 +80,20 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
   const stats = { requests: 0, retries: 0 };
 
-  async function attempt(url: string): Promise<unknown> {
+  /** One attempt: the request, then `read` on its response; every failure becomes an `ApiError`. */
+  async function attempt<T>(url: string, read: (response: Response, where: Where) => Promise<T>): Promise<T> {
     stats.requests += 1;
     const timeout = AbortSignal.timeout(timeoutMs);
     const requestSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const where = { method: 'GET', url };
-    let response: Response;
-    let body: string;
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': userAgent },
         signal: requestSignal,
       });
-      body = await response.text();
+      return await read(response, where);
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       if (signal?.aborted) throw new AbortError(deadlineError(where, error));
       const timedOut = timeout.aborted;
       throw new ApiError(
@@ -92,61 +104,156 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
         { cause: error },
       );
     }
-    return readEnvelope(response, body, where);
+  }
+
+  function urlOf(path: string, query: Record<string, string | undefined>): string {
+    const url = new URL(path.replace(/^\/+/, ''), base);
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) url.searchParams.set(key, value);
+    return url.href;
+  }
+
+  async function withRetries<T>(href: string, run: () => Promise<T>): Promise<T> {
+    let lastError: ApiError | undefined;
+    try {
+      return await pRetry(run, {
+        retries,
+        factor: 2,
+        minTimeout: minRetryDelayMs,
+        maxTimeout: maxRetryDelayMs,
+        randomize: true,
+        ...(signal ? { signal } : {}),
+        shouldRetry: ({ error }) => error instanceof ApiError && error.retryable,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
+          if (!(error instanceof ApiError)) return;
+          lastError = error;
+          if (!error.retryable || retriesLeft === 0) return;
+          stats.retries += 1;
+          // p-retry waits `retryDelay` after this callback; wait the rest of what the server asked for.
+          const asked = Math.min(error.retryAfterMs ?? 0, maxRetryDelayMs);
+          const extra = Math.max(0, asked - retryDelay);
+          onRetry?.({ method: 'GET', url: href, attempt: attemptNumber, error, delayMs: retryDelay + extra });
+          if (extra > 0) await sleep(extra, signal);
+        },
+      });
+    } catch (error) {
+      if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
+      if (error instanceof ApiError && error.retryable) {
+        throw new ApiError(
+          `${error.message} (gave up after ${retries + 1} attempts)`,
+          { status: error.status, method: error.method, url: error.url, retryable: false },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   return {
     stats,
-    async get(path, query = {}) {
-      const url = new URL(path.replace(/^\/+/, ''), base);
-      for (const [key, value] of Object.entries(query))
-        if (value !== undefined) url.searchParams.set(key, value);
-      const href = url.href;
-      let lastError: ApiError | undefined;
-      try {
-        return await pRetry(() => attempt(href), {
-          retries,
-          factor: 2,
-          minTimeout: minRetryDelayMs,
-          maxTimeout: maxRetryDelayMs,
-          randomize: true,
-          ...(signal ? { signal } : {}),
-          shouldRetry: ({ error }) => error instanceof ApiError && error.retryable,
-          onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
-            if (!(error instanceof ApiError)) return;
-            lastError = error;
-            if (!error.retryable || retriesLeft === 0) return;
-            stats.retries += 1;
-            // p-retry waits `retryDelay` after this callback; wait the rest of what the server asked for.
-            const asked = Math.min(error.retryAfterMs ?? 0, maxRetryDelayMs);
-            const extra = Math.max(0, asked - retryDelay);
-            onRetry?.({
-              method: 'GET',
-              url: href,
-              attempt: attemptNumber,
-              error,
-              delayMs: retryDelay + extra,
-            });
-            if (extra > 0) await sleep(extra, signal);
-          },
-        });
-      } catch (error) {
-        if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
-        if (error instanceof ApiError && error.retryable) {
-          throw new ApiError(
-            `${error.message} (gave up after ${retries + 1} attempts)`,
-            { status: error.status, method: error.method, url: error.url, retryable: false },
-            { cause: error },
-          );
-        }
-        throw error;
-      }
+    get(path, query = {}) {
+      const href = urlOf(path, query);
+      return withRetries(href, () =>
+        attempt(href, async (response, where) => readEnvelope(response, await response.text(), where)),
+      );
+    },
+    getList(path, query, { onAttempt, onItem }) {
+      const href = urlOf(path, query);
+      return withRetries(href, () =>
+        attempt(href, (response, where) => {
+          onAttempt();
+          return readListEnvelope(response, where, onItem);
+        }),
+      );
     },
   };
 }
 
+type Where = { method: string; url: string };
+
+/**
+ * Streams a successful list answer: each element of `data` goes to `onItem` as soon as it is parsed. Anything
+ * else (an error status, a body that is not JSON) is read whole and judged by `readEnvelope`.
+ */
+async function readListEnvelope(
+  response: Response,
+  where: Where,
+  onItem: (item: unknown, index: number) => void,
+): Promise<number> {
+  const contentType = response.headers.get('content-type') ?? '';
+  if (!response.ok || !response.body || !/json/i.test(contentType)) {
+    const data = readEnvelope(response, await response.text(), where);
+    if (!Array.isArray(data)) throw notAList(where, response.status);
+    data.forEach(onItem);
+    return data.length;
+  }
+  const parser = new JSONParser({ paths: ['$.success', '$.error', '$.data.*'], keepStack: false });
+  let success: unknown;
+  let error: unknown;
+  let count = 0;
+  let notArray = false;
+  parser.onValue = ({ value, key, stack }) => {
+    if (stack.length === 1 && key === 'success') success = value;
+    else if (stack.length === 1 && key === 'error') error = value;
+    else if (typeof key === 'number') onItem(value, count++);
+    else notArray = true;
+  };
+  try {
+    for await (const chunk of response.body) {
+      if (!parser.isEnded) parser.write(chunk);
+    }
+  } catch (cause) {
+    if (cause instanceof ApiError) throw cause;
+    if (cause instanceof Error && /parser|tokenizer|unexpected/i.test(cause.message)) {
+      throw new ApiError(
+        `${where.method} ${where.url} answered ${response.status} with a body that is not valid JSON`,
+        {
+          ...where,
+          status: response.status,
+          retryable: true,
+        },
+        { cause },
+      );
+    }
+    throw cause;
+  }
+  if (!parser.isEnded) {
+    throw new ApiError(`${where.method} ${where.url} answered ${response.status} with a body cut short`, {
+      ...where,
+      status: response.status,
+      retryable: true,
+    });
+  }
+  if (success === false) {
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${response.status} but reported a failure: ${typeof error === 'string' ? error : 'no message'}`,
+      { ...where, status: response.status, retryable: false },
+    );
+  }
+  if (success !== true) {
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${response.status} without the {"success": true, "data": …} envelope`,
+      {
+        ...where,
+        status: response.status,
+        retryable: false,
+      },
+    );
+  }
+  if (notArray) throw notAList(where, response.status);
+  return count;
+}
+
+function notAList(where: Where, status: number): ApiError {
+  return new ApiError(`${where.method} ${where.url} answered ${status} with a "data" that is not a list`, {
+    ...where,
+    status,
+    retryable: false,
+  });
+}
+
 /** Checks status and envelope; returns `data` or throws an `ApiError` that says whether to retry. */
-function readEnvelope(response: Response, body: string, where: { method: string; url: string }): unknown {
+function readEnvelope(response: Response, body: string, where: Where): unknown {
   const { status } = response;
   const contentType = response.headers.get('content-type') ?? '';
   let json: unknown;
