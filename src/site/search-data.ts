@@ -1,12 +1,16 @@
 /**
- * Builds the two search files the browser loads on demand: a small JSON header (facets and customers) and
- * one line of text per contact in directory order. Names carry a content hash, so they can be cached for
- * ever and a new snapshot is never mixed with an old one.
+ * Builds the search files the browser loads on demand: a JSON header (facets, customers, the id files),
+ * one line of text per contact in directory order, and the contact ids in chunks that load only for the
+ * results shown. Names carry a content hash, so they can be cached for ever and a new snapshot is never
+ * mixed with an old one.
  */
 import { createHash } from 'node:crypto';
 import type { Directory } from './directory.ts';
 import { contactCountries, contactName } from './directory.ts';
-import { formatContactLine, type SearchHeader } from './search.ts';
+import { formatContactLine, formatIdLines, type SearchHeader } from './search.ts';
+
+/** Contact ids per id file: about 35 kB compressed, and the results of a query usually need one or two. */
+export const IDS_PER_FILE = 2048;
 
 export interface SearchFile {
   /** File name under `/search/`, with its content hash. */
@@ -17,6 +21,9 @@ export interface SearchFile {
 export interface SearchFiles {
   header: SearchFile;
   contacts: SearchFile;
+  ids: SearchFile[];
+  /** Every file, for the route that writes them. */
+  all: SearchFile[];
 }
 
 const cache = new WeakMap<Directory, SearchFiles>();
@@ -34,17 +41,13 @@ export function getSearchFiles(directory: Directory): SearchFiles {
   const countries = directory.countries.map((facet) => facet.value);
   const roleIndex = new Map(roles.map((role, index) => [role, index]));
   const countryIndex = new Map(countries.map((country, index) => [country, index]));
-  const header: SearchHeader = {
-    roles,
-    countries,
-    customers: directory.customers.map((entry) => ({ id: entry.customer.id, name: entry.name })),
-  };
   const lines: string[] = [];
+  const contactIds: string[] = [];
   directory.customers.forEach((entry, customer) => {
     for (const contact of entry.contacts) {
+      contactIds.push(contact.id);
       lines.push(
         formatContactLine({
-          id: contact.id,
           customer,
           name: contactName(contact),
           email: contact.email ?? '',
@@ -59,10 +62,19 @@ export function getSearchFiles(directory: Directory): SearchFiles {
       );
     }
   });
-  const files = {
-    header: named('header', 'json', JSON.stringify(header)),
-    contacts: named('contacts', 'txt', `${lines.join('\n')}\n`),
+  const ids: SearchFile[] = [];
+  for (let start = 0; start < contactIds.length; start += IDS_PER_FILE) {
+    ids.push(named(`ids-${ids.length}`, 'txt', formatIdLines(contactIds.slice(start, start + IDS_PER_FILE))));
+  }
+  const header: SearchHeader = {
+    roles,
+    countries,
+    customers: directory.customers.map((entry) => ({ id: entry.customer.id, name: entry.name })),
+    ids: { per: IDS_PER_FILE, files: ids.map((file) => file.name) },
   };
+  const headerFile = named('header', 'json', JSON.stringify(header));
+  const contactsFile = named('contacts', 'txt', `${lines.join('\n')}\n`);
+  const files = { header: headerFile, contacts: contactsFile, ids, all: [headerFile, contactsFile, ...ids] };
   cache.set(directory, files);
   return files;
 }

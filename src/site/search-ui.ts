@@ -1,15 +1,18 @@
 /**
  * The search box of the home page. The search files load on first use (focus, hover, or a `?q=` in the
- * URL), are indexed once, and every keystroke then scans the compact index in memory. Results are built
- * with `textContent` only: a value from the API is never read as markup.
+ * URL), are indexed once, and every keystroke then scans the compact index in memory; the contact ids for
+ * the links load by chunk, only for the results shown. Results are built with `textContent` only: a value
+ * from the API is never read as markup.
  */
 import { roleLabel } from './format.ts';
 import {
   type IndexedContact,
   indexContact,
   parseContactLines,
+  parseIdLines,
   type SearchContact,
   type SearchHeader,
+  type SearchResult,
   search,
 } from './search.ts';
 
@@ -17,6 +20,8 @@ interface Loaded {
   header: SearchHeader;
   contacts: SearchContact[];
   index: IndexedContact[];
+  /** Id files by number, fetched once each. */
+  ids: Map<number, Promise<string[]>>;
 }
 
 async function fetchOk(url: string): Promise<Response> {
@@ -36,7 +41,28 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
     // Index in slices so typing stays responsive while a large directory is prepared.
     if (i % 20_000 === 19_999) await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  return { header, contacts, index };
+  return { header, contacts, index, ids: new Map() };
+}
+
+/** The ids of the contacts `hits`, fetching the id files they need (once each). */
+async function idsOf(data: Loaded, hits: readonly number[], base: string): Promise<Map<number, string>> {
+  const { per, files } = data.header.ids;
+  const chunks = [...new Set(hits.map((hit) => Math.floor(hit / per)))];
+  const loaded = await Promise.all(
+    chunks.map((chunk) => {
+      let ids = data.ids.get(chunk);
+      if (!ids) {
+        ids = fetchOk(`${base}${files[chunk] ?? ''}`)
+          .then((response) => response.text())
+          .then(parseIdLines);
+        ids.catch(() => data.ids.delete(chunk));
+        data.ids.set(chunk, ids);
+      }
+      return ids;
+    }),
+  );
+  const byChunk = new Map(chunks.map((chunk, index) => [chunk, loaded[index] ?? []]));
+  return new Map(hits.map((hit) => [hit, byChunk.get(Math.floor(hit / per))?.[hit % per] ?? '']));
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -94,10 +120,12 @@ export function startSearch(): void {
     }, 200);
   };
 
-  const render = (data: Loaded, query: string) => {
+  const idBase = (form.dataset.contacts ?? '').replace(/[^/]*$/, '');
+
+  const find = (data: Loaded, query: string) => {
     const role = roleSelect?.value ?? '';
     const country = countrySelect?.value ?? '';
-    const found = search(
+    return search(
       data.contacts,
       data.index,
       query,
@@ -107,6 +135,11 @@ export function startSearch(): void {
       },
       limit,
     );
+  };
+
+  const render = (data: Loaded, query: string, found: SearchResult, ids: Map<number, string>) => {
+    const role = roleSelect?.value ?? '';
+    const country = countrySelect?.value ?? '';
     const items = found.hits.map((hit) => {
       const contact = data.contacts[hit];
       const customer = contact ? data.header.customers[contact.customer] : undefined;
@@ -115,7 +148,7 @@ export function startSearch(): void {
       const base = `/customers/${customer.id}/`;
       const name = element('a', undefined, 'result-name');
       name.append(element('bdi', contact.name));
-      name.href = `${base}#contact-${contact.id}`;
+      name.href = `${base}#contact-${ids.get(hit) ?? ''}`;
       const at = element('span', '', 'result-customer');
       const customerLink = element('a');
       customerLink.append(element('bdi', customer.name));
@@ -160,7 +193,16 @@ export function startSearch(): void {
       status.textContent = `The search data could not be loaded (${error instanceof Error ? error.message : String(error)}). Browse the customers below instead.`;
       return;
     }
-    if (current === generation) render(data, query);
+    if (current !== generation) return;
+    const found = find(data, query);
+    let ids: Map<number, string>;
+    try {
+      ids = await idsOf(data, found.hits, idBase);
+    } catch (error) {
+      status.textContent = `The search data could not be loaded (${error instanceof Error ? error.message : String(error)}).`;
+      return;
+    }
+    if (current === generation) render(data, query, found, ids);
   };
 
   input.addEventListener('focus', () => void load().catch(() => undefined), { once: true });

@@ -60,17 +60,19 @@ export function parseQuery(query: string): ParsedQuery {
   return parsed;
 }
 
-/** What the browser keeps of one contact to match and show it. */
+/**
+ * What the browser keeps of one contact to match and show it. Its id (for the link to its row) is not
+ * here: ids are half of the compressed bytes, so they live in chunks that load only for the results shown.
+ */
 export interface SearchContact {
-  id: string;
-  /** Index into `SearchData.customers`. */
+  /** Index into `SearchHeader.customers`. */
   customer: number;
   name: string;
   email: string;
   phone: string;
-  /** Indexes into `SearchData.roles`. */
+  /** Indexes into `SearchHeader.roles`. */
   roles: number[];
-  /** Indexes into `SearchData.countries`. */
+  /** Indexes into `SearchHeader.countries`. */
   countries: number[];
 }
 
@@ -80,21 +82,18 @@ export interface SearchCustomer {
   name: string;
 }
 
-/** The header file: facets and customers, small enough to load with the first keystroke. */
+/** The header file: facets, customers and where the contact ids are. */
 export interface SearchHeader {
   roles: string[];
   countries: string[];
   customers: SearchCustomer[];
+  /** Contact ids in directory order, `per` to a file: contact `i` is line `i % per` of `files[⌊i / per⌋]`. */
+  ids: { per: number; files: string[] };
 }
 
-export interface SearchData extends SearchHeader {
-  contacts: SearchContact[];
-}
-
-/** One contact line: `id⇥customer⇥name⇥email⇥phone⇥roles⇥countries` (lists comma-separated). */
+/** One contact line: `customer⇥name⇥email⇥phone⇥roles⇥countries` (lists comma-separated). */
 export function formatContactLine(contact: SearchContact): string {
   return [
-    contact.id.replaceAll('-', ''),
     contact.customer,
     clean(contact.name),
     clean(contact.email),
@@ -108,8 +107,20 @@ function clean(value: string): string {
   return value.replace(/[\t\r\n]+/g, ' ');
 }
 
-function uuid(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** One id file: the ids, one a line, as 32 hex digits (the dashes are put back on reading). */
+export function formatIdLines(ids: readonly string[]): string {
+  return `${ids.map((id) => id.replaceAll('-', '')).join('\n')}\n`;
+}
+
+export function parseIdLines(text: string): string[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((hex) =>
+      /^[0-9a-f]{32}$/i.test(hex)
+        ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+        : hex,
+    );
 }
 
 function indexes(list: string | undefined): number[] {
@@ -121,9 +132,8 @@ export function parseContactLines(text: string): SearchContact[] {
   const contacts: SearchContact[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const [id = '', customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
+    const [customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
     contacts.push({
-      id: uuid(id),
       customer: Number(customer),
       name,
       email,

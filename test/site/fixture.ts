@@ -138,7 +138,7 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
         phone:
           i % 11 === 3
             ? null
-            : `+33 6 ${pad(i % 100)} ${pad((i >> 2) % 100)} ${pad((i * 7) % 100)} ${pad(c % 100)}`,
+            : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`,
         role: roles,
         id_crm: i % 2 === 0 ? `CRM-${i}` : null,
         id_erp: i % 4 === 0 ? `ERP-${i}` : null,

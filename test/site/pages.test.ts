@@ -43,7 +43,11 @@ describe('the built site', () => {
         'downloads/contacts.json',
       ]),
     );
-    expect(files.filter((file) => file.startsWith('search/'))).toHaveLength(2);
+    expect(files.filter((file) => file.startsWith('search/')).sort()).toEqual([
+      expect.stringMatching(/^search\/contacts\.[0-9a-f]{12}\.txt$/),
+      expect.stringMatching(/^search\/header\.[0-9a-f]{12}\.json$/),
+      expect.stringMatching(/^search\/ids-0\.[0-9a-f]{12}\.txt$/),
+    ]);
   });
 
   test('never publishes rejects.json or the manifest', () => {

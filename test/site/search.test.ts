@@ -2,8 +2,10 @@ import { describe, expect, test } from 'vitest';
 import {
   fold,
   formatContactLine,
+  formatIdLines,
   indexContact,
   parseContactLines,
+  parseIdLines,
   parseQuery,
   type SearchContact,
   type SearchHeader,
@@ -40,11 +42,11 @@ const header: SearchHeader = {
     { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
     { id: '22222222-2222-4222-8222-222222222222', name: 'Acme GmbH' },
   ],
+  ids: { per: 2048, files: ['ids-0.000000000000.txt'] },
 };
 
 const contacts: SearchContact[] = [
   {
-    id: 'aaaaaaaa-0000-4000-8000-000000000001',
     customer: 0,
     name: 'Zoë Ñúñez',
     email: 'zoe.nunez@example.com',
@@ -53,7 +55,6 @@ const contacts: SearchContact[] = [
     countries: [0],
   },
   {
-    id: 'aaaaaaaa-0000-4000-8000-000000000002',
     customer: 1,
     name: 'Jean Dupont',
     email: 'jd@acme.de',
@@ -62,7 +63,6 @@ const contacts: SearchContact[] = [
     countries: [1],
   },
   {
-    id: 'aaaaaaaa-0000-4000-8000-000000000003',
     customer: 1,
     name: 'Marie Jeanne',
     email: 'marie@acme.de',
@@ -122,6 +122,15 @@ describe('search', () => {
     const result = search(contacts, index, 'acme', any, 1);
     expect(result.total).toBe(2);
     expect(result.hits).toHaveLength(1);
+  });
+});
+
+describe('formatIdLines and parseIdLines', () => {
+  test('round-trip UUIDs written without their dashes', () => {
+    const ids = ['0f8fad5b-d9cb-469f-a165-70867728950e', '7c9e6679-7425-40de-944b-e07fc1f90ae7'];
+    const text = formatIdLines(ids);
+    expect(text).toBe('0f8fad5bd9cb469fa16570867728950e\n7c9e6679742540de944be07fc1f90ae7\n');
+    expect(parseIdLines(text)).toEqual(ids);
   });
 });
 
