@@ -32,7 +32,11 @@ export interface Permissions {
 }
 
 export interface QwotyServerOptions {
-  /** The records to serve. Default: `generateWorkspace({ contacts, seed })`. */
+  /**
+   * The records to serve. Default: `generateWorkspace({ contacts, seed })`. They are serialized and indexed
+   * once per workspace object and shared by every server given the same object: changes made to it after a
+   * server started are not seen; pass a new object instead.
+   */
   workspace?: WorkspaceData | undefined;
   /** Contacts of the generated workspace when `workspace` is not given. Default 100. */
   contacts?: number | undefined;
@@ -166,7 +170,15 @@ function routeOf(apiPath: string | undefined): { endpoint: Endpoint; id?: string
   if (id === undefined) return { endpoint: 'unknown' };
   const endpoint =
     collection === 'contacts' ? 'contact' : collection === 'customers' ? 'customer' : 'address';
-  return { endpoint, id: decodeURIComponent(id) };
+  return { endpoint, id: decodedOrRaw(id) };
+}
+
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 const RESOURCE_OF: Record<Endpoint, keyof Permissions | undefined> = {
@@ -294,7 +306,21 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
     else deliver();
   };
 
-  const server = createServer(handle);
+  const server = createServer((request, response) => {
+    try {
+      handle(request, response);
+    } catch (error) {
+      // A bug here must not stop the server that every test and the demo rely on: answer it as a 500.
+      if (!response.headersSent) {
+        const reply = failureReply(
+          500,
+          `Fake API bug: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        response.writeHead(reply.status, { ...reply.headers, 'content-length': String(reply.body.length) });
+        response.end(reply.body);
+      }
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
