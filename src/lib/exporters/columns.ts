@@ -5,11 +5,8 @@
  */
 import type { AddressSummary, SnapshotContact, SnapshotCustomer } from '../schema.ts';
 
-/**
- * How a column's text is meant. `timestamp` holds an ISO 8601 string: CSV writes it verbatim, XLSX writes a
- * date cell when the string carries its time zone, so spreadsheet users can sort and filter by date.
- */
-export type ColumnKind = 'text' | 'timestamp' | 'count';
+/** How a column's value is written: text (timestamps included: ISO 8601 text sorts in time order), or a count. */
+export type ColumnKind = 'text' | 'count';
 
 /** One column of a tabular export. */
 export interface Column<Row, Value = string | null> {
@@ -62,8 +59,8 @@ export const CONTACT_COLUMNS: readonly Column<SnapshotContact>[] = [
   { key: 'id_crm', header: 'CRM ID', width: 14, kind: 'text', value: (c) => c.id_crm },
   { key: 'id_erp', header: 'ERP ID', width: 14, kind: 'text', value: (c) => c.id_erp },
   { key: 'id_accounting', header: 'Accounting ID', width: 14, kind: 'text', value: (c) => c.id_accounting },
-  { key: 'created_at', header: 'Created at', width: 24, kind: 'timestamp', value: (c) => c.created_at },
-  { key: 'updated_at', header: 'Updated at', width: 24, kind: 'timestamp', value: (c) => c.updated_at },
+  { key: 'created_at', header: 'Created at', width: 24, kind: 'text', value: (c) => c.created_at },
+  { key: 'updated_at', header: 'Updated at', width: 24, kind: 'text', value: (c) => c.updated_at },
 ];
 
 /** The columns of the XLSX "Customers" sheet. */
