@@ -66,6 +66,13 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   };
 
   const customers = createCustomerLookups(client, concurrency, onEvent);
+  const interned = new Map<string, string>();
+  const intern = (text: string) => {
+    const known = interned.get(text);
+    if (known !== undefined) return known;
+    interned.set(text, text);
+    return text;
+  };
   const addressesPromise = timed(
     'addresses',
     async () => {
@@ -90,9 +97,12 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   const contacts = await timed(
     'contacts',
     () =>
-      fetchList(client, 'contact', '/contacts', query, ContactSchema, (contact) =>
-        customers.want(contact.customer_id),
-      ),
+      fetchList(client, 'contact', '/contacts', query, ContactSchema, (contact) => {
+        // 100,000 copies of a few thousand ids would cost megabytes: keep one string per distinct id.
+        contact.customer_id = intern(contact.customer_id);
+        contact.workspace_id = contact.workspace_id === null ? null : intern(contact.workspace_id);
+        customers.want(contact.customer_id);
+      }),
     (list) => list.valid.length,
   );
   const addresses = await addressesPromise;

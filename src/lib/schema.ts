@@ -258,7 +258,10 @@ export type ContactRef = z.output<typeof ContactRefSchema>;
 export const ChangesReportSchema = z.object({
   schema_version: z.literal(1),
   generated_at: z.iso.datetime(),
-  /** When the snapshot compared against was taken; null on a first run (everything counts as added). */
+  /**
+   * When the snapshot compared against was taken; null on a first run, where the totals count everything as
+   * added and the lists are empty.
+   */
   previous_generated_at: z.iso.datetime().nullable(),
   totals: z.object({
     added: z.number().int().nonnegative(),

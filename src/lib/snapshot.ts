@@ -51,6 +51,16 @@ export interface BuildSnapshotOptions {
 }
 
 export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotOptions): Snapshot {
+  // One summary per address, shared by the customer and each contact that lists it.
+  const summaries = new Map<Address, AddressSummary>();
+  const summary = (address: Address) => {
+    let found = summaries.get(address);
+    if (!found) {
+      found = summarizeAddress(address);
+      summaries.set(address, found);
+    }
+    return found;
+  };
   const addressesById = new Map<string, Address>();
   const addressesByCustomer = new Map<string, Address[]>();
   const addressesByContact = new Map<string, Address[]>();
@@ -76,7 +86,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
       id_erp: customer?.id_erp ?? null,
       id_accounting: customer?.id_accounting ?? null,
       tax_ids: customer?.tax_ids ?? [],
-      addresses: sortAddresses(addressesByCustomer.get(id) ?? []).map(summarizeAddress),
+      addresses: sortAddresses(addressesByCustomer.get(id) ?? []).map(summary),
       contact_count: contactCounts.get(id) ?? 0,
     };
   });
@@ -93,7 +103,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
     return Object.assign(contact, {
       customer_name: customer?.name ?? null,
       customer_type: customer?.type ?? null,
-      addresses: [...own, ...sortAddresses(linked)].map(summarizeAddress),
+      addresses: [...own, ...sortAddresses(linked)].map(summary),
     });
   });
   // Collation is slow: rank each distinct name once, then sort by numbers.

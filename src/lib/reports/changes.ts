@@ -35,6 +35,10 @@ export async function readPreviousSnapshot(file: string): Promise<PreviousSnapsh
   }
 }
 
+/**
+ * Compares `next` with the previous snapshot. On a first run (`previous` null) there is nothing to compare
+ * with: the totals count everything as added and the lists stay empty rather than list the whole workspace.
+ */
 export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot): ChangesReport {
   const added: ContactRef[] = [];
   const changed: (ContactRef & { fields: string[] })[] = [];
@@ -42,8 +46,9 @@ export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot)
   const seen = new Set<string>();
 
   for (const contact of next.contacts) {
+    if (!previous) break;
     seen.add(contact.id);
-    const before = previous?.contacts.get(contact.id);
+    const before = previous.contacts.get(contact.id);
     if (before === undefined) {
       added.push(refOf(contact));
       continue;
@@ -60,7 +65,7 @@ export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot)
 
   const nextCustomers = new Map(next.customers.map((customer) => [customer.id, customer.name]));
   const customersAdded = [...nextCustomers]
-    .filter(([id]) => !previous?.customers.has(id))
+    .filter(([id]) => previous && !previous.customers.has(id))
     .map(([id, name]) => ({ id, name }));
   const customersRemoved = [...(previous?.customers ?? [])]
     .filter(([id]) => !nextCustomers.has(id))
@@ -71,11 +76,11 @@ export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot)
     generated_at: next.generated_at,
     previous_generated_at: previous?.generatedAt ?? null,
     totals: {
-      added: added.length,
+      added: previous ? added.length : next.contacts.length,
       removed: removed.length,
       changed: changed.length,
       unchanged,
-      customers_added: customersAdded.length,
+      customers_added: previous ? customersAdded.length : next.customers.length,
       customers_removed: customersRemoved.length,
     },
     contacts: { added, removed, changed },
