@@ -53,6 +53,8 @@ export function toCellText(value: string): string {
 
 type CellValue = string | number | null;
 
+const PLAIN_STYLE: Partial<ExcelJS.Style> = {};
+
 /** Separators of the packed rows: C0 controls, which `toCellText` removes from every value (XML 1.0 can't carry them). */
 const CELL = '\u001f';
 const ROW = '\u001e';
@@ -108,7 +110,11 @@ async function writeRows(
   let written = 0;
   for (const line of rows) {
     const values = line.split(CELL).map((cell, index) => unpackCell(columns[index]?.kind ?? 'text', cell));
-    sheet.addRow(values).commit();
+    const cells = sheet.addRow(values);
+    // exceljs gives each cell a new empty style object and files it by identity (a WeakMap): one shared
+    // object is filed once instead of 1.5 million times, a second of the writer's time at 100,000 contacts.
+    for (let column = 1; column <= values.length; column += 1) cells.getCell(column).style = PLAIN_STYLE;
+    cells.commit();
     written += 1;
     if (written % ROWS_PER_PAUSE === 0) {
       await new Promise((resolve) => setImmediate(resolve));
