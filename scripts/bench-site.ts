@@ -28,8 +28,13 @@ export interface SiteBenchResult {
   /** The home page as a browser first loads it (HTML, CSS, JS), gzip-compressed, in bytes. */
   homeGzipBytes: number;
   homeHtmlBytes: number;
+  /** Every search file (header, contacts, all id chunks). */
   searchRawBytes: number;
   searchGzipBytes: number;
+  /** What the first search downloads: the header and the contacts file, gzip. */
+  searchUpfrontGzipBytes: number;
+  /** One id chunk, gzip (the largest); results need one or a few. */
+  idChunkGzipBytes: number;
   /** From the first focus of the search box until the first results (download, parse, index), ms. */
   firstSearchMs: number;
   /** From a keystroke to the results painted, ms, over every keystroke of the queries. */
@@ -205,10 +210,15 @@ export async function measureSite(options: {
   const searchFiles = files.filter((file) => file.startsWith('search/'));
   let searchRawBytes = 0;
   let searchGzipBytes = 0;
+  let searchUpfrontGzipBytes = 0;
+  let idChunkGzipBytes = 0;
   for (const file of searchFiles) {
     const body = await readFile(join(siteDir, file));
+    const compressed = gzip(body);
     searchRawBytes += body.length;
-    searchGzipBytes += gzip(body);
+    searchGzipBytes += compressed;
+    if (file.startsWith('search/ids-')) idChunkGzipBytes = Math.max(idChunkGzipBytes, compressed);
+    else searchUpfrontGzipBytes += compressed;
   }
 
   log('Typing in Chromium…');
@@ -224,6 +234,8 @@ export async function measureSite(options: {
     homeHtmlBytes: home.html,
     searchRawBytes,
     searchGzipBytes,
+    searchUpfrontGzipBytes,
+    idChunkGzipBytes,
     firstSearchMs: typed.firstSearchMs,
     keystrokeMedianMs: percentile(typed.times, 0.5),
     keystrokeP95Ms: percentile(typed.times, 0.95),
@@ -247,7 +259,9 @@ export function formatSiteBench(result: SiteBenchResult): string {
       'home page transfer (gzip, HTML+CSS+JS)',
       `${kb(result.homeGzipBytes)} (HTML ${kb(result.homeHtmlBytes)} raw)`,
     ],
-    ['search data (raw / gzip)', `${kb(result.searchRawBytes)} / ${kb(result.searchGzipBytes)}`],
+    ['search data, all files (raw / gzip)', `${kb(result.searchRawBytes)} / ${kb(result.searchGzipBytes)}`],
+    ['search data, first search (gzip)', kb(result.searchUpfrontGzipBytes)],
+    ['search data, one id chunk (gzip)', kb(result.idChunkGzipBytes)],
     ['first search (load + index)', `${result.firstSearchMs.toFixed(0)} ms`],
     [
       'keystroke → results painted',

@@ -75,6 +75,12 @@ describe('the built site', () => {
     );
   });
 
+  test('repeats the CSP, with frame-ancestors, in _headers for hosts that honour it', async () => {
+    expect(await read('_headers')).toContain(
+      `Content-Security-Policy: ${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
+    );
+  });
+
   test('tells robots to stay out', async () => {
     expect(await read('robots.txt')).toMatch(/User-agent: \*\s+Disallow: \/\s*$/);
   });
