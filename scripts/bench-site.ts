@@ -1,5 +1,5 @@
 /**
- * `npm run bench:site [-- --contacts 100000]`: measures the directory site at scale.
+ * `npm run bench:site [-- --contacts 100000 --runs 1]`: measures the directory site at scale.
  *
  * Publishes a fixture snapshot of N contacts, builds the real site from it, builds a bare Astro site with
  * the same number of routes (a minimal project in a temporary folder, same Astro, trivial pages), and
@@ -185,6 +185,8 @@ export async function measureSite(options: {
   contacts: number;
   workDir?: string;
   queries?: readonly string[];
+  /** Builds of each site, alternated; the fastest of each counts (other work on the machine only slows). */
+  runs?: number;
   log?: (line: string) => void;
 }): Promise<SiteBenchResult> {
   const log = options.log ?? (() => undefined);
@@ -199,12 +201,22 @@ export async function measureSite(options: {
   log('Building the site…');
   const build = await runBuild(dataDir, siteDir);
   if (build.code !== 0) throw new Error(`The site build failed: ${build.stderr || build.stdout}`);
+  const buildTimes = [build.ms];
   const files = await listFiles(siteDir);
   const fromPublic = new Set(await listFiles(join(ROOT, 'public')));
   const routes = files.filter((file) => !file.startsWith('_astro/') && !fromPublic.has(file)).length;
 
   log(`Building a bare Astro site of ${routes.toLocaleString('en')} pages…`);
-  const bareBuildMs = await buildBareSite(join(workDir, 'bare'), routes);
+  const bareTimes = [await buildBareSite(join(workDir, 'bare'), routes)];
+  for (let run = 1; run < (options.runs ?? 1); run++) {
+    log(`Building both again (run ${run + 1})…`);
+    const again = await runBuild(dataDir, siteDir);
+    if (again.code !== 0) throw new Error(`The site build failed: ${again.stderr || again.stdout}`);
+    buildTimes.push(again.ms);
+    bareTimes.push(await buildBareSite(join(workDir, 'bare'), routes));
+  }
+  const buildMs = Math.min(...buildTimes);
+  const bareBuildMs = Math.min(...bareTimes);
 
   const home = await homeTransfer(siteDir);
   const searchFiles = files.filter((file) => file.startsWith('search/'));
@@ -227,9 +239,9 @@ export async function measureSite(options: {
     contacts: options.contacts,
     customers: snapshot.customers.length,
     routes,
-    buildMs: build.ms,
+    buildMs,
     bareBuildMs,
-    buildRatio: build.ms / bareBuildMs,
+    buildRatio: buildMs / bareBuildMs,
     homeGzipBytes: home.gzip,
     homeHtmlBytes: home.html,
     searchRawBytes,
@@ -273,13 +285,16 @@ export function formatSiteBench(result: SiteBenchResult): string {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { contacts: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({
+    options: { contacts: { type: 'string', default: '100000' }, runs: { type: 'string', default: '1' } },
+  });
+  const runs = Number(values.runs);
   const contacts = Number(values.contacts);
-  if (!Number.isInteger(contacts) || contacts < 1) {
-    console.error('Expected `--contacts` to be a positive integer.');
+  if (!Number.isInteger(contacts) || contacts < 1 || !Number.isInteger(runs) || runs < 1) {
+    console.error('Expected `--contacts` and `--runs` to be positive integers.');
     process.exit(2);
   }
-  const result = await measureSite({ contacts, log: (line) => console.log(line) });
+  const result = await measureSite({ contacts, runs, log: (line) => console.log(line) });
   console.log(`\n${formatSiteBench(result)}`);
   await mkdir(join(ROOT, '.bench'), { recursive: true });
   await writeFile(join(ROOT, '.bench', `site-${contacts}.json`), `${JSON.stringify(result, null, 2)}\n`);
