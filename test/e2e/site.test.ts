@@ -7,7 +7,7 @@
  *
  * Without /usr/bin/chromium they are skipped with a message, except in CI (`CI` set), where that fails.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -33,6 +33,7 @@ const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.
 let browser: Browser;
 let server: StaticServer;
 let siteDir: string;
+let fixtureDir: string | undefined;
 let snapshot: Snapshot;
 let context: BrowserContext;
 const requests: string[] = [];
@@ -111,7 +112,13 @@ suite('the directory site in Chromium', () => {
         `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
       );
     }
-    siteDir = process.env.QWOTY_E2E_SITE ?? (await buildFixtureSite({ contacts: 120 })).siteDir;
+    if (process.env.QWOTY_E2E_SITE) {
+      siteDir = process.env.QWOTY_E2E_SITE;
+    } else {
+      const fixture = await buildFixtureSite({ contacts: 120 });
+      fixtureDir = fixture.dir;
+      siteDir = fixture.siteDir;
+    }
     server = await serveDirectory(siteDir);
     snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
     browser = await launchChromium();
@@ -122,6 +129,7 @@ suite('the directory site in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
   });
 
   test('finds a contact as you type, without accents, in either name order, and announces the count', async () => {

@@ -51,6 +51,8 @@ export function runBuild(dataDir: string, siteDir: string): Promise<BuildResult>
 }
 
 export interface FixtureSite {
+  /** The temporary folder holding `data` and `dist`; remove it when done. */
+  dir: string;
   dataDir: string;
   siteDir: string;
   snapshot: Snapshot;
@@ -72,5 +74,5 @@ export async function buildFixtureSite(options: {
   if (build.code !== 0) {
     throw new Error(`The site build failed (exit ${build.code}):\n${build.stderr || build.stdout}`);
   }
-  return { dataDir, siteDir, snapshot, build };
+  return { dir, dataDir, siteDir, snapshot, build };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/lib/exporters/csv.ts';
 import { buildFixtureSite, type FixtureSite, runBuild } from './build-fixture-site.ts';
@@ -23,6 +23,10 @@ const read = (path: string) => readFile(join(site.siteDir, path), 'utf8');
 beforeAll(async () => {
   site = await buildFixtureSite({ contacts: 60 });
   files = await walk(site.siteDir);
+});
+
+afterAll(async () => {
+  if (site) await rm(site.dir, { recursive: true, force: true });
 });
 
 describe('the built site', () => {
@@ -176,7 +180,9 @@ describe('npm run build', () => {
     const dir = await mkdtemp(join(tmpdir(), 'qwoty-fail-'));
     const dataDir = join(dir, 'data');
     await prepare(dataDir);
-    return runBuild(dataDir, join(dir, 'dist'));
+    const result = await runBuild(dataDir, join(dir, 'dist'));
+    await rm(dir, { recursive: true, force: true });
+    return result;
   };
 
   test('fails with exit code 6 and one sentence when there is no snapshot', async () => {
