@@ -85,7 +85,8 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     now,
   } = options;
   const snapshotsDir = path.join(dataDir, SNAPSHOTS_DIR);
-  const runId = makeRunId(new Date(snapshot.generated_at));
+  // Named by the publish's own clock, to the millisecond, so that names sort in the order runs published.
+  const runId = makeRunId(now?.() ?? new Date());
   const staging = path.join(snapshotsDir, `${STAGING_PREFIX}${runId}`);
   const final = path.join(snapshotsDir, runId);
 
@@ -241,10 +242,8 @@ export async function hashFile(file: string): Promise<{ bytes: number; sha256: s
 }
 
 function makeRunId(date: Date): string {
-  const stamp = date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+  // 20261130T020000123Z: sortable, with milliseconds.
+  const stamp = date.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
