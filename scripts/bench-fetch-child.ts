@@ -29,12 +29,22 @@ async function baseline() {
 
 async function pipeline() {
   const parsed = parseFetchConfig(
-    { QWOTY_API_TOKEN: token, QWOTY_API_URL: url, QWOTY_DATA_DIR: dir, QWOTY_CONCURRENCY: String(CONCURRENCY) },
+    {
+      QWOTY_API_TOKEN: token,
+      QWOTY_API_URL: url,
+      QWOTY_DATA_DIR: dir,
+      QWOTY_CONCURRENCY: String(CONCURRENCY),
+    },
     [],
   );
   if (parsed.help) return;
   const reporter = createReporter({ write: () => {}, interactive: false, quiet: true });
-  await runFetch({ config: parsed.config, reporter, tool: { name: 'bench', version: '0' }, pid: process.pid });
+  await runFetch({
+    config: parsed.config,
+    reporter,
+    tool: { name: 'bench', version: '0' },
+    pid: process.pid,
+  });
 }
 
 const started = performance.now();
