@@ -49,7 +49,7 @@ await runMain('nightly', async () => {
     Object.assign(durations, result.durations);
     const buildStarted = performance.now();
     reporter.info(`Building the site into ${siteDir}`);
-    await buildSiteInto(siteDir, config, quiet);
+    await buildSiteInto(siteDir, config);
     durations.build = Math.round(performance.now() - buildStarted);
     reporter.info(`site: built in ${formatMs(durations.build)}`);
   } catch (error) {
@@ -95,20 +95,23 @@ await runMain('nightly', async () => {
  * Builds the site in a child process (its own memory, no token in its environment) into a staging folder
  * next to `siteDir`, then swaps it in: a failed build leaves the last good site untouched.
  */
-async function buildSiteInto(siteDir: string, config: FetchConfig, quiet: boolean): Promise<void> {
+async function buildSiteInto(siteDir: string, config: FetchConfig): Promise<void> {
   const target = path.resolve(siteDir);
   const staging = `${target}.staging-${randomBytes(3).toString('hex')}`;
   const { QWOTY_API_TOKEN: _token, ...env } = process.env;
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [BUILD_SCRIPT], {
       env: { ...env, QWOTY_DATA_DIR: config.dataDir, QWOTY_SITE_DIR: staging },
-      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+      // Astro lists every page it writes on stdout: 25,000 lines a night at 100,000 contacts. Errors and
+      // warnings come on stderr, which stays.
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.on('error', reject);
     child.on('exit', resolve);
   });
   if (code !== 0) {
-    await rm(staging, { recursive: true, force: true });
+    // Best effort: the reason the build failed may be the reason this fails too.
+    await rm(staging, { recursive: true, force: true }).catch(() => {});
     throw new QwotyError(
       `The site build failed (exit ${code}); the snapshot was published but the last good site in ${siteDir} is kept. See the build output above.`,
       ExitCode.build,

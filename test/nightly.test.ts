@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ExitCode } from '../src/lib/errors.ts';
+import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
+import { RunSummarySchema } from '../src/lib/schema.ts';
+
+const NIGHTLY = path.join(import.meta.dirname, '..', 'scripts', 'nightly.ts');
+const TOKEN = 'qwoty_nightly_test_token_0123456789';
+let server: QwotyServer;
+let root: string;
+
+beforeAll(async () => {
+  server = await createQwotyServer({ contacts: 40, token: TOKEN });
+  root = await mkdtemp(path.join(tmpdir(), 'qwoty-nightly-'));
+});
+afterAll(async () => {
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function nightly(env: Record<string, string>) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, [NIGHTLY, '--quiet'], {
+      cwd: path.join(import.meta.dirname, '..'),
+      env: {
+        PATH: process.env.PATH ?? '',
+        CI: 'true',
+        QWOTY_API_URL: server.url,
+        QWOTY_API_TOKEN: TOKEN,
+        QWOTY_RETRIES: '1',
+        QWOTY_DATA_DIR: path.join(root, 'data'),
+        QWOTY_SITE_DIR: path.join(root, 'site'),
+        GITHUB_STEP_SUMMARY: path.join(root, 'step-summary.md'),
+        ...env,
+      },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+const summary = async () =>
+  RunSummarySchema.parse(JSON.parse(await readFile(path.join(root, 'data', 'run-summary.json'), 'utf8')));
+
+describe('npm run nightly', () => {
+  test('fetches, publishes and builds the site, then summarises the run for people and machines', async () => {
+    const run = await nightly({});
+    expect(run.code, run.output).toBe(ExitCode.ok);
+    expect(await readFile(path.join(root, 'site', 'index.html'), 'utf8')).toContain('40 contacts');
+    const written = await summary();
+    expect(written).toMatchObject({ status: 'ok', exit_code: 0, error: null, counts: { contacts: 40 } });
+    expect(written.durations_ms).toHaveProperty('build');
+    expect(written.changes).toMatchObject({ added: 40 });
+    expect(run.output).toMatch(/Nightly run summary\n +Status: +published\n +Snapshot: +40 contacts/);
+    expect(await readFile(path.join(root, 'step-summary.md'), 'utf8')).toMatch(
+      /### ✅ Qwoty contacts snapshot published/,
+    );
+    expect(run.output).not.toContain(TOKEN);
+  });
+
+  test('builds nothing when the fetch fails, keeping the last good snapshot and site', async () => {
+    const siteBefore = await stat(path.join(root, 'site', 'index.html'));
+    const dataBefore = await readFile(path.join(root, 'data', 'contacts.json'));
+    const run = await nightly({ QWOTY_API_TOKEN: 'a-revoked-token' });
+    expect(run.code).toBe(ExitCode.auth);
+    expect(run.output).toMatch(/nightly failed: GET .* answered 401/);
+    expect((await stat(path.join(root, 'site', 'index.html'))).mtimeMs).toBe(siteBefore.mtimeMs);
+    expect(await readFile(path.join(root, 'data', 'contacts.json'))).toEqual(dataBefore);
+    expect(await summary()).toMatchObject({
+      status: 'failed',
+      exit_code: ExitCode.auth,
+      counts: null,
+      site_dir: null,
+    });
+    expect(await readFile(path.join(root, 'step-summary.md'), 'utf8')).toMatch(
+      /### ❌ Qwoty contacts snapshot failed/,
+    );
+  });
+
+  test('exits 7 when the site cannot be built, after publishing the snapshot', async () => {
+    const run = await nightly({ QWOTY_SITE_DIR: '/dev/null/site' });
+    expect(run.code, run.output).toBe(ExitCode.build);
+    expect(run.output).toMatch(/The site build failed .* the last good site in \/dev\/null\/site is kept/);
+    expect(await summary()).toMatchObject({
+      status: 'failed',
+      exit_code: ExitCode.build,
+      counts: { contacts: 40 },
+    });
+  });
+});
