@@ -1,7 +1,8 @@
 /**
  * The one loader of a published snapshot. The site (and anything else that renders a snapshot) reads it
  * through `readSnapshot` and nowhere else: it resolves the live snapshot once, checks every published file
- * against the manifest and parses `contacts.json` with the same schema the pipeline wrote it with.
+ * against the manifest and parses `contacts.json`, `changes.json` and `quality.json` with the same schemas
+ * the pipeline wrote them with.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,13 +10,27 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from './errors.ts';
-import { type Manifest, ManifestSchema, type Snapshot, SnapshotSchema } from './schema.ts';
+import { CHANGES_FILE, QUALITY_FILE } from './reports/files.ts';
+import {
+  type ChangesReport,
+  ChangesReportSchema,
+  type Manifest,
+  ManifestSchema,
+  type QualityReport,
+  QualityReportSchema,
+  type Snapshot,
+  SnapshotSchema,
+} from './schema.ts';
 
 export interface LoadedSnapshot {
   /** The real folder the snapshot was read from (`current` resolved once). Published files live here. */
   dir: string;
   manifest: Manifest;
   snapshot: Snapshot;
+  /** `changes.json`: what changed since the previous snapshot; null for snapshots published without it. */
+  changes: ChangesReport | null;
+  /** `quality.json`: data-quality findings and rejects; null for snapshots published without it. */
+  quality: QualityReport | null;
 }
 
 const FETCH_FIRST = 'run `npm run fetch` (or `npm run demo`) first';
@@ -54,7 +69,12 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
       `The snapshot in ${dir} holds no contacts, so there is nothing to show; ${FETCH_FIRST}.`,
     );
   }
-  return { dir, manifest, snapshot };
+  const listed = (name: string) => manifest.files.some((file) => file.name === name);
+  const readReport = async <T extends z.ZodType>(name: string, schema: T): Promise<z.output<T> | null> =>
+    listed(name) ? parseJson(await readText(join(dir, name)), schema, join(dir, name)) : null;
+  const changes = await readReport(CHANGES_FILE, ChangesReportSchema);
+  const quality = await readReport(QUALITY_FILE, QualityReportSchema);
+  return { dir, manifest, snapshot, changes, quality };
 }
 
 async function resolveSnapshotDir(dataDir: string): Promise<string> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../../src/lib/schema.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import { makeSnapshot, type PublishOptions, writePublishedSnapshot } from './fixture.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,12 +64,14 @@ export async function buildFixtureSite(options: {
   contacts: number;
   demo?: boolean;
   dir?: string;
+  /** How to publish it (previous snapshot, rejects); a first run with one reject by default. */
+  publish?: (snapshot: Snapshot) => PublishOptions;
 }): Promise<FixtureSite> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'qwoty-site-')));
   const dataDir = join(dir, 'data');
   const siteDir = join(dir, 'dist');
   const snapshot = makeSnapshot({ contacts: options.contacts, demo: options.demo ?? true });
-  await writePublishedSnapshot(dataDir, snapshot);
+  await writePublishedSnapshot(dataDir, snapshot, options.publish?.(snapshot));
   const build = await runBuild(dataDir, siteDir);
   if (build.code !== 0) {
     throw new Error(`The site build failed (exit ${build.code}):\n${build.stderr || build.stdout}`);

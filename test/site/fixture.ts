@@ -1,14 +1,19 @@
 /**
- * Test fixtures for the site: a deterministic `Snapshot` of any size, full of hostile values, and a writer
- * that publishes it in the same layout as the pipeline (`.snapshots/<run-id>/…`, `current`, top-level links)
- * with a correct manifest. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
+ * Test fixtures for the site: a deterministic `Snapshot` of any size, full of hostile values and of the data
+ * problems the quality report finds, and a writer that publishes it in the same layout as the pipeline
+ * (`.snapshots/<run-id>/…`, `current`, top-level links) with a correct manifest and the real change and
+ * quality reports. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diffSnapshots, type PreviousSnapshot } from '../../src/lib/reports/changes.ts';
+import { reportFiles } from '../../src/lib/reports/files.ts';
+import { assessQuality } from '../../src/lib/reports/quality.ts';
 import type {
   AddressSummary,
   Manifest,
+  Reject,
   Snapshot,
   SnapshotContact,
   SnapshotCustomer,
@@ -28,6 +33,8 @@ export const HOSTILE_CONTACTS = [
     first_name: '<script>alert(1)</script>',
     last_name: '<img src=x onerror=alert(2)>',
     email: 'xss@example.com',
+    // Malformed, so the quality report shows this name and this value too.
+    phone: '+33 <script>alert(3)</script>',
   },
   { first_name: 'Zoë', last_name: 'Ñúñez', email: 'zoe.nunez@example.com' },
   { first_name: 'محمد', last_name: 'الفارسي', email: 'mohammed@example.com' },
@@ -128,17 +135,32 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
       const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
       if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
       const own = addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
+      // One of each data problem every 50 contacts (missing phones come from i % 11 === 3 below).
+      const flaw = i % 50;
+      const phone =
+        (hostile && 'phone' in hostile ? hostile.phone : undefined) ??
+        (i % 11 === 3 || flaw === 8
+          ? null
+          : flaw === 10
+            ? '12'
+            : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
+      const email =
+        hostile?.email ??
+        (flaw === 7 || flaw === 8
+          ? null
+          : flaw === 9
+            ? `${first.toLowerCase()}.${last.toLowerCase()} at example.com`
+            : flaw === 24 || flaw === 25
+              ? `Team${Math.floor(i / 50)}@Example.com`
+              : `${first.toLowerCase()}.${last.toLowerCase()}@example.com`);
       contacts.push({
         id: fixtureId(`contact-${i}`),
         workspace_id: fixtureId('workspace'),
         customer_id: id,
         first_name: first,
         last_name: last,
-        email: hostile?.email ?? `${first.toLowerCase()}.${last.toLowerCase()}@example.com`,
-        phone:
-          i % 11 === 3
-            ? null
-            : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`,
+        email,
+        phone,
         role: roles,
         id_crm: i % 2 === 0 ? `CRM-${i}` : null,
         id_erp: i % 4 === 0 ? `ERP-${i}` : null,
@@ -209,10 +231,120 @@ export function fixtureCsv(snapshot: Snapshot): string {
   return `\uFEFF${[header, ...rows].join('\r\n')}\r\n`;
 }
 
+/** The name of a contact that was only in the previous snapshot: shown as text on the change page. */
+export const HOSTILE_REMOVED_NAME = '<script>alert("removed")</script>';
+/** A value that exists only in the raw record of a reject: the site must never show it. */
+export const RAW_REJECT_VALUE = 'Raw value only rejects.json holds';
+
+/**
+ * The snapshot taken the day before `snapshot`, such that comparing them finds every kind of change: the
+ * last customer and its contacts, and the sixth contact, were added since; `removed` contacts (one of them
+ * named like a script) and one customer were removed since; the first three contacts changed (email and
+ * phone; roles and addresses; first name).
+ */
+export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: number } = {}): Snapshot {
+  const removedCount = options.removed ?? 3;
+  const lastCustomer = snapshot.customers.at(-1);
+  const keptCustomer = snapshot.customers[1] ?? snapshot.customers[0];
+  const goneCustomer: SnapshotCustomer = {
+    id: fixtureId('customer-gone'),
+    name: 'Gone <i>Away</i> GmbH',
+    type: 'company',
+    segment_id: null,
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: [],
+    addresses: [],
+    contact_count: 0,
+  };
+  const stamp = '2026-01-14T03:00:00.000Z';
+  const before: Record<number, (contact: SnapshotContact) => SnapshotContact> = {
+    0: (contact) => ({
+      ...contact,
+      email: 'old.xss@example.com',
+      phone: '+33 6 00 00 00 00',
+      updated_at: stamp,
+    }),
+    1: (contact) => ({ ...contact, role: ['legal'], address_ids: [], addresses: [], updated_at: stamp }),
+    2: (contact) => ({ ...contact, first_name: 'Mohammed', updated_at: stamp }),
+  };
+  const contacts = snapshot.contacts.flatMap((contact, index) =>
+    index === 5 || contact.customer_id === lastCustomer?.id ? [] : [before[index]?.(contact) ?? contact],
+  );
+  for (let k = 0; k < removedCount; k++) {
+    const customer = k % 2 === 0 ? keptCustomer : goneCustomer;
+    contacts.push({
+      id: fixtureId(`removed-contact-${k}`),
+      workspace_id: fixtureId('workspace'),
+      customer_id: customer?.id ?? goneCustomer.id,
+      first_name: k === 0 ? HOSTILE_REMOVED_NAME : `Former${k}`,
+      last_name: 'Leaver',
+      email: `former.${k}@example.com`,
+      phone: null,
+      role: [],
+      id_crm: null,
+      id_erp: null,
+      id_accounting: null,
+      address_ids: [],
+      created_at: stamp,
+      updated_at: stamp,
+      customer_name: customer?.name ?? null,
+      customer_type: customer?.type ?? null,
+      addresses: [],
+    });
+  }
+  const customers = [
+    ...snapshot.customers.filter((customer) => customer.id !== lastCustomer?.id),
+    { ...goneCustomer, contact_count: Math.floor(removedCount / 2) },
+  ];
+  return {
+    ...snapshot,
+    generated_at: stamp,
+    counts: { ...snapshot.counts, contacts: contacts.length, customers: customers.length },
+    customers,
+    contacts,
+  };
+}
+
+/**
+ * `count` records set aside by validation: the first with a script for an id, all with their raw record
+ * holding `RAW_REJECT_VALUE`, which only rejects.json may contain.
+ */
+export function makeRejects(count = 1): Reject[] {
+  return Array.from({ length: count }, (_, k) => ({
+    entity: k % 3 === 2 ? 'customer' : 'contact',
+    index: k % 3 === 2 ? null : 40 + k,
+    id: k === 0 ? '<img src=x onerror=alert(4)>' : k % 2 === 1 ? null : `not-a-uuid-${k}`,
+    issues: [
+      { path: 'id', message: 'expected a UUID' },
+      ...(k === 0
+        ? [{ path: 'first_name', message: 'a contact needs a first name, a last name or an email' }]
+        : []),
+    ],
+    record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },
+  }));
+}
+
+/** What `readPreviousSnapshot` makes of a published `contacts.json`, without the file. */
+function asPrevious(previous: Snapshot): PreviousSnapshot {
+  return {
+    generatedAt: previous.generated_at,
+    contacts: new Map(previous.contacts.map((contact) => [contact.id, JSON.stringify(contact)])),
+    customers: new Map(previous.customers.map((customer) => [customer.id, customer.name])),
+  };
+}
+
 export interface PublishOptions {
   runId?: string;
   /** Leave out the `current` link and write the files flat in `dataDir`. */
   flat?: boolean;
+  /** The snapshot the change report compares with; none (a first run) by default. */
+  previous?: Snapshot | null;
+  /** The records set aside by validation; `makeRejects(1)` by default. */
+  rejects?: Reject[];
+  /** False: publish like a version before the reports existed, without changes.* and quality.*. */
+  reports?: boolean;
 }
 
 /**
@@ -227,6 +359,14 @@ export async function writePublishedSnapshot(
   const runId = options.runId ?? '20260115T030000Z';
   const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
   await mkdir(dir, { recursive: true });
+  const rejects = options.rejects ?? makeRejects(1);
+  const reports =
+    options.reports === false
+      ? []
+      : reportFiles(
+          diffSnapshots(options.previous ? asPrevious(options.previous) : null, snapshot),
+          assessQuality(snapshot, rejects),
+        );
   const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
     {
       name: 'contacts.json',
@@ -249,12 +389,16 @@ export async function writePublishedSnapshot(
     },
     {
       name: 'rejects.json',
-      body: Buffer.from(
-        `${JSON.stringify([{ entity: 'contact', index: 0, id: null, issues: [{ path: 'id', message: 'secret reject' }], record: {} }])}\n`,
-      ),
-      rows: 1,
+      body: Buffer.from(`${JSON.stringify(rejects)}\n`),
+      rows: rejects.length,
       media_type: 'application/json',
     },
+    ...reports.map((file) => ({
+      name: file.name,
+      body: Buffer.from(file.content),
+      rows: file.rows,
+      media_type: file.mediaType,
+    })),
   ];
   for (const file of files) {
     await writeFile(join(dir, file.name), file.body);

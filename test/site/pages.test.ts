@@ -132,7 +132,7 @@ describe('the home page', () => {
     expect(html).toMatch(/<select id="role" name="role">/);
     expect(html).toMatch(/data-contacts="\/search\/contacts\.[0-9a-f]{12}\.txt"/);
     for (const contact of site.snapshot.contacts.slice(5, 10)) {
-      expect(html).not.toContain(contact.email ?? '');
+      if (contact.email) expect(html).not.toContain(contact.email);
     }
   });
 
@@ -160,7 +160,7 @@ describe('a customer page', () => {
     expect(html).toContain(customer.addresses[0]?.summary ?? 'missing');
     for (const contact of site.snapshot.contacts.filter((item) => item.customer_id === customer.id)) {
       expect(html).toContain(`id="contact-${contact.id}"`);
-      expect(html).toContain(`href="mailto:${contact.email}"`);
+      if (contact.email) expect(html).toContain(`href="mailto:${contact.email}"`);
       if (contact.phone) expect(html).toContain(`href="tel:${contact.phone.replace(/[^\d+]/g, '')}"`);
     }
     expect(html).toContain(`href="/customers/${customer.id}/contacts.csv"`);

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { ExitCode, SnapshotIoError } from '../../src/lib/errors.ts';
 import { readSnapshot } from '../../src/lib/read-snapshot.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import { makePreviousSnapshot, makeRejects, makeSnapshot, writePublishedSnapshot } from './fixture.ts';
 
 let dataDir: string;
 
@@ -32,6 +33,55 @@ describe('readSnapshot', () => {
     expect(loaded.snapshot.contacts).toHaveLength(20);
     expect(loaded.snapshot.contacts[0]?.first_name).toBe('<script>alert(1)</script>');
     expect(loaded.manifest.files.map((file) => file.name)).toContain('contacts.json');
+  });
+
+  test('parses the change and quality reports the manifest lists', async () => {
+    const snapshot = makeSnapshot({ contacts: 30 });
+    await writePublishedSnapshot(dataDir, snapshot, {
+      previous: makePreviousSnapshot(snapshot, { removed: 4 }),
+      rejects: makeRejects(2),
+    });
+    const { changes, quality } = await readSnapshot(dataDir);
+    expect(changes?.previous_generated_at).toBe('2026-01-14T03:00:00.000Z');
+    expect(changes?.contacts.removed).toHaveLength(4);
+    expect(changes?.contacts.changed.map((change) => change.fields)).toEqual([
+      ['email', 'phone'],
+      ['address_ids', 'addresses', 'role'],
+      ['first_name'],
+    ]);
+    expect(changes?.customers.added).toHaveLength(1);
+    expect(quality?.totals.contacts).toBe(30);
+    expect(quality?.totals.rejected).toBe(2);
+    expect(quality?.rejected[0]).not.toHaveProperty('record');
+  });
+
+  test('returns the reports of a first run with everything counted as added and no lists', async () => {
+    await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 10 }));
+    const { changes } = await readSnapshot(dataDir);
+    expect(changes?.previous_generated_at).toBeNull();
+    expect(changes?.totals.added).toBe(10);
+    expect(changes?.contacts.added).toEqual([]);
+  });
+
+  test('returns null reports for a snapshot published before reports existed', async () => {
+    await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }), { reports: false });
+    const loaded = await readSnapshot(dataDir);
+    expect(loaded.snapshot.contacts).toHaveLength(5);
+    expect(loaded.changes).toBeNull();
+    expect(loaded.quality).toBeNull();
+  });
+
+  test('throws when a listed report does not have the shape of its schema', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    const manifestPath = join(dir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    const body = `${JSON.stringify({ schema_version: 1, totals: {} })}\n`;
+    await writeFile(join(dir, 'quality.json'), body);
+    const entry = manifest.files.find((file: { name: string }) => file.name === 'quality.json');
+    entry.bytes = Buffer.byteLength(body);
+    entry.sha256 = createHash('sha256').update(body).digest('hex');
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    await expectSnapshotError(/quality\.json does not have the expected shape/);
   });
 
   test('reads a flat folder when there is no `current` link', async () => {
