@@ -3,8 +3,15 @@
  * in alphabetical order with their contacts, letters, facets) so every page does work in proportion to
  * itself only.
  */
-import { readSnapshot } from '../lib/read-snapshot.ts';
-import type { Manifest, Snapshot, SnapshotContact, SnapshotCustomer } from '../lib/schema.ts';
+import { type LoadedSnapshot, readSnapshot } from '../lib/read-snapshot.ts';
+import type {
+  ChangesReport,
+  Manifest,
+  QualityReport,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+} from '../lib/schema.ts';
 import { fold } from './search.ts';
 
 export interface CustomerEntry {
@@ -31,6 +38,8 @@ export interface Facet {
 
 export interface Download {
   name: string;
+  /** What it holds: the snapshot's contacts, or one of the reports. */
+  kind: DownloadKind;
   bytes: number;
   rows: number;
   mediaType: string;
@@ -41,6 +50,12 @@ export interface Directory {
   dir: string;
   manifest: Manifest;
   snapshot: Snapshot;
+  /** What changed since the previous snapshot; null when the snapshot was published without the report. */
+  changes: ChangesReport | null;
+  /** Data-quality findings and rejects; null when the snapshot was published without the report. */
+  quality: QualityReport | null;
+  /** Each contact's customer id, by contact id: links a report's contact only when its row exists. */
+  customerOfContact: Map<string, string>;
   customers: CustomerEntry[];
   byId: Map<string, CustomerEntry>;
   letters: LetterGroup[];
@@ -48,12 +63,24 @@ export interface Directory {
   roles: Facet[];
   /** Countries present (contact addresses, else the customer's), most frequent first. */
   countries: Facet[];
-  /** The whole-snapshot files the site publishes; never `rejects.json`. */
+  /** The snapshot files the site publishes, in `PUBLISHED_FILES` order; never `rejects.json`. */
   downloads: Download[];
 }
 
-/** The only snapshot files the site republishes. */
-export const PUBLISHED_FILES = ['contacts.csv', 'contacts.xlsx', 'contacts.json'] as const;
+/**
+ * The only snapshot files the site republishes, by what they hold. Never `rejects.json` (it keeps the raw
+ * records as the API sent them) nor the manifest.
+ */
+export const PUBLISHED_FILES = {
+  'contacts.csv': 'contacts',
+  'contacts.xlsx': 'contacts',
+  'contacts.json': 'contacts',
+  'changes.csv': 'changes',
+  'changes.json': 'changes',
+  'quality.csv': 'quality',
+  'quality.json': 'quality',
+} as const;
+export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
 
 const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -87,7 +114,7 @@ export function contactCountries(contact: SnapshotContact, customer: SnapshotCus
   return [...new Set(countries)];
 }
 
-export function buildDirectory(loaded: { dir: string; manifest: Manifest; snapshot: Snapshot }): Directory {
+export function buildDirectory(loaded: LoadedSnapshot): Directory {
   const { snapshot } = loaded;
   const byId = new Map<string, CustomerEntry>();
   const entry = (customer: SnapshotCustomer): CustomerEntry => {
@@ -158,8 +185,10 @@ export function buildDirectory(loaded: { dir: string; manifest: Manifest; snapsh
     })),
     roles: facets(roleCounts),
     countries: facets(countryCounts),
-    downloads: loaded.manifest.files
-      .filter((file) => (PUBLISHED_FILES as readonly string[]).includes(file.name))
-      .map((file) => ({ name: file.name, bytes: file.bytes, rows: file.rows, mediaType: file.media_type })),
+    customerOfContact: new Map(snapshot.contacts.map((contact) => [contact.id, contact.customer_id])),
+    downloads: Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
+      const file = loaded.manifest.files.find((listed) => listed.name === name);
+      return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
+    }),
   };
 }

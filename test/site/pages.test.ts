@@ -3,13 +3,33 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTENT_SECURITY_POLICY } from '../../src/consts.ts';
+import { CONTENT_SECURITY_POLICY, REPORT_ROW_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/lib/exporters/csv.ts';
+import {
+  type ChangesReport,
+  ChangesReportSchema,
+  type QualityReport,
+  QualityReportSchema,
+} from '../../src/lib/schema.ts';
 import { buildFixtureSite, type FixtureSite, runBuild } from './build-fixture-site.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import {
+  HOSTILE_REMOVED_NAME,
+  makePreviousSnapshot,
+  makeRejects,
+  makeSnapshot,
+  RAW_REJECT_VALUE,
+  writePublishedSnapshot,
+} from './fixture.ts';
 
 let site: FixtureSite;
 let files: string[];
+let changes: ChangesReport;
+let quality: QualityReport;
+
+/** More removed contacts and rejects than a table shows, so the caps and their "N more" show. */
+const REMOVED = REPORT_ROW_LIMIT + 20;
+const REJECTED = REPORT_ROW_LIMIT + 5;
+const REPORT_FILES = ['changes.csv', 'changes.json', 'quality.csv', 'quality.json'];
 
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -21,8 +41,16 @@ async function walk(dir: string): Promise<string[]> {
 const read = (path: string) => readFile(join(site.siteDir, path), 'utf8');
 
 beforeAll(async () => {
-  site = await buildFixtureSite({ contacts: 60 });
+  site = await buildFixtureSite({
+    contacts: 60,
+    publish: (snapshot) => ({
+      previous: makePreviousSnapshot(snapshot, { removed: REMOVED }),
+      rejects: makeRejects(REJECTED),
+    }),
+  });
   files = await walk(site.siteDir);
+  changes = ChangesReportSchema.parse(JSON.parse(await readFile(join(site.dataDir, 'changes.json'), 'utf8')));
+  quality = QualityReportSchema.parse(JSON.parse(await readFile(join(site.dataDir, 'quality.json'), 'utf8')));
 });
 
 afterAll(async () => {
@@ -45,6 +73,9 @@ describe('the built site', () => {
         'downloads/contacts.csv',
         'downloads/contacts.xlsx',
         'downloads/contacts.json',
+        'changes/index.html',
+        'quality/index.html',
+        ...REPORT_FILES.map((name) => `downloads/${name}`),
       ]),
     );
     expect(files.filter((file) => file.startsWith('search/')).sort()).toEqual([
@@ -54,12 +85,15 @@ describe('the built site', () => {
     ]);
   });
 
-  test('never publishes rejects.json or the manifest', () => {
+  test('never publishes rejects.json, the manifest, or a value only the raw rejects hold', async () => {
     expect(files.filter((file) => /rejects|manifest/.test(file))).toEqual([]);
+    for (const file of files.filter((name) => /\.(html|json|csv|txt)$/.test(name))) {
+      expect(await read(file), file).not.toContain(RAW_REJECT_VALUE);
+    }
   });
 
-  test('copies the snapshot files byte for byte', async () => {
-    for (const name of ['contacts.csv', 'contacts.xlsx', 'contacts.json']) {
+  test('copies the snapshot files and reports byte for byte', async () => {
+    for (const name of ['contacts.csv', 'contacts.xlsx', 'contacts.json', ...REPORT_FILES]) {
       const built = await readFile(join(site.siteDir, 'downloads', name));
       const source = await readFile(join(site.dataDir, name));
       expect(createHash('sha256').update(built).digest('hex')).toBe(
@@ -143,9 +177,24 @@ describe('the home page', () => {
     }
     expect(html).toContain('href="#letter-other"');
     expect(html).toMatch(/\d+ contacts/);
-    for (const name of ['contacts.csv', 'contacts.xlsx', 'contacts.json']) {
+    for (const name of ['contacts.csv', 'contacts.xlsx', 'contacts.json', ...REPORT_FILES]) {
       expect(html).toContain(`href="/downloads/${name}"`);
     }
+  });
+
+  test('links the reports with their counts, and marks itself current in the site navigation', async () => {
+    const html = await read('index.html');
+    const { added, removed, changed } = changes.totals;
+    expect(html).toMatch(
+      new RegExp(
+        `<a href="/changes/">What changed</a>: ${added} contacts added, ${removed} removed, ${changed} changed since <time datetime="2026-01-14T03:00:00.000Z">`,
+      ),
+    );
+    expect(html).toContain(
+      `<a href="/quality/">Data quality</a>: ${quality.findings.length} findings, ${REJECTED} rejected records`,
+    );
+    expect(html).toMatch(/<nav class="site-nav" aria-label="Site">.*<a href="\/" aria-current="page">/);
+    expect(html).not.toMatch(/<a href="\/(changes|quality)\/" aria-current/);
   });
 });
 
@@ -172,6 +221,188 @@ describe('a customer page', () => {
     const html = await read(`customers/${unnamed.id}/index.html`);
     expect(html).toContain(`Customer ${unnamed.id}`);
     expect(html).toContain('could not be read');
+  });
+});
+
+/** The HTML of the section labelled by `headingId`. */
+function section(html: string, headingId: string): string {
+  const start = html.indexOf(`<section aria-labelledby="${headingId}"`);
+  if (start < 0) throw new Error(`no section ${headingId}`);
+  return html.slice(start, html.indexOf('</section>', start));
+}
+
+/** The rows of the section's table body. */
+function bodyRows(html: string): string[] {
+  return (
+    html
+      .split('<tbody>')[1]
+      ?.split('</tbody>')[0]
+      ?.match(/<tr>.*?<\/tr>/g) ?? []
+  );
+}
+
+const contactHref = (id: string, customerId: string) => `href="/customers/${customerId}/#contact-${id}"`;
+
+describe('the change page', () => {
+  test('says since when, totals the changes and marks itself current', async () => {
+    const html = await read('changes/index.html');
+    expect(html).toMatch(
+      /<h1>\s*What changed since <time datetime="2026-01-14T03:00:00.000Z">14 January 2026 at 03:00 UTC<\/time>\s*<\/h1>/,
+    );
+    const { added, changed, customers_added, customers_removed } = changes.totals;
+    for (const total of [
+      `${added} contacts added`,
+      `${REMOVED} contacts removed`,
+      `${changed} contacts changed`,
+      `${customers_added} customer added`,
+      `${customers_removed} customer removed`,
+    ]) {
+      expect(html).toContain(total);
+    }
+    expect(html).toMatch(/<a href="\/changes\/" aria-current="page">/);
+    expect(html).toContain('href="/downloads/changes.csv"');
+    expect(html).toContain('href="/downloads/changes.json"');
+  });
+
+  test('lists added and changed contacts linked to their rows, with the changed fields in words', async () => {
+    const html = await read('changes/index.html');
+    const addedRows = bodyRows(section(html, 'added-heading'));
+    expect(addedRows).toHaveLength(changes.totals.added);
+    for (const ref of changes.contacts.added) {
+      expect(section(html, 'added-heading')).toContain(contactHref(ref.id, ref.customer_id));
+    }
+    const changedRows = bodyRows(section(html, 'changed-heading'));
+    expect(changedRows.map((row) => row.match(/<td>\s*<bdi>([^<]*)<\/bdi>\s*<\/td>\s*<\/tr>$/)?.[1])).toEqual(
+      ['email, phone', 'addresses, roles', 'first name'],
+    );
+    const [hostile] = site.snapshot.contacts;
+    expect(changedRows[0]).toContain(contactHref(hostile?.id ?? '', hostile?.customer_id ?? ''));
+    expect(changedRows[0]).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(changedRows[0]).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Quoted&quot; Ltd');
+    expect(html).not.toContain('<script>alert');
+  });
+
+  test('shows at most the cap of removed contacts, as text, and how many more with the CSV', async () => {
+    const removed = section(await read('changes/index.html'), 'removed-heading');
+    const rows = bodyRows(removed);
+    expect(rows).toHaveLength(REPORT_ROW_LIMIT);
+    expect(removed).toContain(
+      `<caption class="visually-hidden">Contacts removed: ${REMOVED} (the first ${REPORT_ROW_LIMIT})</caption>`,
+    );
+    expect(removed).toMatch(
+      /And 20 more: <a href="\/downloads\/changes\.csv" download="changes\.csv"[^>]*>download changes\.csv<\/a>, which lists them all\./,
+    );
+    expect(removed).toContain('<th scope="col">Contact</th>');
+    expect(rows[0]).toContain(
+      '<th scope="row"> <bdi>&lt;script&gt;alert(&quot;removed&quot;)&lt;/script&gt; Leaver</bdi>',
+    );
+    expect(removed).not.toContain(HOSTILE_REMOVED_NAME);
+    expect(removed).not.toContain('#contact-');
+    const kept = site.snapshot.customers[1];
+    expect(rows[0]).toContain(`href="/customers/${kept?.id}/"`);
+    expect(rows[1]).toContain('Gone &lt;i&gt;Away&lt;/i&gt; GmbH');
+    expect(rows[1]).not.toContain('href=');
+  });
+
+  test('lists customers added with a link and customers removed as text', async () => {
+    const html = await read('changes/index.html');
+    const last = site.snapshot.customers.at(-1);
+    expect(section(html, 'customers-added-heading')).toContain(`href="/customers/${last?.id}/"`);
+    const removed = section(html, 'customers-removed-heading');
+    expect(removed).toContain('Gone &lt;i&gt;Away&lt;/i&gt; GmbH');
+    expect(removed).not.toContain('href=');
+  });
+});
+
+describe('the quality page', () => {
+  test('counts and explains every kind of finding, and marks itself current', async () => {
+    const html = await read('quality/index.html');
+    expect(html).toContain('<caption>Findings by kind</caption>');
+    for (const [kind, title] of [
+      ['missing_email', 'Missing email'],
+      ['missing_phone', 'Missing phone'],
+      ['missing_email_and_phone', 'Missing email and phone'],
+      ['malformed_email', 'Malformed email'],
+      ['malformed_phone', 'Malformed phone'],
+      ['duplicate_email', 'Shared email'],
+      ['unnamed_customer', 'Customer without a name'],
+    ] as const) {
+      const total = quality.totals[kind];
+      expect(total, kind).toBeGreaterThan(0);
+      const slug = kind.replaceAll('_', '-');
+      expect(html).toContain(`<a href="#${slug}">${title}</a>`);
+      const part = section(html, `${slug}-heading`);
+      expect(part).toContain(`${title}: ${total}`);
+      expect(part).toContain('What to do:');
+      expect(bodyRows(part)).toHaveLength(total);
+    }
+    expect(html).toMatch(/<a href="\/quality\/" aria-current="page">/);
+    expect(html).toContain('href="/downloads/quality.csv"');
+  });
+
+  test('shows a hostile name and value of a finding as text, linked to the contact', async () => {
+    const part = section(await read('quality/index.html'), 'malformed-phone-heading');
+    const [hostile] = site.snapshot.contacts;
+    expect(part).toContain(contactHref(hostile?.id ?? '', hostile?.customer_id ?? ''));
+    expect(part).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(part).toContain('+33 &lt;script&gt;alert(3)&lt;/script&gt;');
+    expect(part).toContain('<th scope="col">Phone as recorded</th>');
+    expect(part).not.toContain('<script>');
+  });
+
+  test('lists the rejected records with their reasons, capped, without their raw values', async () => {
+    const part = section(await read('quality/index.html'), 'rejected-heading');
+    const rows = bodyRows(part);
+    expect(rows).toHaveLength(REPORT_ROW_LIMIT);
+    expect(rows[0]).toContain('&lt;img src=x onerror=alert(4)&gt;');
+    expect(rows[0]).toContain('<li>first_name: a contact needs a first name, a last name or an email</li>');
+    expect(rows[0]).toMatch(/<td>\s*<bdi>40<\/bdi>\s*<\/td>/);
+    expect(rows[1]).toContain('no readable id');
+    expect(rows[2]).toContain('fetched by id');
+    expect(part).toMatch(/And 5 more: <a href="\/downloads\/quality\.json"/);
+    expect(part).not.toContain('<img');
+    expect(part).not.toContain(RAW_REJECT_VALUE);
+  });
+});
+
+describe('the report pages of other snapshots', () => {
+  let dir: string;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const build = async (reports: boolean) => {
+    dir ??= await mkdtemp(join(tmpdir(), 'qwoty-reports-'));
+    const built = await buildFixtureSite({
+      contacts: 9,
+      dir: join(dir, String(reports)),
+      publish: () => ({ reports }),
+    });
+    const page = (path: string) => readFile(join(built.siteDir, path), 'utf8');
+    return {
+      home: await page('index.html'),
+      changes: await page('changes/index.html'),
+      quality: await page('quality/index.html'),
+      files: await walk(built.siteDir),
+    };
+  };
+
+  test('say "first snapshot" on a first run, with nothing listed', async () => {
+    const { home, changes: html } = await build(true);
+    expect(html).toContain('First snapshot: nothing to compare with yet.');
+    expect(html).toContain('9 contacts');
+    expect(html).not.toContain('<table');
+    expect(home).toContain(
+      '<a href="/changes/">What changed</a>: first snapshot, nothing to compare with yet',
+    );
+  });
+
+  test('say the reports are missing when the snapshot has none, and publish none', async () => {
+    const { home, changes: changesHtml, quality: qualityHtml, files: built } = await build(false);
+    expect(changesHtml).toContain('This snapshot was published without a change report.');
+    expect(qualityHtml).toContain('This snapshot was published without a quality report.');
+    expect(home).not.toContain('aria-label="Reports"');
+    expect(built.filter((file) => /^downloads\/(changes|quality)/.test(file))).toEqual([]);
   });
 });
 
