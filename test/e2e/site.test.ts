@@ -11,11 +11,19 @@ import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Snapshot, SnapshotSchema } from '../../src/lib/schema.ts';
+import {
+  type ChangesReport,
+  ChangesReportSchema,
+  type QualityReport,
+  QualityReportSchema,
+  type Snapshot,
+  SnapshotSchema,
+} from '../../src/lib/schema.ts';
 import { contactName } from '../../src/site/directory.ts';
 import { roleLabel } from '../../src/site/format.ts';
 import { fold } from '../../src/site/search.ts';
 import { buildFixtureSite } from '../site/build-fixture-site.ts';
+import { makePreviousSnapshot } from '../site/fixture.ts';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from './chromium.ts';
 import { type StaticServer, serveDirectory } from './server.ts';
 
@@ -35,6 +43,8 @@ let server: StaticServer;
 let siteDir: string;
 let fixtureDir: string | undefined;
 let snapshot: Snapshot;
+let changes: ChangesReport;
+let quality: QualityReport;
 let context: BrowserContext;
 const requests: string[] = [];
 const problems: string[] = [];
@@ -115,12 +125,18 @@ suite('the directory site in Chromium', () => {
     if (process.env.QWOTY_E2E_SITE) {
       siteDir = process.env.QWOTY_E2E_SITE;
     } else {
-      const fixture = await buildFixtureSite({ contacts: 120 });
+      const fixture = await buildFixtureSite({
+        contacts: 120,
+        publish: (current) => ({ previous: makePreviousSnapshot(current) }),
+      });
       fixtureDir = fixture.dir;
       siteDir = fixture.siteDir;
     }
     server = await serveDirectory(siteDir);
-    snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
+    const published = (name: string) => readFile(`${siteDir}/downloads/${name}`, 'utf8').then(JSON.parse);
+    snapshot = SnapshotSchema.parse(await published('contacts.json'));
+    changes = ChangesReportSchema.parse(await published('changes.json'));
+    quality = QualityReportSchema.parse(await published('quality.json'));
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
     context.on('request', (request) => requests.push(request.url()));
@@ -347,6 +363,72 @@ suite('the directory site in Chromium', () => {
       await expectNoSeriousViolations(page, `search results${dark ? ' (dark)' : ''}`);
       await page.goto(`${server.url}/customers/${snapshot.customers[1]?.id}/`);
       await expectNoSeriousViolations(page, `a customer page${dark ? ' (dark)' : ''}`);
+    }
+  });
+
+  test('reaches both report pages from the site navigation, each marked as the current page', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    const nav = page.getByRole('navigation', { name: 'Site' });
+    await nav.getByRole('link', { name: 'What changed' }).click();
+    await page.waitForURL('**/changes/');
+    expect(await page.locator('h1').textContent()).toMatch(
+      changes.previous_generated_at ? /^\s*What changed since \d/ : /^What changed$/,
+    );
+    expect(await nav.locator('[aria-current="page"]').textContent()).toMatch(/What changed/);
+    await nav.getByRole('link', { name: 'Data quality' }).click();
+    await page.waitForURL('**/quality/');
+    expect(await page.locator('h1').textContent()).toBe('Data quality');
+    expect(await nav.locator('[aria-current="page"]').textContent()).toMatch(/Data quality/);
+    const totals = page.getByRole('table', { name: 'Findings by kind' });
+    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1);
+  });
+
+  test("follows a report's contact link to the contact's row on its customer page", async () => {
+    const page = await newPage();
+    const [ref] = [...changes.contacts.changed, ...changes.contacts.added];
+    const [finding] = quality.findings;
+    const target = ref ?? finding;
+    if (!target) throw new Error('The reports list no contact');
+    await page.goto(`${server.url}/${ref ? 'changes' : 'quality'}/`);
+    await page.locator(`a[href="/customers/${target.customer_id}/#contact-${target.id}"]`).first().click();
+    await page.waitForURL(`**/customers/${target.customer_id}/#contact-${target.id}`);
+    const row = page.locator(`[id="contact-${target.id}"]`);
+    expect(await row.evaluate((element) => element.matches(':target'))).toBe(true);
+    expect(await row.locator('th').textContent()).toContain(target.name);
+  });
+
+  test('shows a changed contact named <script> as text on the change page', async () => {
+    const hostile = changes.contacts.changed.find((ref) => ref.name.includes('<script>'));
+    if (!hostile && process.env.QWOTY_E2E_SITE) return;
+    const page = await newPage();
+    await page.goto(`${server.url}/changes/`);
+    const table = page.getByRole('table', { name: /^Contacts changed/ });
+    expect(await table.getByRole('rowheader').allTextContents()).toContainEqual(
+      expect.stringContaining('<script>alert(1)</script>'),
+    );
+  });
+
+  test('downloads changes.csv from the change page, byte for byte', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/changes/`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('a[href="/downloads/changes.csv"]').first().click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('changes.csv');
+    const saved = await readFile((await download.path()) ?? '');
+    expect(saved.equals(await readFile(`${siteDir}/downloads/changes.csv`))).toBe(true);
+    expect(saved.toString('utf8').startsWith('\uFEFFChange,Contact,Customer,Fields')).toBe(true);
+  });
+
+  test('has no serious or critical axe violations on the change and quality pages', async () => {
+    for (const dark of [false, true]) {
+      const page = await newPage({ dark });
+      for (const path of ['/changes/', '/quality/']) {
+        await page.goto(`${server.url}${path}`);
+        await expectNoSeriousViolations(page, `${path}${dark ? ' (dark)' : ''}`);
+      }
     }
   });
 
