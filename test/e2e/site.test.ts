@@ -412,7 +412,9 @@ suite('the directory site in Chromium', () => {
 
   test('downloads changes.csv from the change page, byte for byte', async () => {
     const page = await newPage();
-    await page.goto(`${server.url}/changes/`);
+    // A first snapshot (the demo in a fresh clone) has nothing to list: its change page offers no download,
+    // the home page still does.
+    await page.goto(`${server.url}${changes.previous_generated_at === null ? '/' : '/changes/'}`);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('a[href="/downloads/changes.csv"]').first().click(),
