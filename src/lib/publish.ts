@@ -11,8 +11,7 @@
  * or the new snapshot live, never a mix; the next run removes what the killed one left behind. The previous
  * snapshot folder is kept, so a reader that resolved `current` just before a swap can finish reading it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import {
   lstat,
   mkdir,
@@ -29,6 +28,7 @@ import {
 import path from 'node:path';
 import { SnapshotIoError } from './errors.ts';
 import type { Exporter } from './exporters/index.ts';
+import { hashFile } from './hash-file.ts';
 import { type Manifest, type ManifestFile, ManifestSchema, type Reject, type Snapshot } from './schema.ts';
 
 export const SNAPSHOTS_DIR = '.snapshots';
@@ -229,16 +229,6 @@ export async function listSnapshots(dataDir: string): Promise<string[]> {
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
     .map((entry) => entry.name)
     .sort();
-}
-
-export async function hashFile(file: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
 }
 
 function makeRunId(date: Date): string {

@@ -4,12 +4,11 @@
  * against the manifest and parses `contacts.json`, `changes.json` and `quality.json` with the same schemas
  * the pipeline wrote them with.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from './errors.ts';
+import { hashFile } from './hash-file.ts';
 import { CHANGES_FILE, QUALITY_FILE } from './reports/files.ts';
 import {
   type ChangesReport,
@@ -149,7 +148,7 @@ async function checkFile(dir: string, name: string, bytes: number, sha256: strin
       `The snapshot file ${path} has ${size} bytes but manifest.json says ${bytes}, so the snapshot is damaged; ${FETCH_FIRST}.`,
     );
   }
-  const actual = await hashFile(path);
+  const actual = await sha256Of(path);
   if (actual !== sha256) {
     throw new SnapshotIoError(
       `The snapshot file ${path} does not match the SHA-256 in manifest.json, so the snapshot is damaged; ${FETCH_FIRST}.`,
@@ -157,13 +156,10 @@ async function checkFile(dir: string, name: string, bytes: number, sha256: strin
   }
 }
 
-/** Hashes a file as a stream, so large snapshots are never held twice in memory. */
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
+/** The file's SHA-256; an unreadable file is a damaged snapshot. */
+async function sha256Of(path: string): Promise<string> {
   try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk);
-    }
+    return (await hashFile(path)).sha256;
   } catch (error) {
     throw new SnapshotIoError(
       `The snapshot file ${path} could not be read (${describe(error)}); ${FETCH_FIRST}.`,
@@ -172,7 +168,6 @@ async function hashFile(path: string): Promise<string> {
       },
     );
   }
-  return hash.digest('hex');
 }
 
 function isNotFound(error: unknown): boolean {
