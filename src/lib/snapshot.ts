@@ -109,19 +109,20 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
   // Collation is slow: rank each distinct name once, then sort by numbers.
   const lastRank = rankTexts(contacts.map((contact) => contact.last_name));
   const firstRank = rankTexts(contacts.map((contact) => contact.first_name));
-  const emailRank = rankTexts(contacts.map((contact) => contact.email));
   const keyed = contacts.map((contact) => ({
     contact,
     key: [
       customerOrder.get(contact.customer_id) ?? 0,
       lastRank.get(contact.last_name) ?? 0,
       firstRank.get(contact.first_name) ?? 0,
-      emailRank.get(contact.email) ?? 0,
     ],
   }));
   keyed.sort(
     (a, b) =>
-      compareKeys(a.key, b.key) || (a.contact.id < b.contact.id ? -1 : a.contact.id > b.contact.id ? 1 : 0),
+      compareKeys(a.key, b.key) ||
+      // Emails are nearly unique: compared only on a tie of customer and names, not ranked up front.
+      compareText(a.contact.email, b.contact.email) ||
+      (a.contact.id < b.contact.id ? -1 : a.contact.id > b.contact.id ? 1 : 0),
   );
   for (const [index, entry] of keyed.entries()) contacts[index] = entry.contact;
 
