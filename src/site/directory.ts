@@ -31,6 +31,20 @@ export interface LetterGroup {
   customers: CustomerEntry[];
 }
 
+/** What a list of customers shows of one: a reusable page's props hold this, not the whole entry. */
+export interface CustomerLink {
+  id: string;
+  name: string;
+  contacts: number;
+}
+
+/** What the letter navigation shows of a letter. */
+export interface LetterLink {
+  letter: string;
+  slug: string;
+  customers: number;
+}
+
 export interface Facet {
   value: string;
   count: number;
@@ -112,6 +126,23 @@ export function contactCountries(contact: SnapshotContact, customer: SnapshotCus
     (country): country is string => Boolean(country),
   );
   return [...new Set(countries)];
+}
+
+/** The latest `updated_at` of the contacts, or null when none has one. */
+export function lastUpdated(contacts: readonly SnapshotContact[]): string | null {
+  let latest: string | null = null;
+  for (const { updated_at: updated } of contacts) {
+    if (updated && (latest === null || Date.parse(updated) > Date.parse(latest))) latest = updated;
+  }
+  return latest;
+}
+
+export function customerLink(entry: CustomerEntry): CustomerLink {
+  return { id: entry.customer.id, name: entry.name, contacts: entry.contacts.length };
+}
+
+export function letterLink(group: LetterGroup): LetterLink {
+  return { letter: group.letter, slug: group.slug, customers: group.customers.length };
 }
 
 export function buildDirectory(loaded: LoadedSnapshot): Directory {

@@ -1,11 +1,19 @@
 import type { APIRoute, GetStaticPaths } from 'astro';
+import { propsKey } from '../../site/cache-key.ts';
 import { getDirectory } from '../../site/directory.ts';
 import { getSearchFiles, type SearchFile } from '../../site/search-data.ts';
 
-/** The search files, loaded by the home page only when someone searches. */
+/**
+ * The search files, loaded by the home page only when someone searches. Each is its props' body, so the
+ * incremental build reuses it while that body is unchanged.
+ */
 export const getStaticPaths = (async () => {
   const files = getSearchFiles(await getDirectory());
-  return files.all.map((file) => ({ params: { file: file.name }, props: { file } }));
+  return files.all.map((file) => ({
+    params: { file: file.name },
+    props: { file },
+    cacheKey: propsKey({ file }),
+  }));
 }) satisfies GetStaticPaths;
 
 export const GET: APIRoute<{ file: SearchFile }> = ({ props }) => new Response(props.file.body);

@@ -1,14 +1,25 @@
 import type { APIRoute, GetStaticPaths } from 'astro';
 import { contactsToCsv } from '../../../lib/exporters/csv.ts';
-import { type CustomerEntry, getDirectory } from '../../../site/directory.ts';
+import type { SnapshotContact } from '../../../lib/schema.ts';
+import { propsKey } from '../../../site/cache-key.ts';
+import { getDirectory } from '../../../site/directory.ts';
 
-/** One customer's contacts as CSV: same columns, safety and bytes as the snapshot's `contacts.csv`. */
+// A type, not an interface: getStaticPaths() props must have an index signature.
+type Props = { contacts: SnapshotContact[] };
+
+/**
+ * One customer's contacts as CSV: same columns, safety and bytes as the snapshot's `contacts.csv`. Made of
+ * its props only, so the incremental build reuses it while the contacts are unchanged.
+ */
 export const getStaticPaths = (async () => {
   const directory = await getDirectory();
-  return directory.customers.map((entry) => ({ params: { id: entry.customer.id }, props: { entry } }));
+  return directory.customers.map((entry) => {
+    const props: Props = { contacts: entry.contacts };
+    return { params: { id: entry.customer.id }, props, cacheKey: propsKey(props) };
+  });
 }) satisfies GetStaticPaths;
 
-export const GET: APIRoute<{ entry: CustomerEntry }> = ({ props }) =>
-  new Response(contactsToCsv(props.entry.contacts), {
+export const GET: APIRoute<Props> = ({ props }) =>
+  new Response(contactsToCsv(props.contacts), {
     headers: { 'Content-Type': 'text/csv; charset=utf-8' },
   });
