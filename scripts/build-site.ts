@@ -1,11 +1,21 @@
 /**
- * `npm run build`: builds the directory site into `QWOTY_SITE_DIR` (default `dist`) from the snapshot in
- * `QWOTY_DATA_DIR` (default `data`) alone: no network, no token. A missing, empty or damaged snapshot stops
- * it with one sentence and exit code 6.
+ * `npm run build [-- --force]`: builds the directory site into `QWOTY_SITE_DIR` (default `dist`) from the
+ * snapshot in `QWOTY_DATA_DIR` (default `data`) alone: no network, no token. A missing, empty or damaged
+ * snapshot stops it with one sentence and exit code 6.
+ *
+ * Pages whose data and code did not change since the last build are copied from the incremental-build cache
+ * (`QWOTY_SITE_CACHE_DIR`, default `.cache/astro`; see `astro.config.mjs`). `--force` or
+ * `QWOTY_SITE_REBUILD=1` renders every page, and still refreshes the cache for the next build.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'astro';
-import { ExitCode, QwotyError } from '../src/lib/errors.ts';
+import siteConfig from '../astro.config.mjs';
+import { ConfigError, ExitCode, QwotyError } from '../src/lib/errors.ts';
+import { claimCache, findMissingAssets, LOCK_FILE } from './site-cache.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
 export function findQwotyError(error: unknown): QwotyError | undefined {
@@ -30,20 +40,75 @@ export function findQwotyError(error: unknown): QwotyError | undefined {
   return undefined;
 }
 
+export interface BuildSiteOptions {
+  root?: string;
+  quiet?: boolean;
+  /** Render every page instead of copying unchanged ones from the cache (which is still refreshed). */
+  force?: boolean;
+  /** Where a warning goes (a busy or left-behind cache, a stale copied page); stderr by default. */
+  warn?: (line: string) => void;
+}
+
 /** Builds the site; resolves when `outDir` holds it. Options come from `astro.config.mjs` and the environment. */
-export async function buildSite(options: { root?: string; quiet?: boolean } = {}): Promise<void> {
+export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
   // The site never needs the token: make sure nothing in the build can read it.
   delete process.env.QWOTY_API_TOKEN;
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
-  await build({
-    root: options.root ?? fileURLToPath(new URL('..', import.meta.url)),
-    logLevel: options.quiet ? 'error' : 'info',
-  });
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const root = options.root ?? fileURLToPath(new URL('..', import.meta.url));
+  const cacheDir = path.resolve(root, siteConfig.cacheDir ?? 'node_modules/.astro');
+  const outDir = path.resolve(root, siteConfig.outDir ?? 'dist');
+  const logLevel = options.quiet ? 'error' : 'info';
+  const claim = await claimCache(cacheDir, process.pid);
+  if (claim.use === 'busy') {
+    warn(
+      `Another build (process ${claim.holder}) is using the site cache ${cacheDir}: rendering every page without it. Delete ${path.join(cacheDir, LOCK_FILE)} if no build is running.`,
+    );
+    // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
+    const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
+    try {
+      await build({ root, logLevel, cacheDir: scratch, experimental: { incrementalBuild: false } });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (claim.use === 'rebuild' && !options.force) {
+    warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
+  }
+  let succeeded = false;
+  try {
+    const force = Boolean(options.force) || claim.use === 'rebuild';
+    await build({ root, logLevel, force });
+    const [missing] = force ? [] : await findMissingAssets(outDir, 1);
+    if (missing) {
+      warn(
+        `A page copied from the site cache links a file this build did not emit (${missing}): rendering every page.`,
+      );
+      await build({ root, logLevel, force: true });
+    }
+    succeeded = true;
+  } finally {
+    await claim.release(succeeded);
+  }
+}
+
+/** `--force` or `QWOTY_SITE_REBUILD=1` (also `true`, `yes`, `on`). */
+export function parseBuildArgs(argv: string[], env: NodeJS.ProcessEnv): { force: boolean } {
+  let force: boolean | undefined;
+  try {
+    force = parseArgs({ args: argv, options: { force: { type: 'boolean' } } }).values.force;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; usage: npm run build [-- --force].`, {
+      cause: error,
+    });
+  }
+  return { force: force === true || /^(1|true|yes|on)$/i.test(env.QWOTY_SITE_REBUILD?.trim() ?? '') };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    await buildSite();
+    await buildSite(parseBuildArgs(process.argv.slice(2), process.env));
   } catch (error) {
     const known = findQwotyError(error);
     if (!known) {

@@ -3,7 +3,8 @@
  * status. When the fetch fails nothing is built: the last good snapshot and site stay as they were. The site
  * is built into a staging folder and swapped in only when the build succeeded.
  *
- * Takes the same flags and environment as `npm run fetch`, plus QWOTY_SITE_DIR (default `dist`).
+ * Takes the same flags and environment as `npm run fetch`, plus QWOTY_SITE_DIR (default `dist`) and those of
+ * `npm run build`: QWOTY_SITE_CACHE_DIR (default `.cache/astro`), QWOTY_SITE_REBUILD=1 to render every page.
  * Writes `run-summary.json` into the data folder and, under GitHub Actions, a job summary.
  */
 import { spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ await runMain('nightly', async () => {
   const parsed = parseFetchConfig(process.env, process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(
-      `${FETCH_USAGE.replace('npm run fetch', 'npm run nightly')}\n\nThen builds the site into QWOTY_SITE_DIR (default dist).\n`,
+      `${FETCH_USAGE.replace('npm run fetch', 'npm run nightly')}\n\nThen builds the site into QWOTY_SITE_DIR (default dist), copying unchanged pages from\nQWOTY_SITE_CACHE_DIR (default .cache/astro); QWOTY_SITE_REBUILD=1 renders every page.\n`,
     );
     return ExitCode.ok;
   }

@@ -33,6 +33,7 @@ function nightly(env: Record<string, string>) {
         QWOTY_RETRIES: '1',
         QWOTY_DATA_DIR: path.join(root, 'data'),
         QWOTY_SITE_DIR: path.join(root, 'site'),
+        QWOTY_SITE_CACHE_DIR: path.join(root, 'site-cache'),
         GITHUB_STEP_SUMMARY: path.join(root, 'step-summary.md'),
         ...env,
       },

@@ -25,8 +25,22 @@ export interface BuildResult {
   ms: number;
 }
 
-/** Runs `scripts/build-site.ts` with `QWOTY_DATA_DIR` and `QWOTY_SITE_DIR`; never throws on a failed build. */
-export function runBuild(dataDir: string, siteDir: string): Promise<BuildResult> {
+export interface RunBuildOptions {
+  /** The incremental-build cache; `<siteDir>-cache` by default, so parallel tests never share one. */
+  cacheDir?: string;
+  /** Copy unchanged pages from the cache; off by default: every page is rendered, as on a first night. */
+  reuse?: boolean;
+}
+
+/**
+ * Runs `scripts/build-site.ts` with `QWOTY_DATA_DIR`, `QWOTY_SITE_DIR` and `QWOTY_SITE_CACHE_DIR`; never
+ * throws on a failed build.
+ */
+export function runBuild(
+  dataDir: string,
+  siteDir: string,
+  options: RunBuildOptions = {},
+): Promise<BuildResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(
@@ -38,6 +52,8 @@ export function runBuild(dataDir: string, siteDir: string): Promise<BuildResult>
           ...process.env,
           QWOTY_DATA_DIR: dataDir,
           QWOTY_SITE_DIR: siteDir,
+          QWOTY_SITE_CACHE_DIR: options.cacheDir ?? `${siteDir}-cache`,
+          QWOTY_SITE_REBUILD: options.reuse ? '0' : '1',
           ASTRO_TELEMETRY_DISABLED: '1',
         },
         maxBuffer: 256 * 1024 * 1024,

@@ -1,0 +1,203 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseBuildArgs } from '../../scripts/build-site.ts';
+import { findMissingAssets, LOCK_FILE } from '../../scripts/site-cache.ts';
+import type { Snapshot } from '../../src/lib/schema.ts';
+import { type BuildResult, runBuild } from './build-fixture-site.ts';
+import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+
+/** Two nights; the fixture's contacts were last updated on neither (15 January). */
+const NIGHT_1 = '2026-01-16T03:00:00.000Z';
+const NIGHT_2 = '2026-01-17T03:00:00.000Z';
+const NEW_EMAIL = 'moved.on@example.com';
+
+let dir: string;
+let dataDir: string;
+let cacheDir: string;
+let first: Snapshot;
+let second: Snapshot;
+/** The customer whose contact changed between the nights. */
+let changedId: string;
+let night1: BuildResult;
+let night2: BuildResult;
+
+async function walk(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** The outputs Astro copied from the cache instead of rendering, from its build log. */
+function reused(build: BuildResult): string[] {
+  return [...build.stdout.matchAll(/├─ (\S+) \((?:restored|cached)\)/g)].map(([, path = '']) => path).sort();
+}
+
+const site = (night: string) => join(dir, night);
+const read = (night: string, path: string) => readFile(join(site(night), path), 'utf8');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qwoty-incremental-'));
+  dataDir = join(dir, 'data');
+  cacheDir = join(dir, 'cache');
+  first = { ...makeSnapshot({ contacts: 40, demo: true }), generated_at: NIGHT_1 };
+  await writePublishedSnapshot(dataDir, first, { runId: '20260116T030000Z' });
+  night1 = await runBuild(dataDir, site('night-1'), { cacheDir, reuse: true });
+
+  // The next night: one contact of the fourth customer has a new email; everything else is the same.
+  const target = first.contacts.find((contact) => contact.customer_id === first.customers[3]?.id);
+  if (!target) throw new Error('fixture has no contact of customer 3');
+  changedId = target.customer_id;
+  second = {
+    ...first,
+    generated_at: NIGHT_2,
+    contacts: first.contacts.map((contact) =>
+      contact === target ? { ...contact, email: NEW_EMAIL, updated_at: '2026-01-16T15:30:00.000Z' } : contact,
+    ),
+  };
+  await writePublishedSnapshot(dataDir, second, { runId: '20260117T030000Z', previous: first });
+  night2 = await runBuild(dataDir, site('night-2'), { cacheDir, reuse: true });
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the incremental site build', () => {
+  test('renders every page the first time', () => {
+    expect(night1.code, night1.stderr).toBe(0);
+    expect(reused(night1)).toEqual([]);
+  });
+
+  test("copies every unchanged customer's page and CSV, and the letter pages, from the cache", async () => {
+    expect(night2.code, night2.stderr).toBe(0);
+    const copied = reused(night2);
+    const unchanged = first.customers.filter((customer) => customer.id !== changedId);
+    expect(unchanged.length).toBeGreaterThan(2);
+    for (const customer of unchanged) {
+      expect(copied).toContain(`/customers/${customer.id}/index.html`);
+      expect(copied).toContain(`/customers/${customer.id}/contacts.csv`);
+    }
+    const letters = (await walk(site('night-2'))).filter((file) => file.startsWith('directory/'));
+    expect(letters.length).toBeGreaterThan(1);
+    expect(copied).toEqual(expect.arrayContaining(letters.map((file) => `/${file}`)));
+    expect(copied.filter((path) => path.startsWith('/customers/'))).toHaveLength(2 * unchanged.length);
+  });
+
+  test('renders the changed customer again, with its new data', async () => {
+    const copied = reused(night2);
+    expect(copied).not.toContain(`/customers/${changedId}/index.html`);
+    expect(copied).not.toContain(`/customers/${changedId}/contacts.csv`);
+    const page = await read('night-2', `customers/${changedId}/index.html`);
+    expect(page).toContain(`href="mailto:${NEW_EMAIL}"`);
+    expect(page).toContain('<time datetime="2026-01-16T15:30:00.000Z">16 January 2026 at 15:30 UTC</time>');
+    expect(await read('night-2', `customers/${changedId}/contacts.csv`)).toContain(NEW_EMAIL);
+  });
+
+  test('always renders the pages that show the snapshot: home, reports and 404', async () => {
+    const copied = reused(night2);
+    for (const page of ['/index.html', '/changes/index.html', '/quality/index.html', '/404.html']) {
+      expect(copied).not.toContain(page);
+    }
+    const home = await read('night-2', 'index.html');
+    expect(home).toMatch(
+      /Taken\s*<time datetime="2026-01-17T03:00:00.000Z">17 January 2026 at 03:00 UTC<\/time>/,
+    );
+    expect(home).toContain('Snapshot taken <time datetime="2026-01-17T03:00:00.000Z">');
+  });
+
+  test('puts no snapshot date on a page it may copy', async () => {
+    for (const path of reused(night2)) {
+      const body = await read('night-2', path);
+      expect(body, path).not.toContain('Snapshot taken');
+      for (const date of [NIGHT_1, '16 January 2026 at 03:00', NIGHT_2, '17 January 2026']) {
+        expect(body, path).not.toContain(date);
+      }
+    }
+    const page = await read('night-2', `customers/${first.customers[0]?.id}/index.html`);
+    expect(page).toContain('As in the latest snapshot, whose date is on the <a href="/">home page</a>.');
+  });
+
+  test('writes the same bytes as a build that renders every page', async () => {
+    const full = await runBuild(dataDir, site('night-2-full'), { cacheDir: join(dir, 'cache-full') });
+    expect(full.code, full.stderr).toBe(0);
+    expect(reused(full)).toEqual([]);
+    const files = await walk(site('night-2'));
+    expect(await walk(site('night-2-full'))).toEqual(files);
+    for (const file of files) {
+      const [incremental, rendered] = await Promise.all([
+        readFile(join(site('night-2'), file)),
+        readFile(join(site('night-2-full'), file)),
+      ]);
+      expect(incremental.equals(rendered), file).toBe(true);
+    }
+  });
+
+  test('reuses nothing after a build that failed, then reuses again', async () => {
+    const broken = await runBuild(join(dir, 'no-data'), site('broken'), { cacheDir, reuse: true });
+    expect(broken.code).toBe(6);
+    const after = await runBuild(dataDir, site('after-failure'), { cacheDir, reuse: true });
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).toContain('did not finish: rendering every page');
+    expect(reused(after)).toEqual([]);
+    const next = await runBuild(dataDir, site('next'), { cacheDir, reuse: true });
+    expect(next.stderr).toBe('');
+    expect(reused(next).length).toBeGreaterThan(2 * first.customers.length);
+  });
+
+  test('leaves the cache alone while another build holds it', async () => {
+    await writeFile(join(cacheDir, LOCK_FILE), `${process.pid}\n`);
+    const index = join(cacheDir, 'incremental-build.json');
+    const before = (await stat(index)).mtimeMs;
+    try {
+      const busy = await runBuild(dataDir, site('busy'), { cacheDir, reuse: true });
+      expect(busy.code, busy.stderr).toBe(0);
+      expect(busy.stderr).toContain(`Another build (process ${process.pid}) is using the site cache`);
+      expect(reused(busy)).toEqual([]);
+      expect((await stat(index)).mtimeMs).toBe(before);
+      expect(await readFile(join(cacheDir, LOCK_FILE), 'utf8')).toBe(`${process.pid}\n`);
+    } finally {
+      await rm(join(cacheDir, LOCK_FILE), { force: true });
+    }
+  });
+});
+
+describe('findMissingAssets', () => {
+  test('lists the pages that link a file under /_astro/ the build did not emit, and only those', async () => {
+    const out = join(dir, 'assets');
+    await mkdir(join(out, '_astro'), { recursive: true });
+    await mkdir(join(out, 'customers', 'a'), { recursive: true });
+    await writeFile(join(out, '_astro', 'Base.abc.css'), '');
+    await writeFile(join(out, 'index.html'), '<link rel="stylesheet" href="/_astro/Base.abc.css">');
+    await writeFile(
+      join(out, 'customers', 'a', 'index.html'),
+      '<link href="/_astro/Base.abc.css"><script type="module" src="/_astro/gone.js"></script>',
+    );
+    expect(await findMissingAssets(out)).toEqual([
+      `${join('customers', 'a', 'index.html')} → /_astro/gone.js`,
+    ]);
+    await writeFile(join(out, '_astro', 'gone.js'), '');
+    expect(await findMissingAssets(out)).toEqual([]);
+  });
+});
+
+describe('parseBuildArgs', () => {
+  test.each([
+    [[], {}, false],
+    [['--force'], {}, true],
+    [[], { QWOTY_SITE_REBUILD: '1' }, true],
+    [[], { QWOTY_SITE_REBUILD: 'true' }, true],
+    [[], { QWOTY_SITE_REBUILD: '0' }, false],
+  ])('reads %j with %j as force: %s', (argv, env, force) => {
+    expect(parseBuildArgs(argv, env)).toEqual({ force });
+  });
+
+  test('names the usage for an unknown flag', () => {
+    expect(() => parseBuildArgs(['--fast'], {})).toThrow(
+      /Unknown option '--fast'.*npm run build \[-- --force\]/,
+    );
+  });
+});
