@@ -35,6 +35,22 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(Number(nvmrc.split('.')[0])).toBeGreaterThanOrEqual(22);
   });
 
+  test("restores the site build cache before the nightly build and saves it after it, at the build's cache path", () => {
+    const job = workflow.jobs.snapshot;
+    const steps: Array<{ uses?: string; run?: string; with?: { path?: string }; if?: string }> = job.steps;
+    const cacheSteps = steps.filter((step) => step.with?.path === job.env.QWOTY_SITE_CACHE_DIR);
+    expect(job.env.QWOTY_SITE_CACHE_DIR).toBe('.cache/astro');
+    expect(cacheSteps.map((step) => step.uses?.split('@')[0])).toEqual([
+      'actions/cache/restore',
+      'actions/cache/save',
+    ]);
+    const build = steps.findIndex((step) => step.run === 'npm run nightly');
+    const [restore, save] = cacheSteps.map((step) => steps.indexOf(step));
+    expect(restore).toBeLessThan(build);
+    expect(save).toBeGreaterThan(build);
+    expect(cacheSteps[1]?.if).toBe('success()');
+  });
+
   test('keeps the downloads and the site as artifacts, and deploys Pages only when asked', () => {
     const uses = workflow.jobs.snapshot.steps.map((step: { uses?: string }) => step.uses ?? '');
     expect(uses).toEqual(
