@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'astro';
 import siteConfig from '../astro.config.mjs';
 import { ConfigError, ExitCode, QwotyError } from '../src/lib/errors.ts';
-import { claimCache, findMissingAssets, LOCK_FILE } from './site-cache.ts';
+import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
 export function findQwotyError(error: unknown): QwotyError | undefined {
@@ -79,14 +79,16 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
   let succeeded = false;
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
+    const before = await recordedAssets(cacheDir);
     await build({ root, logLevel, force });
-    const [missing] = force ? [] : await findMissingAssets(outDir, 1);
-    if (missing) {
+    const stale = force ? undefined : await findStaleCopy(outDir, before);
+    if (stale) {
       warn(
-        `A page copied from the site cache links a file this build did not emit (${missing}): rendering every page.`,
+        `A page copied from the site cache links a file this build did not emit (${stale}): rendering every page.`,
       );
       await build({ root, logLevel, force: true });
     }
+    await recordAssets(cacheDir, outDir);
     succeeded = true;
   } finally {
     await claim.release(succeeded);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseBuildArgs } from '../../scripts/build-site.ts';
-import { findMissingAssets, LOCK_FILE } from '../../scripts/site-cache.ts';
+import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../scripts/site-cache.ts';
 import type { Snapshot } from '../../src/lib/schema.ts';
 import { type BuildResult, runBuild } from './build-fixture-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
@@ -37,6 +37,16 @@ function reused(build: BuildResult): string[] {
 }
 
 const site = (night: string) => join(dir, night);
+
+/** Both sites hold the same files, byte for byte. */
+async function expectSameSite(one: string, other: string): Promise<void> {
+  const files = await walk(site(one));
+  expect(await walk(site(other))).toEqual(files);
+  for (const file of files) {
+    const [a, b] = await Promise.all([readFile(join(site(one), file)), readFile(join(site(other), file))]);
+    expect(a.equals(b), file).toBe(true);
+  }
+}
 const read = (night: string, path: string) => readFile(join(site(night), path), 'utf8');
 
 beforeAll(async () => {
@@ -125,15 +135,7 @@ describe('the incremental site build', () => {
     const full = await runBuild(dataDir, site('night-2-full'), { cacheDir: join(dir, 'cache-full') });
     expect(full.code, full.stderr).toBe(0);
     expect(reused(full)).toEqual([]);
-    const files = await walk(site('night-2'));
-    expect(await walk(site('night-2-full'))).toEqual(files);
-    for (const file of files) {
-      const [incremental, rendered] = await Promise.all([
-        readFile(join(site('night-2'), file)),
-        readFile(join(site('night-2-full'), file)),
-      ]);
-      expect(incremental.equals(rendered), file).toBe(true);
-    }
+    await expectSameSite('night-2', 'night-2-full');
   });
 
   test('reuses nothing after a build that failed, then reuses again', async () => {
@@ -146,6 +148,28 @@ describe('the incremental site build', () => {
     const next = await runBuild(dataDir, site('next'), { cacheDir, reuse: true });
     expect(next.stderr).toBe('');
     expect(reused(next).length).toBeGreaterThan(2 * first.customers.length);
+  });
+
+  test('renders every page again when a copied page links a file the build did not emit', async () => {
+    // As when another page's change made Astro rename a stylesheet this page shares: the last build emitted
+    // the file, this one does not, and the page's own code (so its hash) did not change.
+    const id = first.customers[0]?.id ?? '';
+    const cached = join(cacheDir, 'dist', 'customers', id, 'index.html');
+    const html = await readFile(cached, 'utf8');
+    await writeFile(cached, html.replace(/href="\/_astro\/[^"]+\.css"/, 'href="/_astro/gone.css"'));
+    const record = join(cacheDir, 'emitted-assets.json');
+    const recorded = JSON.parse(await readFile(record, 'utf8'));
+    await writeFile(
+      record,
+      JSON.stringify({ ...recorded, assets: [...recorded.assets, '/_astro/gone.css'] }),
+    );
+    const healed = await runBuild(dataDir, site('healed'), { cacheDir, reuse: true });
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(healed.stderr).toContain(
+      `links a file this build did not emit (${join('customers', id, 'index.html')} → /_astro/gone.css): rendering every page.`,
+    );
+    await expectSameSite('healed', 'night-2-full');
+    expect(await readFile(cached, 'utf8')).toBe(html);
   });
 
   test('leaves the cache alone while another build holds it', async () => {
@@ -165,7 +189,7 @@ describe('the incremental site build', () => {
   });
 });
 
-describe('findMissingAssets', () => {
+describe('findMissingAssets and findStaleCopy', () => {
   test('lists the pages that link a file under /_astro/ the build did not emit, and only those', async () => {
     const out = join(dir, 'assets');
     await mkdir(join(out, '_astro'), { recursive: true });
@@ -176,9 +200,13 @@ describe('findMissingAssets', () => {
       join(out, 'customers', 'a', 'index.html'),
       '<link href="/_astro/Base.abc.css"><script type="module" src="/_astro/gone.js"></script>',
     );
-    expect(await findMissingAssets(out)).toEqual([
-      `${join('customers', 'a', 'index.html')} → /_astro/gone.js`,
-    ]);
+    const stale = `${join('customers', 'a', 'index.html')} → /_astro/gone.js`;
+    expect(await findMissingAssets(out)).toEqual([stale]);
+    // The last build emitted only files this one emitted again: no cached page can link another, none is read.
+    expect(await findStaleCopy(out, new Set(['/_astro/Base.abc.css']))).toBeUndefined();
+    // The last build emitted a file this one did not, or nothing says what it emitted: every page is read.
+    expect(await findStaleCopy(out, new Set(['/_astro/Base.abc.css', '/_astro/gone.js']))).toBe(stale);
+    expect(await findStaleCopy(out, null)).toBe(stale);
     await writeFile(join(out, '_astro', 'gone.js'), '');
     expect(await findMissingAssets(out)).toEqual([]);
   });
