@@ -54,6 +54,8 @@ await runMain('demo', async () => {
   await run('build', [path.join(ROOT, 'scripts', 'build-site.ts')], {
     QWOTY_DATA_DIR: DATA_DIR,
     QWOTY_SITE_DIR: SITE_DIR,
+    // Its own incremental-build cache: the demo's pages would otherwise push the real site's out of it.
+    QWOTY_SITE_CACHE_DIR: path.join(DEMO_DIR, 'site-cache'),
   });
 
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';
