@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -66,6 +66,30 @@ describe('npm run nightly', () => {
       /### ✅ Qwoty contacts snapshot published/,
     );
     expect(run.output).not.toContain(TOKEN);
+  });
+
+  test("copies the next night's unchanged pages from the site cache, and dates the home page anew", async () => {
+    const cached = path.join(root, 'site-cache', 'dist', 'customers');
+    const [customer] = await readdir(cached);
+    const page = path.join(cached, customer ?? '', 'index.html');
+    const before = await stat(page);
+    const firstNight = JSON.parse(
+      await readFile(path.join(root, 'data', 'contacts.json'), 'utf8'),
+    ).generated_at;
+    const run = await nightly({});
+    expect(run.code, run.output).toBe(ExitCode.ok);
+    // The fake API serves the same workspace again: the customer's page was copied, not rendered and written.
+    expect((await stat(page)).mtimeMs).toBe(before.mtimeMs);
+    const secondNight = JSON.parse(
+      await readFile(path.join(root, 'data', 'contacts.json'), 'utf8'),
+    ).generated_at;
+    expect(secondNight).not.toBe(firstNight);
+    const home = await readFile(path.join(root, 'site', 'index.html'), 'utf8');
+    expect(home).toMatch(new RegExp(`Taken\\s*<time datetime="${secondNight}">`));
+    expect(home).toContain(`Snapshot taken <time datetime="${secondNight}">`);
+    expect(await readFile(path.join(root, 'site', 'customers', customer ?? '', 'index.html'))).toEqual(
+      await readFile(page),
+    );
   });
 
   test('builds nothing when the fetch fails, keeping the last good snapshot and site', async () => {
