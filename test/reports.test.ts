@@ -31,8 +31,8 @@ function edited(snapshot: Snapshot, edit: (s: Snapshot) => void): Snapshot {
 }
 
 describe('diffSnapshots', () => {
-  test('counts every contact and customer as added on a first run, without listing them', () => {
-    const report = diffSnapshots(null, tinySnapshot('a'));
+  test('counts every contact and customer as added on a first run, without listing them', async () => {
+    const report = await diffSnapshots(null, tinySnapshot('a'));
     expect(report.previous_generated_at).toBeNull();
     expect(report.contacts).toEqual({ added: [], removed: [], changed: [] });
     expect(report.customers).toEqual({ added: [], removed: [] });
@@ -48,7 +48,7 @@ describe('diffSnapshots', () => {
 
   test('finds nothing between a snapshot and itself read back from contacts.json', async () => {
     const snapshot = tinySnapshot('a');
-    const report = diffSnapshots(await previousOf(snapshot), snapshot);
+    const report = await diffSnapshots(await previousOf(snapshot), snapshot);
     expect(report.totals).toMatchObject({ added: 0, removed: 0, changed: 0, unchanged: 3 });
     expect(report.previous_generated_at).toBe(snapshot.generated_at);
   });
@@ -64,13 +64,36 @@ describe('diffSnapshots', () => {
       s.contacts.splice(2, 1);
       s.contacts.push({ ...first, id: uuid(999), first_name: 'Newcomer' });
     });
-    const report = ChangesReportSchema.parse(diffSnapshots(await previousOf(before), after));
+    const report = ChangesReportSchema.parse(await diffSnapshots(await previousOf(before), after));
     expect(report.contacts.changed).toEqual([
       expect.objectContaining({ id: before.contacts[0]?.id, fields: ['email', 'role'] }),
     ]);
     expect(report.contacts.added.map((ref) => ref.id)).toEqual([uuid(999)]);
     expect(report.contacts.removed.map((ref) => ref.id)).toEqual([before.contacts[2]?.id]);
     expect(report.totals).toMatchObject({ added: 1, removed: 1, changed: 1, unchanged: 2 });
+  });
+
+  test('reads again only the old records of changed and removed contacts', async () => {
+    const before = tinySnapshot('a', 6);
+    const after = edited(before, (s) => {
+      Object.assign(s.contacts[0] ?? {}, { phone: '+1 555 0100' });
+      s.contacts.splice(5, 1);
+    });
+    const previous = await previousOf(before);
+    const asked: string[] = [];
+    const records = previous?.records.bind(previous);
+    const report = await diffSnapshots(
+      previous && {
+        ...previous,
+        records: (ids) => {
+          asked.push(...ids);
+          return records?.(ids) ?? Promise.resolve(new Map());
+        },
+      },
+      after,
+    );
+    expect(asked.sort()).toEqual([before.contacts[0]?.id, before.contacts[5]?.id].sort());
+    expect(report.totals).toMatchObject({ changed: 1, removed: 1, unchanged: 4 });
   });
 
   test('names customers added and removed', async () => {
@@ -82,7 +105,7 @@ describe('diffSnapshots', () => {
         name: 'Brand New',
       };
     });
-    const report = diffSnapshots(await previousOf(before), after);
+    const report = await diffSnapshots(await previousOf(before), after);
     expect(report.customers.added).toEqual([{ id: uuid(77), name: 'Brand New' }]);
     expect(report.customers.removed).toEqual([
       { id: before.customers[0]?.id, name: before.customers[0]?.name },
@@ -93,7 +116,7 @@ describe('diffSnapshots', () => {
     const snapshot = tinySnapshot('a');
     const file = path.join(dir, 'pretty.json');
     await writeFile(file, JSON.stringify(snapshot, null, 2));
-    const report = diffSnapshots(await readPreviousSnapshot(file), snapshot);
+    const report = await diffSnapshots(await readPreviousSnapshot(file), snapshot);
     expect(report.totals.unchanged).toBe(3);
   });
 
@@ -161,7 +184,7 @@ describe('assessQuality', () => {
 });
 
 describe('reportFiles', () => {
-  test('writes CSVs that a real parser reads back, with formula-like values neutralised', () => {
+  test('writes CSVs that a real parser reads back, with formula-like values neutralised', async () => {
     const snapshot = edited(tinySnapshot('a'), (s) => {
       Object.assign(s.contacts[0] ?? {}, {
         first_name: '=HYPERLINK("http://evil")',
@@ -169,7 +192,7 @@ describe('reportFiles', () => {
         phone: null,
       });
     });
-    const files = reportFiles(diffSnapshots(null, snapshot), assessQuality(snapshot, []));
+    const files = reportFiles(await diffSnapshots(null, snapshot), assessQuality(snapshot, []));
     const quality = files.find((file) => file.name === 'quality.csv');
     const rows = parse(quality?.content.replace(/^\uFEFF/, '') ?? '', { columns: true }) as Record<
       string,

@@ -89,7 +89,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     });
     checkGuards(config, snapshot.counts.contacts, previous);
 
-    const changes = diffSnapshots(
+    const changes = await diffSnapshots(
       live ? await readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)) : null,
       snapshot,
     );

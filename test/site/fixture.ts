@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { diffSnapshots, type PreviousSnapshot } from '../../src/lib/reports/changes.ts';
+import { diffSnapshots, previousFromSnapshot } from '../../src/lib/reports/changes.ts';
 import { reportFiles } from '../../src/lib/reports/files.ts';
 import { assessQuality } from '../../src/lib/reports/quality.ts';
 import type {
@@ -326,15 +326,6 @@ export function makeRejects(count = 1): Reject[] {
   }));
 }
 
-/** What `readPreviousSnapshot` makes of a published `contacts.json`, without the file. */
-function asPrevious(previous: Snapshot): PreviousSnapshot {
-  return {
-    generatedAt: previous.generated_at,
-    contacts: new Map(previous.contacts.map((contact) => [contact.id, JSON.stringify(contact)])),
-    customers: new Map(previous.customers.map((customer) => [customer.id, customer.name])),
-  };
-}
-
 export interface PublishOptions {
   runId?: string;
   /** Leave out the `current` link and write the files flat in `dataDir`. */
@@ -364,7 +355,7 @@ export async function writePublishedSnapshot(
     options.reports === false
       ? []
       : reportFiles(
-          diffSnapshots(options.previous ? asPrevious(options.previous) : null, snapshot),
+          await diffSnapshots(options.previous ? previousFromSnapshot(options.previous) : null, snapshot),
           assessQuality(snapshot, rejects),
         );
   const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [

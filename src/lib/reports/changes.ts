@@ -1,8 +1,10 @@
 /**
  * What changed since the previous snapshot: contacts added, removed and changed (with the fields), customers
- * added and removed. The previous `contacts.json` is read line by line (it holds one record per line) and
- * kept as one string per contact, so comparing 100,000 contacts never holds two parsed snapshots at once.
+ * added and removed. The previous `contacts.json` is read line by line (it holds one record per line) into
+ * one fingerprint per contact; only the changed and removed contacts' old records are read again, so a night
+ * comparing 100,000 contacts holds a few megabytes of the previous snapshot, not all of it.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -20,9 +22,28 @@ const IGNORED_FIELDS = new Set(['updated_at', 'customer_type']);
 
 export interface PreviousSnapshot {
   generatedAt: string;
-  /** Each contact's JSON text, by id, exactly as `contacts.json` holds it. */
+  /** Each contact's fingerprint (`fingerprint` of its JSON text in `contacts.json`), by id. */
   contacts: Map<string, string>;
   customers: Map<string, string | null>;
+  /** The JSON text of these contacts in the previous snapshot, read again when asked. */
+  records(ids: ReadonlySet<string>): Promise<Map<string, string>>;
+}
+
+/** A contact's fingerprint: a SHA-1 of its JSON text, as `contacts.json` holds it. */
+export function fingerprint(json: string): string {
+  return createHash('sha1').update(json).digest('base64');
+}
+
+/** A previous snapshot held in memory (tests, fixtures), with what `readPreviousSnapshot` would read. */
+export function previousFromSnapshot(snapshot: Snapshot): PreviousSnapshot {
+  const texts = new Map(snapshot.contacts.map((contact) => [contact.id, JSON.stringify(contact)]));
+  return {
+    generatedAt: snapshot.generated_at,
+    contacts: new Map([...texts].map(([id, text]) => [id, fingerprint(text)])),
+    customers: new Map(snapshot.customers.map((customer) => [customer.id, customer.name])),
+    records: async (ids) =>
+      new Map([...ids].flatMap((id) => (texts.has(id) ? [[id, texts.get(id) ?? '']] : []))),
+  };
 }
 
 /** Reads what the comparison needs from a published `contacts.json`; null when there is none. */
@@ -39,9 +60,12 @@ export async function readPreviousSnapshot(file: string): Promise<PreviousSnapsh
  * Compares `next` with the previous snapshot. On a first run (`previous` null) there is nothing to compare
  * with: the totals count everything as added and the lists stay empty rather than list the whole workspace.
  */
-export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot): ChangesReport {
+export async function diffSnapshots(
+  previous: PreviousSnapshot | null,
+  next: Snapshot,
+): Promise<ChangesReport> {
   const added: ContactRef[] = [];
-  const changed: (ContactRef & { fields: string[] })[] = [];
+  const differing: SnapshotContact[] = [];
   let unchanged = 0;
   const seen = new Set<string>();
 
@@ -49,19 +73,25 @@ export function diffSnapshots(previous: PreviousSnapshot | null, next: Snapshot)
     if (!previous) break;
     seen.add(contact.id);
     const before = previous.contacts.get(contact.id);
-    if (before === undefined) {
-      added.push(refOf(contact));
-      continue;
-    }
-    const fields = before === JSON.stringify(contact) ? [] : changedFields(JSON.parse(before), contact);
+    if (before === undefined) added.push(refOf(contact));
+    else if (before === fingerprint(JSON.stringify(contact))) unchanged += 1;
+    else differing.push(contact);
+  }
+  const removedIds = new Set([...(previous?.contacts.keys() ?? [])].filter((id) => !seen.has(id)));
+  const old = previous
+    ? await previous.records(new Set([...differing.map((contact) => contact.id), ...removedIds]))
+    : new Map<string, string>();
+
+  const changed: (ContactRef & { fields: string[] })[] = [];
+  for (const contact of differing) {
+    const fields = changedFields(JSON.parse(old.get(contact.id) ?? '{}'), contact);
     if (fields.length === 0) unchanged += 1;
     else changed.push({ ...refOf(contact), fields });
   }
-
-  const removed: ContactRef[] = [];
-  for (const [id, text] of previous?.contacts ?? []) {
-    if (!seen.has(id)) removed.push(refOf(SnapshotContactSchema.parse(JSON.parse(text))));
-  }
+  const removed = [...removedIds].flatMap((id) => {
+    const text = old.get(id);
+    return text === undefined ? [] : [refOf(SnapshotContactSchema.parse(JSON.parse(text)))];
+  });
 
   const nextCustomers = new Map(next.customers.map((customer) => [customer.id, customer.name]));
   const customersAdded = [...nextCustomers]
@@ -116,6 +146,35 @@ function changedFields(before: Record<string, unknown>, after: SnapshotContact):
 async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
   const contacts = new Map<string, string>();
   const customers = new Map<string, string | null>();
+  const generatedAt = await scanLines(file, {
+    contact: (id, text) => contacts.set(id, fingerprint(text)),
+    customer: (text) => {
+      const record = JSON.parse(text) as { id: string; name?: string | null };
+      customers.set(record.id, record.name ?? null);
+    },
+  });
+  if (generatedAt === undefined) return undefined;
+  return {
+    generatedAt,
+    contacts,
+    customers,
+    records: async (ids) => {
+      const found = new Map<string, string>();
+      if (ids.size === 0) return found;
+      await scanLines(file, { contact: (id, text) => ids.has(id) && found.set(id, text) });
+      return found;
+    },
+  };
+}
+
+/**
+ * Reads `contacts.json` line by line, handing over each contact's id and JSON text and each customer's JSON
+ * text; resolves with the snapshot's `generated_at`, or undefined when the file has another layout.
+ */
+async function scanLines(
+  file: string,
+  on: { contact: (id: string, text: string) => unknown; customer?: (text: string) => unknown },
+): Promise<string | undefined> {
   let generatedAt: string | undefined;
   let section: 'head' | 'customers' | 'contacts' | 'other' = 'head';
   const lines = createInterface({
@@ -131,19 +190,14 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
     else if (line === '"contacts":[') section = 'contacts';
     else if (line.startsWith('{') && section !== 'other') {
       const text = line.endsWith(',') ? line.slice(0, -1) : line;
-      const record = JSON.parse(text) as { id: string; name?: string | null };
-      if (section === 'contacts') contacts.set(record.id, text);
-      else customers.set(record.id, record.name ?? null);
+      if (section === 'customers') on.customer?.(text);
+      // The id is the first field the exporter writes: no need to parse the whole record for it.
+      else on.contact(/^\{"id":"([^"\\]+)"/.exec(text)?.[1] ?? (JSON.parse(text) as { id: string }).id, text);
     } else if (line.startsWith(']')) section = 'other';
   }
-  return generatedAt ? { generatedAt, contacts, customers } : undefined;
+  return generatedAt;
 }
 
 async function readWhole(file: string): Promise<PreviousSnapshot> {
-  const parsed = SnapshotSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-  return {
-    generatedAt: parsed.generated_at,
-    contacts: new Map(parsed.contacts.map((contact) => [contact.id, JSON.stringify(contact)])),
-    customers: new Map(parsed.customers.map((customer) => [customer.id, customer.name])),
-  };
+  return previousFromSnapshot(SnapshotSchema.parse(JSON.parse(await readFile(file, 'utf8'))));
 }
