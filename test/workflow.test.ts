@@ -16,11 +16,13 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(workflow.on).toHaveProperty('workflow_dispatch');
   });
 
-  test('takes the token from a secret and runs the documented nightly command', () => {
+  test('takes the token from a secret and runs the documented nightly command', async () => {
     const job = workflow.jobs.snapshot;
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
     expect(job.env.QWOTY_API_TOKEN).toBe('${{ secrets.QWOTY_API_TOKEN }}');
     expect(job.steps.map((step: { run?: string }) => step.run)).toContain('npm run nightly');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.scripts.nightly).toBe('node scripts/nightly.ts');
     expect(source).not.toMatch(/\b(qwoty|qwt)_[a-z0-9_]{16,}/);
   });
 
