@@ -9,6 +9,7 @@ import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { z } from 'zod';
 import { SnapshotIoError } from '../src/lib/errors.ts';
+import { isProcessAlive } from '../src/lib/publish.ts';
 
 /** How a build may use the incremental-build cache, decided before it starts. */
 export type CacheUse =
@@ -60,7 +61,7 @@ export async function claimCache(cacheDir: string, pid: number): Promise<CacheCl
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error);
       const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder !== pid && isProcessAlive(holder)) {
         return { use: 'busy', holder, release: async () => {} };
       }
       leftBehind = true;
@@ -68,15 +69,6 @@ export async function claimCache(cacheDir: string, pid: number): Promise<CacheCl
     }
   }
   throw cannot(new Error('another build took it meanwhile'));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const ASSETS_DIR = '_astro';

@@ -190,7 +190,7 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
         });
       }
       const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder !== pid && isProcessAlive(holder)) {
         throw new SnapshotIoError(
           `Another run (process ${holder}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
         );
@@ -295,7 +295,8 @@ async function syncDir(dir: string) {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs (EPERM: it does, as another user): whether its lock still holds. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
