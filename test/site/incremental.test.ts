@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseBuildArgs } from '../../scripts/build-site.ts';
 import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../scripts/site-cache.ts';
@@ -33,7 +34,9 @@ async function walk(root: string): Promise<string[]> {
 
 /** The outputs Astro copied from the cache instead of rendering, from its build log. */
 function reused(build: BuildResult): string[] {
-  return [...build.stdout.matchAll(/├─ (\S+) \((?:restored|cached)\)/g)].map(([, path = '']) => path).sort();
+  // Colours are on where CI is set (supports-color): compare the text without them.
+  const log = stripVTControlCharacters(build.stdout);
+  return [...log.matchAll(/├─ (\S+) \((?:restored|cached)\)/g)].map(([, path = '']) => path).sort();
 }
 
 const site = (night: string) => join(dir, night);
