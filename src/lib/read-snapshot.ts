@@ -8,7 +8,9 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from './errors.ts';
+import { jsonExporter } from './exporters/json.ts';
 import { hashFile } from './hash-file.ts';
+import { CURRENT_LINK, MANIFEST_FILE } from './publish.ts';
 import { CHANGES_FILE, QUALITY_FILE } from './reports/files.ts';
 import {
   type ChangesReport,
@@ -42,7 +44,7 @@ const FETCH_FIRST = 'run `npm run fetch` (or `npm run demo`) first';
  */
 export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
   const dir = await resolveSnapshotDir(dataDir);
-  const manifestPath = join(dir, 'manifest.json');
+  const manifestPath = join(dir, MANIFEST_FILE);
   let manifestText: string;
   try {
     manifestText = await readFile(manifestPath, 'utf8');
@@ -56,12 +58,12 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
   for (const file of manifest.files) {
     await checkFile(dir, file.name, file.bytes, file.sha256);
   }
-  if (!manifest.files.some((file) => file.name === 'contacts.json')) {
+  if (!manifest.files.some((file) => file.name === jsonExporter.fileName)) {
     throw new SnapshotIoError(
       `The manifest in ${dir} does not list contacts.json, so the snapshot cannot be trusted; ${FETCH_FIRST}.`,
     );
   }
-  const contactsPath = join(dir, 'contacts.json');
+  const contactsPath = join(dir, jsonExporter.fileName);
   const snapshot = parseJson(await readText(contactsPath), SnapshotSchema, contactsPath);
   if (snapshot.contacts.length === 0) {
     throw new SnapshotIoError(
@@ -79,11 +81,11 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
 async function resolveSnapshotDir(dataDir: string): Promise<string> {
   const root = resolve(dataDir);
   try {
-    return await realpath(join(root, 'current'));
+    return await realpath(join(root, CURRENT_LINK));
   } catch (error) {
     if (!isNotFound(error)) {
       throw new SnapshotIoError(
-        `Could not resolve ${join(root, 'current')} (${describe(error)}); ${FETCH_FIRST}.`,
+        `Could not resolve ${join(root, CURRENT_LINK)} (${describe(error)}); ${FETCH_FIRST}.`,
         {
           cause: error,
         },
