@@ -3,9 +3,9 @@
  * exponential backoff and jitter (p-retry) for the failures worth another try. It checks the envelope and
  * returns `data` as `unknown`; record validation is the caller's (see `fetch-workspace.ts`).
  */
-import { JSONParser } from '@streamparser/json';
 import pRetry, { AbortError } from 'p-retry';
 import { ApiError, ConfigError } from './errors.ts';
+import { type JsonListResult, JsonListStream, JsonListSyntaxError } from './json-list-stream.ts';
 import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from './schema.ts';
 
 export interface QwotyClientOptions {
@@ -197,43 +197,22 @@ async function readListEnvelope(
     data.forEach(onItem);
     return data.length;
   }
-  const parser = new JSONParser({ paths: ['$.success', '$.error', '$.data.*'], keepStack: false });
-  let success: unknown;
-  let error: unknown;
-  let count = 0;
-  let notArray = false;
-  parser.onValue = ({ value, key, stack }) => {
-    if (stack.length === 1 && key === 'success') success = value;
-    else if (stack.length === 1 && key === 'error') error = value;
-    else if (typeof key === 'number') onItem(value, count++);
-    else notArray = true;
-  };
+  const list = new JsonListStream({ members: ['success', 'error'], onItem });
+  let result: JsonListResult;
   try {
-    for await (const chunk of response.body) {
-      if (!parser.isEnded) parser.write(chunk);
-    }
+    for await (const chunk of response.body) list.write(chunk);
+    result = list.end();
   } catch (cause) {
-    if (cause instanceof ApiError) throw cause;
-    if (cause instanceof Error && /parser|tokenizer|unexpected/i.test(cause.message)) {
-      throw new ApiError(
-        `${where.method} ${where.url} answered ${response.status} with a body that is not valid JSON`,
-        {
-          ...where,
-          status: response.status,
-          retryable: true,
-        },
-        { cause },
-      );
-    }
-    throw cause;
+    if (!(cause instanceof JsonListSyntaxError)) throw cause;
+    const problem = cause.cutShort ? 'a body cut short' : 'a body that is not valid JSON';
+    throw new ApiError(
+      `${where.method} ${where.url} answered ${response.status} with ${problem}`,
+      { ...where, status: response.status, retryable: true },
+      { cause },
+    );
   }
-  if (!parser.isEnded) {
-    throw new ApiError(`${where.method} ${where.url} answered ${response.status} with a body cut short`, {
-      ...where,
-      status: response.status,
-      retryable: true,
-    });
-  }
+  const success = result.members.get('success');
+  const error = result.members.get('error');
   if (success === false) {
     throw new ApiError(
       `${where.method} ${where.url} answered ${response.status} but reported a failure: ${typeof error === 'string' ? error : 'no message'}`,
@@ -250,8 +229,8 @@ async function readListEnvelope(
       },
     );
   }
-  if (notArray) throw notAList(where, response.status);
-  return count;
+  if (result.notArray) throw notAList(where, response.status);
+  return result.count;
 }
 
 function notAList(where: Where, status: number): ApiError {
