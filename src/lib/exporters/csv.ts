@@ -2,15 +2,15 @@
  * `contacts.csv`: RFC 4180 (comma, CRLF, double quotes where needed), UTF-8 with a byte order mark so that
  * Excel reads accents and other scripts correctly, one header row, one row per contact in snapshot order.
  */
-import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Options, stringify } from 'csv-stringify';
+import type { Options } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import { SnapshotIoError } from '../errors.ts';
 import type { SnapshotContact } from '../schema.ts';
 import { CONTACT_COLUMNS } from './columns.ts';
 import type { Exporter } from './index.ts';
+import { writeTextFile } from './write-text.ts';
 
 /**
  * `quote_record_delimiter` must be explicit: once `record_delimiter` is set, csv-stringify stops quoting
@@ -21,6 +21,9 @@ const CSV_OPTIONS = {
   record_delimiter: 'windows',
   quote_record_delimiter: true,
 } as const satisfies Options;
+
+/** The same, for the pieces after the first. */
+const CSV_OPTIONS_NO_BOM = { ...CSV_OPTIONS, bom: false } as const satisfies Options;
 
 /** What a spreadsheet may skip before it looks for a formula sign: spaces, invisible characters, controls. */
 const IGNORABLE_LEAD = /^[\p{White_Space}\p{Cf}\p{Cc}]+/u;
@@ -38,6 +41,15 @@ const IGNORABLE_LEAD = /^[\p{White_Space}\p{Cf}\p{Cc}]+/u;
  * prefixes), or change the data (`+` → `00`). The XLSX export shows phones exactly, as typed text cells.
  */
 export function neutraliseFormula(value: string): string {
+  // Most values start with an ASCII letter or digit, which can neither start a formula nor hide one.
+  const first = value.charCodeAt(0);
+  if (
+    (first >= 0x30 && first <= 0x39) ||
+    (first >= 0x41 && first <= 0x5a) ||
+    (first >= 0x61 && first <= 0x7a)
+  ) {
+    return value;
+  }
   if (/^[\t\r\n]/.test(value)) {
     return `'${value}`;
   }
@@ -73,35 +85,44 @@ export function tableToCsv(header: readonly string[], rows: readonly (readonly (
   return stringifySync([[...header], ...safe], CSV_OPTIONS);
 }
 
+/** Rows stringified together: few enough to stay small, enough that csv-stringify's per-call cost vanishes. */
+const ROWS_PER_PIECE = 500;
+
+/** The CSV of `contacts` (byte order mark and header first), a few hundred rows per piece. */
+function* csvPieces(contacts: Iterable<SnapshotContact>, counted: { rows: number }): Generator<string> {
+  let records: string[][] = [headerRecord()];
+  let options: Options = CSV_OPTIONS;
+  for (const contact of contacts) {
+    records.push(contactRecord(contact));
+    counted.rows += 1;
+    if (records.length === ROWS_PER_PIECE) {
+      yield stringifySync(records, options);
+      records = [];
+      options = CSV_OPTIONS_NO_BOM;
+    }
+  }
+  if (records.length > 0) yield stringifySync(records, options);
+}
+
 /**
- * Streams the CSV of `contacts` to a file path (created or overwritten) or to a writable stream, which is
+ * Writes the CSV of `contacts` to a file path (created or overwritten) or to a writable stream, which is
  * ended when done. Resolves with the number of contacts written; rejects with a `SnapshotIoError`.
  */
 export async function writeContactsCsv(
   contacts: Iterable<SnapshotContact>,
   out: NodeJS.WritableStream | string,
 ): Promise<{ rows: number }> {
-  let rows = 0;
-  function* records(): Generator<string[]> {
-    yield headerRecord();
-    for (const contact of contacts) {
-      rows += 1;
-      yield contactRecord(contact);
-    }
-  }
+  const counted = { rows: 0 };
   try {
-    await pipeline(
-      Readable.from(records()),
-      stringify(CSV_OPTIONS),
-      typeof out === 'string' ? createWriteStream(out) : out,
-    );
+    if (typeof out === 'string') await writeTextFile(out, csvPieces(contacts, counted));
+    else await pipeline(Readable.from(csvPieces(contacts, counted)), out);
   } catch (error) {
     const target = typeof out === 'string' ? out : 'the output stream';
     throw new SnapshotIoError(`Could not write the CSV export to ${target}: ${reason(error)}`, {
       cause: error,
     });
   }
-  return { rows };
+  return counted;
 }
 
 function reason(error: unknown): string {

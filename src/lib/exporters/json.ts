@@ -3,14 +3,10 @@
  * fields on the first line, then `customers` and `contacts` with one element per line, so the file is valid
  * JSON, diffs line by line, and 100,000 contacts never become one giant string.
  */
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { SnapshotIoError } from '../errors.ts';
 import type { Snapshot } from '../schema.ts';
 import type { Exporter } from './index.ts';
-
-/** Pieces are joined into chunks of about this many characters before they are written. */
-const CHUNK_CHARS = 64 * 1024;
+import { writeTextFile } from './write-text.ts';
 
 function* jsonPieces(snapshot: Snapshot): Generator<string> {
   const { customers, contacts, ...head } = snapshot;
@@ -30,29 +26,13 @@ function* jsonPieces(snapshot: Snapshot): Generator<string> {
   yield '}\n';
 }
 
-/** Joins small pieces into chunks of about `CHUNK_CHARS`, so the file is written in few large writes. */
-function* chunked(pieces: Iterable<string>): Generator<string> {
-  let chunk = '';
-  for (const piece of pieces) {
-    chunk += piece;
-    if (chunk.length >= CHUNK_CHARS) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) {
-    yield chunk;
-  }
-}
-
 /** `contacts.json`. */
 export const jsonExporter: Exporter = {
   fileName: 'contacts.json',
   mediaType: 'application/json',
   async write(snapshot, path) {
     try {
-      // `pipeline` waits for 'drain' whenever the file stream's buffer is full.
-      await pipeline(chunked(jsonPieces(snapshot)), createWriteStream(path));
+      await writeTextFile(path, jsonPieces(snapshot));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new SnapshotIoError(`Could not write the JSON export to ${path}: ${reason}`, { cause: error });

@@ -20,14 +20,12 @@ import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import ExcelJS from 'exceljs';
 import { SnapshotIoError } from '../errors.ts';
+import type { Snapshot } from '../schema.ts';
 import { CONTACT_COLUMNS, type Column, type ColumnKind, CUSTOMER_COLUMNS } from './columns.ts';
 import type { Exporter } from './index.ts';
 
 /** Excel's limit on the characters of one cell; longer text is cut (Excel would otherwise repair the file). */
 export const MAX_CELL_CHARS = 32_767;
-
-/** Rows written between two pauses that let the zip stream drain, keeping memory flat. */
-const ROWS_PER_PAUSE = 1_000;
 
 const CREATOR = 'Qwoty contacts directory';
 
@@ -35,6 +33,10 @@ const CREATOR = 'Qwoty contacts directory';
 const NOT_XML = /[\uFFFE\uFFFF]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the control characters is the point
 const C0_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
+/** Anything `toCellText` would change, short of length: most values have none and are returned as they are. */
+const NEEDS_CLEANING =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the control characters is the point
+  /[\r\uD800-\uDFFF\uFFFE\uFFFF\u0000-\u0008\u000B\u000C\u000E-\u001F]|_x[0-9A-Fa-f]{4}_/;
 
 /**
  * Text as an XLSX cell holds it: well-formed UTF-16 (a lone surrogate becomes U+FFFD), line breaks as LF
@@ -43,6 +45,7 @@ const C0_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
  * read `_xHHHH_` in cell text as the character U+HHHH.
  */
 export function toCellText(value: string): string {
+  if (value.length <= MAX_CELL_CHARS && !NEEDS_CLEANING.test(value)) return value;
   let text = value.toWellFormed().replace(/\r\n?/g, '\n').replace(NOT_XML, '\uFFFD').replace(C0_CONTROLS, '');
   if (text.length > MAX_CELL_CHARS) {
     text = text.slice(0, MAX_CELL_CHARS);
@@ -60,60 +63,60 @@ const CELL = '\u001f';
 const ROW = '\u001e';
 const NULL_CELL = '\u001d';
 
-/** One sheet's rows as UTF-8 cell text: cells end with CELL, rows with ROW (both one byte in UTF-8). */
-interface PackedRows {
-  count: number;
-  bytes: Uint8Array<ArrayBuffer>;
-}
+/** Rows per batch sent to the worker, and batches sent but not yet written: bounds the rows in flight. */
+const ROWS_PER_BATCH = 1_000;
+const BATCHES_IN_FLIGHT = 4;
 
-/** Both sheets' rows: what crosses to the worker thread, the bytes transferred rather than copied. */
-export interface PackedWorkbook {
+/** The sheets, in order: what the worker needs to know before the first row. */
+const SHEETS = [
+  { name: 'Contacts', columns: CONTACT_COLUMNS },
+  { name: 'Customers', columns: CUSTOMER_COLUMNS },
+] as const;
+
+/** What the worker is started with. */
+export interface WorkbookJob {
   path: string;
   generatedAt: string;
-  contacts: PackedRows;
-  customers: PackedRows;
+  /** Data rows per sheet of `SHEETS`, for the autofilter. */
+  rowCounts: number[];
 }
 
-/** Rows encoded a thousand at a time, so the calling thread never holds the whole sheet as one string. */
-function pack<Row>(
+/** Messages to the worker: rows of one sheet (sheets in order), then the end. */
+export type ToWorker = { sheet: number; rows: Uint8Array<ArrayBuffer> } | { end: true };
+
+/** Messages from the worker: a batch written (so another may be sent), then done or failed. */
+export type FromWorker = { written: true } | { done: true } | { error: string; code?: string };
+
+/**
+ * Rows `start`..`end` as UTF-8 cell text, cells ending with CELL and rows with ROW (both one byte in UTF-8), in
+ * their own ArrayBuffer so it can be transferred to the worker rather than copied.
+ */
+function packRows<Row>(
   columns: readonly Column<Row, string | number | null>[],
   rows: readonly Row[],
-): PackedRows {
-  const chunks: Buffer[] = [];
-  let lines: string[] = [];
-  const flush = () => {
-    if (lines.length > 0) chunks.push(Buffer.from(lines.join('')));
-    lines = [];
-  };
-  for (const row of rows) {
-    let line = '';
+  start: number,
+  end: number,
+): Uint8Array<ArrayBuffer> {
+  let text = '';
+  for (let index = start; index < end; index += 1) {
+    const row = rows[index] as Row;
     for (const column of columns) {
       const value = column.value(row);
-      line += `${value === null ? NULL_CELL : typeof value === 'number' ? String(value) : toCellText(value)}${CELL}`;
+      text += `${value === null ? NULL_CELL : typeof value === 'number' ? String(value) : toCellText(value)}${CELL}`;
     }
-    lines.push(`${line}${ROW}`);
-    if (lines.length === ROWS_PER_PAUSE) flush();
+    text += ROW;
   }
-  flush();
-  // Its own ArrayBuffer (never a pooled one), so it can be transferred.
-  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { count: rows.length, bytes };
+  return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
 }
 
-/** The rows of `pack`, one at a time, each decoded on its own. */
-function* unpack(packed: PackedRows): Generator<string[]> {
-  const bytes = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
+/** The rows of `packRows`, one at a time. */
+function* unpackRows(packed: Uint8Array): Generator<string[]> {
+  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   const rowByte = ROW.charCodeAt(0);
   let start = 0;
   while (start < bytes.length) {
     const end = bytes.indexOf(rowByte, start);
-    const line = bytes.toString('utf8', start, end);
-    yield line.slice(0, -1).split(CELL);
+    yield bytes.toString('utf8', start, end - 1).split(CELL);
     start = end + 1;
   }
 }
@@ -138,34 +141,28 @@ function addSheet(
   return sheet;
 }
 
-async function writeRows(
-  sheet: ExcelJS.Worksheet,
-  columns: readonly Column<never, unknown>[],
-  packed: PackedRows,
-  throwIfFailed: () => void,
-): Promise<void> {
-  let written = 0;
-  for (const cellTexts of unpack(packed)) {
+function writeRows(sheet: ExcelJS.Worksheet, columns: readonly Column<never, unknown>[], packed: Uint8Array) {
+  for (const cellTexts of unpackRows(packed)) {
     const values = cellTexts.map((cell, index) => unpackCell(columns[index]?.kind ?? 'text', cell));
     const cells = sheet.addRow(values);
     // exceljs gives each cell a new empty style object and files it by identity (a WeakMap): one shared
     // object is filed once instead of 1.5 million times, a second of the writer's time at 100,000 contacts.
     for (let column = 1; column <= values.length; column += 1) cells.getCell(column).style = PLAIN_STYLE;
     cells.commit();
-    written += 1;
-    if (written % ROWS_PER_PAUSE === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      throwIfFailed();
-    }
   }
-  sheet.commit();
 }
 
-/** Writes the workbook of packed rows; runs in the worker thread (`xlsx-worker.ts`). */
-export async function writePackedWorkbook(packed: PackedWorkbook): Promise<void> {
-  const { path } = packed;
+/**
+ * Writes the workbook from the batches `next` returns, acknowledging each one with `written` once its rows
+ * are committed; runs in the worker thread (`xlsx-worker.ts`).
+ */
+export async function writeWorkbook(
+  job: WorkbookJob,
+  next: () => Promise<ToWorker>,
+  written: () => void,
+): Promise<void> {
   // Opening first makes a missing folder fail before exceljs starts; the stream then owns the handle.
-  const handle = await open(path, 'w');
+  const handle = await open(job.path, 'w');
   const file = handle.createWriteStream();
   // exceljs only listens for file errors once it commits: until then they are kept here and end the rows.
   let failure: { error: unknown } | undefined;
@@ -182,16 +179,26 @@ export async function writePackedWorkbook(packed: PackedWorkbook): Promise<void>
       useStyles: true,
       useSharedStrings: false,
     });
-    const generatedAt = new Date(packed.generatedAt);
+    const generatedAt = new Date(job.generatedAt);
     workbook.creator = CREATOR;
     workbook.lastModifiedBy = CREATOR;
     workbook.created = generatedAt;
     workbook.modified = generatedAt;
 
-    const contacts = addSheet(workbook, 'Contacts', CONTACT_COLUMNS, packed.contacts.count);
-    await writeRows(contacts, CONTACT_COLUMNS, packed.contacts, throwIfFailed);
-    const customers = addSheet(workbook, 'Customers', CUSTOMER_COLUMNS, packed.customers.count);
-    await writeRows(customers, CUSTOMER_COLUMNS, packed.customers, throwIfFailed);
+    let message = await next();
+    for (const [index, { name, columns }] of SHEETS.entries()) {
+      const sheet = addSheet(workbook, name, columns, job.rowCounts[index] ?? 0);
+      while ('sheet' in message && message.sheet === index) {
+        writeRows(sheet, columns, message.rows);
+        // A turn of the event loop lets the zip stream drain and file errors arrive.
+        await new Promise((resolve) => setImmediate(resolve));
+        throwIfFailed();
+        written();
+        message = await next();
+      }
+      sheet.commit();
+    }
+    if (!('end' in message)) throw new Error('the XLSX rows came out of order');
     throwIfFailed();
     // A file that fails now closes without 'finish', which exceljs would wait for forever.
     await Promise.race([workbook.commit(), closed]);
@@ -204,30 +211,71 @@ export async function writePackedWorkbook(packed: PackedWorkbook): Promise<void>
   }
 }
 
-/** Runs `writePackedWorkbook` in a worker thread; rejects with the worker's error message. */
-function writeInWorker(packed: PackedWorkbook): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./xlsx-worker.ts', import.meta.url), {
-      workerData: packed,
-      transferList: [packed.contacts.bytes.buffer, packed.customers.bytes.buffer],
-      // The writer streams, so its heap stays small whatever the row count (the rows are outside it, in the
-      // transferred bytes); a tight limit makes V8 collect sooner: 70 MB less RSS at 100,000 contacts.
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
-    });
-    let settled = false;
-    worker.once('message', (message: { error?: string; code?: string }) => {
-      settled = true;
-      if (message.error === undefined) resolve();
-      else reject(Object.assign(new Error(message.error), { code: message.code }));
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the XLSX worker stopped with exit code ${code}`));
-    });
+/**
+ * Writes the workbook in a worker thread, packing rows a batch at a time on this thread while the worker
+ * writes the previous ones; rejects with the worker's error message.
+ */
+async function writeInWorker(snapshot: Snapshot, path: string): Promise<void> {
+  // One per sheet of SHEETS, in order.
+  const sources = [
+    {
+      count: snapshot.contacts.length,
+      pack: (start: number, end: number) => packRows(CONTACT_COLUMNS, snapshot.contacts, start, end),
+    },
+    {
+      count: snapshot.customers.length,
+      pack: (start: number, end: number) => packRows(CUSTOMER_COLUMNS, snapshot.customers, start, end),
+    },
+  ];
+  const job: WorkbookJob = {
+    path,
+    generatedAt: snapshot.generated_at,
+    rowCounts: sources.map((source) => source.count),
+  };
+  const worker = new Worker(new URL('./xlsx-worker.ts', import.meta.url), {
+    workerData: job,
+    // The writer streams, so its heap stays small whatever the row count; a tight limit makes V8 collect
+    // sooner: 70 MB less RSS at 100,000 contacts.
+    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
   });
+  let inFlight = 0;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => {
+      failure ??= error;
+      wake?.();
+      reject(failure);
+    };
+    worker.on('message', (message: FromWorker) => {
+      if ('written' in message) {
+        inFlight -= 1;
+        wake?.();
+      } else if ('done' in message) resolve();
+      else fail(Object.assign(new Error(message.error), { code: message.code }));
+    });
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new Error(`the XLSX worker stopped with exit code ${code}`)));
+  });
+  // Rejections are handled once the rows are sent; until then `failure` stops the sending.
+  finished.catch(() => {});
+  const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
+  try {
+    for (const [index, { count, pack }] of sources.entries()) {
+      for (let start = 0; start < count && !failure; start += ROWS_PER_BATCH) {
+        while (inFlight >= BATCHES_IN_FLIGHT && !failure)
+          await new Promise<void>((resolve) => (wake = resolve));
+        if (failure) break;
+        const packed = pack(start, Math.min(start + ROWS_PER_BATCH, count));
+        inFlight += 1;
+        send({ sheet: index, rows: packed }, [packed.buffer]);
+      }
+    }
+    if (!failure) send({ end: true });
+    await finished;
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /** `contacts.xlsx`. */
@@ -235,14 +283,8 @@ export const xlsxExporter: Exporter = {
   fileName: 'contacts.xlsx',
   mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   async write(snapshot, path) {
-    const packed: PackedWorkbook = {
-      path,
-      generatedAt: snapshot.generated_at,
-      contacts: pack(CONTACT_COLUMNS, snapshot.contacts),
-      customers: pack(CUSTOMER_COLUMNS, snapshot.customers),
-    };
     try {
-      await writeInWorker(packed);
+      await writeInWorker(snapshot, path);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new SnapshotIoError(`Could not write the XLSX export to ${path}: ${reason}`, { cause: error });
