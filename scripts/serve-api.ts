@@ -9,7 +9,7 @@ import { ConfigError } from '../src/lib/errors.ts';
 import { createQwotyServer, DEMO_TOKEN } from '../src/lib/fake-api/index.ts';
 import { runMain } from './cli.ts';
 
-const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}]`;
+const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}] [--gzip]`;
 
 function integerFlag(name: string, value: string, minimum: number, maximum: number): number {
   const number = Number(value);
@@ -39,7 +39,14 @@ async function main(): Promise<number | undefined> {
 
   let server: Awaited<ReturnType<typeof createQwotyServer>>;
   try {
-    server = await createQwotyServer({ port, host: values.host, contacts, seed, token: values.token });
+    server = await createQwotyServer({
+      port,
+      host: values.host,
+      contacts,
+      seed,
+      token: values.token,
+      compress: values.gzip,
+    });
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
       throw new ConfigError(
@@ -82,6 +89,7 @@ function parse() {
       contacts: { type: 'string', default: '1000' },
       seed: { type: 'string', default: '1' },
       token: { type: 'string', default: DEMO_TOKEN },
+      gzip: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

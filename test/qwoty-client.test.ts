@@ -282,6 +282,60 @@ describe('getList', () => {
   });
 });
 
+describe('compressed answers', () => {
+  let gzipServer: QwotyServer;
+  beforeAll(async () => {
+    gzipServer = await createQwotyServer({ contacts: 40, seed: 7, token: TOKEN, compress: true });
+  });
+  afterAll(async () => {
+    await gzipServer.close();
+  });
+  beforeEach(() => gzipServer.setFaults([]));
+
+  const gzipClient = () => client({ baseUrl: gzipServer.url, timeoutMs: 300 });
+
+  test('asks for gzip and decodes it, for a list streamed and a single record', async () => {
+    const items: unknown[] = [];
+    const count = await gzipClient().getList(
+      contactsPath,
+      {},
+      { onAttempt: () => {}, onItem: (item) => items.push(item) },
+    );
+    expect(count).toBe(40);
+    expect(items).toEqual(gzipServer.workspace.contacts);
+    const [customer] = gzipServer.workspace.customers as { id: string }[];
+    await expect(gzipClient().get(`/customers/${customer?.id}`)).resolves.toEqual(customer);
+  });
+
+  test('decodes an error envelope, and does not retry a 404', async () => {
+    const error = await failure(gzipClient().get('/customers/00000000-0000-4000-8000-000000000000'));
+    expect(error.message).toMatch(/answered 404 Not Found: /);
+    expect(gzipServer.count({ endpoint: 'customer' })).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each([
+    ['a gzip body cut short', { kind: 'truncate', times: 1 }],
+    ['a gzip body reset halfway', { kind: 'reset', when: 'midBody', times: 1 }],
+  ] satisfies [string, Fault][])('starts the list over after %s', async (_name, fault) => {
+    gzipServer.setFaults([{ path: contactsPath, ...fault }]);
+    let attempts = 0;
+    const items: unknown[] = [];
+    const count = await gzipClient().getList(
+      contactsPath,
+      {},
+      {
+        onAttempt: () => {
+          attempts += 1;
+          items.length = 0;
+        },
+        onItem: (item) => items.push(item),
+      },
+    );
+    expect({ count, attempts }).toEqual({ count: 40, attempts: 2 });
+    expect(items).toEqual(gzipServer.workspace.contacts);
+  });
+});
+
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-30T02:00:00Z');
   test.each([

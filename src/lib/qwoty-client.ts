@@ -3,7 +3,9 @@
  * exponential backoff and jitter (p-retry) for the failures worth another try. It checks the envelope and
  * returns `data` as `unknown`; record validation is the caller's (see `fetch-workspace.ts`).
  */
+import { STATUS_CODES } from 'node:http';
 import pRetry, { AbortError } from 'p-retry';
+import { Agent, interceptors, request } from 'undici';
 import { ApiError, ConfigError } from './errors.ts';
 import { type JsonListResult, JsonListStream, JsonListSyntaxError } from './json-list-stream.ts';
 import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from './schema.ts';
@@ -13,8 +15,6 @@ export interface QwotyClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>`; never logged or put in an error. */
   token: string;
-  /** Injected for tests of unusual transports; the global `fetch` otherwise. */
-  fetch?: typeof globalThis.fetch;
   /** Per attempt, reading the whole body included. Default 120 s. */
   timeoutMs?: number;
   /** Retries after the first attempt. Default 6. */
@@ -64,7 +64,6 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   const {
     baseUrl,
     token,
-    fetch = globalThis.fetch,
     timeoutMs = 120_000,
     retries = 6,
     minRetryDelayMs = 500,
@@ -78,10 +77,16 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     throw new ConfigError('Expected `retries` to be a non-negative integer.');
   if (!(timeoutMs > 0)) throw new ConfigError('Expected `timeoutMs` to be a positive number.');
   const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
+  const headers = {
+    authorization: `Bearer ${token}`,
+    accept: 'application/json',
+    'accept-encoding': 'gzip, deflate, br',
+    'user-agent': userAgent,
+  };
   const stats = { requests: 0, retries: 0 };
 
   /** One attempt: the request, then `read` on its response; every failure becomes an `ApiError`. */
-  async function attempt<T>(url: string, read: (response: Response, where: Where) => Promise<T>): Promise<T> {
+  async function attempt<T>(url: string, read: (response: Answer, where: Where) => Promise<T>): Promise<T> {
     stats.requests += 1;
     // One controller per attempt, unlinked when it ends: AbortSignal.any() and AbortSignal.timeout() on the
     // run's long-lived signal kept every one of 12,500 look-ups alive and cost seconds of CPU.
@@ -94,11 +99,9 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     const onDeadline = () => controller.abort();
     signal?.addEventListener('abort', onDeadline, { once: true });
     const where = { method: 'GET', url };
+    let response: Answer | undefined;
     try {
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': userAgent },
-        signal: controller.signal,
-      });
+      response = await send(url, headers, controller.signal);
       return await read(response, where);
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -113,6 +116,8 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onDeadline);
+      // A body left unread would keep its connection busy.
+      response?.release();
     }
   }
 
@@ -181,17 +186,65 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
 
 type Where = { method: string; url: string };
 
+/** What the client reads of an HTTP answer. */
+interface Answer {
+  readonly status: number;
+  readonly ok: boolean;
+  /** The standard reason phrase of the status ("Not Found"), or ''. */
+  readonly statusText: string;
+  readonly headers: { get(name: string): string | null };
+  readonly body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  /** Frees the connection if the body was not read to its end. */
+  release(): void;
+}
+
+/**
+ * The connection pool every client shares: undici's `request` on keep-alive connections, with gzip, deflate
+ * and brotli answers decoded as they stream.
+ *
+ * Why not the global `fetch` (which is undici too): its WHATWG streams and Response objects cost about
+ * 200 µs of CPU per request here, against about 60 µs for `request`. A workspace of 12,500 customers takes
+ * 12,500 look-ups: 2.4 s against 0.8 s on the embedded API, on the same thread that parses the contacts.
+ */
+// Error answers are decoded too: their envelope says what went wrong.
+const dispatcher = new Agent().compose(interceptors.decompress({ skipErrorResponses: false }));
+
+async function send(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
+  const {
+    statusCode,
+    headers: raw,
+    body,
+  } = await request(url, { method: 'GET', headers, signal, dispatcher });
+  return {
+    status: statusCode,
+    ok: statusCode >= 200 && statusCode < 300,
+    statusText: STATUS_CODES[statusCode] ?? '',
+    headers: {
+      get(name) {
+        const value = raw[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+    body,
+    text: () => body.text(),
+    release() {
+      if (!body.readableEnded) body.destroy();
+    },
+  };
+}
+
 /**
  * Streams a successful list answer: each element of `data` goes to `onItem` as soon as it is parsed. Anything
  * else (an error status, a body that is not JSON) is read whole and judged by `readEnvelope`.
  */
 async function readListEnvelope(
-  response: Response,
+  response: Answer,
   where: Where,
   onItem: (item: unknown, index: number) => void,
 ): Promise<number> {
   const contentType = response.headers.get('content-type') ?? '';
-  if (!response.ok || !response.body || !/json/i.test(contentType)) {
+  if (!response.ok || !/json/i.test(contentType)) {
     const data = readEnvelope(response, await response.text(), where);
     if (!Array.isArray(data)) throw notAList(where, response.status);
     data.forEach(onItem);
@@ -242,7 +295,7 @@ function notAList(where: Where, status: number): ApiError {
 }
 
 /** Checks status and envelope; returns `data` or throws an `ApiError` that says whether to retry. */
-function readEnvelope(response: Response, body: string, where: Where): unknown {
+function readEnvelope(response: Answer, body: string, where: Where): unknown {
   const { status } = response;
   const contentType = response.headers.get('content-type') ?? '';
   let json: unknown;
@@ -319,7 +372,7 @@ function deadlineError(where: { method: string; url: string }, cause: unknown): 
   );
 }
 
-function statusText(response: Response): string {
+function statusText(response: Answer): string {
   return response.statusText ? ` ${response.statusText}` : '';
 }
 
@@ -333,9 +386,9 @@ function describeBody(body: string, contentType: string): string {
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const message = cause instanceof Error ? cause.message : String(cause);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 

@@ -3,8 +3,10 @@
  * against without a token or a network. It answers the documented endpoints with the documented envelopes,
  * checks the bearer token and per-endpoint permissions, and injects faults on demand (see `faults.ts`).
  */
+
 import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import {
   createFaultPlan,
   type Fault,
@@ -50,6 +52,11 @@ export interface QwotyServerOptions {
   faults?: readonly Fault[] | undefined;
   /** Delay before every answer, in milliseconds. Default 0. */
   latencyMs?: number | undefined;
+  /**
+   * Gzip every answer whose request accepts it (`Accept-Encoding: gzip`), as an API behind a CDN would; faults
+   * then spoil the compressed bytes. Default false: on loopback, compressing only costs time.
+   */
+  compress?: boolean | undefined;
   /** Default `'127.0.0.1'`. */
   host?: string | undefined;
   /** Default 0: a free port. */
@@ -291,7 +298,9 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
     const apiPath = inApi ? url.pathname.slice(API_PREFIX.length) : undefined;
     const route = routeOf(apiPath);
     const fault = faults.take(apiPath ?? url.pathname);
-    const reply = (fault && replyOfFault(fault, Date.now())) ?? answer(request, url, route);
+    const plain = (fault && replyOfFault(fault, Date.now())) ?? answer(request, url, route);
+    const reply =
+      options.compress && /\bgzip\b/i.test(request.headers['accept-encoding'] ?? '') ? gzipped(plain) : plain;
     const resetsFirst = fault?.kind === 'reset' && fault.when !== 'midBody';
     record({
       method: request.method ?? '',
@@ -376,6 +385,14 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
         server.closeAllConnections();
       });
     },
+  };
+}
+
+function gzipped(reply: Reply): Reply {
+  return {
+    ...reply,
+    headers: { ...reply.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+    body: gzipSync(reply.body),
   };
 }
 
