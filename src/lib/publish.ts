@@ -54,7 +54,11 @@ export interface PublishOptions {
   snapshot: Snapshot;
   rejects: readonly Reject[];
   exporters: readonly Exporter[];
-  extraFiles?: readonly ExtraFile[];
+  /**
+   * Files written next to the exports. A function is called once the exporters have started, so that work
+   * (the reports) runs while the XLSX worker writes.
+   */
+  extraFiles?: readonly ExtraFile[] | (() => Promise<readonly ExtraFile[]>);
   tool: { name: string; version: string };
   run: { startedAt: Date; requests: number; retries: number };
   /** Snapshot folders kept, the live one included. Default 2 (live and previous). */
@@ -92,21 +96,26 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
 
   try {
     await mkdir(staging, { recursive: true });
-    const written = await Promise.all([
-      ...exporters.map(async (exporter) => {
+    const exported = Promise.all(
+      exporters.map(async (exporter) => {
         const { rows } = await exporter.write(snapshot, path.join(staging, exporter.fileName));
         return { name: exporter.fileName, mediaType: exporter.mediaType, rows };
       }),
-      writeFile(path.join(staging, REJECTS_FILE), `${JSON.stringify(rejects, null, 2)}\n`).then(() => ({
-        name: REJECTS_FILE,
-        mediaType: 'application/json',
-        rows: rejects.length,
-      })),
-      ...extraFiles.map(async (file) => {
-        await writeFile(path.join(staging, file.name), file.content);
-        return { name: file.name, mediaType: file.mediaType, rows: file.rows };
-      }),
-    ]);
+    );
+    const rejectsWritten = writeFile(
+      path.join(staging, REJECTS_FILE),
+      `${JSON.stringify(rejects, null, 2)}\n`,
+    ).then(() => ({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
+    const extrasWritten = (async () => {
+      const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
+      return Promise.all(
+        extras.map(async (file) => {
+          await writeFile(path.join(staging, file.name), file.content);
+          return { name: file.name, mediaType: file.mediaType, rows: file.rows };
+        }),
+      );
+    })();
+    const written = (await Promise.all([exported, rejectsWritten, extrasWritten])).flat();
     const files: ManifestFile[] = [];
     for (const file of written) {
       const full = path.join(staging, file.name);

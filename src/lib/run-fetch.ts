@@ -26,7 +26,6 @@ export interface RunFetchOptions {
   tool: { name: string; version: string };
   /** This process's id, for the data folder's lock. */
   pid: number;
-  fetch?: typeof globalThis.fetch;
   now?: () => Date;
   onPublishStep?: (step: PublishStep) => void | Promise<void>;
 }
@@ -62,7 +61,6 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       timeoutMs: config.timeoutMs,
       retries: config.retries,
       signal: AbortSignal.timeout(config.deadlineMs),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
       onRetry: ({ error, delayMs, attempt }) =>
         reporter.warn(`${error.message}; retry ${attempt} in ${formatMs(delayMs)}`),
     });
@@ -89,22 +87,26 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     });
     checkGuards(config, snapshot.counts.contacts, previous);
 
-    const changes = await diffSnapshots(
-      live ? await readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)) : null,
-      snapshot,
-    );
-    const quality = assessQuality(snapshot, workspace.rejects);
-    reporter.info(
-      `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
-    );
-
+    let changes: ChangesReport | undefined;
+    let quality: QualityReport | undefined;
     const publishStarted = performance.now();
     const published = await publishSnapshot({
       dataDir: config.dataDir,
       snapshot,
       rejects: workspace.rejects,
       exporters: EXPORTERS,
-      extraFiles: reportFiles(changes, quality),
+      // The reports are worked out while the exports are written (the XLSX one in its worker thread).
+      extraFiles: async () => {
+        changes = await diffSnapshots(
+          live ? await readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)) : null,
+          snapshot,
+        );
+        quality = assessQuality(snapshot, workspace.rejects);
+        reporter.info(
+          `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
+        );
+        return reportFiles(changes, quality);
+      },
       tool,
       run: { startedAt, requests: client.stats.requests, retries: client.stats.retries },
       now,
@@ -112,6 +114,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     });
     durations.publish = Math.round(performance.now() - publishStarted);
     reporter.info(`publish: ${published.manifest.files.length} files in ${formatMs(durations.publish)}`);
+    if (!changes || !quality) throw new Error('the reports were not worked out');
     return { ...published, previous, changes, quality, durations };
   } finally {
     await unlock();

@@ -65,7 +65,7 @@ const NULL_CELL = '\u001d';
 
 /** Rows per batch sent to the worker, and batches sent but not yet written: bounds the rows in flight. */
 const ROWS_PER_BATCH = 1_000;
-const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 16;
 
 /** The sheets, in order: what the worker needs to know before the first row. */
 const SHEETS = [
