@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { parseFetchConfig } from '../src/lib/config.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { createReporter } from '../src/lib/reporter.ts';
 import { runFetch } from '../src/lib/run-fetch.ts';
 
@@ -28,6 +29,8 @@ async function baseline() {
 }
 
 async function pipeline() {
+  // As scripts/fetch.ts does.
+  limitHeapGrowth();
   const parsed = parseFetchConfig(
     {
       QWOTY_API_TOKEN: token,

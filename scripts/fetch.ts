@@ -4,9 +4,13 @@
  */
 import { FETCH_USAGE, parseFetchConfig } from '../src/lib/config.ts';
 import { ApiError, ExitCode } from '../src/lib/errors.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { createReporter, formatMs } from '../src/lib/reporter.ts';
 import { runFetch } from '../src/lib/run-fetch.ts';
 import { loadDotEnv, redact, runMain, TOOL } from './cli.ts';
+
+// Keeps the run's memory near its live data (see heap.ts).
+limitHeapGrowth();
 
 await runMain('fetch', async () => {
   loadDotEnv();

@@ -13,6 +13,7 @@ import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FETCH_USAGE, type FetchConfig, parseFetchConfig } from '../src/lib/config.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { createReporter, formatMs } from '../src/lib/reporter.ts';
 import { type FetchRunResult, runFetch } from '../src/lib/run-fetch.ts';
 import { formatSummaryMarkdown, formatSummaryText, writeRunSummary } from '../src/lib/run-summary.ts';
@@ -20,6 +21,9 @@ import type { RunSummary } from '../src/lib/schema.ts';
 import { loadDotEnv, redact, runMain, TOOL } from './cli.ts';
 
 const BUILD_SCRIPT = path.join(import.meta.dirname, 'build-site.ts');
+
+// Keeps the run's memory near its live data (see heap.ts).
+limitHeapGrowth();
 
 await runMain('nightly', async () => {
   loadDotEnv();
