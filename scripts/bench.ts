@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the pipeline and the site at 1,000, 10,000 and 100,000 contacts on the embedded API.
  *
- * Per size, in one run and alternating so both see the same machine: a bare baseline (the same HTTP requests
- * and one JSON write, nothing else) and the real fetch+publish, each in its own process so its peak memory
+ * Per size, in one run and alternating so all see the same machine: a bare baseline (the same HTTP requests
+ * with the global fetch, as a hand-written script would, and one JSON write, nothing else), the same
+ * baseline with undici's request() (the pipeline's own HTTP client), and the real fetch+publish, each in its own process so its peak memory
  * (max RSS, worker threads included) is its own; a second fetch over the first ("the next night", with the
  * change report against it); then the site built from that snapshot against a bare Astro build with the same
  * number of pages, and search timed in Chromium.
@@ -33,9 +34,13 @@ interface SizeResult {
   contacts: number;
   latencyMs: number;
   baseline: Measured;
+  /** The same baseline with the pipeline's HTTP client (undici's request()) instead of fetch. */
+  baselineRequest: Measured;
   pipeline: Measured;
   nextNight: Measured;
   ratio: number;
+  /** `pipeline.ms / baselineRequest.ms`. */
+  ratioToRequest: number;
   site: SiteBenchResult | null;
 }
 
@@ -84,15 +89,20 @@ async function benchSize(contacts: number): Promise<SizeResult> {
     latencyMs,
   });
   const baseline: Measured[] = [];
+  const baselineRequest: Measured[] = [];
   const pipeline: Measured[] = [];
   let lastDataDir = '';
   try {
     for (let run = 0; run < runs; run += 1) {
       baseline.push(await child('baseline', server.url, await mkdtemp(path.join(work, 'baseline-'))));
+      baselineRequest.push(
+        await child('baseline-request', server.url, await mkdtemp(path.join(work, 'baseline-'))),
+      );
       lastDataDir = await mkdtemp(path.join(work, 'data-'));
       pipeline.push(await child('pipeline', server.url, lastDataDir));
       log(
         `  run ${run + 1}: baseline ${seconds(baseline.at(-1)?.ms)} / ${mb(baseline.at(-1)?.maxRssMb)}, ` +
+          `with request() ${seconds(baselineRequest.at(-1)?.ms)}, ` +
           `fetch+publish ${seconds(pipeline.at(-1)?.ms)} / ${mb(pipeline.at(-1)?.maxRssMb)}`,
       );
     }
@@ -101,6 +111,7 @@ async function benchSize(contacts: number): Promise<SizeResult> {
       `  next night (change report against the first): ${seconds(nextNight.ms)} / ${mb(nextNight.maxRssMb)}`,
     );
     const medianBaseline = median(baseline);
+    const medianBaselineRequest = median(baselineRequest);
     const medianPipeline = median(pipeline);
     let site: SiteBenchResult | null = null;
     if (!values['no-site']) {
@@ -115,9 +126,11 @@ async function benchSize(contacts: number): Promise<SizeResult> {
       contacts,
       latencyMs,
       baseline: medianBaseline,
+      baselineRequest: medianBaselineRequest,
       pipeline: medianPipeline,
       nextNight,
       ratio: medianPipeline.ms / medianBaseline.ms,
+      ratioToRequest: medianPipeline.ms / medianBaselineRequest.ms,
       site,
     };
   } finally {
@@ -125,7 +138,11 @@ async function benchSize(contacts: number): Promise<SizeResult> {
   }
 }
 
-function child(mode: 'baseline' | 'pipeline', url: string, dir: string): Promise<Measured> {
+function child(
+  mode: 'baseline' | 'baseline-request' | 'pipeline',
+  url: string,
+  dir: string,
+): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const process_ = spawn(process.execPath, [CHILD, mode, url, TOKEN, dir], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -155,13 +172,13 @@ function formatTable(rows: SizeResult[]): string {
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, API latency ${latencyMs} ms, median of ${runs} runs.`,
     '',
-    '| contacts | baseline (requests + one JSON write) | fetch+publish | ratio | peak RSS baseline / fetch+publish | fetch+publish, next night | site build: first night / next night / bare Astro | ratios to bare | home (gzip) | search data (gzip, first search) | keystroke → results (median / p95) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| contacts | baseline (requests with fetch() + one JSON write) | fetch+publish | ratio | baseline with undici request() / ratio to it | peak RSS baseline / fetch+publish | fetch+publish, next night | site build: first night / next night / bare Astro | ratios to bare | home (gzip) | search data (gzip, first search) | keystroke → results (median / p95) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const site = row.site;
     lines.push(
-      `| ${row.contacts.toLocaleString('en')} | ${seconds(row.baseline.ms)} | ${seconds(row.pipeline.ms)} | ${row.ratio.toFixed(2)}× | ${mb(row.baseline.maxRssMb)} / ${mb(row.pipeline.maxRssMb)} | ${seconds(row.nextNight.ms)} | ` +
+      `| ${row.contacts.toLocaleString('en')} | ${seconds(row.baseline.ms)} | ${seconds(row.pipeline.ms)} | ${row.ratio.toFixed(2)}× | ${seconds(row.baselineRequest.ms)} / ${row.ratioToRequest.toFixed(2)}× | ${mb(row.baseline.maxRssMb)} / ${mb(row.pipeline.maxRssMb)} | ${seconds(row.nextNight.ms)} | ` +
         (site
           ? `${seconds(site.buildMs)} / ${seconds(site.reuseBuildMs)} / ${seconds(site.bareBuildMs)} | ${site.buildRatio.toFixed(2)}× / ${(site.reuseBuildMs / site.bareBuildMs).toFixed(2)}× | ${kb(site.homeGzipBytes)} | ${kb(site.searchUpfrontGzipBytes)} | ${site.keystrokeMedianMs.toFixed(0)} / ${site.keystrokeP95Ms.toFixed(0)} ms |`
           : '– | – | – | – | – |'),
