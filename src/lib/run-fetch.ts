@@ -50,6 +50,11 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
   try {
     const live = await readLiveManifest(config.dataDir);
     const previous = live?.manifest ?? null;
+    // What the change report needs of the previous snapshot is read while the workspace downloads.
+    const previousSnapshot = live
+      ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
+      : Promise.resolve(null);
+    previousSnapshot.catch(() => {}); // awaited below; a failed fetch must not leave it unhandled
     const host = new URL(config.apiUrl).host;
     reporter.info(
       `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
@@ -97,10 +102,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       exporters: EXPORTERS,
       // The reports are worked out while the exports are written (the XLSX one in its worker thread).
       extraFiles: async () => {
-        changes = await diffSnapshots(
-          live ? await readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)) : null,
-          snapshot,
-        );
+        changes = await diffSnapshots(await previousSnapshot, snapshot);
         quality = assessQuality(snapshot, workspace.rejects);
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,

@@ -147,7 +147,9 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
   const contacts = new Map<string, string>();
   const customers = new Map<string, string | null>();
   const generatedAt = await scanLines(file, {
-    contact: (id, text) => contacts.set(id, fingerprint(text)),
+    // A copy of the id: the matched substring would keep its whole line alive (V8 slices substrings),
+    // 60 to 120 MB for 100,000 contacts.
+    contact: (id, text) => contacts.set(Buffer.from(id).toString(), fingerprint(text)),
     customer: (text) => {
       const record = JSON.parse(text) as { id: string; name?: string | null };
       customers.set(record.id, record.name ?? null);
