@@ -18,7 +18,7 @@ import {
   writeContactsCsv,
   xlsxExporter,
 } from '../src/lib/exporters/index.ts';
-import { MAX_CELL_CHARS, toCellText } from '../src/lib/exporters/xlsx.ts';
+import { MAX_CELL_CHARS, toCellText, zipBacklog } from '../src/lib/exporters/xlsx.ts';
 import { type Snapshot, SnapshotSchema } from '../src/lib/schema.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from './helpers/sample-snapshot.ts';
 
@@ -345,6 +345,22 @@ describe('toCellText', () => {
 });
 
 describe('contacts.xlsx', () => {
+  test('sees the sheet XML waiting for the zip compressor (the exceljs internals the writer relies on)', async () => {
+    const unread = new PassThrough();
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: unread, useSharedStrings: false });
+    const sheet = workbook.addWorksheet('Backlog');
+    const waiting: number[] = [];
+    for (let batch = 0; batch < 5; batch += 1) {
+      for (let row = 0; row < 1_000; row += 1)
+        sheet.addRow([`row ${batch}.${row}`, 'x'.repeat(100)]).commit();
+      await new Promise((resolve) => setImmediate(resolve));
+      waiting.push(zipBacklog(sheet));
+    }
+    // Nothing reads the zip, so the XML can only pile up: the writer would pause on it.
+    expect(waiting.at(-1)).toBeGreaterThan(500_000);
+    expect(waiting.at(-1)).toBeGreaterThan(waiting[0] ?? 0);
+  });
+
   test('keeps a cell longer than Excel allows readable, cut at the limit', async () => {
     const snapshot = sampleSnapshot();
     const [first] = snapshot.contacts;
