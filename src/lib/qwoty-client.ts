@@ -306,12 +306,16 @@ function readEnvelope(response: Answer, body: string, where: Where): unknown {
   } catch {
     // Judged below, with the status.
   }
-  const failure = parsed ? FailureEnvelopeSchema.safeParse(json) : undefined;
-  const apiMessage = failure?.success ? failure.data.error : undefined;
+  // The failure envelope's message, looked for only when the answer is not a success.
+  const apiMessage = (): string | undefined => {
+    const failure = parsed ? FailureEnvelopeSchema.safeParse(json) : undefined;
+    return failure?.success ? failure.data.error : undefined;
+  };
 
   if (status < 200 || status >= 300) {
     const retryable = RETRYABLE_STATUS.has(status);
-    const said = apiMessage ? `: ${apiMessage}` : parsed ? '' : describeBody(body, contentType);
+    const message = apiMessage();
+    const said = message ? `: ${message}` : parsed ? '' : describeBody(body, contentType);
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     throw new ApiError(`${where.method} ${where.url} answered ${status}${statusText(response)}${said}`, {
       ...where,
@@ -331,20 +335,18 @@ function readEnvelope(response: Answer, body: string, where: Where): unknown {
       },
     );
   }
-  if (failure?.success) {
-    throw new ApiError(
-      `${where.method} ${where.url} answered ${status} but reported a failure: ${apiMessage ?? 'no message'}`,
-      { ...where, status, retryable: false },
-    );
-  }
   const success = SuccessEnvelopeSchema.safeParse(json);
-  if (!success.success) {
+  if (success.success) return success.data.data;
+  if (FailureEnvelopeSchema.safeParse(json).success) {
     throw new ApiError(
-      `${where.method} ${where.url} answered ${status} without the {"success": true, "data": …} envelope`,
+      `${where.method} ${where.url} answered ${status} but reported a failure: ${apiMessage() ?? 'no message'}`,
       { ...where, status, retryable: false },
     );
   }
-  return success.data.data;
+  throw new ApiError(
+    `${where.method} ${where.url} answered ${status} without the {"success": true, "data": …} envelope`,
+    { ...where, status, retryable: false },
+  );
 }
 
 /**
