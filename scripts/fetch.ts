@@ -3,7 +3,7 @@
  * Configuration: environment variables and flags (see `--help` and README.md). Exit codes: see errors.ts.
  */
 import { FETCH_USAGE, parseFetchConfig } from '../src/lib/config.ts';
-import { ApiError, ExitCode } from '../src/lib/errors.ts';
+import { ApiError, ExitCode, withHint } from '../src/lib/errors.ts';
 import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { createReporter, formatMs } from '../src/lib/reporter.ts';
 import { runFetch } from '../src/lib/run-fetch.ts';
@@ -36,16 +36,6 @@ await runMain('fetch', async () => {
     );
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof ApiError) error.message = `${error.message}. ${hintFor(error)}`;
-    throw error;
+    throw error instanceof ApiError ? withHint(error) : error;
   }
 });
-
-function hintFor(error: ApiError): string {
-  if (error.status === 401)
-    return 'Check QWOTY_API_TOKEN: it is missing, mistyped, expired or revoked (Qwoty: Settings → Developer → API Tokens).';
-  if (error.status === 403)
-    return 'The token may not read contacts: give it that permission in Qwoty, or use another token.';
-  if (error.status === 404) return 'Check QWOTY_API_URL and QWOTY_CUSTOMER_ID.';
-  return 'The last good snapshot is kept; try again later, or raise --retries/--deadline if the API is slow.';
-}

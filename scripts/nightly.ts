@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FETCH_USAGE, type FetchConfig, parseFetchConfig } from '../src/lib/config.ts';
-import { ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
+import { ApiError, ExitCode, QwotyError, SnapshotIoError, withHint } from '../src/lib/errors.ts';
 import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { createReporter, formatMs } from '../src/lib/reporter.ts';
 import { type FetchRunResult, runFetch } from '../src/lib/run-fetch.ts';
@@ -58,7 +58,8 @@ await runMain('nightly', async () => {
     durations.build = Math.round(performance.now() - buildStarted);
     reporter.info(`site: built in ${formatMs(durations.build)}`);
   } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
+    failure =
+      error instanceof ApiError ? withHint(error) : error instanceof Error ? error : new Error(String(error));
   }
   durations.total = Math.round(performance.now() - started);
 

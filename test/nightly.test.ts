@@ -97,12 +97,13 @@ describe('npm run nightly', () => {
     const dataBefore = await readFile(path.join(root, 'data', 'contacts.json'));
     const run = await nightly({ QWOTY_API_TOKEN: 'a-revoked-token' });
     expect(run.code).toBe(ExitCode.auth);
-    expect(run.output).toMatch(/nightly failed: GET .* answered 401/);
+    expect(run.output).toMatch(/nightly failed: GET .* answered 401.*Check QWOTY_API_TOKEN/);
     expect((await stat(path.join(root, 'site', 'index.html'))).mtimeMs).toBe(siteBefore.mtimeMs);
     expect(await readFile(path.join(root, 'data', 'contacts.json'))).toEqual(dataBefore);
     expect(await summary()).toMatchObject({
       status: 'failed',
       exit_code: ExitCode.auth,
+      error: expect.stringMatching(/answered 401.*Check QWOTY_API_TOKEN/),
       counts: null,
       site_dir: null,
     });

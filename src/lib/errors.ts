@@ -94,3 +94,22 @@ export class SnapshotIoError extends QwotyError {
     super(message, ExitCode.io, options);
   }
 }
+
+/** The same failure, its message ending with what the person running the tool can do about it. */
+export function withHint(error: ApiError): ApiError {
+  const { status, method, url, retryable, retryAfterMs } = error;
+  return new ApiError(
+    `${error.message}. ${hintFor(error)}`,
+    { status, method, url, retryable, retryAfterMs },
+    { cause: error },
+  );
+}
+
+function hintFor(error: ApiError): string {
+  if (error.status === 401)
+    return 'Check QWOTY_API_TOKEN: it is missing, mistyped, expired or revoked (Qwoty: Settings → Developer → API Tokens).';
+  if (error.status === 403)
+    return 'The token may not read contacts: give it that permission in Qwoty, or use another token.';
+  if (error.status === 404) return 'Check QWOTY_API_URL and QWOTY_CUSTOMER_ID.';
+  return 'The last good snapshot is kept; try again later, or raise --retries/--deadline if the API is slow.';
+}
