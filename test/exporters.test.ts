@@ -374,6 +374,25 @@ describe('contacts.xlsx', () => {
     expect(cell.value).toBe('x'.repeat(MAX_CELL_CHARS));
   });
 
+  test('writes the same cells with a worker started ahead by prepare(), and with a fresh one', async () => {
+    const snapshot = sampleSnapshot();
+    const cells = async () => {
+      const path = target(xlsxExporter);
+      await xlsxExporter.write(snapshot, path);
+      const rows: unknown[] = [];
+      sheet(await readXlsx(path), 'Contacts').eachRow((row) => {
+        rows.push(row.values);
+      });
+      return rows;
+    };
+    xlsxExporter.prepare?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const ahead = await cells();
+    const fresh = await cells();
+    expect(ahead).toHaveLength(snapshot.contacts.length + 1);
+    expect(ahead).toEqual(fresh);
+  });
+
   test('sets column widths from the column definitions', async () => {
     const path = target(xlsxExporter);
     await xlsxExporter.write(sampleSnapshot(), path);

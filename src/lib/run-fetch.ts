@@ -50,6 +50,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
   try {
     const live = await readLiveManifest(config.dataDir);
     const previous = live?.manifest ?? null;
+    for (const exporter of EXPORTERS) exporter.prepare?.();
     // What the change report needs of the previous snapshot is read while the workspace downloads.
     const previousSnapshot = live
       ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))

@@ -18,6 +18,11 @@ export interface Exporter {
    * opened; a partly written file may remain.
    */
   write(snapshot: Snapshot, path: string): Promise<{ rows: number }>;
+  /**
+   * Optional: gets ready for a `write` soon (the XLSX exporter starts its worker thread). Calling it and never
+   * writing costs nothing lasting; it never keeps the process alive.
+   */
+  prepare?(): void;
 }
 
 /** Every format the snapshot is published in, `contacts.json` first. */

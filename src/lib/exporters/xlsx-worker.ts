@@ -1,6 +1,9 @@
-/** The worker thread that writes `contacts.xlsx` (see `xlsx.ts`): rows arrive in batches, each acknowledged. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { type FromWorker, type ToWorker, type WorkbookJob, writeWorkbook } from './xlsx.ts';
+/**
+ * The worker thread that writes `contacts.xlsx` (see `xlsx.ts`): it may start before its job, which is its first
+ * message; rows then arrive in batches, each acknowledged.
+ */
+import { parentPort } from 'node:worker_threads';
+import { type FromWorker, type ToWorker, writeWorkbook } from './xlsx.ts';
 
 const port = parentPort;
 if (!port) throw new Error('xlsx-worker.ts runs as a worker thread');
@@ -17,8 +20,14 @@ async function next(): Promise<ToWorker> {
   return inbox.shift() as ToWorker;
 }
 
+async function run(): Promise<void> {
+  const first = await next();
+  if (!('job' in first)) throw new Error('the XLSX worker expected its job first');
+  await writeWorkbook(first.job, next, () => send({ written: true }));
+}
+
 const send = (message: FromWorker) => port.postMessage(message);
-writeWorkbook(workerData as WorkbookJob, next, () => send({ written: true })).then(
+run().then(
   () => {
     send({ done: true });
     port.close();

@@ -84,8 +84,11 @@ export interface WorkbookJob {
   rowCounts: number[];
 }
 
-/** Messages to the worker: rows of one sheet (sheets in order), then the end. */
-export type ToWorker = { sheet: number; rows: Uint8Array<ArrayBuffer> } | { end: true };
+/** Messages to the worker: the job, rows of one sheet (sheets in order), then the end. */
+export type ToWorker =
+  | { job: WorkbookJob }
+  | { sheet: number; rows: Uint8Array<ArrayBuffer> }
+  | { end: true };
 
 /** Messages from the worker: a batch written (so another may be sent), then done or failed. */
 export type FromWorker = { written: true } | { done: true } | { error: string; code?: string };
@@ -229,6 +232,44 @@ export async function writeWorkbook(
   }
 }
 
+/** The worker started ahead of its job by `xlsxExporter.prepare`, if any. */
+let warm: StartedWorker | undefined;
+
+interface StartedWorker {
+  worker: Worker;
+  /** What happened to it before it was given a job. */
+  early: { error?: Error };
+  /** Stops recording early events: the job's own listeners take over. */
+  detach: () => void;
+}
+
+/** Starts a worker, which loads exceljs and waits for its job; it does not keep the process alive until then. */
+function startWorker(): StartedWorker {
+  const worker = new Worker(new URL('./xlsx-worker.ts', import.meta.url), {
+    // The writer streams, so its heap stays small whatever the row count; tight limits make V8 collect
+    // sooner (the young generation holds the spent row buffers): 90 MB less RSS at 100,000 contacts.
+    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 },
+  });
+  worker.unref();
+  const early: StartedWorker['early'] = {};
+  const onError = (error: Error) => {
+    early.error ??= error;
+  };
+  const onExit = (code: number) => {
+    early.error ??= new Error(`the XLSX worker stopped with exit code ${code}`);
+  };
+  worker.on('error', onError);
+  worker.on('exit', onExit);
+  return {
+    worker,
+    early,
+    detach: () => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    },
+  };
+}
+
 /**
  * Writes the workbook in a worker thread, packing rows a batch at a time on this thread while the worker
  * writes the previous ones; rejects with the worker's error message.
@@ -250,12 +291,13 @@ async function writeInWorker(snapshot: Snapshot, path: string): Promise<void> {
     generatedAt: snapshot.generated_at,
     rowCounts: sources.map((source) => source.count),
   };
-  const worker = new Worker(new URL('./xlsx-worker.ts', import.meta.url), {
-    workerData: job,
-    // The writer streams, so its heap stays small whatever the row count; tight limits make V8 collect
-    // sooner (the young generation holds the spent row buffers): 90 MB less RSS at 100,000 contacts.
-    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 },
-  });
+  let started = warm ?? startWorker();
+  warm = undefined;
+  // A worker started ahead that has died since (it should not) is replaced once.
+  if (started.early.error) started = startWorker();
+  started.detach();
+  const { worker } = started;
+  worker.ref();
   let inFlight = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -279,6 +321,7 @@ async function writeInWorker(snapshot: Snapshot, path: string): Promise<void> {
   finished.catch(() => {});
   const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
   try {
+    send({ job });
     for (const [index, { count, pack }] of sources.entries()) {
       for (let start = 0; start < count && !failure; start += ROWS_PER_BATCH) {
         while (inFlight >= BATCHES_IN_FLIGHT && !failure)
@@ -300,6 +343,10 @@ async function writeInWorker(snapshot: Snapshot, path: string): Promise<void> {
 export const xlsxExporter: Exporter = {
   fileName: 'contacts.xlsx',
   mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  prepare() {
+    // Loading exceljs in a new thread takes about a quarter of a second: done while the workspace downloads.
+    warm ??= startWorker();
+  },
   async write(snapshot, path) {
     try {
       await writeInWorker(snapshot, path);
