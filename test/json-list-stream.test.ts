@@ -71,6 +71,22 @@ describe('JsonListStream', () => {
     expect(result.members).toEqual({ success: true, error: null });
   });
 
+  test('gathers values larger than a chunk, and than its first room, across many chunks', () => {
+    const big = { text: 'é'.repeat(150_000), list: Array.from({ length: 2_000 }, (_, index) => ({ index })) };
+    const body = Buffer.from(JSON.stringify({ success: true, data: [big, 'small', big], error: null }));
+    const chunks = Array.from({ length: Math.ceil(body.length / 1_000) }, (_, index) =>
+      body.subarray(index * 1_000, (index + 1) * 1_000),
+    );
+    expect(run(chunks).items).toEqual([big, 'small', big]);
+    const notAList = Buffer.from(JSON.stringify({ data: big, success: true }));
+    const result = run(
+      Array.from({ length: Math.ceil(notAList.length / 999) }, (_, index) =>
+        notAList.subarray(index * 999, (index + 1) * 999),
+      ),
+    );
+    expect(result).toMatchObject({ notArray: true, count: 0, members: { success: true } });
+  });
+
   test('ends a bare element at the closing bracket', () => {
     expect(run([Buffer.from('{"data":[1,true],"success":true}')]).items).toEqual([1, true]);
     expect(run(splitAt(Buffer.from('{"data":[-2.5e1]}'), 12)).items).toEqual([-25]);

@@ -40,6 +40,10 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
+const EMPTY = Buffer.alloc(0);
+/** The smallest room allocated for an open value (a few records). */
+const MIN_STORAGE = 64 * 1024;
+
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
@@ -67,7 +71,12 @@ export class JsonListStream {
   /** The kind of the value being scanned, or null between values. */
   #value: ValueKind | null = null;
   /** The bytes being scanned; while a value is open, from its first byte (kept across chunks until it ends). */
-  #buffer: Buffer = Buffer.alloc(0);
+  #buffer: Buffer = EMPTY;
+  /**
+   * Where an open value's bytes are gathered across chunks, with room to grow: it doubles when full, so a
+   * value spread over many chunks is copied a few times in all rather than once per chunk.
+   */
+  #storage: Buffer = EMPTY;
   #valueStart = 0;
   /** Where scanning resumes in #buffer. */
   #position = 0;
@@ -99,14 +108,28 @@ export class JsonListStream {
       this.#buffer = bytes;
       this.#position = 0;
     } else {
-      // Keep only the unfinished value: everything before it has been handed over.
+      // Keep only the unfinished value (everything before it has been handed over), then append the chunk.
       const kept = this.#buffer.subarray(this.#valueStart);
+      const length = kept.length + bytes.length;
+      const keptInPlace =
+        kept.buffer === this.#storage.buffer && kept.byteOffset === this.#storage.byteOffset;
+      if (length > this.#storage.length) {
+        const grown = Buffer.allocUnsafe(Math.max(length, this.#storage.length * 2, MIN_STORAGE));
+        grown.set(kept, 0);
+        this.#storage = grown;
+      } else if (!keptInPlace) {
+        this.#storage.set(kept, 0); // TypedArray#set copies correctly when the two overlap
+      }
+      this.#storage.set(bytes, kept.length);
+      this.#buffer = this.#storage.subarray(0, length);
       this.#position -= this.#valueStart;
       this.#valueStart = 0;
-      this.#buffer = Buffer.concat([kept, bytes]);
     }
     this.#scan();
-    if (this.#value === null) this.#buffer = Buffer.alloc(0);
+    if (this.#value === null) {
+      this.#buffer = EMPTY;
+      if (this.#storage.length > MIN_STORAGE) this.#storage = EMPTY;
+    }
   }
 
   /** Checks the body was complete and returns what it held; throws `JsonListSyntaxError` if it was cut short. */
