@@ -186,6 +186,15 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
 
 type Where = { method: string; url: string };
 
+/**
+ * A streamed list is validated this many bytes at a time, with a turn of the event loop in between, so the
+ * customer look-ups' answers are handled while the contacts stream. Without it, a server that sends faster
+ * than records are validated keeps the body's buffer full, the loop reads on in microtasks with 128 kB chunks,
+ * and the look-ups crawl until the list ends: at 100,000 contacts, 10-20% of them were done when the contacts
+ * were, against 70-90% with 16 kB slices, and the look-ups left over took 2.5 s instead of under one.
+ */
+const LIST_SLICE_BYTES = 16 * 1024;
+
 /** What the client reads of an HTTP answer. */
 interface Answer {
   readonly status: number;
@@ -253,7 +262,12 @@ async function readListEnvelope(
   const list = new JsonListStream({ members: ['success', 'error'], onItem });
   let result: JsonListResult;
   try {
-    for await (const chunk of response.body) list.write(chunk);
+    for await (const chunk of response.body) {
+      for (let start = 0; start < chunk.length; start += LIST_SLICE_BYTES) {
+        list.write(chunk.subarray(start, start + LIST_SLICE_BYTES));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
     result = list.end();
   } catch (cause) {
     if (!(cause instanceof JsonListSyntaxError)) throw cause;
