@@ -1,7 +1,7 @@
 import type { APIRoute, GetStaticPaths } from 'astro';
 import { contactsToCsv } from '../../../lib/exporters/csv.ts';
 import type { SnapshotContact } from '../../../lib/schema.ts';
-import { propsKey } from '../../../site/cache-key.ts';
+import { digestOf, propsKey } from '../../../site/cache-key.ts';
 import { getDirectory } from '../../../site/directory.ts';
 
 // A type, not an interface: getStaticPaths() props must have an index signature.
@@ -15,7 +15,12 @@ export const getStaticPaths = (async () => {
   const directory = await getDirectory();
   return directory.customers.map((entry) => {
     const props: Props = { contacts: entry.contacts };
-    return { params: { id: entry.customer.id }, props, cacheKey: propsKey(props) };
+    // The same digest as the customer's page: its contacts are hashed once for both.
+    return {
+      params: { id: entry.customer.id },
+      props,
+      cacheKey: propsKey({ contacts: digestOf(props.contacts) }),
+    };
   });
 }) satisfies GetStaticPaths;
 
