@@ -7,14 +7,18 @@
  * (`QWOTY_SITE_CACHE_DIR`, default `.cache/astro`; see `astro.config.mjs`). `--force` or
  * `QWOTY_SITE_REBUILD=1` renders every page, and still refreshes the cache for the next build.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'astro';
 import siteConfig from '../astro.config.mjs';
-import { ConfigError, ExitCode, QwotyError } from '../src/lib/errors.ts';
+import { ConfigError, ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
+import { MANIFEST_FILE } from '../src/lib/publish.ts';
+import { resolveSnapshotDir } from '../src/lib/read-snapshot.ts';
+import { ManifestSchema } from '../src/lib/schema.ts';
+import { PUBLISHED_FILES } from '../src/site/directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -59,6 +63,24 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
   const cacheDir = path.resolve(root, siteConfig.cacheDir ?? 'node_modules/.astro');
   const outDir = path.resolve(root, siteConfig.outDir ?? 'dist');
   const logLevel = options.quiet ? 'error' : 'info';
+  // The build reads exactly this snapshot, and the downloads are copied from it: a publish meanwhile
+  // cannot mix two.
+  const snapshotDir = await resolveSnapshotDir(process.env.QWOTY_DATA_DIR ?? 'data');
+  process.env.QWOTY_DATA_DIR = snapshotDir;
+  await buildPages({ root, cacheDir, outDir, logLevel, warn, force: Boolean(options.force) });
+  await copyDownloads(snapshotDir, outDir);
+}
+
+/** Astro's build of every page, through the incremental cache when it can be used. */
+async function buildPages(options: {
+  root: string;
+  cacheDir: string;
+  outDir: string;
+  logLevel: 'error' | 'info';
+  warn: (line: string) => void;
+  force: boolean;
+}): Promise<void> {
+  const { root, cacheDir, outDir, logLevel, warn } = options;
   const claim = await claimCache(cacheDir, process.pid);
   if (claim.use === 'busy') {
     warn(
@@ -92,6 +114,34 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
     succeeded = true;
   } finally {
     await claim.release(succeeded);
+  }
+}
+
+/**
+ * Copies the whole-snapshot files the site offers (`/downloads/<file>`) from the snapshot the build read. They
+ * are not Astro routes: Astro buffered each response and copied it twice more, about a second on every build
+ * (cached pages or not) for the 100 MB of a 100,000-contact snapshot. The loader checked their SHA-256 when the
+ * build started; a published snapshot never changes, so a size that differs now means it was being pruned.
+ */
+export async function copyDownloads(snapshotDir: string, outDir: string): Promise<void> {
+  const changed = (cause?: unknown) =>
+    new SnapshotIoError(
+      `The snapshot ${snapshotDir} changed while the site was built; run \`npm run build\` again.`,
+      { cause },
+    );
+  try {
+    const manifestPath = path.join(snapshotDir, MANIFEST_FILE);
+    const manifest = ManifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
+    const target = path.join(outDir, 'downloads');
+    await mkdir(target, { recursive: true });
+    for (const file of manifest.files) {
+      if (!Object.hasOwn(PUBLISHED_FILES, file.name)) continue;
+      const copy = path.join(target, file.name);
+      await copyFile(path.join(snapshotDir, file.name), copy);
+      if ((await stat(copy)).size !== file.bytes) throw changed();
+    }
+  } catch (error) {
+    throw error instanceof SnapshotIoError ? error : changed(error);
   }
 }
 

@@ -78,7 +78,8 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
   return { dir, manifest, snapshot, changes, quality };
 }
 
-async function resolveSnapshotDir(dataDir: string): Promise<string> {
+/** The snapshot folder `readSnapshot(dataDir)` reads: `dataDir/current` resolved, or `dataDir` itself. */
+export async function resolveSnapshotDir(dataDir: string): Promise<string> {
   const root = resolve(dataDir);
   try {
     return await realpath(join(root, CURRENT_LINK));

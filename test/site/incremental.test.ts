@@ -142,7 +142,9 @@ describe('the incremental site build', () => {
   });
 
   test('reuses nothing after a build that failed, then reuses again', async () => {
-    const broken = await runBuild(join(dir, 'no-data'), site('broken'), { cacheDir, reuse: true });
+    // A folder without a snapshot: the build starts (and claims the cache), then the loader fails.
+    await mkdir(join(dir, 'no-snapshot'), { recursive: true });
+    const broken = await runBuild(join(dir, 'no-snapshot'), site('broken'), { cacheDir, reuse: true });
     expect(broken.code).toBe(6);
     const after = await runBuild(dataDir, site('after-failure'), { cacheDir, reuse: true });
     expect(after.code, after.stderr).toBe(0);
