@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'astro';
 import siteConfig from '../astro.config.mjs';
 import { ConfigError, ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
+import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { MANIFEST_FILE } from '../src/lib/publish.ts';
 import { resolveSnapshotDir } from '../src/lib/read-snapshot.ts';
 import { ManifestSchema } from '../src/lib/schema.ts';
@@ -159,6 +160,9 @@ export function parseBuildArgs(argv: string[], env: NodeJS.ProcessEnv): { force:
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // The build's heap, like a fetch's, is mostly garbage between collections: at 100,000 contacts this keeps
+  // its peak at about 700 MB instead of 1.0-1.5 GB, in the same time (see heap.ts).
+  limitHeapGrowth();
   try {
     await buildSite(parseBuildArgs(process.argv.slice(2), process.env));
   } catch (error) {
