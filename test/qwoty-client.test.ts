@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { ApiError, ExitCode } from '../src/lib/errors.ts';
 import type { Fault } from '../src/lib/fake-api/faults.ts';
@@ -89,6 +91,27 @@ describe('createQwotyClient', () => {
       expect(server.requests).toHaveLength(1);
     },
   );
+
+  test('does not follow a redirect (the token goes nowhere else), and says where it points', async () => {
+    let requests = 0;
+    const redirecting = createServer((_request, response) => {
+      requests += 1;
+      response.writeHead(301, { location: 'https://qwoty.example/api/contacts' });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const { port } = redirecting.address() as AddressInfo;
+    try {
+      const error = await failure(client({ baseUrl: `http://127.0.0.1:${port}/api` }).get(contactsPath));
+      expect(error.message).toMatch(
+        /answered 301 Moved Permanently \(redirected to https:\/\/qwoty\.example\/api\/contacts: set QWOTY_API_URL/,
+      );
+      expect(error.retryable).toBe(false);
+      expect(requests).toBe(1);
+    } finally {
+      redirecting.close();
+    }
+  });
 
   test('does not retry a 403, and reports it as an authentication failure', async () => {
     const restricted = await createQwotyServer({
