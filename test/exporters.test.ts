@@ -18,6 +18,7 @@ import {
   writeContactsCsv,
   xlsxExporter,
 } from '../src/lib/exporters/index.ts';
+import { createJsonExporter } from '../src/lib/exporters/json.ts';
 import { MAX_CELL_CHARS, toCellText, zipBacklog } from '../src/lib/exporters/xlsx.ts';
 import { type Snapshot, SnapshotSchema } from '../src/lib/schema.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from './helpers/sample-snapshot.ts';
@@ -293,6 +294,27 @@ describe('neutraliseFormula', () => {
     ["'already", "'already"],
   ])('turns %j into %j', (value, expected) => {
     expect(neutraliseFormula(value)).toBe(expected);
+  });
+});
+
+describe('createJsonExporter', () => {
+  test('tells each contact with exactly the text of its line in contacts.json', async () => {
+    const snapshot = sampleSnapshot();
+    const told = new Map<string, string>();
+    const exporter = createJsonExporter((contact, text) => told.set(contact.id, text));
+    const path = target(exporter);
+    await exporter.write(snapshot, path);
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect([...told.keys()]).toEqual(snapshot.contacts.map((contact) => contact.id));
+    for (const [id, text] of told) {
+      expect(
+        lines.filter((line) => line.replace(/,$/, '') === text),
+        id,
+      ).toHaveLength(1);
+    }
+    const plain = target(jsonExporter);
+    await jsonExporter.write(snapshot, plain);
+    expect(await readFile(path)).toEqual(await readFile(plain));
   });
 });
 

@@ -6,12 +6,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FetchConfig } from './config.ts';
 import { DataRejectedError } from './errors.ts';
-import { EXPORTERS, jsonExporter } from './exporters/index.ts';
+import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
+import { createJsonExporter } from './exporters/json.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
 import { formatMs, type Reporter } from './reporter.ts';
-import { diffSnapshots, readPreviousSnapshot } from './reports/changes.ts';
+import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
 import { reportFiles } from './reports/files.ts';
 import { assessQuality } from './reports/quality.ts';
 import type { ChangesReport, Manifest, QualityReport, Reject } from './schema.ts';
@@ -95,15 +96,38 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
 
     let changes: ChangesReport | undefined;
     let quality: QualityReport | undefined;
+    // On a night with a previous snapshot, the contacts are fingerprinted as contacts.json is written, so the
+    // change report does not turn 100,000 contacts into JSON a second time.
+    const fingerprints = live ? new Map<string, string>() : null;
+    let jsonWritten: Promise<unknown> = Promise.resolve();
+    const exporters = EXPORTERS.map((exporter): Exporter => {
+      if (exporter.fileName !== jsonExporter.fileName || !fingerprints) return exporter;
+      const fingerprinting = createJsonExporter((contact, text) =>
+        fingerprints.set(contact.id, fingerprint(text)),
+      );
+      return {
+        ...fingerprinting,
+        write: (...args) => {
+          const writing = fingerprinting.write(...args);
+          jsonWritten = writing.catch(() => {});
+          return writing;
+        },
+      };
+    });
     const publishStarted = performance.now();
     const published = await publishSnapshot({
       dataDir: config.dataDir,
       snapshot,
       rejects: workspace.rejects,
-      exporters: EXPORTERS,
+      exporters,
       // The reports are worked out while the exports are written (the XLSX one in its worker thread).
       extraFiles: async () => {
-        changes = await diffSnapshots(await previousSnapshot, snapshot);
+        await jsonWritten;
+        changes = await diffSnapshots(
+          await previousSnapshot,
+          snapshot,
+          (contact) => fingerprints?.get(contact.id) ?? fingerprint(JSON.stringify(contact)),
+        );
         quality = assessQuality(snapshot, workspace.rejects);
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,

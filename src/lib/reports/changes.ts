@@ -63,6 +63,8 @@ export async function readPreviousSnapshot(file: string): Promise<PreviousSnapsh
 export async function diffSnapshots(
   previous: PreviousSnapshot | null,
   next: Snapshot,
+  /** Each new contact's fingerprint; by default, of its JSON text. */
+  fingerprintOf: (contact: SnapshotContact) => string = (contact) => fingerprint(JSON.stringify(contact)),
 ): Promise<ChangesReport> {
   const added: ContactRef[] = [];
   const differing: SnapshotContact[] = [];
@@ -74,7 +76,7 @@ export async function diffSnapshots(
     seen.add(contact.id);
     const before = previous.contacts.get(contact.id);
     if (before === undefined) added.push(refOf(contact));
-    else if (before === fingerprint(JSON.stringify(contact))) unchanged += 1;
+    else if (before === fingerprintOf(contact)) unchanged += 1;
     else differing.push(contact);
   }
   const removedIds = new Set([...(previous?.contacts.keys() ?? [])].filter((id) => !seen.has(id)));
