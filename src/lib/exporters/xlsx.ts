@@ -10,8 +10,10 @@
  *
  * Text cells are written inline (`useSharedStrings: false`): the shared-strings table exceljs keeps in memory
  * cost about 500 MB more at peak and 1.5 s more for 100,000 contacts, and every spreadsheet reads inline text.
- * The rows are turned into cell text on the calling thread, packed into one string, and written by a worker
- * thread (exceljs is the slowest part of a publish), so the other formats are written meanwhile on another core.
+ * exceljs is the slowest part of a publish, so it runs in a worker thread (started ahead by `prepare`, while the
+ * workspace downloads): the calling thread turns rows into cell text a thousand at a time and transfers them,
+ * at most 16 batches ahead, and writes the other formats meanwhile. The worker pauses while its XML waits for
+ * the zip compressor, so neither side piles up memory.
  *
  * The cells and document properties are deterministic (dated `generated_at`); the zip's entry timestamps are
  * not, as exceljs stamps them with the current time, so two writes differ in a few bytes.
