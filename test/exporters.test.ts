@@ -18,7 +18,7 @@ import {
   writeContactsCsv,
   xlsxExporter,
 } from '../src/lib/exporters/index.ts';
-import { createJsonExporter } from '../src/lib/exporters/json.ts';
+import { writeJson } from '../src/lib/exporters/json.ts';
 import { MAX_CELL_CHARS, toCellText, zipBacklog } from '../src/lib/exporters/xlsx.ts';
 import { type Snapshot, SnapshotSchema } from '../src/lib/schema.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from './helpers/sample-snapshot.ts';
@@ -297,13 +297,12 @@ describe('neutraliseFormula', () => {
   });
 });
 
-describe('createJsonExporter', () => {
+describe('writeJson', () => {
   test('tells each contact with exactly the text of its line in contacts.json', async () => {
     const snapshot = sampleSnapshot();
     const told = new Map<string, string>();
-    const exporter = createJsonExporter((contact, text) => told.set(contact.id, text));
-    const path = target(exporter);
-    await exporter.write(snapshot, path);
+    const path = target(jsonExporter);
+    await writeJson(snapshot, path, (contact, text) => told.set(contact.id, text));
     const lines = (await readFile(path, 'utf8')).split('\n');
     expect([...told.keys()]).toEqual(snapshot.contacts.map((contact) => contact.id));
     for (const [id, text] of told) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FetchConfig } from './config.ts';
 import { DataRejectedError } from './errors.ts';
 import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
-import { createJsonExporter } from './exporters/json.ts';
+import { writeJson } from './exporters/json.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
@@ -98,22 +98,20 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     let quality: QualityReport | undefined;
     // On a night with a previous snapshot, the contacts are fingerprinted as contacts.json is written, so the
     // change report does not turn 100,000 contacts into JSON a second time.
-    const fingerprints = live ? new Map<string, string>() : null;
+    const fingerprints = new Map<string, string>();
     let jsonWritten: Promise<unknown> = Promise.resolve();
-    const exporters = EXPORTERS.map((exporter): Exporter => {
-      if (exporter.fileName !== jsonExporter.fileName || !fingerprints) return exporter;
-      const fingerprinting = createJsonExporter((contact, text) =>
-        fingerprints.set(contact.id, fingerprint(text)),
-      );
-      return {
-        ...fingerprinting,
-        write: (...args) => {
-          const writing = fingerprinting.write(...args);
-          jsonWritten = writing.catch(() => {});
-          return writing;
-        },
-      };
-    });
+    const exporters = EXPORTERS.map(
+      (exporter): Exporter =>
+        live && exporter === jsonExporter
+          ? {
+              ...jsonExporter,
+              write: (snapshot, file) =>
+                (jsonWritten = writeJson(snapshot, file, (contact, text) =>
+                  fingerprints.set(contact.id, fingerprint(text)),
+                )),
+            }
+          : exporter,
+    );
     const publishStarted = performance.now();
     const published = await publishSnapshot({
       dataDir: config.dataDir,
@@ -123,11 +121,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       // The reports are worked out while the exports are written (the XLSX one in its worker thread).
       extraFiles: async () => {
         await jsonWritten;
-        changes = await diffSnapshots(
-          await previousSnapshot,
-          snapshot,
-          (contact) => fingerprints?.get(contact.id) ?? fingerprint(JSON.stringify(contact)),
-        );
+        changes = await diffSnapshots(await previousSnapshot, snapshot, fingerprints);
         quality = assessQuality(snapshot, workspace.rejects);
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,

@@ -31,14 +31,6 @@ function* jsonPieces(snapshot: Snapshot, onContactText?: OnContactText): Generat
   yield '}\n';
 }
 
-/**
- * `contacts.json`; `onContactText` sees each contact's text as it is written (the change report fingerprints
- * it there rather than stringifying 100,000 contacts a second time).
- */
-export function createJsonExporter(onContactText?: OnContactText): Exporter {
-  return { ...jsonExporter, write: (snapshot, path) => writeJson(snapshot, path, onContactText) };
-}
-
 /** `contacts.json`. */
 export const jsonExporter: Exporter = {
   fileName: 'contacts.json',
@@ -46,7 +38,11 @@ export const jsonExporter: Exporter = {
   write: (snapshot, path) => writeJson(snapshot, path),
 };
 
-async function writeJson(
+/**
+ * Writes `contacts.json`; `onContactText` sees each contact's text as it is written (the change report
+ * fingerprints it there rather than stringifying 100,000 contacts a second time).
+ */
+export async function writeJson(
   snapshot: Snapshot,
   path: string,
   onContactText?: OnContactText,

@@ -63,8 +63,8 @@ export async function readPreviousSnapshot(file: string): Promise<PreviousSnapsh
 export async function diffSnapshots(
   previous: PreviousSnapshot | null,
   next: Snapshot,
-  /** Each new contact's fingerprint; by default, of its JSON text. */
-  fingerprintOf: (contact: SnapshotContact) => string = (contact) => fingerprint(JSON.stringify(contact)),
+  /** Fingerprints of new contacts already taken (as `contacts.json` was written), by id. */
+  known: ReadonlyMap<string, string> = new Map(),
 ): Promise<ChangesReport> {
   const added: ContactRef[] = [];
   const differing: SnapshotContact[] = [];
@@ -76,7 +76,7 @@ export async function diffSnapshots(
     seen.add(contact.id);
     const before = previous.contacts.get(contact.id);
     if (before === undefined) added.push(refOf(contact));
-    else if (before === fingerprintOf(contact)) unchanged += 1;
+    else if (before === (known.get(contact.id) ?? fingerprint(JSON.stringify(contact)))) unchanged += 1;
     else differing.push(contact);
   }
   const removedIds = new Set([...(previous?.contacts.keys() ?? [])].filter((id) => !seen.has(id)));
