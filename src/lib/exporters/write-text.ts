@@ -18,19 +18,12 @@ export async function writeTextFile(path: string, pieces: Iterable<string>): Pro
       if (chunk.length >= CHUNK_CHARS) {
         const bytes = Buffer.from(chunk);
         chunk = '';
-        await writeAll(handle, bytes);
+        // From the current position, all of it (a FileHandle's writeFile loops over partial writes).
+        await handle.writeFile(bytes);
       }
     }
-    if (chunk) await writeAll(handle, Buffer.from(chunk));
+    if (chunk) await handle.writeFile(Buffer.from(chunk));
   } finally {
     await handle.close();
-  }
-}
-
-async function writeAll(handle: import('node:fs/promises').FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset);
-    offset += bytesWritten;
   }
 }
