@@ -234,6 +234,10 @@ export async function writeWorkbook(
   }
 }
 
+function exitError(code: number): Error {
+  return new Error(`the XLSX worker stopped with exit code ${code}`);
+}
+
 /** The worker started ahead of its job by `xlsxExporter.prepare`, if any. */
 let warm: StartedWorker | undefined;
 
@@ -258,7 +262,7 @@ function startWorker(): StartedWorker {
     early.error ??= error;
   };
   const onExit = (code: number) => {
-    early.error ??= new Error(`the XLSX worker stopped with exit code ${code}`);
+    early.error ??= exitError(code);
   };
   worker.on('error', onError);
   worker.on('exit', onExit);
@@ -317,7 +321,7 @@ async function writeInWorker(snapshot: Snapshot, path: string): Promise<void> {
       else fail(Object.assign(new Error(message.error), { code: message.code }));
     });
     worker.once('error', fail);
-    worker.once('exit', (code) => fail(new Error(`the XLSX worker stopped with exit code ${code}`)));
+    worker.once('exit', (code) => fail(exitError(code)));
   });
   // Rejections are handled once the rows are sent; until then `failure` stops the sending.
   finished.catch(() => {});
