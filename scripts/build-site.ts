@@ -7,7 +7,7 @@
  * (`QWOTY_SITE_CACHE_DIR`, default `.cache/astro`; see `astro.config.mjs`). `--force` or
  * `QWOTY_SITE_REBUILD=1` renders every page, and still refreshes the cache for the next build.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,9 @@ import { build } from 'astro';
 import siteConfig from '../astro.config.mjs';
 import { ConfigError, ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
 import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { MANIFEST_FILE } from '../src/lib/publish.ts';
+import { readManifest } from '../src/lib/publish.ts';
 import { resolveSnapshotDir } from '../src/lib/read-snapshot.ts';
-import { ManifestSchema } from '../src/lib/schema.ts';
-import { PUBLISHED_FILES } from '../src/site/directory.ts';
+import { downloadsOf } from '../src/site/directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -131,12 +130,9 @@ export async function copyDownloads(snapshotDir: string, outDir: string): Promis
       { cause },
     );
   try {
-    const manifestPath = path.join(snapshotDir, MANIFEST_FILE);
-    const manifest = ManifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
     const target = path.join(outDir, 'downloads');
     await mkdir(target, { recursive: true });
-    for (const file of manifest.files) {
-      if (!Object.hasOwn(PUBLISHED_FILES, file.name)) continue;
+    for (const file of downloadsOf(await readManifest(snapshotDir))) {
       const copy = path.join(target, file.name);
       await copyFile(path.join(snapshotDir, file.name), copy);
       if ((await stat(copy)).size !== file.bytes) throw changed();

@@ -221,14 +221,18 @@ export async function readLiveManifest(dataDir: string): Promise<Published | nul
     return null;
   }
   try {
-    const manifest = ManifestSchema.parse(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')));
-    return { dir, manifest };
+    return { dir, manifest: await readManifest(dir) };
   } catch (error) {
     throw new SnapshotIoError(
       `The live snapshot's manifest in ${dir} is unreadable (${(error as Error).message}); restore it or delete ${path.join(dataDir, CURRENT_LINK)} to start afresh.`,
       { cause: error },
     );
   }
+}
+
+/** The manifest of the snapshot folder `dir`; throws as `JSON.parse` and the schema do. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  return ManifestSchema.parse(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')));
 }
 
 /** Snapshot folders of the data folder, oldest first (run ids sort by time). */

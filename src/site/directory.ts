@@ -96,6 +96,14 @@ export const PUBLISHED_FILES = {
 } as const;
 export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
 
+/** The files of a snapshot's manifest that the site republishes, in `PUBLISHED_FILES` order. */
+export function downloadsOf(manifest: Manifest): Download[] {
+  return Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
+    const file = manifest.files.find((listed) => listed.name === name);
+    return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
+  });
+}
+
 const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 let loading: Promise<Directory> | undefined;
@@ -217,9 +225,6 @@ export function buildDirectory(loaded: LoadedSnapshot): Directory {
     roles: facets(roleCounts),
     countries: facets(countryCounts),
     customerOfContact: new Map(snapshot.contacts.map((contact) => [contact.id, contact.customer_id])),
-    downloads: Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
-      const file = loaded.manifest.files.find((listed) => listed.name === name);
-      return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
-    }),
+    downloads: downloadsOf(loaded.manifest),
   };
 }
