@@ -3,7 +3,8 @@
  * message; rows then arrive in batches, each acknowledged.
  */
 import { parentPort } from 'node:worker_threads';
-import { type FromWorker, type ToWorker, writeWorkbook } from './xlsx.ts';
+import type { FromWorker, ToWorker } from './xlsx.ts';
+import { writeWorkbook } from './xlsx-workbook.ts';
 
 const port = parentPort;
 if (!port) throw new Error('xlsx-worker.ts runs as a worker thread');

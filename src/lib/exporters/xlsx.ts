@@ -18,18 +18,14 @@
  * The cells and document properties are deterministic (dated `generated_at`); the zip's entry timestamps are
  * not, as exceljs stamps them with the current time, so two writes differ in a few bytes.
  */
-import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import ExcelJS from 'exceljs';
 import { SnapshotIoError } from '../errors.ts';
 import type { Snapshot } from '../schema.ts';
-import { CONTACT_COLUMNS, type Column, type ColumnKind, CUSTOMER_COLUMNS } from './columns.ts';
+import { CONTACT_COLUMNS, type Column, CUSTOMER_COLUMNS } from './columns.ts';
 import type { Exporter } from './index.ts';
 
 /** Excel's limit on the characters of one cell; longer text is cut (Excel would otherwise repair the file). */
 export const MAX_CELL_CHARS = 32_767;
-
-const CREATOR = 'Qwoty contacts directory';
 
 /** Characters XML 1.0 cannot carry. (exceljs would drop the C0 controls; the packed rows need them gone.) */
 const NOT_XML = /[\uFFFE\uFFFF]/g;
@@ -56,24 +52,17 @@ export function toCellText(value: string): string {
   return text.replace(/_(x[0-9A-Fa-f]{4}_)/g, '_x005F_$1');
 }
 
-type CellValue = string | number | null;
-
-const PLAIN_STYLE: Partial<ExcelJS.Style> = {};
-
 /** Separators of the packed rows: C0 controls, which `toCellText` removes from every value (XML can't carry them). */
-const CELL = '\u001f';
-const ROW = '\u001e';
-const NULL_CELL = '\u001d';
+export const CELL = '\u001f';
+export const ROW = '\u001e';
+export const NULL_CELL = '\u001d';
 
 /** Rows per batch sent to the worker, and batches sent but not yet written: bounds the rows in flight. */
 const ROWS_PER_BATCH = 1_000;
 const BATCHES_IN_FLIGHT = 16;
 
-/** Sheet XML allowed to wait for the zip's compressor before the writer pauses. */
-const MAX_ZIP_BACKLOG_BYTES = 4 * 1024 * 1024;
-
 /** The sheets, in order: what the worker needs to know before the first row. */
-const SHEETS = [
+export const SHEETS = [
   { name: 'Contacts', columns: CONTACT_COLUMNS },
   { name: 'Customers', columns: CUSTOMER_COLUMNS },
 ] as const;
@@ -115,123 +104,6 @@ function packRows<Row>(
     text += ROW;
   }
   return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
-}
-
-/** The rows of `packRows`, one at a time. */
-function* unpackRows(packed: Uint8Array): Generator<string[]> {
-  const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-  const rowByte = ROW.charCodeAt(0);
-  let start = 0;
-  while (start < bytes.length) {
-    const end = bytes.indexOf(rowByte, start);
-    yield bytes.toString('utf8', start, end - 1).split(CELL);
-    start = end + 1;
-  }
-}
-
-function unpackCell(kind: ColumnKind, cell: string): CellValue {
-  if (cell === NULL_CELL) return null;
-  return kind === 'count' ? Number(cell) : cell;
-}
-
-function addSheet(
-  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
-  name: string,
-  columns: readonly Column<never, unknown>[],
-  rowCount: number,
-): ExcelJS.Worksheet {
-  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
-  sheet.columns = columns.map((column) => ({ key: column.key, width: column.width }));
-  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rowCount + 1, column: columns.length } };
-  const header = sheet.addRow(columns.map((column) => column.header));
-  header.font = { bold: true };
-  header.commit();
-  return sheet;
-}
-
-/**
- * Bytes of sheet XML that exceljs has written but the zip's compressor has not taken yet. exceljs writes each
- * committed row to the zip without waiting (it ignores back-pressure), so on a large sheet the XML piles up
- * there while zlib catches up: 66 MB at 100,000 contacts. Reaches into exceljs' internals (the sheet's
- * stream and the stream it pipes to); a test fails if they change.
- */
-export function zipBacklog(sheet: ExcelJS.Worksheet): number {
-  const internals = sheet as unknown as { stream?: { pipes?: { _writableState?: { length?: number } }[] } };
-  return internals.stream?.pipes?.[0]?._writableState?.length ?? 0;
-}
-
-function writeRows(sheet: ExcelJS.Worksheet, columns: readonly Column<never, unknown>[], packed: Uint8Array) {
-  for (const cellTexts of unpackRows(packed)) {
-    const values = cellTexts.map((cell, index) => unpackCell(columns[index]?.kind ?? 'text', cell));
-    const cells = sheet.addRow(values);
-    // exceljs gives each cell a new empty style object and files it by identity (a WeakMap): one shared
-    // object is filed once instead of 1.5 million times, a second of the writer's time at 100,000 contacts.
-    for (let column = 1; column <= values.length; column += 1) cells.getCell(column).style = PLAIN_STYLE;
-    cells.commit();
-  }
-}
-
-/**
- * Writes the workbook from the batches `next` returns, acknowledging each one with `written` once its rows
- * are committed; runs in the worker thread (`xlsx-worker.ts`).
- */
-export async function writeWorkbook(
-  job: WorkbookJob,
-  next: () => Promise<ToWorker>,
-  written: () => void,
-): Promise<void> {
-  // Opening first makes a missing folder fail before exceljs starts; the stream then owns the handle.
-  const handle = await open(job.path, 'w');
-  const file = handle.createWriteStream();
-  // exceljs only listens for file errors once it commits: until then they are kept here and end the rows.
-  let failure: { error: unknown } | undefined;
-  file.on('error', (error) => {
-    failure ??= { error };
-  });
-  const throwIfFailed = (): void => {
-    if (failure) throw failure.error;
-  };
-  const closed = new Promise<void>((resolve) => file.once('close', resolve));
-  try {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-      stream: file,
-      useStyles: true,
-      useSharedStrings: false,
-    });
-    const generatedAt = new Date(job.generatedAt);
-    workbook.creator = CREATOR;
-    workbook.lastModifiedBy = CREATOR;
-    workbook.created = generatedAt;
-    workbook.modified = generatedAt;
-
-    let message = await next();
-    for (const [index, { name, columns }] of SHEETS.entries()) {
-      const sheet = addSheet(workbook, name, columns, job.rowCounts[index] ?? 0);
-      while ('sheet' in message && message.sheet === index) {
-        writeRows(sheet, columns, message.rows);
-        // A turn of the event loop lets the zip stream drain and file errors arrive; then wait while more
-        // than a few megabytes of XML wait for the compressor, so they never pile up.
-        await new Promise((resolve) => setImmediate(resolve));
-        while (zipBacklog(sheet) > MAX_ZIP_BACKLOG_BYTES && !failure) {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-        throwIfFailed();
-        written();
-        message = await next();
-      }
-      sheet.commit();
-    }
-    if (!('end' in message)) throw new Error('the XLSX rows came out of order');
-    throwIfFailed();
-    // A file that fails now closes without 'finish', which exceljs would wait for forever.
-    await Promise.race([workbook.commit(), closed]);
-    await closed;
-    throwIfFailed();
-  } catch (error) {
-    file.destroy();
-    await closed;
-    throw failure?.error ?? error;
-  }
 }
 
 function exitError(code: number): Error {
