@@ -96,33 +96,33 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
 
   try {
     await mkdir(staging, { recursive: true });
+    // Each file is synced and hashed as soon as it is written, while the others are still being written.
+    const finish = async (file: { name: string; mediaType: string; rows: number }): Promise<ManifestFile> => {
+      const full = path.join(staging, file.name);
+      await syncFile(full);
+      const { bytes, sha256 } = await hashFile(full);
+      return { name: file.name, bytes, rows: file.rows, sha256, media_type: file.mediaType };
+    };
     const exported = Promise.all(
       exporters.map(async (exporter) => {
         const { rows } = await exporter.write(snapshot, path.join(staging, exporter.fileName));
-        return { name: exporter.fileName, mediaType: exporter.mediaType, rows };
+        return finish({ name: exporter.fileName, mediaType: exporter.mediaType, rows });
       }),
     );
     const rejectsWritten = writeFile(
       path.join(staging, REJECTS_FILE),
       `${JSON.stringify(rejects, null, 2)}\n`,
-    ).then(() => ({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
+    ).then(() => finish({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
     const extrasWritten = (async () => {
       const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
       return Promise.all(
         extras.map(async (file) => {
           await writeFile(path.join(staging, file.name), file.content);
-          return { name: file.name, mediaType: file.mediaType, rows: file.rows };
+          return finish({ name: file.name, mediaType: file.mediaType, rows: file.rows });
         }),
       );
     })();
-    const written = (await Promise.all([exported, rejectsWritten, extrasWritten])).flat();
-    const files: ManifestFile[] = [];
-    for (const file of written) {
-      const full = path.join(staging, file.name);
-      await syncFile(full);
-      const { bytes, sha256 } = await hashFile(full);
-      files.push({ name: file.name, bytes, rows: file.rows, sha256, media_type: file.mediaType });
-    }
+    const files: ManifestFile[] = (await Promise.all([exported, rejectsWritten, extrasWritten])).flat();
     files.sort((a, b) => (a.name < b.name ? -1 : 1));
     const finishedAt = now?.() ?? new Date();
     const manifest: Manifest = ManifestSchema.parse({
