@@ -1,5 +1,6 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
+import { devDownloads } from './src/site/dev-downloads.ts';
 
 /**
  * A static site built from the published snapshot alone. Scripts and styles are always emitted as files
@@ -20,6 +21,8 @@ import { defineConfig } from 'astro/config';
  * 21 s with 16 pages in flight, at 100,000 contacts on 2 cores (`npm run bench:site`; more than 16 measured
  * no faster). Pages are about 10 kB, so 16 in memory are nothing. Same pages, same bytes, same cache: only
  * the lines of the build log interleave.
+ *
+ * `devDownloads`: `astro dev` serves `/downloads/*` from the snapshot, as a build copies them.
  */
 export default defineConfig({
   outDir: process.env.QWOTY_SITE_DIR ?? 'dist',
@@ -32,4 +35,5 @@ export default defineConfig({
   prefetch: false,
   vite: { build: { assetsInlineLimit: 0 } },
   experimental: { incrementalBuild: true },
+  integrations: [devDownloads()],
 });
