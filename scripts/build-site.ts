@@ -142,11 +142,22 @@ export async function copyDownloads(snapshotDir: string, outDir: string): Promis
   }
 }
 
-/** `--force` or `QWOTY_SITE_REBUILD=1` (also `true`, `yes`, `on`). */
-export function parseBuildArgs(argv: string[], env: NodeJS.ProcessEnv): { force: boolean } {
+const USAGE = `Usage: npm run build [-- --force]
+
+Builds the directory site into QWOTY_SITE_DIR (default dist) from the snapshot in QWOTY_DATA_DIR (default
+data), with no network and no token. Pages whose data did not change are reused from the incremental-build
+cache (QWOTY_SITE_CACHE_DIR, default .cache/astro); --force or QWOTY_SITE_REBUILD=1 renders every page.`;
+
+/** `--force` or `QWOTY_SITE_REBUILD=1` (also `true`, `yes`, `on`); `--help`. */
+export function parseBuildArgs(argv: string[], env: NodeJS.ProcessEnv): { force: boolean; help?: true } {
   let force: boolean | undefined;
   try {
-    force = parseArgs({ args: argv, options: { force: { type: 'boolean' } } }).values.force;
+    const { values } = parseArgs({
+      args: argv,
+      options: { force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) return { force: false, help: true };
+    force = values.force;
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}; usage: npm run build [-- --force].`, {
       cause: error,
@@ -160,7 +171,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // its peak at about 700 MB instead of 1.0-1.5 GB, in the same time (see heap.ts).
   limitHeapGrowth();
   try {
-    await buildSite(parseBuildArgs(process.argv.slice(2), process.env));
+    const args = parseBuildArgs(process.argv.slice(2), process.env);
+    if (args.help) console.log(USAGE);
+    else await buildSite(args);
   } catch (error) {
     const known = findQwotyError(error);
     if (!known) {

@@ -3,7 +3,7 @@
  * loopback port, runs the real `npm run fetch` against it into `.demo/data` (never the real data folder),
  * builds the demo site into `.demo/site`, prints where everything is, and exits.
  *
- * Flags: --contacts <n> (default 2000), --seed <n> (default 1).
+ * Flags: --contacts <n> (default 2000), --seed <n> (default 1), --help.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -18,11 +18,29 @@ const DEMO_DIR = path.join(ROOT, '.demo');
 const DATA_DIR = path.join(DEMO_DIR, 'data');
 const SITE_DIR = path.join(DEMO_DIR, 'site');
 
+const USAGE = `Usage: npm run demo -- [--contacts 2000] [--seed 1]
+
+Runs the whole pipeline with no token and no network: the embedded Qwoty API with generated contacts, a
+real fetch into .demo/data, and the site built into .demo/site (then: npm run preview:demo).`;
+
 await runMain('demo', async () => {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: { contacts: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' } },
-  });
+  let values: { contacts: string; seed: string; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        contacts: { type: 'string', default: '2000' },
+        seed: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; see \`npm run demo -- --help\`.`, { cause: error });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return ExitCode.ok;
+  }
   const contacts = Number(values.contacts);
   const seed = Number(values.seed);
   if (!Number.isInteger(contacts) || contacts < 1)

@@ -33,8 +33,13 @@ afterAll(async () => {
 
 /** Runs `npm run fetch`'s entry point as a user would, in a clean environment. */
 function fetchCli(env: Record<string, string>, args: string[] = []) {
+  return runScript(FETCH, env, args);
+}
+
+/** Runs an entry point of `scripts/` as a user would, in a clean environment. */
+function runScript(script: string, env: Record<string, string>, args: string[] = []) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [FETCH, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', CI: 'true', QWOTY_RETRIES: '1', ...env },
     });
@@ -123,5 +128,34 @@ describe('npm run fetch', () => {
     });
     expect(run.code).toBe(ExitCode.io);
     expect(lastLine(run.stderr)).toMatch(/^fetch failed: Cannot create the data folder \/dev\/null\/data/);
+  });
+});
+
+describe.each([
+  [
+    'demo',
+    /^Usage: npm run demo -- \[--contacts 2000\]/,
+    /^demo failed: Unknown option '--bogus'; see `npm run demo -- --help`/,
+  ],
+  [
+    'build-site',
+    /^Usage: npm run build \[-- --force\]/,
+    /^npm run build: Unknown option '--bogus'; usage: npm run build/,
+  ],
+])('scripts/%s.ts', (name, usage, unknown) => {
+  const script = path.join(import.meta.dirname, '..', 'scripts', `${name}.ts`);
+
+  test('prints its usage for --help and exits 0, doing nothing else', async () => {
+    const run = await runScript(script, {}, ['--help']);
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.stdout).toMatch(usage);
+    expect(run.stderr).toBe('');
+  });
+
+  test('exits 2 with one sentence for an unknown flag', async () => {
+    const run = await runScript(script, {}, ['--bogus']);
+    expect(run.code).toBe(ExitCode.config);
+    expect(run.stderr).toMatch(unknown);
+    expect(run.stderr).not.toMatch(/a bug|at .*\.ts:/);
   });
 });

@@ -228,6 +228,11 @@ describe('parseBuildArgs', () => {
     expect(parseBuildArgs(argv, env)).toEqual({ force });
   });
 
+  test('asks for the usage with --help or -h, whatever else is set', () => {
+    expect(parseBuildArgs(['--help'], { QWOTY_SITE_REBUILD: '1' })).toEqual({ force: false, help: true });
+    expect(parseBuildArgs(['-h', '--force'], {})).toEqual({ force: false, help: true });
+  });
+
   test('names the usage for an unknown flag', () => {
     expect(() => parseBuildArgs(['--fast'], {})).toThrow(
       /Unknown option '--fast'.*npm run build \[-- --force\]/,
