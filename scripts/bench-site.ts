@@ -9,12 +9,12 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { serveDirectory } from '../test/e2e/server.ts';
 import { NODE, ROOT, runBuild } from '../test/site/build-fixture-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../test/site/fixture.ts';
+import { parseToolFlags } from './cli.ts';
 
 export interface SiteBenchResult {
   contacts: number;
@@ -322,9 +322,10 @@ export function formatSiteBench(result: SiteBenchResult): string {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({
-    options: { contacts: { type: 'string', default: '100000' }, runs: { type: 'string', default: '1' } },
-  });
+  const values = parseToolFlags(
+    { contacts: { type: 'string', default: '100000' }, runs: { type: 'string', default: '1' } },
+    'Usage: npm run bench:site -- [--contacts 100000] [--runs 1]',
+  );
   const runs = Number(values.runs);
   const contacts = Number(values.contacts);
   if (!Number.isInteger(contacts) || contacts < 1 || !Number.isInteger(runs) || runs < 1) {

@@ -16,10 +16,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
 import { createQwotyServer } from '../src/lib/fake-api/server.ts';
 import { formatSiteBench, measureSite, type SiteBenchResult } from './bench-site.ts';
+import { parseToolFlags } from './cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CHILD = path.join(import.meta.dirname, 'bench-fetch-child.ts');
@@ -44,15 +44,16 @@ interface SizeResult {
   site: SiteBenchResult | null;
 }
 
-const { values } = parseArgs({
-  options: {
+const values = parseToolFlags(
+  {
     sizes: { type: 'string', default: '1000,10000,100000' },
     runs: { type: 'string', default: '3' },
     latency: { type: 'string', default: '0' },
     'no-site': { type: 'boolean', default: false },
     'write-readme': { type: 'boolean', default: false },
   },
-});
+  'Usage: npm run bench -- [--sizes 1000,10000,100000] [--runs 3] [--latency 0] [--no-site] [--write-readme]',
+);
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 const latencyMs = Number(values.latency);
