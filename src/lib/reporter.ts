@@ -62,8 +62,10 @@ export function createReporter({
         if (!live) write('\r\u001b[2K');
         return;
       }
+      // Only new highs: the customer look-ups' total grows while the contacts stream, so their share goes
+      // down and up again, and a log would repeat "10%" for every dip.
       const step = Math.floor(percent / 10);
-      if (step === lastStep || done === total) return;
+      if (step <= lastStep || done === total) return;
       lastStep = step;
       if (step > 0)
         write(`${lead}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`);
