@@ -3,10 +3,11 @@
  *
  * Per size, in one run and alternating so all see the same machine: a bare baseline (the same HTTP requests
  * with the global fetch, as a hand-written script would, and one JSON write, nothing else), the same
- * baseline with undici's request() (the pipeline's own HTTP client), and the real fetch+publish, each in its own process so its peak memory
- * (max RSS, worker threads included) is its own; a second fetch over the first ("the next night", with the
- * change report against it); then the site built from that snapshot against a bare Astro build with the same
- * number of pages, and search timed in Chromium.
+ * baseline with undici's request() (the pipeline's own HTTP client), and the real fetch+publish, each in its
+ * own process so its peak memory (max RSS, worker threads included) is its own, median of --runs; a second
+ * fetch over the first ("the next night", with the change report against it); then the site built from a
+ * fixture snapshot of that size against a bare Astro build with the same number of pages (alternated, the
+ * fastest of --runs each), and search timed in Chromium.
  *
  * Flags: --sizes 1000,10000,100000  --runs 3  --latency <ms per API request, default 0>  --no-site
  *        --write-readme (replaces the table between the bench markers in README.md)
@@ -120,6 +121,7 @@ async function benchSize(contacts: number): Promise<SizeResult> {
       site = await measureSite({
         contacts,
         workDir: path.join(work, `site-${contacts}`),
+        runs,
         log: (line) => log(`    ${line}`),
       });
     }
