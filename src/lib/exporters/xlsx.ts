@@ -13,7 +13,8 @@
  * exceljs is the slowest part of a publish, so it runs in a worker thread (started ahead by `prepare`, while the
  * workspace downloads): the calling thread turns rows into cell text a thousand at a time and transfers them,
  * at most 16 batches ahead, and writes the other formats meanwhile. The worker pauses while its XML waits for
- * the zip compressor, so neither side piles up memory.
+ * the zip compressor, so neither side piles up memory. Its half, exceljs included, is `xlsx-workbook.ts`, which
+ * this module must not import: exceljs on the fetch run's own thread slows the whole download (a test checks).
  *
  * The cells and document properties are deterministic (dated `generated_at`); the zip's entry timestamps are
  * not, as exceljs stamps them with the current time, so two writes differ in a few bytes.
