@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -115,6 +115,41 @@ describe('publishSnapshot', () => {
     await expect(publishing).rejects.toThrow(/disk full.*previous snapshot is unchanged/);
     await unlock();
     expect(await readPublished()).toEqual(before);
+    expect((await readdir(path.join(dataDir, '.snapshots'))).filter((name) => name.startsWith('.'))).toEqual(
+      [],
+    );
+  });
+
+  test('waits for every other writer before it removes the staging folder after a failure', async () => {
+    let slowFinished = false;
+    const failing: Exporter = {
+      fileName: 'broken.bin',
+      mediaType: 'application/octet-stream',
+      write: () => Promise.reject(new Error('disk full')),
+    };
+    // Still writing when the other one fails, as the XLSX worker usually is.
+    const slow: Exporter = {
+      fileName: 'slow.txt',
+      mediaType: 'text/plain',
+      write: async (_snapshot, file) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await writeFile(file, 'late');
+        slowFinished = true;
+        return { rows: 1 };
+      },
+    };
+    const unlock = await lockDataDir(dataDir, process.pid);
+    const publishing = publishSnapshot({
+      dataDir,
+      snapshot: tinySnapshot('new'),
+      rejects: [],
+      exporters: [failing, slow],
+      tool: { name: 'test', version: '0' },
+      run: { startedAt: new Date(), requests: 0, retries: 0 },
+    });
+    await expect(publishing).rejects.toThrow(/disk full/);
+    expect(slowFinished).toBe(true);
+    await unlock();
     expect((await readdir(path.join(dataDir, '.snapshots'))).filter((name) => name.startsWith('.'))).toEqual(
       [],
     );

@@ -103,7 +103,8 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
       const { bytes, sha256 } = await hashFile(full);
       return { name: file.name, bytes, rows: file.rows, sha256, media_type: file.mediaType };
     };
-    const exported = Promise.all(
+    // Every writer is waited for, failed or not, before the staging folder can be removed (see allSettled).
+    const exported = allSettled(
       exporters.map(async (exporter) => {
         const { rows } = await exporter.write(snapshot, path.join(staging, exporter.fileName));
         return finish({ name: exporter.fileName, mediaType: exporter.mediaType, rows });
@@ -115,14 +116,16 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     ).then(() => finish({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
     const extrasWritten = (async () => {
       const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
-      return Promise.all(
+      return allSettled(
         extras.map(async (file) => {
           await writeFile(path.join(staging, file.name), file.content);
           return finish({ name: file.name, mediaType: file.mediaType, rows: file.rows });
         }),
       );
     })();
-    const files: ManifestFile[] = (await Promise.all([exported, rejectsWritten, extrasWritten])).flat();
+    const files = (
+      await allSettled<ManifestFile | ManifestFile[]>([exported, rejectsWritten, extrasWritten])
+    ).flat();
     files.sort((a, b) => (a.name < b.name ? -1 : 1));
     const finishedAt = now?.() ?? new Date();
     const manifest: Manifest = ManifestSchema.parse({
@@ -170,6 +173,18 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
       { cause: error },
     );
   }
+}
+
+/**
+ * `Promise.all` that waits for every promise to settle before it rejects with the first failure (in list
+ * order). With `Promise.all`, a failed export removed the staging folder while the others, the XLSX worker
+ * among them, were still writing into it: a file created after the removal left the folder behind.
+ */
+async function allSettled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /**
