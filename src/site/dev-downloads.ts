@@ -25,7 +25,13 @@ export function downloadsMiddleware(dataDir: () => string = () => process.env.QW
       next();
       return;
     }
-    const name = decodeURIComponent(pathname.slice(PREFIX.length));
+    let name: string;
+    try {
+      name = decodeURIComponent(pathname.slice(PREFIX.length));
+    } catch {
+      next(); // Not a name the manifest could hold ("%E0%A4%A").
+      return;
+    }
     serve(dataDir(), name, request, response).then(
       (served) => {
         if (!served) next();

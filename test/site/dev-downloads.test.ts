@@ -71,6 +71,7 @@ describe('downloads in astro dev', () => {
       '/downloads/..%2Fmanifest.json',
       '/downloads/%2E%2E/%2E%2E/package.json',
       '/downloads/',
+      '/downloads/%E0%A4%A',
     ]) {
       expect((await fetch(`${base}${path}`)).status, path).toBe(404);
     }
