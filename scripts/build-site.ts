@@ -19,6 +19,7 @@ import { limitHeapGrowth } from '../src/lib/heap.ts';
 import { readManifest } from '../src/lib/publish.ts';
 import { resolveSnapshotDir } from '../src/lib/read-snapshot.ts';
 import { downloadsOf } from '../src/site/directory.ts';
+import { staleAfterHours } from '../src/site/staleness.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -63,6 +64,12 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
   const cacheDir = path.resolve(root, siteConfig.cacheDir ?? 'node_modules/.astro');
   const outDir = path.resolve(root, siteConfig.outDir ?? 'dist');
   const logLevel = options.quiet ? 'error' : 'info';
+  try {
+    // Read by the layout during the build: a wrong value stops the build here, in one sentence.
+    staleAfterHours(process.env.QWOTY_STALE_AFTER_HOURS);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
   // The build reads exactly this snapshot, and the downloads are copied from it: a publish meanwhile
   // cannot mix two.
   const snapshotDir = await resolveSnapshotDir(process.env.QWOTY_DATA_DIR ?? 'data');

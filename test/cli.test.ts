@@ -159,3 +159,14 @@ describe.each([
     expect(run.stderr).not.toMatch(/a bug|at .*\.ts:/);
   });
 });
+
+describe('npm run build', () => {
+  test('stops with exit 2 and one sentence for a QWOTY_STALE_AFTER_HOURS that is not whole hours', async () => {
+    const script = path.join(import.meta.dirname, '..', 'scripts', 'build-site.ts');
+    const run = await runScript(script, { QWOTY_STALE_AFTER_HOURS: 'two days', QWOTY_DATA_DIR: root });
+    expect(run.code).toBe(ExitCode.config);
+    expect(run.stderr).toMatch(
+      /^npm run build: QWOTY_STALE_AFTER_HOURS must be a whole number of hours \(0 turns the notice off\), not "two days"\.\n$/,
+    );
+  });
+});

@@ -354,6 +354,35 @@ suite('the directory site in Chromium', () => {
     await noJs.close();
   });
 
+  test("says the snapshot is out of date by the reader's clock, and only then", async () => {
+    const taken = Date.parse(snapshot.generated_at);
+    const notice = (page: Page) => page.locator('.stale-notice');
+    // A reader the day after: nothing to say.
+    const fresh = await newPage();
+    await fresh.clock.install({ time: taken + 3_600_000 });
+    await fresh.goto(`${server.url}/`);
+    const hours = Number(await notice(fresh).getAttribute('data-stale-after-hours'));
+    expect(hours).toBe(36); // the default; QWOTY_STALE_AFTER_HOURS changes it at build time
+    expect(await notice(fresh).isVisible()).toBe(false);
+    // A reader a week later: the nightly has not published since.
+    const late = await newPage();
+    await late.clock.install({ time: taken + 7 * 24 * 3_600_000 + 60_000 });
+    await late.goto(`${server.url}/`);
+    await notice(late).waitFor({ state: 'visible' });
+    expect(await notice(late).getAttribute('role')).toBe('status');
+    expect(await notice(late).textContent()).toMatch(
+      /Out of date\.\s+This snapshot is 7 days old: the nightly update may be failing/,
+    );
+    await expectNoSeriousViolations(late, 'the out-of-date notice');
+    // Without JavaScript it stays hidden; the footer still says when the snapshot was taken.
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await noJs.newPage();
+    await plain.goto(`${server.url}/`);
+    expect(await plain.locator('.stale-notice').isVisible()).toBe(false);
+    expect(await plain.locator('.site-footer time').getAttribute('datetime')).toBe(snapshot.generated_at);
+    await noJs.close();
+  });
+
   test('has no serious or critical axe violations on the home, a customer page and search results', async () => {
     for (const dark of [false, true]) {
       const page = await newPage({ dark });

@@ -1,0 +1,54 @@
+/**
+ * A notice when the snapshot the reader is looking at is older than the nightly build should allow: the site
+ * only changes when a build succeeds, so a nightly that keeps failing (a revoked token, an API outage) would
+ * otherwise go on showing old contacts as if they were current. Worked out in the browser, against the
+ * reader's clock, because the page itself was built when it was fresh. Without JavaScript the snapshot's
+ * date is still on the page.
+ */
+
+/** Default hours after which a snapshot is called out of date: a nightly build, with a day's slack. */
+export const DEFAULT_STALE_AFTER_HOURS = 36;
+
+/**
+ * `QWOTY_STALE_AFTER_HOURS` at build time: a whole number of hours, 0 to never show the notice; anything else
+ * is a mistake worth failing the build for.
+ */
+export function staleAfterHours(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_STALE_AFTER_HOURS;
+  const hours = Number(value);
+  if (!Number.isInteger(hours) || hours < 0) {
+    throw new Error(
+      `QWOTY_STALE_AFTER_HOURS must be a whole number of hours (0 turns the notice off), not ${JSON.stringify(value)}.`,
+    );
+  }
+  return hours;
+}
+
+/** "40 hours", "3 days": how old a snapshot is, in the unit a reader would use. */
+export function formatAge(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 48) return `${hours} hour${hours === 1 ? '' : 's'}`;
+  const days = Math.floor(hours / 24);
+  return `${days} days`;
+}
+
+/** The notice for a snapshot taken at `generatedAt`, or null while it is recent enough (or the check is off). */
+export function staleMessage(generatedAt: string, now: number, afterHours: number): string | null {
+  const taken = Date.parse(generatedAt);
+  if (afterHours === 0 || Number.isNaN(taken)) return null;
+  const age = now - taken;
+  if (age <= afterHours * 3_600_000) return null;
+  return `This snapshot is ${formatAge(age)} old: the nightly update may be failing, so contacts changed in Qwoty since then are not shown. Whoever runs the nightly build can check its last runs.`;
+}
+
+/** Fills and shows the page's `[data-stale-after-hours]` notice when the snapshot is out of date. */
+export function showStaleness(now = Date.now()): void {
+  const notice = document.querySelector<HTMLElement>('[data-stale-after-hours]');
+  const generatedAt = notice?.dataset.generatedAt;
+  if (!notice || !generatedAt) return;
+  const message = staleMessage(generatedAt, now, Number(notice.dataset.staleAfterHours));
+  const text = notice.querySelector<HTMLElement>('.stale-text');
+  if (!message || !text) return;
+  text.textContent = message;
+  notice.hidden = false;
+}

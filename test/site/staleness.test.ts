@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest';
+import {
+  DEFAULT_STALE_AFTER_HOURS,
+  formatAge,
+  staleAfterHours,
+  staleMessage,
+} from '../../src/site/staleness.ts';
+
+const TAKEN = '2026-11-30T03:00:00.000Z';
+const at = (hoursLater: number) => Date.parse(TAKEN) + hoursLater * 3_600_000;
+
+describe('staleMessage', () => {
+  test('says nothing up to the limit, and from just past it says how old the snapshot is', () => {
+    expect(staleMessage(TAKEN, at(0), 36)).toBeNull();
+    expect(staleMessage(TAKEN, at(36), 36)).toBeNull();
+    expect(staleMessage(TAKEN, at(36.02), 36)).toMatch(/^This snapshot is 36 hours old: the nightly update/);
+    expect(staleMessage(TAKEN, at(24 * 9 + 5), 36)).toMatch(/^This snapshot is 9 days old/);
+  });
+
+  test('is off at 0 hours, and for a date it cannot read', () => {
+    expect(staleMessage(TAKEN, at(24 * 365), 0)).toBeNull();
+    expect(staleMessage('not a date', at(24 * 365), 36)).toBeNull();
+  });
+});
+
+describe('formatAge', () => {
+  test.each([
+    [1, '1 hour'],
+    [47.9, '47 hours'],
+    [48, '2 days'],
+    [24 * 30 + 23, '30 days'],
+  ])('%d hours read as %s', (hours, text) => {
+    expect(formatAge(hours * 3_600_000)).toBe(text);
+  });
+});
+
+describe('staleAfterHours (QWOTY_STALE_AFTER_HOURS)', () => {
+  test('defaults to a nightly with a day of slack, and takes whole hours, 0 included', () => {
+    expect(DEFAULT_STALE_AFTER_HOURS).toBe(36);
+    expect(staleAfterHours(undefined)).toBe(36);
+    expect(staleAfterHours(' ')).toBe(36);
+    expect(staleAfterHours('72')).toBe(72);
+    expect(staleAfterHours('0')).toBe(0);
+  });
+
+  test.each(['-1', '1.5', 'two days'])('refuses %j with the variable named', (value) => {
+    expect(() => staleAfterHours(value)).toThrow(/QWOTY_STALE_AFTER_HOURS must be a whole number of hours/);
+  });
+});
