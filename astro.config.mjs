@@ -1,17 +1,17 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
-import { devDownloads } from './src/site/dev-downloads.ts';
+import { devDownloads } from './src/site/integration/dev-downloads.ts';
 
 /**
  * A static site built from the published snapshot alone. Scripts and styles are always emitted as files
  * (never inlined) so the Content-Security-Policy can say `script-src 'self'; style-src 'self'`.
  *
  * Incremental build: a page whose `cacheKey` (the hash of exactly the data it shows, see
- * `src/site/cache-key.ts`) and code are unchanged since the last build is copied from `cacheDir` instead of
+ * `src/site/build/cache-key.ts`) and code are unchanged since the last build is copied from `cacheDir` instead of
  * rendered: on most nights nearly every customer page. `cacheDir` (`.cache/astro`, or QWOTY_SITE_CACHE_DIR)
  * holds a copy of the last site, so personal data: git-ignored, and kept between nights by the nightly
  * workflow next to the data. `npm run build` guards it (one build at a time, nothing reused after a build
- * that did not finish; see `scripts/site-cache.ts`), and `npm run build -- --force` or QWOTY_SITE_REBUILD=1
+ * that did not finish; see `src/site/build/site-cache.ts`), and `npm run build -- --force` or QWOTY_SITE_REBUILD=1
  * renders every page.
  *
  * `build.concurrency`: rendering is JavaScript on one thread, but writing each page (into `outDir`, and

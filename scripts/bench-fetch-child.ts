@@ -11,10 +11,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { request } from 'undici';
-import { parseFetchConfig } from '../src/lib/config.ts';
-import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { createReporter } from '../src/lib/reporter.ts';
-import { runFetch } from '../src/lib/run-fetch.ts';
+import { parseFetchConfig } from '../src/pipeline/config.ts';
+import { runFetch } from '../src/pipeline/run-fetch.ts';
+import { limitHeapGrowth } from '../src/shared/heap.ts';
+import { createReporter } from '../src/shared/reporter.ts';
 
 const [mode, url = '', token = '', dir = ''] = process.argv.slice(2);
 const CONCURRENCY = 8;

@@ -10,11 +10,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchChromium } from '../test/e2e/chromium.ts';
-import { serveDirectory } from '../test/e2e/server.ts';
-import { NODE, ROOT, runBuild } from '../test/site/build-fixture-site.ts';
-import { makeSnapshot, writePublishedSnapshot } from '../test/site/fixture.ts';
-import { parseToolFlags } from './cli.ts';
+import { parseToolFlags } from '../src/cli/run-main.ts';
+import { NODE, ROOT, runBuild } from '../src/testing/build-fixture-site.ts';
+import { launchChromium } from '../src/testing/chromium.ts';
+import { makeSnapshot, writePublishedSnapshot } from '../src/testing/site-fixture.ts';
+import { serveDirectory } from '../src/testing/static-server.ts';
 
 export interface SiteBenchResult {
   contacts: number;

@@ -17,10 +17,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
-import { createQwotyServer } from '../src/lib/fake-api/server.ts';
+import { parseToolFlags } from '../src/cli/run-main.ts';
+import { generateWorkspace } from '../src/fake-api/generate.ts';
+import { createQwotyServer } from '../src/fake-api/server.ts';
 import { formatSiteBench, measureSite, type SiteBenchResult } from './bench-site.ts';
-import { parseToolFlags } from './cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CHILD = path.join(import.meta.dirname, 'bench-fetch-child.ts');

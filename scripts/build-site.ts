@@ -14,13 +14,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'astro';
 import siteConfig from '../astro.config.mjs';
-import { ConfigError, ExitCode, QwotyError, SnapshotIoError } from '../src/lib/errors.ts';
-import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { readManifest } from '../src/lib/publish.ts';
-import { resolveSnapshotDir } from '../src/lib/read-snapshot.ts';
-import { downloadsOf } from '../src/site/directory.ts';
-import { staleAfterHours } from '../src/site/staleness.ts';
-import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
+import { readManifest } from '../src/pipeline/publish.ts';
+import { resolveSnapshotDir } from '../src/pipeline/read-snapshot.ts';
+import { ConfigError, ExitCode, QwotyError, SnapshotIoError } from '../src/shared/errors.ts';
+import { limitHeapGrowth } from '../src/shared/heap.ts';
+import { downloadsOf } from '../src/site/build/directory.ts';
+import {
+  claimCache,
+  findStaleCopy,
+  LOCK_FILE,
+  recordAssets,
+  recordedAssets,
+} from '../src/site/build/site-cache.ts';
+import { staleAfterHours } from '../src/site/client/staleness.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
 export function findQwotyError(error: unknown): QwotyError | undefined {

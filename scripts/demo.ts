@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, ExitCode, QwotyError, toExitCode } from '../src/lib/errors.ts';
-import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
-import { createQwotyServer, DEMO_TOKEN } from '../src/lib/fake-api/server.ts';
-import { runMain } from './cli.ts';
+import { runMain } from '../src/cli/run-main.ts';
+import { generateWorkspace } from '../src/fake-api/generate.ts';
+import { createQwotyServer, DEMO_TOKEN } from '../src/fake-api/server.ts';
+import { ConfigError, ExitCode, QwotyError, toExitCode } from '../src/shared/errors.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO_DIR = path.join(ROOT, '.demo');

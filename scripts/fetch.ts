@@ -2,12 +2,13 @@
  * `npm run fetch`: pull the workspace from the Qwoty API and publish the snapshot.
  * Configuration: environment variables and flags (see `--help` and README.md). Exit codes: see errors.ts.
  */
-import { FETCH_USAGE, parseFetchConfig } from '../src/lib/config.ts';
-import { ApiError, ExitCode, withHint } from '../src/lib/errors.ts';
-import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { createReporter, formatMs } from '../src/lib/reporter.ts';
-import { runFetch } from '../src/lib/run-fetch.ts';
-import { loadDotEnv, redact, runMain, TOOL } from './cli.ts';
+
+import { loadDotEnv, redact, runMain, TOOL } from '../src/cli/run-main.ts';
+import { FETCH_USAGE, parseFetchConfig } from '../src/pipeline/config.ts';
+import { runFetch } from '../src/pipeline/run-fetch.ts';
+import { ApiError, ExitCode, withHint } from '../src/shared/errors.ts';
+import { limitHeapGrowth } from '../src/shared/heap.ts';
+import { createReporter, formatMs } from '../src/shared/reporter.ts';
 
 // Keeps the run's memory near its live data (see heap.ts).
 limitHeapGrowth();

@@ -11,14 +11,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FETCH_USAGE, type FetchConfig, parseFetchConfig } from '../src/lib/config.ts';
-import { ApiError, ExitCode, QwotyError, SnapshotIoError, withHint } from '../src/lib/errors.ts';
-import { limitHeapGrowth } from '../src/lib/heap.ts';
-import { createReporter, formatMs } from '../src/lib/reporter.ts';
-import { type FetchRunResult, runFetch } from '../src/lib/run-fetch.ts';
-import { formatSummaryMarkdown, formatSummaryText, writeRunSummary } from '../src/lib/run-summary.ts';
-import type { RunSummary } from '../src/lib/schema.ts';
-import { loadDotEnv, redact, runMain, TOOL } from './cli.ts';
+import { loadDotEnv, redact, runMain, TOOL } from '../src/cli/run-main.ts';
+import { FETCH_USAGE, type FetchConfig, parseFetchConfig } from '../src/pipeline/config.ts';
+import { type FetchRunResult, runFetch } from '../src/pipeline/run-fetch.ts';
+import { formatSummaryMarkdown, formatSummaryText, writeRunSummary } from '../src/pipeline/run-summary.ts';
+import { ApiError, ExitCode, QwotyError, SnapshotIoError, withHint } from '../src/shared/errors.ts';
+import { limitHeapGrowth } from '../src/shared/heap.ts';
+import { createReporter, formatMs } from '../src/shared/reporter.ts';
+import type { RunSummary } from '../src/shared/schema.ts';
 
 const BUILD_SCRIPT = path.join(import.meta.dirname, 'build-site.ts');
 

@@ -5,9 +5,9 @@
  *   npm run api -- --port 8787 --contacts 1000 --seed 1 --token demo-token
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../src/lib/errors.ts';
-import { createQwotyServer, DEMO_TOKEN } from '../src/lib/fake-api/index.ts';
-import { runMain } from './cli.ts';
+import { runMain } from '../src/cli/run-main.ts';
+import { createQwotyServer, DEMO_TOKEN } from '../src/fake-api/index.ts';
+import { ConfigError } from '../src/shared/errors.ts';
 
 const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}] [--gzip]`;
 

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ExitCode } from '../src/lib/errors.ts';
-import { generateWorkspace } from '../src/lib/fake-api/generate.ts';
-import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
+import { generateWorkspace } from '../src/fake-api/generate.ts';
+import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
+import { ExitCode } from '../src/shared/errors.ts';
 
 const FETCH = path.join(import.meta.dirname, '..', 'scripts', 'fetch.ts');
 const TOKEN = 'qwoty_cli_test_token_abcdefghijklmnop';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_API_URL, parseFetchConfig } from '../src/lib/config.ts';
-import { ConfigError, ExitCode } from '../src/lib/errors.ts';
+import { DEFAULT_API_URL, parseFetchConfig } from '../src/pipeline/config.ts';
+import { ConfigError, ExitCode } from '../src/shared/errors.ts';
 
 const TOKEN = 'qwoty_live_0123456789abcdef';
 

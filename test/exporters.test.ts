@@ -8,8 +8,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SnapshotIoError } from '../src/lib/errors.ts';
-import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/lib/exporters/columns.ts';
+import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/pipeline/exporters/columns.ts';
 import {
   contactsToCsv,
   csvExporter,
@@ -19,12 +18,13 @@ import {
   neutraliseFormula,
   writeContactsCsv,
   xlsxExporter,
-} from '../src/lib/exporters/index.ts';
-import { writeJson } from '../src/lib/exporters/json.ts';
-import { MAX_CELL_CHARS, toCellText } from '../src/lib/exporters/xlsx.ts';
-import { zipBacklog } from '../src/lib/exporters/xlsx-workbook.ts';
-import { type Snapshot, SnapshotSchema } from '../src/lib/schema.ts';
-import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from './helpers/sample-snapshot.ts';
+} from '../src/pipeline/exporters/index.ts';
+import { writeJson } from '../src/pipeline/exporters/json.ts';
+import { MAX_CELL_CHARS, toCellText } from '../src/pipeline/exporters/xlsx.ts';
+import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
+import { SnapshotIoError } from '../src/shared/errors.ts';
+import { type Snapshot, SnapshotSchema } from '../src/shared/schema.ts';
+import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from '../src/testing/sample-snapshot.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -375,7 +375,7 @@ describe('contacts.xlsx', () => {
     // exceljs' code in the main heap kept V8 marking through a 100,000-contact download (1.5 s slower).
     const script = [
       "import { createRequire } from 'node:module';",
-      `await import(${JSON.stringify(new URL('../src/lib/run-fetch.ts', import.meta.url).href)});`,
+      `await import(${JSON.stringify(new URL('../src/pipeline/run-fetch.ts', import.meta.url).href)});`,
       'const loaded = Object.keys(createRequire(import.meta.url).cache);',
       "console.log(JSON.stringify(loaded.filter((file) => file.includes('/node_modules/exceljs/'))));",
     ].join('\n');

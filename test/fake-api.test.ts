@@ -7,8 +7,8 @@ import {
   INVALID_CONTACT_KINDS,
   type QwotyServer,
   type Workspace,
-} from '../src/lib/fake-api/index.ts';
-import { AddressSchema, ContactSchema, CustomerSchema } from '../src/lib/schema.ts';
+} from '../src/fake-api/index.ts';
+import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema.ts';
 
 const AUTH = { authorization: `Bearer ${DEMO_TOKEN}` };
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { JsonListStream, JsonListSyntaxError } from '../src/lib/json-list-stream.ts';
+import { JsonListStream, JsonListSyntaxError } from '../src/pipeline/json-list-stream.ts';
 
 /** Feeds `body` in the given chunks and returns what came out, or the error thrown. */
 function run(chunks: readonly Uint8Array[]) {

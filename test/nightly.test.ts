@@ -3,9 +3,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ExitCode } from '../src/lib/errors.ts';
-import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
-import { RunSummarySchema } from '../src/lib/schema.ts';
+import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
+import { ExitCode } from '../src/shared/errors.ts';
+import { RunSummarySchema } from '../src/shared/schema.ts';
 
 const NIGHTLY = path.join(import.meta.dirname, '..', 'scripts', 'nightly.ts');
 const TOKEN = 'qwoty_nightly_test_token_0123456789';

@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { SnapshotIoError } from '../src/lib/errors.ts';
-import { EXPORTERS, type Exporter } from '../src/lib/exporters/index.ts';
-import { listSnapshots, lockDataDir, publishSnapshot, readLiveManifest } from '../src/lib/publish.ts';
-import { readSnapshot } from '../src/lib/read-snapshot.ts';
-import { tinySnapshot } from './helpers/tiny-snapshot.ts';
+import { EXPORTERS, type Exporter } from '../src/pipeline/exporters/index.ts';
+import { listSnapshots, lockDataDir, publishSnapshot, readLiveManifest } from '../src/pipeline/publish.ts';
+import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
+import { SnapshotIoError } from '../src/shared/errors.ts';
+import { tinySnapshot } from '../src/testing/tiny-snapshot.ts';
 
 const CHILD = path.join(import.meta.dirname, 'helpers', 'publish-child.ts');
 const PUBLISHED = ['contacts.csv', 'contacts.json', 'contacts.xlsx', 'manifest.json', 'rejects.json'];

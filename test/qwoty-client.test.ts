@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ApiError, ExitCode } from '../src/lib/errors.ts';
-import type { Fault } from '../src/lib/fake-api/faults.ts';
-import { createQwotyServer, type QwotyServer } from '../src/lib/fake-api/server.ts';
+import type { Fault } from '../src/fake-api/faults.ts';
+import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import {
   createQwotyClient,
   parseRetryAfter,
   type QwotyClientOptions,
   type RetryEvent,
-} from '../src/lib/qwoty-client.ts';
+} from '../src/pipeline/qwoty-client.ts';
+import { ApiError, ExitCode } from '../src/shared/errors.ts';
 
 const TOKEN = 'qwoty_live_test_token_0123456789abcdef';
 let server: QwotyServer;

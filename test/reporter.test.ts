@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createMemoryReporter } from '../src/lib/reporter.ts';
+import { createMemoryReporter } from '../src/shared/reporter.ts';
 
 describe('progress in a log (not a terminal)', () => {
   test('prints each tenth once, in order, while the total still grows', () => {

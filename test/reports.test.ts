@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { jsonExporter } from '../src/lib/exporters/index.ts';
-import { diffSnapshots, readPreviousSnapshot } from '../src/lib/reports/changes.ts';
-import { reportFiles } from '../src/lib/reports/files.ts';
-import { assessQuality, isMalformedEmail, isMalformedPhone } from '../src/lib/reports/quality.ts';
-import { ChangesReportSchema, QualityReportSchema, type Snapshot } from '../src/lib/schema.ts';
-import { tinySnapshot, uuid } from './helpers/tiny-snapshot.ts';
+import { jsonExporter } from '../src/pipeline/exporters/index.ts';
+import { diffSnapshots, readPreviousSnapshot } from '../src/pipeline/reports/changes.ts';
+import { reportFiles } from '../src/pipeline/reports/files.ts';
+import { assessQuality, isMalformedEmail, isMalformedPhone } from '../src/pipeline/reports/quality.ts';
+import { ChangesReportSchema, QualityReportSchema, type Snapshot } from '../src/shared/schema.ts';
+import { tinySnapshot, uuid } from '../src/testing/tiny-snapshot.ts';
 
 let dir: string;
 beforeAll(async () => {

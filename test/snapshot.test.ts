@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import type { FetchedWorkspace } from '../src/lib/fetch-workspace.ts';
-import { AddressSchema, ContactSchema, CustomerSchema, SnapshotSchema } from '../src/lib/schema.ts';
-import { buildSnapshot, compareText, summarizeAddress } from '../src/lib/snapshot.ts';
+import type { FetchedWorkspace } from '../src/pipeline/fetch-workspace.ts';
+import { buildSnapshot, compareText, summarizeAddress } from '../src/pipeline/snapshot.ts';
+import { AddressSchema, ContactSchema, CustomerSchema, SnapshotSchema } from '../src/shared/schema.ts';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const contact = (n: number, customer: number, first: string, last: string, extra: object = {}) =>

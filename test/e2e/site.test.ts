@@ -18,14 +18,14 @@ import {
   QualityReportSchema,
   type Snapshot,
   SnapshotSchema,
-} from '../../src/lib/schema.ts';
-import { contactName } from '../../src/site/directory.ts';
-import { roleLabel } from '../../src/site/format.ts';
-import { fold } from '../../src/site/search.ts';
-import { buildFixtureSite } from '../site/build-fixture-site.ts';
-import { makePreviousSnapshot } from '../site/fixture.ts';
-import { CHROMIUM_PATH, hasChromium, launchChromium } from './chromium.ts';
-import { type StaticServer, serveDirectory } from './server.ts';
+} from '../../src/shared/schema.ts';
+import { contactName } from '../../src/site/build/directory.ts';
+import { roleLabel } from '../../src/site/shared/format.ts';
+import { fold } from '../../src/site/shared/search.ts';
+import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
+import { makePreviousSnapshot } from '../../src/testing/site-fixture.ts';
+import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
 
 const missing = !hasChromium();
 const inCi = Boolean(process.env.CI);

@@ -3,9 +3,9 @@
  * and kills itself with SIGKILL right after the publish step named argv[4] (or never, with "none").
  * Used by publish.test.ts to prove a kill at any instant leaves a whole snapshot live.
  */
-import { EXPORTERS } from '../../src/lib/exporters/index.ts';
-import { lockDataDir, type PublishStep, publishSnapshot } from '../../src/lib/publish.ts';
-import { tinySnapshot } from './tiny-snapshot.ts';
+import { EXPORTERS } from '../../src/pipeline/exporters/index.ts';
+import { lockDataDir, type PublishStep, publishSnapshot } from '../../src/pipeline/publish.ts';
+import { tinySnapshot } from '../../src/testing/tiny-snapshot.ts';
 
 const [dataDir = '', label = 'child', dieAfter = 'none', size = '3'] = process.argv.slice(2);
 const unlock = await lockDataDir(dataDir, process.pid);

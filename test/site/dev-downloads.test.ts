@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import siteConfig from '../../astro.config.mjs';
-import { readManifest } from '../../src/lib/publish.ts';
-import { resolveSnapshotDir } from '../../src/lib/read-snapshot.ts';
-import { downloadsMiddleware } from '../../src/site/dev-downloads.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import { readManifest } from '../../src/pipeline/publish.ts';
+import { resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
+import { downloadsMiddleware } from '../../src/site/integration/dev-downloads.ts';
+import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 describe('downloads in astro dev', () => {
   let dir: string;

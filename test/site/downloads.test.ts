@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { copyDownloads } from '../../scripts/build-site.ts';
-import { SnapshotIoError } from '../../src/lib/errors.ts';
-import { resolveSnapshotDir } from '../../src/lib/read-snapshot.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import { resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
+import { SnapshotIoError } from '../../src/shared/errors.ts';
+import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 describe('copyDownloads', () => {
   let dir: string;

@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseBuildArgs } from '../../scripts/build-site.ts';
-import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../scripts/site-cache.ts';
-import type { Snapshot } from '../../src/lib/schema.ts';
-import { type BuildResult, runBuild } from './build-fixture-site.ts';
-import { makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import type { Snapshot } from '../../src/shared/schema.ts';
+import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../src/site/build/site-cache.ts';
+import { type BuildResult, runBuild } from '../../src/testing/build-fixture-site.ts';
+import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 /** Two nights; the fixture's contacts were last updated on neither (15 January). */
 const NIGHT_1 = '2026-01-16T03:00:00.000Z';

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY, REPORT_ROW_LIMIT } from '../../src/consts.ts';
-import { contactsToCsv } from '../../src/lib/exporters/csv.ts';
+import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import {
   type ChangesReport,
   ChangesReportSchema,
   type QualityReport,
   QualityReportSchema,
-} from '../../src/lib/schema.ts';
-import { buildFixtureSite, type FixtureSite, runBuild } from './build-fixture-site.ts';
+} from '../../src/shared/schema.ts';
+import { buildFixtureSite, type FixtureSite, runBuild } from '../../src/testing/build-fixture-site.ts';
 import {
   HOSTILE_REMOVED_NAME,
   makePreviousSnapshot,
@@ -19,7 +19,7 @@ import {
   makeSnapshot,
   RAW_REJECT_VALUE,
   writePublishedSnapshot,
-} from './fixture.ts';
+} from '../../src/testing/site-fixture.ts';
 
 let site: FixtureSite;
 let files: string[];

@@ -3,9 +3,14 @@ import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { ExitCode, SnapshotIoError } from '../../src/lib/errors.ts';
-import { readSnapshot } from '../../src/lib/read-snapshot.ts';
-import { makePreviousSnapshot, makeRejects, makeSnapshot, writePublishedSnapshot } from './fixture.ts';
+import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
+import { ExitCode, SnapshotIoError } from '../../src/shared/errors.ts';
+import {
+  makePreviousSnapshot,
+  makeRejects,
+  makeSnapshot,
+  writePublishedSnapshot,
+} from '../../src/testing/site-fixture.ts';
 
 let dataDir: string;
 

@@ -10,7 +10,7 @@ import {
   type SearchContact,
   type SearchHeader,
   search,
-} from '../../src/site/search.ts';
+} from '../../src/site/shared/search.ts';
 
 describe('fold', () => {
   test.each([

@@ -4,7 +4,7 @@ import {
   formatAge,
   staleAfterHours,
   staleMessage,
-} from '../../src/site/staleness.ts';
+} from '../../src/site/client/staleness.ts';
 
 const TAKEN = '2026-11-30T03:00:00.000Z';
 const at = (hoursLater: number) => Date.parse(TAKEN) + hoursLater * 3_600_000;

@@ -1,7 +1,7 @@
 import type { APIRoute, GetStaticPaths } from 'astro';
-import { propsKey } from '../../site/cache-key.ts';
-import { getDirectory } from '../../site/directory.ts';
-import { getSearchFiles, type SearchFile } from '../../site/search-data.ts';
+import { propsKey } from '../../site/build/cache-key.ts';
+import { getDirectory } from '../../site/build/directory.ts';
+import { getSearchFiles, type SearchFile } from '../../site/build/search-data.ts';
 
 /**
  * The search files, loaded by the home page only when someone searches. Each is its props' body, so the

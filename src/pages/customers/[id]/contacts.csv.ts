@@ -1,8 +1,8 @@
 import type { APIRoute, GetStaticPaths } from 'astro';
-import { contactsToCsv } from '../../../lib/exporters/csv.ts';
-import type { SnapshotContact } from '../../../lib/schema.ts';
-import { digestOf, propsKey } from '../../../site/cache-key.ts';
-import { getDirectory } from '../../../site/directory.ts';
+import { contactsToCsv } from '../../../pipeline/exporters/csv.ts';
+import type { SnapshotContact } from '../../../shared/schema.ts';
+import { digestOf, propsKey } from '../../../site/build/cache-key.ts';
+import { getDirectory } from '../../../site/build/directory.ts';
 
 // A type, not an interface: getStaticPaths() props must have an index signature.
 type Props = { contacts: SnapshotContact[] };

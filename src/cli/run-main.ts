@@ -1,0 +1,71 @@
+/**
+ * What every entry point shares: run `main`, print a known failure as its one sentence (never a stack, never
+ * the token), print a bug with its stack, and exit with the documented code.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ExitCode, QwotyError } from '../shared/errors.ts';
+
+export const TOOL = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  return { name: pkg.name, version: pkg.version };
+})();
+
+/** Loads `.env` from the working directory when there is one; variables already set win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** Replaces every occurrence of the secrets in `text`, as a last line of defence. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets)
+    if (secret && secret.length >= 4) result = result.split(secret).join('[redacted]');
+  return result;
+}
+
+export async function runMain(name: string, main: () => Promise<number | undefined>): Promise<void> {
+  let code: number;
+  try {
+    code = (await main()) ?? ExitCode.ok;
+  } catch (error) {
+    // Read now, not before: `main` may have loaded the token from .env.
+    const secrets = [process.env.QWOTY_API_TOKEN?.trim()];
+    if (error instanceof QwotyError) {
+      process.stderr.write(redact(`${name} failed: ${error.message}\n`, secrets));
+      code = error.exitCode;
+    } else {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(
+        redact(`${name} failed unexpectedly (a bug; please report it):\n${text}\n`, secrets),
+      );
+      code = ExitCode.unexpected;
+    }
+  }
+  process.exitCode = code;
+}
+
+/**
+ * The flags of a tool without a `runMain` (the benchmarks): `--help` prints `usage` and exits 0; a flag it
+ * does not know prints the problem and `usage`, and exits 2.
+ */
+export function parseToolFlags<const T extends ParseArgsOptionsConfig>(
+  options: T,
+  usage: string,
+): ReturnType<typeof parseArgs<{ options: T }>>['values'] {
+  const help = { help: { type: 'boolean', short: 'h' } } as const;
+  try {
+    const { values } = parseArgs({ options: { ...options, ...help } });
+    if ((values as { help?: boolean }).help) {
+      console.log(usage);
+      process.exit(ExitCode.ok);
+    }
+    return values as ReturnType<typeof parseArgs<{ options: T }>>['values'];
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(ExitCode.config);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The one definition of what the tabular exports (CSV, XLSX) show. Values are the snapshot's text as it is;
+ * each format makes it safe for its readers (formula neutralising for CSV, typed cells for XLSX). Fields the
+ * API sends that the docs don't list stay out of the tables: they are in `contacts.json`.
+ */
+import type { AddressSummary, SnapshotContact, SnapshotCustomer } from '../../shared/schema.ts';
+
+/** How a column's value is written: text (timestamps included: ISO 8601 text sorts in time order), or a count. */
+export type ColumnKind = 'text' | 'count';
+
+/** One column of a tabular export. */
+export interface Column<Row, Value = string | null> {
+  /** Stable identifier, independent of the label. */
+  readonly key: string;
+  /** The header cell. */
+  readonly header: string;
+  /** Width hint in characters (the XLSX column width). */
+  readonly width: number;
+  readonly kind: ColumnKind;
+  /** The cell's value; `null` for an empty cell. */
+  readonly value: (row: Row) => Value;
+}
+
+/** Separator between the addresses of one cell: keeps each row on one line, unlike a newline. */
+export const ADDRESS_SEPARATOR = ' | ';
+
+/** Separator between roles: "buyer, signer". */
+export const ROLE_SEPARATOR = ', ';
+
+/** The address summaries of one cell, or `null` when there are none. */
+export function joinAddresses(addresses: readonly AddressSummary[]): string | null {
+  return addresses.length > 0 ? addresses.map((address) => address.summary).join(ADDRESS_SEPARATOR) : null;
+}
+
+/** The contact columns of `contacts.csv`, the "Contacts" sheet and the per-customer CSV downloads. */
+export const CONTACT_COLUMNS: readonly Column<SnapshotContact>[] = [
+  { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.customer_name },
+  { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.customer_type },
+  { key: 'first_name', header: 'First name', width: 16, kind: 'text', value: (c) => c.first_name },
+  { key: 'last_name', header: 'Last name', width: 18, kind: 'text', value: (c) => c.last_name },
+  { key: 'email', header: 'Email', width: 32, kind: 'text', value: (c) => c.email },
+  { key: 'phone', header: 'Phone', width: 20, kind: 'text', value: (c) => c.phone },
+  {
+    key: 'roles',
+    header: 'Roles',
+    width: 18,
+    kind: 'text',
+    value: (c) => (c.role.length > 0 ? c.role.join(ROLE_SEPARATOR) : null),
+  },
+  {
+    key: 'addresses',
+    header: 'Addresses',
+    width: 50,
+    kind: 'text',
+    value: (c) => joinAddresses(c.addresses),
+  },
+  { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.customer_id },
+  { key: 'contact_id', header: 'Contact ID', width: 38, kind: 'text', value: (c) => c.id },
+  { key: 'id_crm', header: 'CRM ID', width: 14, kind: 'text', value: (c) => c.id_crm },
+  { key: 'id_erp', header: 'ERP ID', width: 14, kind: 'text', value: (c) => c.id_erp },
+  { key: 'id_accounting', header: 'Accounting ID', width: 14, kind: 'text', value: (c) => c.id_accounting },
+  { key: 'created_at', header: 'Created at', width: 24, kind: 'text', value: (c) => c.created_at },
+  { key: 'updated_at', header: 'Updated at', width: 24, kind: 'text', value: (c) => c.updated_at },
+];
+
+/** The columns of the XLSX "Customers" sheet. */
+export const CUSTOMER_COLUMNS: readonly Column<SnapshotCustomer, string | number | null>[] = [
+  { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.name },
+  { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.type },
+  { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.id },
+  { key: 'id_crm', header: 'CRM ID', width: 14, kind: 'text', value: (c) => c.id_crm },
+  { key: 'id_erp', header: 'ERP ID', width: 14, kind: 'text', value: (c) => c.id_erp },
+  { key: 'id_accounting', header: 'Accounting ID', width: 14, kind: 'text', value: (c) => c.id_accounting },
+  { key: 'contact_count', header: 'Contacts', width: 10, kind: 'count', value: (c) => c.contact_count },
+  {
+    key: 'addresses',
+    header: 'Addresses',
+    width: 50,
+    kind: 'text',
+    value: (c) => joinAddresses(c.addresses),
+  },
+];

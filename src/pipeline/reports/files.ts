@@ -1,0 +1,72 @@
+/**
+ * The reports as published files: JSON for tools and the site, CSV for people (same safety as contacts.csv).
+ */
+
+import type { ChangesReport, QualityReport } from '../../shared/schema.ts';
+import { tableToCsv } from '../exporters/csv.ts';
+import type { ExtraFile } from '../publish.ts';
+
+export const CHANGES_FILE = 'changes.json';
+export const CHANGES_CSV_FILE = 'changes.csv';
+export const QUALITY_FILE = 'quality.json';
+export const QUALITY_CSV_FILE = 'quality.csv';
+
+export function reportFiles(changes: ChangesReport, quality: QualityReport): ExtraFile[] {
+  const changeRows = [
+    ...changes.contacts.added.map((ref) => [
+      'added',
+      ref.name,
+      ref.customer_name,
+      '',
+      ref.id,
+      ref.customer_id,
+    ]),
+    ...changes.contacts.removed.map((ref) => [
+      'removed',
+      ref.name,
+      ref.customer_name,
+      '',
+      ref.id,
+      ref.customer_id,
+    ]),
+    ...changes.contacts.changed.map((ref) => [
+      'changed',
+      ref.name,
+      ref.customer_name,
+      ref.fields.join(', '),
+      ref.id,
+      ref.customer_id,
+    ]),
+  ];
+  const qualityRows = quality.findings.map((finding) => [
+    finding.kind,
+    finding.name,
+    finding.customer_name,
+    finding.detail,
+    finding.id,
+    finding.customer_id,
+  ]);
+  const json = (value: unknown) => `${JSON.stringify(value, null, 1)}\n`;
+  return [
+    { name: CHANGES_FILE, mediaType: 'application/json', rows: changeRows.length, content: json(changes) },
+    {
+      name: CHANGES_CSV_FILE,
+      mediaType: 'text/csv; charset=utf-8',
+      rows: changeRows.length,
+      content: tableToCsv(
+        ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'],
+        changeRows,
+      ),
+    },
+    { name: QUALITY_FILE, mediaType: 'application/json', rows: qualityRows.length, content: json(quality) },
+    {
+      name: QUALITY_CSV_FILE,
+      mediaType: 'text/csv; charset=utf-8',
+      rows: qualityRows.length,
+      content: tableToCsv(
+        ['Finding', 'Contact', 'Customer', 'Detail', 'Contact ID', 'Customer ID'],
+        qualityRows,
+      ),
+    },
+  ];
+}

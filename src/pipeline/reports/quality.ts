@@ -1,0 +1,69 @@
+/**
+ * Data quality: findings a person can fix in Qwoty (missing or malformed emails and phones, emails shared by
+ * several contacts, customers that could not be named) and the records validation set aside.
+ */
+import type { QualityKind, QualityReport, Reject, Snapshot, SnapshotContact } from '../../shared/schema.ts';
+import { refOf } from './changes.ts';
+
+/** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+/** Digits with the usual separators, an optional leading + and an optional extension. */
+const PHONE = /^\+?[\d\s().\-/]+((x|ext\.?)\s?\d+)?$/i;
+
+export function isMalformedEmail(email: string): boolean {
+  return !EMAIL.test(email.trim());
+}
+
+/** A phone is malformed when it holds other characters, or fewer than 6 or more than 15 digits (E.164). */
+export function isMalformedPhone(phone: string): boolean {
+  const main = phone.trim().replace(/\s*(x|ext\.?)\s?\d+$/i, '');
+  const digits = main.replace(/\D/g, '').length;
+  return !PHONE.test(phone.trim()) || digits < 6 || digits > 15;
+}
+
+export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): QualityReport {
+  const findings: QualityReport['findings'] = [];
+  const add = (contact: SnapshotContact, kind: QualityKind, detail: string) =>
+    findings.push({ ...refOf(contact), kind, detail });
+
+  const byEmail = new Map<string, SnapshotContact[]>();
+  for (const contact of snapshot.contacts) {
+    const email = contact.email?.trim() ?? '';
+    const phone = contact.phone?.trim() ?? '';
+    if (!email && !phone) add(contact, 'missing_email_and_phone', 'no email and no phone');
+    else if (!email) add(contact, 'missing_email', 'no email');
+    else if (!phone) add(contact, 'missing_phone', 'no phone');
+    if (email && isMalformedEmail(email)) add(contact, 'malformed_email', email);
+    if (phone && isMalformedPhone(phone)) add(contact, 'malformed_phone', phone);
+    if (email) {
+      const key = email.toLowerCase();
+      const group = byEmail.get(key);
+      if (group) group.push(contact);
+      else byEmail.set(key, [contact]);
+    }
+    if (contact.customer_name === null) add(contact, 'unnamed_customer', `customer ${contact.customer_id}`);
+  }
+  for (const [email, group] of byEmail) {
+    if (group.length < 2) continue;
+    for (const contact of group) add(contact, 'duplicate_email', `${email} (${group.length} contacts)`);
+  }
+
+  const count = (kind: QualityKind) => findings.filter((finding) => finding.kind === kind).length;
+  return {
+    schema_version: 1,
+    generated_at: snapshot.generated_at,
+    totals: {
+      contacts: snapshot.contacts.length,
+      missing_email: count('missing_email'),
+      missing_phone: count('missing_phone'),
+      missing_email_and_phone: count('missing_email_and_phone'),
+      malformed_email: count('malformed_email'),
+      malformed_phone: count('malformed_phone'),
+      duplicate_email: count('duplicate_email'),
+      unnamed_customer: count('unnamed_customer'),
+      rejected: rejects.length,
+    },
+    findings,
+    rejected: rejects.map(({ record: _record, ...reject }) => reject),
+  };
+}

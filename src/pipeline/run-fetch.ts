@@ -1,0 +1,187 @@
+/**
+ * One fetch run, end to end: lock the data folder, pull and validate the workspace, apply the validation
+ * threshold and the publish guards, publish atomically. Any failure leaves the live snapshot as it was.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DataRejectedError } from '../shared/errors.ts';
+import { formatMs, type Reporter } from '../shared/reporter.ts';
+import type { ChangesReport, Manifest, QualityReport, Reject } from '../shared/schema.ts';
+import type { FetchConfig } from './config.ts';
+import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
+import { writeJson } from './exporters/json.ts';
+import { fetchWorkspace } from './fetch-workspace.ts';
+import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
+import { createQwotyClient } from './qwoty-client.ts';
+import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
+import { reportFiles } from './reports/files.ts';
+import { assessQuality } from './reports/quality.ts';
+import { buildSnapshot } from './snapshot.ts';
+
+/** Where a run that refused to publish leaves the records it set aside, so they can still be inspected. */
+export const FAILED_REJECTS_FILE = 'rejects-of-failed-run.json';
+
+export interface RunFetchOptions {
+  config: FetchConfig;
+  reporter: Reporter;
+  tool: { name: string; version: string };
+  /** This process's id, for the data folder's lock. */
+  pid: number;
+  now?: () => Date;
+  onPublishStep?: (step: PublishStep) => void | Promise<void>;
+}
+
+export interface FetchRunResult {
+  manifest: Manifest;
+  changes: ChangesReport;
+  quality: QualityReport;
+  /** The live snapshot folder. */
+  dir: string;
+  /** The manifest this run replaced, or null on a first run. */
+  previous: Manifest | null;
+  /** Milliseconds per phase: contacts, addresses, customers, publish. */
+  durations: Record<string, number>;
+}
+
+export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult> {
+  const { config, reporter, tool, pid, now = () => new Date() } = options;
+  const startedAt = now();
+  const unlock = await lockDataDir(config.dataDir, pid);
+  const durations: Record<string, number> = {};
+  try {
+    const live = await readLiveManifest(config.dataDir);
+    const previous = live?.manifest ?? null;
+    for (const exporter of EXPORTERS) exporter.prepare?.();
+    // What the change report needs of the previous snapshot is read while the workspace downloads.
+    const previousSnapshot = live
+      ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
+      : Promise.resolve(null);
+    previousSnapshot.catch(() => {}); // awaited below; a failed fetch must not leave it unhandled
+    const host = new URL(config.apiUrl).host;
+    reporter.info(
+      `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
+    );
+
+    const client = createQwotyClient({
+      baseUrl: config.apiUrl,
+      token: config.token,
+      timeoutMs: config.timeoutMs,
+      retries: config.retries,
+      signal: AbortSignal.timeout(config.deadlineMs),
+      onRetry: ({ error, delayMs, attempt }) =>
+        reporter.warn(`${error.message}; retry ${attempt} in ${formatMs(delayMs)}`),
+    });
+
+    const workspace = await fetchWorkspace({
+      client,
+      customerId: config.customerId,
+      concurrency: config.concurrency,
+      onEvent: (event) => {
+        if (event.type === 'phase-end') {
+          durations[event.phase] = Math.round(event.ms);
+          reporter.info(`${event.phase}: ${event.count.toLocaleString('en')} in ${formatMs(event.ms)}`);
+        } else if (event.type === 'customer') reporter.progress('customers', event.done, event.total);
+      },
+    });
+    for (const message of workspace.warnings) reporter.warn(message);
+
+    await checkRejects(config, workspace.rejects, workspace.contactRecords, reporter);
+
+    const snapshot = buildSnapshot({
+      workspace,
+      source: { host, customer_id: config.customerId, demo: config.demo },
+      generatedAt: startedAt,
+    });
+    checkGuards(config, snapshot.counts.contacts, previous);
+
+    let changes: ChangesReport | undefined;
+    let quality: QualityReport | undefined;
+    // On a night with a previous snapshot, the contacts are fingerprinted as contacts.json is written, so the
+    // change report does not turn 100,000 contacts into JSON a second time.
+    const fingerprints = new Map<string, string>();
+    let jsonWritten: Promise<unknown> = Promise.resolve();
+    const exporters = EXPORTERS.map(
+      (exporter): Exporter =>
+        live && exporter === jsonExporter
+          ? {
+              ...jsonExporter,
+              write: (snapshot, file) =>
+                (jsonWritten = writeJson(snapshot, file, (contact, text) =>
+                  fingerprints.set(contact.id, fingerprint(text)),
+                )),
+            }
+          : exporter,
+    );
+    const publishStarted = performance.now();
+    const published = await publishSnapshot({
+      dataDir: config.dataDir,
+      snapshot,
+      rejects: workspace.rejects,
+      exporters,
+      // The reports are worked out while the exports are written (the XLSX one in its worker thread).
+      extraFiles: async () => {
+        await jsonWritten;
+        changes = await diffSnapshots(await previousSnapshot, snapshot, fingerprints);
+        quality = assessQuality(snapshot, workspace.rejects);
+        reporter.info(
+          `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
+        );
+        return reportFiles(changes, quality);
+      },
+      tool,
+      run: { startedAt, requests: client.stats.requests, retries: client.stats.retries },
+      now,
+      ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
+    });
+    durations.publish = Math.round(performance.now() - publishStarted);
+    reporter.info(`publish: ${published.manifest.files.length} files in ${formatMs(durations.publish)}`);
+    if (!changes || !quality) throw new Error('the reports were not worked out');
+    return { ...published, previous, changes, quality, durations };
+  } finally {
+    await unlock();
+  }
+}
+
+async function checkRejects(
+  config: FetchConfig,
+  rejects: readonly Reject[],
+  contactRecords: number,
+  reporter: Reporter,
+) {
+  if (rejects.length === 0) return;
+  const invalidContacts = rejects.filter((reject) => reject.entity === 'contact').length;
+  const share = contactRecords === 0 ? 0 : invalidContacts / contactRecords;
+  const summary = `${rejects.length} invalid record(s) set aside (${invalidContacts} of ${contactRecords} contacts, ${formatShare(share)})`;
+  const refuse = config.strict
+    ? 'with --strict'
+    : share > config.maxInvalidShare
+      ? `above the ${formatShare(config.maxInvalidShare)} limit`
+      : null;
+  if (!refuse) {
+    reporter.warn(`${summary}; see rejects.json.`);
+    return;
+  }
+  const file = path.join(config.dataDir, FAILED_REJECTS_FILE);
+  await writeFile(file, `${JSON.stringify(rejects, null, 2)}\n`);
+  throw new DataRejectedError(
+    `${summary}, ${refuse}: nothing was published and the last good snapshot is kept; the records and reasons are in ${file} (raise --max-invalid to accept them).`,
+  );
+}
+
+function checkGuards(config: FetchConfig, contacts: number, previous: Manifest | null) {
+  if (config.allowShrink) return;
+  if (contacts === 0) {
+    throw new DataRejectedError(
+      "The API returned no valid contacts; refusing to publish an empty snapshot (check the token's workspace and QWOTY_CUSTOMER_ID, or pass --allow-shrink if it really is empty).",
+    );
+  }
+  if (previous && contacts < previous.counts.contacts / 2) {
+    throw new DataRejectedError(
+      `The new snapshot has ${contacts} contacts, less than half of the previous ${previous.counts.contacts}; refusing to replace it (pass --allow-shrink if the drop is real).`,
+    );
+  }
+}
+
+function formatShare(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`;
+}

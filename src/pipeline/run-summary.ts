@@ -1,0 +1,73 @@
+/**
+ * The nightly run's summary: `run-summary.json` beside the snapshot for machines (written on success and on
+ * failure, so monitoring sees both), a few lines at the end of the log for people, and Markdown for a CI
+ * job's summary page.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type RunSummary, RunSummarySchema } from '../shared/schema.ts';
+
+export const RUN_SUMMARY_FILE = 'run-summary.json';
+
+/** Writes `run-summary.json` into the data folder atomically (temporary file, then rename). */
+export async function writeRunSummary(dataDir: string, summary: RunSummary): Promise<string> {
+  const file = path.join(dataDir, RUN_SUMMARY_FILE);
+  const temporary = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(temporary, `${JSON.stringify(RunSummarySchema.parse(summary), null, 2)}\n`);
+  await rename(temporary, file);
+  return file;
+}
+
+const number = (value: number) => value.toLocaleString('en');
+const seconds = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(1)} s`);
+
+/** The facts of a summary as label/value pairs, shared by the text and Markdown forms. */
+function facts(summary: RunSummary): [string, string][] {
+  const rows: [string, string][] = [
+    ['Status', summary.status === 'ok' ? 'published' : `FAILED (exit ${summary.exit_code})`],
+  ];
+  if (summary.error) rows.push(['Reason', summary.error]);
+  if (summary.counts) {
+    rows.push([
+      'Snapshot',
+      `${number(summary.counts.contacts)} contacts, ${number(summary.counts.customers)} customers, ${number(summary.counts.addresses)} addresses, ${number(summary.counts.rejected)} rejected`,
+    ]);
+  }
+  if (summary.changes) {
+    const c = summary.changes;
+    rows.push([
+      'Changes',
+      `${number(c.added)} added, ${number(c.removed)} removed, ${number(c.changed)} changed; customers ${number(c.customers_added)} added, ${number(c.customers_removed)} removed`,
+    ]);
+  }
+  if (summary.quality) {
+    const q = summary.quality;
+    rows.push([
+      'Quality',
+      `${number(q.missing_email + q.missing_email_and_phone)} without email, ${number(q.missing_phone + q.missing_email_and_phone)} without phone, ${number(q.duplicate_email)} with a shared email, ${number(q.malformed_email)} malformed emails, ${number(q.malformed_phone)} malformed phones, ${number(q.unnamed_customer)} with an unnamed customer`,
+    ]);
+  }
+  rows.push(['Requests', `${number(summary.requests)} (${number(summary.retries)} retries)`]);
+  const d = summary.durations_ms;
+  rows.push([
+    'Durations',
+    `fetch ${seconds((d.contacts ?? 0) + (d.customers ?? 0))}, publish ${seconds(d.publish)}, site ${seconds(d.build)}, total ${seconds(d.total)}`,
+  ]);
+  for (const warning of summary.warnings) rows.push(['Warning', warning]);
+  return rows;
+}
+
+export function formatSummaryText(summary: RunSummary): string {
+  return `${facts(summary)
+    .map(([label, value]) => `  ${`${label}:`.padEnd(11)}${value}`)
+    .join('\n')}\n`;
+}
+
+export function formatSummaryMarkdown(summary: RunSummary): string {
+  const escapeMarkdown = (text: string) => text.replace(/[|\\`*_<>[\]]/g, (char) => `\\${char}`);
+  const title =
+    summary.status === 'ok' ? '✅ Qwoty contacts snapshot published' : '❌ Qwoty contacts snapshot failed';
+  const rows = facts(summary).map(([label, value]) => `| ${label} | ${escapeMarkdown(value)} |`);
+  return `### ${title}\n\n| | |\n|---|---|\n${rows.join('\n')}\n`;
+}

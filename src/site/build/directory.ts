@@ -1,0 +1,230 @@
+/**
+ * The site's view of the snapshot: read once per build through `readSnapshot`, then grouped once (customers
+ * in alphabetical order with their contacts, letters, facets) so every page does work in proportion to
+ * itself only.
+ */
+import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
+import type {
+  ChangesReport,
+  Manifest,
+  QualityReport,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+} from '../../shared/schema.ts';
+import { fold } from '../shared/search.ts';
+
+export interface CustomerEntry {
+  customer: SnapshotCustomer;
+  /** What to show: the name, or "Customer <id>" when it could not be read. */
+  name: string;
+  /** The letter it is listed under: A–Z, or "#" for anything else. */
+  letter: string;
+  /** Its contacts, sorted by last name then first name. */
+  contacts: SnapshotContact[];
+}
+
+export interface LetterGroup {
+  letter: string;
+  /** URL segment: the letter in lower case, or `other` for "#". */
+  slug: string;
+  customers: CustomerEntry[];
+}
+
+/** What a list of customers shows of one: a reusable page's props hold this, not the whole entry. */
+export interface CustomerLink {
+  id: string;
+  name: string;
+  contacts: number;
+}
+
+/** What the letter navigation shows of a letter. */
+export interface LetterLink {
+  letter: string;
+  slug: string;
+  customers: number;
+}
+
+export interface Facet {
+  value: string;
+  count: number;
+}
+
+export interface Download {
+  name: string;
+  /** What it holds: the snapshot's contacts, or one of the reports. */
+  kind: DownloadKind;
+  bytes: number;
+  rows: number;
+  mediaType: string;
+}
+
+export interface Directory {
+  /** The real folder the snapshot was read from. */
+  dir: string;
+  manifest: Manifest;
+  snapshot: Snapshot;
+  /** What changed since the previous snapshot; null when the snapshot was published without the report. */
+  changes: ChangesReport | null;
+  /** Data-quality findings and rejects; null when the snapshot was published without the report. */
+  quality: QualityReport | null;
+  /** Each contact's customer id, by contact id: links a report's contact only when its row exists. */
+  customerOfContact: Map<string, string>;
+  customers: CustomerEntry[];
+  byId: Map<string, CustomerEntry>;
+  letters: LetterGroup[];
+  /** Roles present, most frequent first. */
+  roles: Facet[];
+  /** Countries present (contact addresses, else the customer's), most frequent first. */
+  countries: Facet[];
+  /** The snapshot files the site publishes, in `PUBLISHED_FILES` order; never `rejects.json`. */
+  downloads: Download[];
+}
+
+/**
+ * The only snapshot files the site republishes, by what they hold. Never `rejects.json` (it keeps the raw
+ * records as the API sent them) nor the manifest.
+ */
+export const PUBLISHED_FILES = {
+  'contacts.csv': 'contacts',
+  'contacts.xlsx': 'contacts',
+  'contacts.json': 'contacts',
+  'changes.csv': 'changes',
+  'changes.json': 'changes',
+  'quality.csv': 'quality',
+  'quality.json': 'quality',
+} as const;
+export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
+
+/** The files of a snapshot's manifest that the site republishes, in `PUBLISHED_FILES` order. */
+export function downloadsOf(manifest: Manifest): Download[] {
+  return Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
+    const file = manifest.files.find((listed) => listed.name === name);
+    return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
+  });
+}
+
+const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
+let loading: Promise<Directory> | undefined;
+
+/** The directory of the snapshot in `QWOTY_DATA_DIR` (default `data`), loaded once per process. */
+export function getDirectory(): Promise<Directory> {
+  loading ??= readSnapshot(process.env.QWOTY_DATA_DIR ?? 'data').then(buildDirectory);
+  return loading;
+}
+
+export function letterOf(name: string): string {
+  const first = fold(name.trim()).charAt(0).toUpperCase();
+  return first >= 'A' && first <= 'Z' ? first : '#';
+}
+
+export function contactName(contact: SnapshotContact): string {
+  const name = [contact.first_name, contact.last_name]
+    .filter((part) => part?.trim())
+    .join(' ')
+    .trim();
+  return name || contact.email || contact.id;
+}
+
+/** Countries of a contact's own addresses, else of its customer's. */
+export function contactCountries(contact: SnapshotContact, customer: SnapshotCustomer): string[] {
+  const own = contact.addresses.map((address) => address.country);
+  const countries = (own.some(Boolean) ? own : customer.addresses.map((address) => address.country)).filter(
+    (country): country is string => Boolean(country),
+  );
+  return [...new Set(countries)];
+}
+
+/** The latest `updated_at` of the contacts, or null when none has one. */
+export function lastUpdated(contacts: readonly SnapshotContact[]): string | null {
+  let latest: string | null = null;
+  for (const { updated_at: updated } of contacts) {
+    if (updated && (latest === null || Date.parse(updated) > Date.parse(latest))) latest = updated;
+  }
+  return latest;
+}
+
+export function customerLink(entry: CustomerEntry): CustomerLink {
+  return { id: entry.customer.id, name: entry.name, contacts: entry.contacts.length };
+}
+
+export function letterLink(group: LetterGroup): LetterLink {
+  return { letter: group.letter, slug: group.slug, customers: group.customers.length };
+}
+
+export function buildDirectory(loaded: LoadedSnapshot): Directory {
+  const { snapshot } = loaded;
+  const byId = new Map<string, CustomerEntry>();
+  const entry = (customer: SnapshotCustomer): CustomerEntry => {
+    const name = customer.name?.trim() || `Customer ${customer.id}`;
+    return { customer, name, letter: customer.name?.trim() ? letterOf(name) : '#', contacts: [] };
+  };
+  for (const customer of snapshot.customers) {
+    byId.set(customer.id, entry(customer));
+  }
+  const roleCounts = new Map<string, number>();
+  const countryCounts = new Map<string, number>();
+  for (const contact of snapshot.contacts) {
+    let owner = byId.get(contact.customer_id);
+    if (!owner) {
+      // A contact whose customer is not in the list still gets a page, from what the contact says.
+      owner = entry({
+        id: contact.customer_id,
+        name: contact.customer_name,
+        type: contact.customer_type,
+        segment_id: null,
+        id_crm: null,
+        id_erp: null,
+        id_accounting: null,
+        tax_ids: [],
+        addresses: [],
+        contact_count: 0,
+      });
+      byId.set(contact.customer_id, owner);
+    }
+    owner.contacts.push(contact);
+    for (const role of new Set(contact.role)) {
+      roleCounts.set(role, (roleCounts.get(role) ?? 0) + 1);
+    }
+    for (const country of contactCountries(contact, owner.customer)) {
+      countryCounts.set(country, (countryCounts.get(country) ?? 0) + 1);
+    }
+  }
+  const customers = [...byId.values()].sort(
+    (a, b) =>
+      Number(a.letter === '#') - Number(b.letter === '#') ||
+      collator.compare(a.name, b.name) ||
+      a.customer.id.localeCompare(b.customer.id),
+  );
+  const byLetter = new Map<string, CustomerEntry[]>();
+  for (const customer of customers) {
+    customer.contacts.sort(
+      (a, b) =>
+        collator.compare(a.last_name ?? '', b.last_name ?? '') ||
+        collator.compare(a.first_name ?? '', b.first_name ?? '') ||
+        a.id.localeCompare(b.id),
+    );
+    const group = byLetter.get(customer.letter) ?? [];
+    group.push(customer);
+    byLetter.set(customer.letter, group);
+  }
+  const facets = (counts: Map<string, number>): Facet[] =>
+    [...counts]
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || collator.compare(a.value, b.value));
+  return {
+    ...loaded,
+    customers,
+    byId,
+    letters: [...byLetter].map(([letter, group]) => ({
+      letter,
+      slug: letter === '#' ? 'other' : letter.toLowerCase(),
+      customers: group,
+    })),
+    roles: facets(roleCounts),
+    countries: facets(countryCounts),
+    customerOfContact: new Map(snapshot.contacts.map((contact) => [contact.id, contact.customer_id])),
+    downloads: downloadsOf(loaded.manifest),
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * The search box of the home page. The search files load on first use (focus, hover, or a `?q=` in the
+ * URL), are indexed once, and every keystroke then scans the compact index in memory; the contact ids for
+ * the links load by chunk, only for the results shown. Results are built with `textContent` only: a value
+ * from the API is never read as markup.
+ */
+import { roleLabel } from '../shared/format.ts';
+import {
+  type IndexedContact,
+  indexContact,
+  parseContactLines,
+  parseIdLines,
+  type SearchContact,
+  type SearchHeader,
+  type SearchResult,
+  search,
+} from '../shared/search.ts';
+
+interface Loaded {
+  header: SearchHeader;
+  contacts: SearchContact[];
+  index: IndexedContact[];
+  /** Id files by number, fetched once each. */
+  ids: Map<number, Promise<string[]>>;
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response;
+}
+
+async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded> {
+  const [headerResponse, contactsResponse] = await Promise.all([fetchOk(headerUrl), fetchOk(contactsUrl)]);
+  const header: SearchHeader = await headerResponse.json();
+  const contacts = parseContactLines(await contactsResponse.text());
+  const index: IndexedContact[] = new Array(contacts.length);
+  for (let i = 0; i < contacts.length; i++) {
+    const contact = contacts[i];
+    if (contact) index[i] = indexContact(contact, header);
+    // Index in slices so typing stays responsive while a large directory is prepared.
+    if (i % 20_000 === 19_999) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return { header, contacts, index, ids: new Map() };
+}
+
+/** The ids of the contacts `hits`, fetching the id files they need (once each). */
+async function idsOf(data: Loaded, hits: readonly number[], base: string): Promise<Map<number, string>> {
+  const { per, files } = data.header.ids;
+  const chunks = [...new Set(hits.map((hit) => Math.floor(hit / per)))];
+  const loaded = await Promise.all(
+    chunks.map((chunk) => {
+      let ids = data.ids.get(chunk);
+      if (!ids) {
+        ids = fetchOk(`${base}${files[chunk] ?? ''}`)
+          .then((response) => response.text())
+          .then(parseIdLines);
+        ids.catch(() => data.ids.delete(chunk));
+        data.ids.set(chunk, ids);
+      }
+      return ids;
+    }),
+  );
+  const byChunk = new Map(chunks.map((chunk, index) => [chunk, loaded[index] ?? []]));
+  return new Map(hits.map((hit) => [hit, byChunk.get(Math.floor(hit / per))?.[hit % per] ?? '']));
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string,
+  className?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+export function startSearch(): void {
+  const form = document.querySelector<HTMLFormElement>('#search-form');
+  const input = document.querySelector<HTMLInputElement>('#q');
+  const status = document.querySelector<HTMLElement>('#search-status');
+  const results = document.querySelector<HTMLOListElement>('#search-results');
+  if (!form || !input || !status || !results) return;
+  const roleSelect = form.querySelector<HTMLSelectElement>('#role');
+  const countrySelect = form.querySelector<HTMLSelectElement>('#country');
+  const limit = Number(form.dataset.limit) || 50;
+  const count = new Intl.NumberFormat('en-GB');
+
+  let loading: Promise<Loaded> | undefined;
+  const load = () => {
+    loading ??= loadData(form.dataset.header ?? '', form.dataset.contacts ?? '');
+    return loading;
+  };
+
+  const params = new URL(location.href).searchParams;
+  input.value = params.get('q') ?? '';
+  for (const [select, name] of [
+    [roleSelect, 'role'],
+    [countrySelect, 'country'],
+  ] as const) {
+    const value = params.get(name);
+    if (select && value && [...select.options].some((option) => option.value === value)) select.value = value;
+  }
+
+  let urlTimer: ReturnType<typeof setTimeout> | undefined;
+  const updateUrl = () => {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => {
+      const url = new URL(location.href);
+      for (const [name, value] of [
+        ['q', input.value.trim()],
+        ['role', roleSelect?.value ?? ''],
+        ['country', countrySelect?.value ?? ''],
+      ] as const) {
+        if (value) url.searchParams.set(name, value);
+        else url.searchParams.delete(name);
+      }
+      history.replaceState(null, '', url);
+    }, 200);
+  };
+
+  const idBase = (form.dataset.contacts ?? '').replace(/[^/]*$/, '');
+
+  const find = (data: Loaded, query: string) => {
+    const role = roleSelect?.value ?? '';
+    const country = countrySelect?.value ?? '';
+    return search(
+      data.contacts,
+      data.index,
+      query,
+      {
+        role: role ? data.header.roles.indexOf(role) : -1,
+        country: country ? data.header.countries.indexOf(country) : -1,
+      },
+      limit,
+    );
+  };
+
+  const render = (data: Loaded, query: string, found: SearchResult, ids: Map<number, string>) => {
+    const role = roleSelect?.value ?? '';
+    const country = countrySelect?.value ?? '';
+    const items = found.hits.map((hit) => {
+      const contact = data.contacts[hit];
+      const customer = contact ? data.header.customers[contact.customer] : undefined;
+      const item = element('li');
+      if (!contact || !customer) return item;
+      const base = `/customers/${customer.id}/`;
+      const name = element('a', undefined, 'result-name');
+      name.append(element('bdi', contact.name));
+      name.href = `${base}#contact-${ids.get(hit) ?? ''}`;
+      const at = element('span', '', 'result-customer');
+      const customerLink = element('a');
+      customerLink.append(element('bdi', customer.name));
+      customerLink.href = base;
+      at.append(customerLink);
+      const details = [
+        contact.email,
+        contact.phone,
+        contact.roles.map((index) => roleLabel(data.header.roles[index] ?? '')).join(', '),
+      ].filter(Boolean);
+      item.append(name, at, element('span', details.join(' · '), 'result-details'));
+      return item;
+    });
+    results.replaceChildren(...items);
+    const searched = query.trim() || role || country;
+    if (!searched) status.textContent = '';
+    else if (found.total === 0) status.textContent = 'No contact matches.';
+    else if (found.total > found.hits.length)
+      status.textContent = `${count.format(found.total)} contacts match; showing the first ${found.hits.length}. Type more to narrow down.`;
+    else
+      status.textContent = `${count.format(found.total)} ${found.total === 1 ? 'contact matches' : 'contacts match'}.`;
+    results.dataset.query = query;
+  };
+
+  let generation = 0;
+  const run = async () => {
+    const current = ++generation;
+    const query = input.value;
+    updateUrl();
+    if (!query.trim() && !roleSelect?.value && !countrySelect?.value) {
+      results.replaceChildren();
+      status.textContent = '';
+      results.dataset.query = query;
+      return;
+    }
+    let data: Loaded;
+    try {
+      if (!loading) status.textContent = 'Loading the search data…';
+      data = await load();
+    } catch (error) {
+      loading = undefined;
+      status.textContent = `The search data could not be loaded (${error instanceof Error ? error.message : String(error)}). Browse the customers below instead.`;
+      return;
+    }
+    if (current !== generation) return;
+    const found = find(data, query);
+    let ids: Map<number, string>;
+    try {
+      ids = await idsOf(data, found.hits, idBase);
+    } catch (error) {
+      status.textContent = `The search data could not be loaded (${error instanceof Error ? error.message : String(error)}).`;
+      return;
+    }
+    if (current === generation) render(data, query, found, ids);
+  };
+
+  input.addEventListener('focus', () => void load().catch(() => undefined), { once: true });
+  form.addEventListener('pointerenter', () => void load().catch(() => undefined), { once: true });
+  input.addEventListener('input', () => void run());
+  form.addEventListener('change', (event) => {
+    if (event.target !== input) void run();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void run();
+  });
+  form.dataset.ready = 'true';
+  if (input.value.trim() || roleSelect?.value || countrySelect?.value) void run();
+}

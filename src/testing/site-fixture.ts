@@ -1,0 +1,422 @@
+/**
+ * Test fixtures for the site: a deterministic `Snapshot` of any size, full of hostile values and of the data
+ * problems the quality report finds, and a writer that publishes it in the same layout as the pipeline
+ * (`.snapshots/<run-id>/…`, `current`, top-level links) with a correct manifest and the real change and
+ * quality reports. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes.ts';
+import { reportFiles } from '../pipeline/reports/files.ts';
+import { assessQuality } from '../pipeline/reports/quality.ts';
+import type {
+  AddressSummary,
+  Manifest,
+  Reject,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+} from '../shared/schema.ts';
+
+export interface FixtureOptions {
+  /** Number of contacts (at least 1). */
+  contacts: number;
+  /** Mean contacts per customer; 8 by default. */
+  perCustomer?: number;
+  demo?: boolean;
+}
+
+/** Names that must be shown as text and searched without accents; the first few contacts get them. */
+export const HOSTILE_CONTACTS = [
+  {
+    first_name: '<script>alert(1)</script>',
+    last_name: '<img src=x onerror=alert(2)>',
+    email: 'xss@example.com',
+    // Malformed, so the quality report shows this name and this value too.
+    phone: '+33 <script>alert(3)</script>',
+  },
+  { first_name: 'Zoë', last_name: 'Ñúñez', email: 'zoe.nunez@example.com' },
+  { first_name: 'محمد', last_name: 'الفارسي', email: 'mohammed@example.com' },
+  { first_name: 'Seán "Jack"', last_name: "O'Brien & Sons", email: 'sean.obrien@example.com' },
+  { first_name: 'Björn', last_name: 'Ångström', email: 'bjorn@example.com' },
+] as const;
+
+const FIRST = [
+  'Jean',
+  'Marie',
+  'Pierre',
+  'Sophie',
+  'Luc',
+  'Anne',
+  'Paul',
+  'Chloé',
+  'Hugo',
+  'Léa',
+  'Tom',
+  'Emma',
+];
+const LAST = [
+  'Dupont',
+  'Martin',
+  'Bernard',
+  'Durand',
+  'Lefèvre',
+  'Moreau',
+  'Garcia',
+  'Müller',
+  'Rossi',
+  'Smith',
+];
+const COMPANY = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Hooli',
+  'Vandelay',
+  'Soylent',
+  'Tyrell',
+];
+const SUFFIX = ['SA', 'GmbH', 'Ltd', 'SARL', 'Inc', 'BV'];
+const COUNTRIES = ['FR', 'DE', 'GB', 'ES', 'IT', 'NL', 'BE', 'US'];
+const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bruxelles', 'New York'];
+const ROLES = ['buyer', 'signer', 'billing', 'shipping', 'legal', 'admin', 'decision_maker'];
+
+/** A UUID-shaped id with realistic entropy, deterministic from its seed. */
+export function fixtureId(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Builds a valid snapshot of `contacts` contacts grouped in customers, hostile values first. */
+export function makeSnapshot(options: FixtureOptions): Snapshot {
+  const total = Math.max(1, Math.floor(options.contacts));
+  const perCustomer = options.perCustomer ?? 8;
+  const customerCount = Math.max(1, Math.ceil(total / perCustomer));
+  const customers: SnapshotCustomer[] = [];
+  const contacts: SnapshotContact[] = [];
+  const stamp = '2026-01-15T03:00:00.000Z';
+  let addressCount = 0;
+
+  for (let c = 0; c < customerCount; c++) {
+    const id = fixtureId(`customer-${c}`);
+    const readable = c % 97 !== 5;
+    const name =
+      c === 0
+        ? '<b>Bold</b> & "Quoted" Ltd'
+        : c === 1
+          ? 'Société Générale Ñúñez'
+          : c === 2
+            ? 'شركة الأمل'
+            : `${COMPANY[c % COMPANY.length]} ${SUFFIX[(c >> 3) % SUFFIX.length]} ${c}`;
+    const addresses: AddressSummary[] = [];
+    for (let a = 0; a < 1 + (c % 2); a++) {
+      const country = COUNTRIES[(c + a) % COUNTRIES.length] ?? 'FR';
+      const city = CITIES[(c + a) % CITIES.length] ?? 'Paris';
+      addresses.push({
+        id: fixtureId(`address-${c}-${a}`),
+        type: a === 0 ? 'billing' : 'shipping',
+        label: a === 0 ? 'Head office' : null,
+        summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
+        city,
+        country,
+      });
+      addressCount++;
+    }
+    const start = Math.floor((c * total) / customerCount);
+    const end = Math.floor(((c + 1) * total) / customerCount);
+    for (let i = start; i < end; i++) {
+      const hostile = HOSTILE_CONTACTS[i];
+      const first = hostile?.first_name ?? FIRST[i % FIRST.length] ?? 'Jean';
+      const last = hostile?.last_name ?? `${LAST[(i >> 2) % LAST.length]}${i}`;
+      const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
+      if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
+      const own = addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
+      // One of each data problem every 50 contacts (missing phones come from i % 11 === 3 below).
+      const flaw = i % 50;
+      const phone =
+        (hostile && 'phone' in hostile ? hostile.phone : undefined) ??
+        (i % 11 === 3 || flaw === 8
+          ? null
+          : flaw === 10
+            ? '12'
+            : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
+      const email =
+        hostile?.email ??
+        (flaw === 7 || flaw === 8
+          ? null
+          : flaw === 9
+            ? `${first.toLowerCase()}.${last.toLowerCase()} at example.com`
+            : flaw === 24 || flaw === 25
+              ? `Team${Math.floor(i / 50)}@Example.com`
+              : `${first.toLowerCase()}.${last.toLowerCase()}@example.com`);
+      contacts.push({
+        id: fixtureId(`contact-${i}`),
+        workspace_id: fixtureId('workspace'),
+        customer_id: id,
+        first_name: first,
+        last_name: last,
+        email,
+        phone,
+        role: roles,
+        id_crm: i % 2 === 0 ? `CRM-${i}` : null,
+        id_erp: i % 4 === 0 ? `ERP-${i}` : null,
+        id_accounting: null,
+        address_ids: own.map((address) => address.id),
+        created_at: stamp,
+        updated_at: stamp,
+        customer_name: readable ? name : null,
+        customer_type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
+        addresses: own,
+      });
+    }
+    customers.push({
+      id,
+      name: readable ? name : null,
+      type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
+      segment_id: null,
+      id_crm: `CUST-${c}`,
+      id_erp: null,
+      id_accounting: null,
+      tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
+      addresses,
+      contact_count: end - start,
+    });
+  }
+
+  return {
+    schema_version: 1,
+    generated_at: stamp,
+    source: {
+      host: options.demo ? '127.0.0.1:4010' : 'qwoty.app',
+      customer_id: null,
+      demo: options.demo ?? false,
+    },
+    counts: { contacts: contacts.length, customers: customers.length, addresses: addressCount, rejected: 1 },
+    warnings: [],
+    customers,
+    contacts,
+  };
+}
+
+function pad(value: number): string {
+  return String(value).padStart(2, '0');
+}
+
+function csvCell(value: string | null): string {
+  const text = value ?? '';
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A plain CSV of the contacts, enough to check downloads byte for byte. */
+export function fixtureCsv(snapshot: Snapshot): string {
+  const header = 'id,customer_id,customer_name,first_name,last_name,email,phone,role';
+  const rows = snapshot.contacts.map((contact) =>
+    [
+      contact.id,
+      contact.customer_id,
+      contact.customer_name,
+      contact.first_name,
+      contact.last_name,
+      contact.email,
+      contact.phone,
+      contact.role.join(';'),
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `\uFEFF${[header, ...rows].join('\r\n')}\r\n`;
+}
+
+/** The name of a contact that was only in the previous snapshot: shown as text on the change page. */
+export const HOSTILE_REMOVED_NAME = '<script>alert("removed")</script>';
+/** A value that exists only in the raw record of a reject: the site must never show it. */
+export const RAW_REJECT_VALUE = 'Raw value only rejects.json holds';
+
+/**
+ * The snapshot taken the day before `snapshot`, such that comparing them finds every kind of change: the
+ * last customer and its contacts, and the sixth contact, were added since; `removed` contacts (one of them
+ * named like a script) and one customer were removed since; the first three contacts changed (email and
+ * phone; roles and addresses; first name).
+ */
+export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: number } = {}): Snapshot {
+  const removedCount = options.removed ?? 3;
+  const lastCustomer = snapshot.customers.at(-1);
+  const keptCustomer = snapshot.customers[1] ?? snapshot.customers[0];
+  const goneCustomer: SnapshotCustomer = {
+    id: fixtureId('customer-gone'),
+    name: 'Gone <i>Away</i> GmbH',
+    type: 'company',
+    segment_id: null,
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: [],
+    addresses: [],
+    contact_count: 0,
+  };
+  const stamp = '2026-01-14T03:00:00.000Z';
+  const before: Record<number, (contact: SnapshotContact) => SnapshotContact> = {
+    0: (contact) => ({
+      ...contact,
+      email: 'old.xss@example.com',
+      phone: '+33 6 00 00 00 00',
+      updated_at: stamp,
+    }),
+    1: (contact) => ({ ...contact, role: ['legal'], address_ids: [], addresses: [], updated_at: stamp }),
+    2: (contact) => ({ ...contact, first_name: 'Mohammed', updated_at: stamp }),
+  };
+  const contacts = snapshot.contacts.flatMap((contact, index) =>
+    index === 5 || contact.customer_id === lastCustomer?.id ? [] : [before[index]?.(contact) ?? contact],
+  );
+  for (let k = 0; k < removedCount; k++) {
+    const customer = k % 2 === 0 ? keptCustomer : goneCustomer;
+    contacts.push({
+      id: fixtureId(`removed-contact-${k}`),
+      workspace_id: fixtureId('workspace'),
+      customer_id: customer?.id ?? goneCustomer.id,
+      first_name: k === 0 ? HOSTILE_REMOVED_NAME : `Former${k}`,
+      last_name: 'Leaver',
+      email: `former.${k}@example.com`,
+      phone: null,
+      role: [],
+      id_crm: null,
+      id_erp: null,
+      id_accounting: null,
+      address_ids: [],
+      created_at: stamp,
+      updated_at: stamp,
+      customer_name: customer?.name ?? null,
+      customer_type: customer?.type ?? null,
+      addresses: [],
+    });
+  }
+  const customers = [
+    ...snapshot.customers.filter((customer) => customer.id !== lastCustomer?.id),
+    { ...goneCustomer, contact_count: Math.floor(removedCount / 2) },
+  ];
+  return {
+    ...snapshot,
+    generated_at: stamp,
+    counts: { ...snapshot.counts, contacts: contacts.length, customers: customers.length },
+    customers,
+    contacts,
+  };
+}
+
+/**
+ * `count` records set aside by validation: the first with a script for an id, all with their raw record
+ * holding `RAW_REJECT_VALUE`, which only rejects.json may contain.
+ */
+export function makeRejects(count = 1): Reject[] {
+  return Array.from({ length: count }, (_, k) => ({
+    entity: k % 3 === 2 ? 'customer' : 'contact',
+    index: k % 3 === 2 ? null : 40 + k,
+    id: k === 0 ? '<img src=x onerror=alert(4)>' : k % 2 === 1 ? null : `not-a-uuid-${k}`,
+    issues: [
+      { path: 'id', message: 'expected a UUID' },
+      ...(k === 0
+        ? [{ path: 'first_name', message: 'a contact needs a first name, a last name or an email' }]
+        : []),
+    ],
+    record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },
+  }));
+}
+
+export interface PublishOptions {
+  runId?: string;
+  /** Leave out the `current` link and write the files flat in `dataDir`. */
+  flat?: boolean;
+  /** The snapshot the change report compares with; none (a first run) by default. */
+  previous?: Snapshot | null;
+  /** The records set aside by validation; `makeRejects(1)` by default. */
+  rejects?: Reject[];
+  /** False: publish like a version before the reports existed, without changes.* and quality.*. */
+  reports?: boolean;
+}
+
+/**
+ * Writes `snapshot` into `dataDir` in the published layout, with a manifest whose sizes and hashes match.
+ * Returns the folder holding the files.
+ */
+export async function writePublishedSnapshot(
+  dataDir: string,
+  snapshot: Snapshot,
+  options: PublishOptions = {},
+): Promise<string> {
+  const runId = options.runId ?? '20260115T030000Z';
+  const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
+  await mkdir(dir, { recursive: true });
+  const rejects = options.rejects ?? makeRejects(1);
+  const reports =
+    options.reports === false
+      ? []
+      : reportFiles(
+          await diffSnapshots(options.previous ? previousFromSnapshot(options.previous) : null, snapshot),
+          assessQuality(snapshot, rejects),
+        );
+  const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
+    {
+      name: 'contacts.json',
+      body: Buffer.from(`${JSON.stringify(snapshot)}\n`),
+      rows: snapshot.contacts.length,
+      media_type: 'application/json',
+    },
+    {
+      name: 'contacts.csv',
+      body: Buffer.from(fixtureCsv(snapshot)),
+      rows: snapshot.contacts.length,
+      media_type: 'text/csv',
+    },
+    {
+      // Not a real workbook: the site only copies it, so any bytes do to check the download.
+      name: 'contacts.xlsx',
+      body: Buffer.from(`PK\u0003\u0004 fixture workbook of ${snapshot.contacts.length} contacts`),
+      rows: snapshot.contacts.length,
+      media_type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    },
+    {
+      name: 'rejects.json',
+      body: Buffer.from(`${JSON.stringify(rejects)}\n`),
+      rows: rejects.length,
+      media_type: 'application/json',
+    },
+    ...reports.map((file) => ({
+      name: file.name,
+      body: Buffer.from(file.content),
+      rows: file.rows,
+      media_type: file.mediaType,
+    })),
+  ];
+  for (const file of files) {
+    await writeFile(join(dir, file.name), file.body);
+  }
+  const manifest: Manifest = {
+    schema_version: 1,
+    tool: { name: 'qwoty-contacts-directory', version: '0.1.0' },
+    generated_at: snapshot.generated_at,
+    source: snapshot.source,
+    counts: snapshot.counts,
+    run: { started_at: snapshot.generated_at, duration_ms: 1234, requests: 10, retries: 0, warnings: [] },
+    files: files.map((file) => ({
+      name: file.name,
+      bytes: file.body.length,
+      rows: file.rows,
+      sha256: createHash('sha256').update(file.body).digest('hex'),
+      media_type: file.media_type,
+    })),
+  };
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (!options.flat) {
+    await rm(join(dataDir, 'current'), { force: true });
+    await symlink(join('.snapshots', runId), join(dataDir, 'current'));
+    for (const name of [...files.map((file) => file.name), 'manifest.json']) {
+      await rm(join(dataDir, name), { force: true });
+      await symlink(join('current', name), join(dataDir, name));
+    }
+  }
+  return dir;
+}

@@ -1,0 +1,33 @@
+/** A small, valid `Snapshot` built through the real assembly code, labelled so two of them differ. */
+import type { FetchedWorkspace } from '../pipeline/fetch-workspace.ts';
+import { buildSnapshot } from '../pipeline/snapshot.ts';
+import { ContactSchema, CustomerSchema, type Snapshot } from '../shared/schema.ts';
+
+export const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+export function tinySnapshot(label: string, contacts = 3): Snapshot {
+  const workspace: FetchedWorkspace = {
+    contacts: Array.from({ length: contacts }, (_, n) =>
+      ContactSchema.parse({
+        id: uuid(100 + n),
+        customer_id: uuid(1 + (n % 2)),
+        first_name: `${label} ${n}`,
+        last_name: 'Tester',
+        email: `${label}.${n}@example.test`,
+      }),
+    ),
+    customers: new Map([
+      [uuid(1), CustomerSchema.parse({ id: uuid(1), name: `${label} Customer One`, type: 'company' })],
+      [uuid(2), CustomerSchema.parse({ id: uuid(2), name: `${label} Customer Two`, type: 'individual' })],
+    ]),
+    addresses: [],
+    rejects: [],
+    contactRecords: contacts,
+    warnings: [],
+  };
+  return buildSnapshot({
+    workspace,
+    source: { host: 'qwoty.test', customer_id: null, demo: true },
+    generatedAt: new Date('2026-11-30T02:00:00Z'),
+  });
+}
