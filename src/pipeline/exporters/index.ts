@@ -28,6 +28,7 @@ export interface Exporter {
 /** Every format the snapshot is published in, `contacts.json` first. */
 export const EXPORTERS: readonly Exporter[] = [jsonExporter, csvExporter, xlsxExporter];
 
-export { contactsToCsv, csvExporter, neutraliseFormula, writeContactsCsv } from './csv.ts';
+export { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
+export { contactsToCsv, csvExporter, writeContactsCsv } from './csv.ts';
 export { jsonExporter } from './json.ts';
 export { xlsxExporter } from './xlsx.ts';
