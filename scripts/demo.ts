@@ -1,108 +1,22 @@
-/**
- * `npm run demo`: the whole pipeline with no token and no network. Starts the embedded Qwoty API on a free
- * loopback port, runs the real `npm run fetch` against it into `.demo/data` (never the real data folder),
- * builds the demo site into `.demo/site`, prints where everything is, and exits.
- *
- * Flags: --contacts <n> (default 2000), --seed <n> (default 1), --help.
- */
-import { spawn } from 'node:child_process';
+/** `npm run demo`: the whole pipeline with no token and no network (see src/fake-api/demo.ts). */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runMain } from '../src/cli/run-main.ts';
-import { generateWorkspace } from '../src/fake-api/generate.ts';
-import { createQwotyServer, DEMO_TOKEN } from '../src/fake-api/server.ts';
-import { ConfigError, ExitCode, QwotyError, toExitCode } from '../src/shared/errors.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const DEMO_DIR = path.join(ROOT, '.demo');
-const DATA_DIR = path.join(DEMO_DIR, 'data');
-const SITE_DIR = path.join(DEMO_DIR, 'site');
-
-const USAGE = `Usage: npm run demo -- [--contacts 2000] [--seed 1]
-
-Runs the whole pipeline with no token and no network: the embedded Qwoty API with generated contacts, a
-real fetch into .demo/data, and the site built into .demo/site (then: npm run preview:demo).`;
+import { DEMO_COMMAND } from '../src/fake-api/commands.ts';
+import { runDemo } from '../src/fake-api/demo.ts';
+import { formatUsage, parseCommand } from '../src/shared/command.ts';
+import { ExitCode } from '../src/shared/errors.ts';
 
 await runMain('demo', async () => {
-  let values: { contacts: string; seed: string; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        contacts: { type: 'string', default: '2000' },
-        seed: { type: 'string', default: '1' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; see \`npm run demo -- --help\`.`, { cause: error });
-  }
-  if (values.help) {
-    console.log(USAGE);
+  const parsed = parseCommand(DEMO_COMMAND, process.env, process.argv.slice(2));
+  if (parsed.help) {
+    console.log(formatUsage(DEMO_COMMAND));
     return ExitCode.ok;
   }
-  const contacts = Number(values.contacts);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(contacts) || contacts < 1)
-    throw new ConfigError('Expected `--contacts` to be a positive integer.');
-  if (!Number.isInteger(seed)) throw new ConfigError('Expected `--seed` to be an integer.');
-
-  // A few invalid records and one rate-limited answer, so the demo shows rejects and a retry too.
-  const workspace = generateWorkspace({ contacts, seed, invalid: Math.max(1, Math.round(contacts / 400)) });
-  const server = await createQwotyServer({
-    workspace,
-    seed,
-    faults: [{ path: '/contacts', kind: 'rateLimit', times: 1, retryAfter: 1 }],
+  await runDemo({
+    ...parsed.values,
+    root: path.resolve(import.meta.dirname, '..'),
+    node: process.execPath,
+    log: (line) => console.log(line),
   });
-  console.log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
-  try {
-    // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.
-    await run('fetch', [path.join(ROOT, 'scripts', 'fetch.ts')], {
-      QWOTY_API_URL: server.url,
-      QWOTY_API_TOKEN: DEMO_TOKEN,
-      QWOTY_DATA_DIR: DATA_DIR,
-      QWOTY_CUSTOMER_ID: '',
-      QWOTY_DEMO: '1',
-      // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
-      QWOTY_ALLOW_SHRINK: '1',
-    });
-  } finally {
-    await server.close();
-  }
-  await run('build', [path.join(ROOT, 'scripts', 'build-site.ts')], {
-    QWOTY_DATA_DIR: DATA_DIR,
-    QWOTY_SITE_DIR: SITE_DIR,
-    // Its own incremental-build cache: the demo's pages would otherwise push the real site's out of it.
-    QWOTY_SITE_CACHE_DIR: path.join(DEMO_DIR, 'site-cache'),
-  });
-
-  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
-  console.log(`
-Demo ready (generated data, clearly fake; nothing left this machine):
-  snapshot   ${rel(DATA_DIR)}/  contacts.json, contacts.csv, contacts.xlsx, manifest.json,
-             rejects.json (the invalid records, with reasons), changes.*, quality.*
-  site       ${rel(SITE_DIR)}/  serve it with: npm run preview:demo
-  API        npm run api  starts the embedded API on its own
-
-Run it for real: set QWOTY_API_TOKEN and run npm run nightly (see README.md).`);
   return ExitCode.ok;
 });
-
-/** Runs one of our entry points with Node 22, inheriting output; a non-zero exit stops the demo. */
-function run(name: string, args: string[], env: Record<string, string>): Promise<void> {
-  const { QWOTY_API_TOKEN: _real, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...inherited, ...env } });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolve();
-      else
-        reject(
-          new QwotyError(
-            `The demo's ${name} step failed (exit ${code}); see its output above.`,
-            toExitCode(code),
-          ),
-        );
-    });
-  });
-}

@@ -3,7 +3,7 @@
  * Configuration: environment variables and flags (see `--help` and README.md). Exit codes: see errors.ts.
  */
 
-import { loadDotEnv, redact, runMain, TOOL } from '../src/cli/run-main.ts';
+import { isInteractive, loadDotEnv, redact, runMain, TOOL } from '../src/cli/run-main.ts';
 import { FETCH_USAGE, parseFetchConfig } from '../src/pipeline/config.ts';
 import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ApiError, ExitCode, withHint } from '../src/shared/errors.ts';
@@ -23,7 +23,7 @@ await runMain('fetch', async () => {
   const { config, quiet } = parsed;
   const reporter = createReporter({
     write: (text) => process.stderr.write(redact(text, [config.token])),
-    interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+    interactive: isInteractive(process.stderr),
     quiet,
     prefix: 'fetch',
   });

@@ -4,48 +4,28 @@
  *
  *   npm run api -- --port 8787 --contacts 1000 --seed 1 --token demo-token
  */
-import { parseArgs } from 'node:util';
 import { runMain } from '../src/cli/run-main.ts';
-import { createQwotyServer, DEMO_TOKEN } from '../src/fake-api/index.ts';
-import { ConfigError } from '../src/shared/errors.ts';
+import { API_COMMAND } from '../src/fake-api/commands.ts';
+import { createQwotyServer } from '../src/fake-api/index.ts';
+import { formatUsage, parseCommand } from '../src/shared/command.ts';
+import { ConfigError, ExitCode } from '../src/shared/errors.ts';
 
-const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}] [--gzip]`;
-
-function integerFlag(name: string, value: string, minimum: number, maximum: number): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || number < minimum || number > maximum) {
-    throw new ConfigError(
-      `Expected \`--${name}\` to be an integer from ${minimum} to ${maximum}, got "${value}".`,
-    );
+await runMain('api', async () => {
+  const parsed = parseCommand(API_COMMAND, process.env, process.argv.slice(2));
+  if (parsed.help) {
+    console.log(formatUsage(API_COMMAND));
+    return ExitCode.ok;
   }
-  return number;
-}
-
-async function main(): Promise<number | undefined> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse().values;
-  } catch (error) {
-    throw new ConfigError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
-  const port = integerFlag('port', values.port, 0, 65_535);
-  const contacts = integerFlag('contacts', values.contacts, 0, 10_000_000);
-  const seed = integerFlag('seed', values.seed, 0, 4_294_967_295);
-  if (values.token.trim() === '') throw new ConfigError('Expected `--token` to be a non-empty string.');
-
+  const { port, host, contacts, seed, token, gzip } = parsed.values;
   let server: Awaited<ReturnType<typeof createQwotyServer>>;
   try {
     server = await createQwotyServer({
       port,
-      host: values.host,
+      host,
       contacts,
       seed,
-      token: values.token,
-      compress: values.gzip,
+      token,
+      compress: gzip,
     });
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
@@ -75,24 +55,5 @@ async function main(): Promise<number | undefined> {
   await server.close();
   const { total, byStatus } = server.stats();
   console.log(`Stopped after ${total} requests ${JSON.stringify(byStatus)}.`);
-  return undefined;
-}
-
-function parse() {
-  return parseArgs({
-    args: process.argv.slice(2),
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: 'string', default: '8787' },
-      host: { type: 'string', default: '127.0.0.1' },
-      contacts: { type: 'string', default: '1000' },
-      seed: { type: 'string', default: '1' },
-      token: { type: 'string', default: DEMO_TOKEN },
-      gzip: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
-
-await runMain('npm run api', main);
+  return ExitCode.ok;
+});

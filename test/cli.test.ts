@@ -134,13 +134,13 @@ describe('npm run fetch', () => {
 describe.each([
   [
     'demo',
-    /^Usage: npm run demo -- \[--contacts 2000\]/,
+    /^Usage: npm run demo -- \[options\]/,
     /^demo failed: Unknown option '--bogus'; see `npm run demo -- --help`/,
   ],
   [
     'build-site',
-    /^Usage: npm run build \[-- --force\]/,
-    /^npm run build: Unknown option '--bogus'; usage: npm run build/,
+    /^Usage: npm run build -- \[options\]/,
+    /^build failed: Unknown option '--bogus'; see `npm run build -- --help`/,
   ],
 ])('scripts/%s.ts', (name, usage, unknown) => {
   const script = path.join(import.meta.dirname, '..', 'scripts', `${name}.ts`);
@@ -166,7 +166,7 @@ describe('npm run build', () => {
     const run = await runScript(script, { QWOTY_STALE_AFTER_HOURS: 'two days', QWOTY_DATA_DIR: root });
     expect(run.code).toBe(ExitCode.config);
     expect(run.stderr).toMatch(
-      /^npm run build: QWOTY_STALE_AFTER_HOURS must be a whole number of hours \(0 turns the notice off\), not "two days"\.\n$/,
+      /^build failed: QWOTY_STALE_AFTER_HOURS is invalid \(expected a whole number of hours; 0 turns the notice off\); see `npm run build -- --help`\.\n$/,
     );
   });
 });

@@ -14,6 +14,11 @@ export const TOOL = (() => {
   return { name: pkg.name, version: pkg.version };
 })();
 
+/** True on a terminal outside CI: progress is redrawn in place there, and written as lines elsewhere. */
+export function isInteractive(stream: { isTTY?: boolean }): boolean {
+  return Boolean(stream.isTTY) && !process.env.CI;
+}
+
 /** Loads `.env` from the working directory when there is one; variables already set win. */
 export function loadDotEnv(file = '.env'): void {
   if (existsSync(file)) process.loadEnvFile(file);

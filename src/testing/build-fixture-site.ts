@@ -30,6 +30,8 @@ export interface RunBuildOptions {
   cacheDir?: string;
   /** Copy unchanged pages from the cache; off by default: every page is rendered, as on a first night. */
   reuse?: boolean;
+  /** Only the progress line and the summary instead of Astro's list of routes, which tests read. */
+  quiet?: boolean;
 }
 
 /**
@@ -45,7 +47,7 @@ export function runBuild(
   return new Promise((resolve) => {
     execFile(
       NODE,
-      ['scripts/build-site.ts'],
+      ['scripts/build-site.ts', ...(options.quiet ? [] : ['--verbose'])],
       {
         cwd: ROOT,
         env: {

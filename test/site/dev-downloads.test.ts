@@ -41,7 +41,7 @@ describe('downloads in astro dev', () => {
     const names = siteConfig.integrations
       ?.flat()
       .flatMap((integration) => (integration ? [integration.name] : []));
-    expect(names).toContain('qwoty-dev-downloads');
+    expect(names).toContain('qwoty-site');
   });
 
   test('answers 404, not an error, before the first snapshot', async () => {

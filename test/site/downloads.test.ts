@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { copyDownloads } from '../../scripts/build-site.ts';
 import { resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
 import { SnapshotIoError } from '../../src/shared/errors.ts';
+import { copyDownloads } from '../../src/site/build/build-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 describe('copyDownloads', () => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseBuildArgs } from '../../scripts/build-site.ts';
+import { parseCommand } from '../../src/shared/command.ts';
 import type { Snapshot } from '../../src/shared/schema.ts';
 import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../src/site/build/site-cache.ts';
+import { BUILD_COMMAND } from '../../src/site/build/site-settings.ts';
 import { type BuildResult, runBuild } from '../../src/testing/build-fixture-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
@@ -217,25 +218,28 @@ describe('findMissingAssets and findStaleCopy', () => {
   });
 });
 
-describe('parseBuildArgs', () => {
+describe('the build command (BUILD_COMMAND)', () => {
+  const force = (argv: string[], env: Record<string, string>) => {
+    const parsed = parseCommand(BUILD_COMMAND, env, argv);
+    return parsed.help ? 'help' : parsed.values.force;
+  };
+
   test.each([
     [[], {}, false],
     [['--force'], {}, true],
     [[], { QWOTY_SITE_REBUILD: '1' }, true],
     [[], { QWOTY_SITE_REBUILD: 'true' }, true],
     [[], { QWOTY_SITE_REBUILD: '0' }, false],
-  ])('reads %j with %j as force: %s', (argv, env, force) => {
-    expect(parseBuildArgs(argv, env)).toEqual({ force });
+  ])('reads %j with %j as force: %s', (argv, env, expected) => {
+    expect(force(argv, env)).toBe(expected);
   });
 
   test('asks for the usage with --help or -h, whatever else is set', () => {
-    expect(parseBuildArgs(['--help'], { QWOTY_SITE_REBUILD: '1' })).toEqual({ force: false, help: true });
-    expect(parseBuildArgs(['-h', '--force'], {})).toEqual({ force: false, help: true });
+    expect(force(['--help'], { QWOTY_SITE_REBUILD: '1' })).toBe('help');
+    expect(force(['-h', '--force'], {})).toBe('help');
   });
 
   test('names the usage for an unknown flag', () => {
-    expect(() => parseBuildArgs(['--fast'], {})).toThrow(
-      /Unknown option '--fast'.*npm run build \[-- --force\]/,
-    );
+    expect(() => force(['--fast'], {})).toThrow(/Unknown option '--fast'.*npm run build -- --help/);
   });
 });

@@ -420,7 +420,7 @@ describe('npm run build', () => {
     const result = await failing(async () => undefined);
     expect(result.code).toBe(6);
     expect(result.stderr.trim()).toMatch(
-      /^npm run build: There is no snapshot in .*; run `npm run fetch`.*first\.$/,
+      /^build failed: There is no snapshot in .*; run `npm run fetch`.*first\.$/,
     );
   });
 

@@ -3,6 +3,7 @@
  * in alphabetical order with their contacts, letters, facets) so every page does work in proportion to
  * itself only.
  */
+
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
 import type {
   ChangesReport,
@@ -13,6 +14,7 @@ import type {
   SnapshotCustomer,
 } from '../../shared/schema.ts';
 import { fold } from '../shared/search.ts';
+import { siteContext } from './site-context.ts';
 
 export interface CustomerEntry {
   customer: SnapshotCustomer;
@@ -108,9 +110,9 @@ const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true })
 
 let loading: Promise<Directory> | undefined;
 
-/** The directory of the snapshot in `QWOTY_DATA_DIR` (default `data`), loaded once per process. */
+/** The directory of the snapshot the build was given (`site-context.ts`), loaded once per build. */
 export function getDirectory(): Promise<Directory> {
-  loading ??= readSnapshot(process.env.QWOTY_DATA_DIR ?? 'data').then(buildDirectory);
+  loading ??= readSnapshot(siteContext().dataDir).then(buildDirectory);
   return loading;
 }
 

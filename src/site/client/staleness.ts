@@ -6,24 +6,6 @@
  * date is still on the page.
  */
 
-/** Default hours after which a snapshot is called out of date: a nightly build, with a day's slack. */
-export const DEFAULT_STALE_AFTER_HOURS = 36;
-
-/**
- * `QWOTY_STALE_AFTER_HOURS` at build time: a whole number of hours, 0 to never show the notice; anything else
- * is a mistake worth failing the build for.
- */
-export function staleAfterHours(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_STALE_AFTER_HOURS;
-  const hours = Number(value);
-  if (!Number.isInteger(hours) || hours < 0) {
-    throw new Error(
-      `QWOTY_STALE_AFTER_HOURS must be a whole number of hours (0 turns the notice off), not ${JSON.stringify(value)}.`,
-    );
-  }
-  return hours;
-}
-
 /** "40 hours", "3 days": how old a snapshot is, in the unit a reader would use. */
 export function formatAge(ms: number): string {
   const hours = Math.floor(ms / 3_600_000);

@@ -1,6 +1,6 @@
 /**
  * `/downloads/<file>` in `astro dev`. A built site has them because `npm run build` copies them from the
- * snapshot (`copyDownloads` in `scripts/build-site.ts`; they are not Astro routes), so without this the dev
+ * snapshot (`copyDownloads` in `src/site/build/build-site.ts`; they are not Astro routes), so without this the dev
  * server answered every download link with a 404. Each request reads the live snapshot of `QWOTY_DATA_DIR`
  * again, so a fetch while the dev server runs is picked up; only the files the site offers and the manifest
  * lists are served (`downloadsOf`), never `rejects.json` or the manifest, and anything else falls through
@@ -9,7 +9,6 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { AstroIntegration } from 'astro';
 import { readManifest } from '../../pipeline/publish.ts';
 import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import type { Manifest } from '../../shared/schema.ts';
@@ -18,7 +17,7 @@ import { downloadsOf } from '../build/directory.ts';
 const PREFIX = '/downloads/';
 
 /** A connect-style middleware serving the downloads of the snapshot in `dataDir()`. */
-export function downloadsMiddleware(dataDir: () => string = () => process.env.QWOTY_DATA_DIR ?? 'data') {
+export function downloadsMiddleware(dataDir: () => string) {
   return (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (!pathname.startsWith(PREFIX) || (request.method !== 'GET' && request.method !== 'HEAD')) {
@@ -70,16 +69,4 @@ async function serve(
     createReadStream(path.join(dir, file.name)).on('error', reject).pipe(response).on('finish', resolve);
   });
   return true;
-}
-
-/** The integration `astro.config.mjs` registers: the middleware above, in `astro dev` only. */
-export function devDownloads(): AstroIntegration {
-  return {
-    name: 'qwoty-dev-downloads',
-    hooks: {
-      'astro:server:setup': ({ server }) => {
-        server.middlewares.use(downloadsMiddleware());
-      },
-    },
-  };
 }

@@ -1,0 +1,86 @@
+/**
+ * `npm run demo`: the whole pipeline with no token and no network. Starts the embedded Qwoty API on a free
+ * loopback port, runs the real `npm run fetch` against it into `.demo/data` (never the real data folder),
+ * builds the demo site into `.demo/site`, and says where everything is.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { QwotyError, toExitCode } from '../shared/errors.ts';
+import { generateWorkspace } from './generate.ts';
+import { createQwotyServer, DEMO_TOKEN } from './server.ts';
+
+export interface DemoOptions {
+  contacts: number;
+  seed: number;
+  /** The project folder: the entry points are run from its `scripts/`, the demo written to its `.demo/`. */
+  root: string;
+  /** Node 22, to run the entry points with. */
+  node: string;
+  log: (line: string) => void;
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const { contacts, seed, root, log } = options;
+  const demoDir = path.join(root, '.demo');
+  const dataDir = path.join(demoDir, 'data');
+  const siteDir = path.join(demoDir, 'site');
+  const run = (name: string, env: Record<string, string>) => runScript(options.node, root, name, env);
+  // A few invalid records and one rate-limited answer, so the demo shows rejects and a retry too.
+  const workspace = generateWorkspace({ contacts, seed, invalid: Math.max(1, Math.round(contacts / 400)) });
+  const server = await createQwotyServer({
+    workspace,
+    seed,
+    faults: [{ path: '/contacts', kind: 'rateLimit', times: 1, retryAfter: 1 }],
+  });
+  log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
+  try {
+    // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.
+    await run('fetch', {
+      QWOTY_API_URL: server.url,
+      QWOTY_API_TOKEN: DEMO_TOKEN,
+      QWOTY_DATA_DIR: dataDir,
+      QWOTY_CUSTOMER_ID: '',
+      QWOTY_DEMO: '1',
+      // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
+      QWOTY_ALLOW_SHRINK: '1',
+    });
+  } finally {
+    await server.close();
+  }
+  await run('build-site', {
+    QWOTY_DATA_DIR: dataDir,
+    QWOTY_SITE_DIR: siteDir,
+    // Its own incremental-build cache: the demo's pages would otherwise push the real site's out of it.
+    QWOTY_SITE_CACHE_DIR: path.join(demoDir, 'site-cache'),
+  });
+
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  log(`
+Demo ready (generated data, clearly fake; nothing left this machine):
+  snapshot   ${rel(dataDir)}/  contacts.json, contacts.csv, contacts.xlsx, manifest.json,
+             rejects.json (the invalid records, with reasons), changes.*, quality.*
+  site       ${rel(siteDir)}/  serve it with: npm run preview:demo
+  API        npm run api  starts the embedded API on its own
+
+Run it for real: set QWOTY_API_TOKEN and run npm run nightly (see README.md).`);
+}
+
+/** Runs one of our entry points with Node 22, inheriting output; a non-zero exit stops the demo. */
+function runScript(node: string, root: string, name: string, env: Record<string, string>): Promise<void> {
+  const { QWOTY_API_TOKEN: _real, ...inherited } = process.env;
+  return new Promise((resolve, reject) => {
+    const script = path.join(root, 'scripts', `${name}.ts`);
+    const child = spawn(node, [script], { stdio: 'inherit', env: { ...inherited, ...env } });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new QwotyError(
+            `The demo's ${name} step failed (exit ${code}); see its output above.`,
+            toExitCode(code),
+          ),
+        );
+    });
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * The site build behind `npm run build` and `npm run nightly`: from one snapshot alone (no network, no token),
+ * through Astro's incremental build when its cache can be trusted, then the downloads copied beside the pages.
+ * A missing, empty or damaged snapshot stops it with one `SnapshotIoError` sentence (exit code 6).
+ *
+ * Pages whose data and code did not change since the last build are copied from the incremental-build cache
+ * (`cacheDir`; see `site-config.ts`). `force` renders every page, and still refreshes the cache.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type AstroInlineConfig, build } from 'astro';
+import { readManifest } from '../../pipeline/publish.ts';
+import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
+import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
+import {
+  type BuildLogCounts,
+  buildLogCounts,
+  buildLogger,
+  endBuildLog,
+  resetBuildLogCounts,
+} from '../integration/build-log.ts';
+import { defineSiteConfig } from '../integration/site-config.ts';
+import { downloadsOf } from './directory.ts';
+import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
+import type { SiteSettings } from './site-settings.ts';
+
+/** The known error behind whatever Astro and Vite wrapped around it, if any. */
+export function findQwotyError(error: unknown): QwotyError | undefined {
+  const seen = new Set<unknown>();
+  let current = error;
+  while (current instanceof Error && !seen.has(current)) {
+    if (current instanceof QwotyError) return current;
+    if (
+      current.name &&
+      current.name !== 'Error' &&
+      /^(SnapshotIoError|ConfigError|DataRejectedError)$/.test(current.name)
+    ) {
+      // Astro may re-create errors across module graphs: keep the sentence and the exit code it implies.
+      return new QwotyError(
+        current.message,
+        current.name === 'SnapshotIoError' ? ExitCode.io : ExitCode.config,
+      );
+    }
+    seen.add(current);
+    current = current.cause;
+  }
+  return undefined;
+}
+
+export interface BuildSiteOptions {
+  /** What to build from and where (`SITE_SETTINGS`). */
+  settings: SiteSettings;
+  /** The project folder, against which relative folders are resolved; this checkout by default. */
+  root?: string;
+  /** Astro's whole log (every route it writes) instead of one progress line. */
+  verbose?: boolean;
+  /** Redraw the progress line in place (a terminal) instead of a line every 10%. */
+  interactive?: boolean;
+  /** Where a warning goes (a busy or left-behind cache, a stale copied page); stderr by default. */
+  warn?: (line: string) => void;
+}
+
+/** What a build did. */
+export interface BuildSiteResult extends BuildLogCounts {
+  ms: number;
+}
+
+/**
+ * Builds the site from the snapshot in `settings.dataDir` into `settings.siteDir`; resolves when it is there.
+ * The build reads exactly the snapshot that was live when it started, and the downloads are copied from that
+ * one: a publish meanwhile cannot mix two.
+ */
+export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
+  const started = performance.now();
+  const { settings, verbose = false, interactive = false } = options;
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const root = options.root ?? fileURLToPath(new URL('../../..', import.meta.url));
+  const snapshotDir = await resolveSnapshotDir(path.resolve(root, settings.dataDir));
+  const config: AstroInlineConfig = {
+    ...defineSiteConfig({
+      dataDir: snapshotDir,
+      staleAfterHours: settings.staleAfterHours,
+      siteDir: path.resolve(root, settings.siteDir),
+      cacheDir: path.resolve(root, settings.cacheDir),
+    }),
+    root,
+    configFile: false,
+    logLevel: 'info',
+    logger: buildLogger({ verbose, interactive, expectedPages: await expectedPages(snapshotDir) }),
+  };
+  const outDir = path.resolve(root, settings.siteDir);
+  resetBuildLogCounts();
+  try {
+    await buildPages({
+      config,
+      cacheDir: path.resolve(root, settings.cacheDir),
+      outDir,
+      warn,
+      force: settings.force,
+    });
+  } finally {
+    endBuildLog(interactive && !verbose);
+  }
+  await copyDownloads(snapshotDir, outDir);
+  return { ...buildLogCounts(), ms: performance.now() - started };
+}
+
+/**
+ * About how many pages a build of this snapshot writes: one per route under `src/pages/customers/[id]/` for
+ * each customer, and a few dozen more (home, letters, reports, search chunks). Only the progress line's
+ * denominator: the summary counts what was written.
+ */
+async function expectedPages(snapshotDir: string): Promise<number> {
+  const routes = await readdir(fileURLToPath(new URL('../../pages/customers/[id]/', import.meta.url)));
+  // A snapshot that cannot be read fails the build in the loader, with its own sentence.
+  const manifest = await readManifest(snapshotDir).catch(() => undefined);
+  return (manifest?.counts.customers ?? 0) * routes.length + 40;
+}
+
+/** Astro's build of every page, through the incremental cache when it can be used. */
+async function buildPages(options: {
+  config: AstroInlineConfig;
+  cacheDir: string;
+  outDir: string;
+  warn: (line: string) => void;
+  force: boolean;
+}): Promise<void> {
+  const { config, cacheDir, outDir, warn } = options;
+  const claim = await claimCache(cacheDir, process.pid);
+  if (claim.use === 'busy') {
+    warn(
+      `Another build (process ${claim.holder}) is using the site cache ${cacheDir}: rendering every page without it. Delete ${path.join(cacheDir, LOCK_FILE)} if no build is running.`,
+    );
+    // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
+    const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
+    try {
+      await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (claim.use === 'rebuild' && !options.force) {
+    warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
+  }
+  let succeeded = false;
+  try {
+    const force = Boolean(options.force) || claim.use === 'rebuild';
+    const before = await recordedAssets(cacheDir);
+    await build({ ...config, force });
+    const stale = force ? undefined : await findStaleCopy(outDir, before);
+    if (stale) {
+      warn(
+        `A page copied from the site cache links a file this build did not emit (${stale}): rendering every page.`,
+      );
+      await build({ ...config, force: true });
+    }
+    await recordAssets(cacheDir, outDir);
+    succeeded = true;
+  } finally {
+    await claim.release(succeeded);
+  }
+}
+
+/**
+ * Copies the whole-snapshot files the site offers (`/downloads/<file>`) from the snapshot the build read. They
+ * are not Astro routes: Astro buffered each response and copied it twice more, about a second on every build
+ * (cached pages or not) for the 100 MB of a 100,000-contact snapshot. The loader checked their SHA-256 when the
+ * build started; a published snapshot never changes, so a size that differs now means it was being pruned.
+ */
+export async function copyDownloads(snapshotDir: string, outDir: string): Promise<void> {
+  const changed = (cause?: unknown) =>
+    new SnapshotIoError(
+      `The snapshot ${snapshotDir} changed while the site was built; run \`npm run build\` again.`,
+      { cause },
+    );
+  try {
+    const target = path.join(outDir, 'downloads');
+    await mkdir(target, { recursive: true });
+    for (const file of downloadsOf(await readManifest(snapshotDir))) {
+      const copy = path.join(target, file.name);
+      await copyFile(path.join(snapshotDir, file.name), copy);
+      if ((await stat(copy)).size !== file.bytes) throw changed();
+    }
+  } catch (error) {
+    throw error instanceof SnapshotIoError ? error : changed(error);
+  }
+}

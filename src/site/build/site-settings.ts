@@ -1,0 +1,88 @@
+/**
+ * The settings of a site build, declared once: `npm run build` parses them from its command line and the
+ * environment, `astro.config.mjs` from the environment alone (for `astro dev` and `astro check`), and
+ * `npm run nightly` adds them to the fetch's.
+ */
+import { z } from 'zod';
+import {
+  defineCommand,
+  formatUsage,
+  parseCommand,
+  type Settings,
+  switchSchema,
+  textSchema,
+  type Values,
+} from '../../shared/command.ts';
+
+export const SITE_SETTINGS = {
+  dataDir: {
+    flag: 'data-dir',
+    env: 'QWOTY_DATA_DIR',
+    type: 'string',
+    placeholder: '<path>',
+    default: 'data',
+    help: 'where snapshots are published',
+    schema: textSchema,
+  },
+  siteDir: {
+    env: 'QWOTY_SITE_DIR',
+    type: 'string',
+    default: 'dist',
+    help: 'where `npm run build` and `npm run nightly` put the site',
+    schema: textSchema,
+  },
+  cacheDir: {
+    env: 'QWOTY_SITE_CACHE_DIR',
+    type: 'string',
+    default: '.cache/astro',
+    help: 'the incremental-build cache: pages whose data did not change are copied from the last build (it holds a copy of the site, so personal data: keep it where the snapshot is)',
+    schema: textSchema,
+  },
+  force: {
+    flag: 'force',
+    env: 'QWOTY_SITE_REBUILD',
+    type: 'boolean',
+    defaultLabel: 'off',
+    help: 'render every page, ignoring the cache (it is refreshed)',
+    schema: switchSchema,
+  },
+  staleAfterHours: {
+    env: 'QWOTY_STALE_AFTER_HOURS',
+    type: 'string',
+    default: '36',
+    help: 'after this many hours, the site tells its readers the snapshot is out of date (the nightly may be failing); `0` turns that off. Raise it if the build does not run every day',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim() : value),
+      z
+        .string()
+        .regex(/^\d+$/, { error: 'expected a whole number of hours; 0 turns the notice off' })
+        .transform(Number),
+    ),
+  },
+  verbose: {
+    flag: 'verbose',
+    type: 'boolean',
+    defaultLabel: 'off',
+    help: "the site build's whole log: every page Astro writes, instead of one progress line",
+    schema: switchSchema,
+  },
+} as const satisfies Settings;
+
+export type SiteSettings = Values<typeof SITE_SETTINGS>;
+
+export const BUILD_COMMAND = defineCommand({
+  name: 'npm run build',
+  summary: `Builds the directory site into QWOTY_SITE_DIR from the snapshot in QWOTY_DATA_DIR, with no network
+and no token. Pages whose data did not change are reused from the incremental-build cache.`,
+  settings: SITE_SETTINGS,
+  epilogue: 'Exit codes: 0 built, 2 bad configuration, 6 no snapshot or a damaged one, 1 bug.',
+});
+
+export const BUILD_USAGE = formatUsage(BUILD_COMMAND);
+
+/** The site settings from the environment alone, for tools that have no command line of ours. */
+export function siteSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): SiteSettings {
+  const parsed = parseCommand(BUILD_COMMAND, env, []);
+  if (parsed.help) throw new Error('unreachable: no arguments, no help');
+  return parsed.values;
+}

@@ -1,0 +1,46 @@
+/**
+ * The Astro configuration of the site, as a function of its settings: `astro.config.mjs` calls it with the
+ * environment's, `buildSite()` with the ones it resolved, so the settings reach the pages once, explicitly.
+ *
+ * A static site built from the published snapshot alone. Scripts and styles are always emitted as files
+ * (never inlined) so the Content-Security-Policy can say `script-src 'self'; style-src 'self'`.
+ *
+ * Incremental build: a page whose `cacheKey` (the hash of exactly the data it shows, see
+ * `src/site/build/cache-key.ts`) and code are unchanged since the last build is copied from `cacheDir` instead
+ * of rendered: on most nights nearly every customer page. `cacheDir` holds a copy of the last site, so
+ * personal data: git-ignored, and kept between nights by the nightly workflow next to the data. `npm run
+ * build` guards it (one build at a time, nothing reused after a build that did not finish; see
+ * `src/site/build/site-cache.ts`), and `npm run build -- --force` or QWOTY_SITE_REBUILD=1 renders every page.
+ *
+ * `build.concurrency`: rendering is JavaScript on one thread, but writing each page (into `outDir`, and
+ * again into `cacheDir`: two directories and two files per customer) is file-system work done by the kernel
+ * in Node's thread pool. One page at a time, the main thread waits for every write, and that work never
+ * overlaps the rendering: a build that renders every page (a first night, a code change) took 34 s, against
+ * 21 s with 16 pages in flight, at 100,000 contacts on 2 cores (`npm run bench:site`; more than 16 measured
+ * no faster). Pages are about 10 kB, so 16 in memory are nothing. Same pages, same bytes, same cache: only
+ * the lines of the build log interleave.
+ */
+import { defineConfig } from 'astro/config';
+import type { SiteContext } from '../build/site-context.ts';
+import { qwotySite } from './qwoty-site.ts';
+
+export interface SiteConfigOptions extends SiteContext {
+  siteDir: string;
+  cacheDir: string;
+}
+
+export function defineSiteConfig(options: SiteConfigOptions) {
+  return defineConfig({
+    outDir: options.siteDir,
+    cacheDir: options.cacheDir,
+    output: 'static',
+    trailingSlash: 'ignore',
+    build: { format: 'directory', inlineStylesheets: 'never', concurrency: 16 },
+    compressHTML: true,
+    devToolbar: { enabled: false },
+    prefetch: false,
+    vite: { build: { assetsInlineLimit: 0 } },
+    experimental: { incrementalBuild: true },
+    integrations: [qwotySite({ dataDir: options.dataDir, staleAfterHours: options.staleAfterHours })],
+  });
+}
