@@ -27,17 +27,6 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join('; ');
 
-/** How each download reads, by file name: its link text and what one of its rows is. */
-export const DOWNLOAD_LABELS: Record<string, { label: string; row: string }> = {
-  'contacts.csv': { label: 'CSV', row: 'contact' },
-  'contacts.xlsx': { label: 'Excel (XLSX)', row: 'contact' },
-  'contacts.json': { label: 'JSON', row: 'contact' },
-  'changes.csv': { label: 'Changes (CSV)', row: 'change' },
-  'changes.json': { label: 'Changes (JSON)', row: 'change' },
-  'quality.csv': { label: 'Quality findings (CSV)', row: 'finding' },
-  'quality.json': { label: 'Quality findings (JSON)', row: 'finding' },
-};
-
 /**
  * Rows each table of the change and quality pages shows at most; the rest are counted, with a link to the
  * CSV that lists them all, so a change of 100,000 contacts still makes a small page.

@@ -56,6 +56,10 @@ export interface Download {
   name: string;
   /** What it holds: the snapshot's contacts, or one of the reports. */
   kind: DownloadKind;
+  /** Its link text. */
+  label: string;
+  /** What one of its rows is: "contact", "change", "finding". */
+  row: string;
   bytes: number;
   rows: number;
   mediaType: string;
@@ -84,25 +88,28 @@ export interface Directory {
 }
 
 /**
- * The only snapshot files the site republishes, by what they hold. Never `rejects.json` (it keeps the raw
- * records as the API sent them) nor the manifest.
+ * The only snapshot files the site republishes, in the order it lists them: what each holds, its link text and
+ * what one of its rows is. Never `rejects.json` (it keeps the raw records as the API sent them) nor the
+ * manifest.
  */
 export const PUBLISHED_FILES = {
-  'contacts.csv': 'contacts',
-  'contacts.xlsx': 'contacts',
-  'contacts.json': 'contacts',
-  'changes.csv': 'changes',
-  'changes.json': 'changes',
-  'quality.csv': 'quality',
-  'quality.json': 'quality',
+  'contacts.csv': { kind: 'contacts', label: 'CSV', row: 'contact' },
+  'contacts.xlsx': { kind: 'contacts', label: 'Excel (XLSX)', row: 'contact' },
+  'contacts.json': { kind: 'contacts', label: 'JSON', row: 'contact' },
+  'changes.csv': { kind: 'changes', label: 'Changes (CSV)', row: 'change' },
+  'changes.json': { kind: 'changes', label: 'Changes (JSON)', row: 'change' },
+  'quality.csv': { kind: 'quality', label: 'Quality findings (CSV)', row: 'finding' },
+  'quality.json': { kind: 'quality', label: 'Quality findings (JSON)', row: 'finding' },
 } as const;
-export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
+export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES]['kind'];
 
 /** The files of a snapshot's manifest that the site republishes, in `PUBLISHED_FILES` order. */
 export function downloadsOf(manifest: Manifest): Download[] {
-  return Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
+  return Object.entries(PUBLISHED_FILES).flatMap(([name, published]) => {
     const file = manifest.files.find((listed) => listed.name === name);
-    return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
+    return file
+      ? [{ name, ...published, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }]
+      : [];
   });
 }
 
