@@ -4,6 +4,7 @@
  * `npm run nightly` adds them to the fetch's.
  */
 import { z } from 'zod';
+import { FETCH_SETTINGS } from '../../pipeline/config.ts';
 import {
   defineCommand,
   formatUsage,
@@ -15,15 +16,8 @@ import {
 } from '../../shared/command.ts';
 
 export const SITE_SETTINGS = {
-  dataDir: {
-    flag: 'data-dir',
-    env: 'QWOTY_DATA_DIR',
-    type: 'string',
-    placeholder: '<path>',
-    default: 'data',
-    help: 'where snapshots are published',
-    schema: textSchema,
-  },
+  // The same folder, the same variable, the same default as the fetch that publishes into it.
+  dataDir: FETCH_SETTINGS.dataDir,
   siteDir: {
     env: 'QWOTY_SITE_DIR',
     type: 'string',
