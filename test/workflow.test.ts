@@ -31,7 +31,7 @@ const cryptSteps = steps.filter((step) => step.run?.includes(CRYPT_SCRIPT));
 /** The files a `cache-crypt.sh encrypt|decrypt` line of a step's script writes or reads. */
 const cryptCalls = (step: Step) =>
   [...(step.run ?? '').matchAll(/cache-crypt\.sh (encrypt|decrypt) "?([^"\s]+)"? "?([^"\s]+)"?/g)].map(
-    ([, verb, from, to]) =>
+    ([, verb = '', from = '', to = '']) =>
       verb === 'encrypt' ? { verb, folder: from, file: to } : { verb, file: from, folder: to },
   );
 
