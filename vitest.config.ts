@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Two projects: `unit` (every `test/**\/*.test.ts` outside `test/e2e`) and `e2e` (the built site in headless
- * Chromium, `npm run test:e2e`). `vitest run` runs both; the e2e tests skip themselves with a message when
- * Chromium is missing, except in CI.
+ * Chromium, and served by nginx and Caddy through `deploy/`; `npm run test:e2e`). `vitest run` runs both; the
+ * e2e tests skip themselves with a message when Chromium, nginx or Caddy is missing, except in CI.
  */
 export default defineConfig({
   test: {
