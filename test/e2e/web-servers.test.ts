@@ -13,8 +13,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
 import { cacheControlFor, MEDIA_TYPES, SECURITY_HEADERS } from '../deploy/expected-headers.ts';
-import { buildFixtureSite } from '../site/build-fixture-site.ts';
 import { isInstalled, WEB_SERVERS, type WebServer, type WebServerKind } from './web-servers.ts';
 
 const inCi = Boolean(process.env.CI);
