@@ -9,6 +9,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/pipeline/exporters/columns.ts';
+import { tableToCsv } from '../src/pipeline/exporters/csv.ts';
 import {
   contactsToCsv,
   csvExporter,
@@ -24,6 +25,7 @@ import { MAX_CELL_CHARS, toCellText } from '../src/pipeline/exporters/xlsx.ts';
 import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
 import { type Snapshot, SnapshotSchema } from '../src/shared/schema.ts';
+import { toSafeCsv } from '../src/shared/spreadsheet-safety.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from '../src/testing/sample-snapshot.ts';
 
 const execFileAsync = promisify(execFile);
@@ -47,7 +49,10 @@ function target(exporter: Exporter): string {
 // Independent statements of what each format must hold, used to check what a real parser reads back.
 
 /** A value a spreadsheet could read as a formula, restated from OWASP plus the tricks in the sample. */
-const FORMULA_LIKE = /^(?:[\t\r\n]|[\s\u200B\uFEFF]*[=+\-@＝＋－＠﹦﹢﹣﹫])/u;
+const FORMULA_LIKE = /^(?:[\t\r\n]|[\s\u200B\uFEFF"]*[=+\-@＝＋－＠﹦﹢﹣﹫])/u;
+
+/** The same after a `;`, a tab or a line break inside a value, where a reader splitting there starts a cell. */
+const FORMULA_AFTER_BREAK = /([;\t\r\n])(?=[ \u00A0\u200B\uFEFF"]*[=+\-@＝＋－＠﹦﹢﹣﹫])/gu;
 
 /** The CSV cell expected for a column value. */
 function csvCell(value: string | null): string {
@@ -55,7 +60,22 @@ function csvCell(value: string | null): string {
     return '';
   }
   const text = value.toWellFormed();
-  return FORMULA_LIKE.test(text) ? `'${text}` : text;
+  return (FORMULA_LIKE.test(text) ? "'" : '') + text.replace(FORMULA_AFTER_BREAK, "$1'");
+}
+
+/** Every field in double quotes, comma-separated, each record ending in CRLF, after the byte order mark. */
+const QUOTED_CSV = /^\uFEFF(?:"(?:[^"]|"")*"(?:,"(?:[^"]|"")*")*\r\n)+$/u;
+
+/**
+ * The cells a reader that ignores quotes finds when it splits the CSV on `separator` and on every line break,
+ * with the quotes and spaces it could skip in front of a cell taken off.
+ */
+function naiveCells(text: string, separator: string): string[] {
+  return text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\r|\n/)
+    .flatMap((line) => line.split(separator))
+    .map((cell) => cell.replace(/^[\p{White_Space}\p{Cf}"]+/u, ''));
 }
 
 /** The text an XLSX reader gets back for a column value (exceljs drops C0 controls but tab and line breaks). */
@@ -130,10 +150,10 @@ const FORMATS: FormatCase[] = [
     async expectHolds(path, snapshot) {
       const bytes = await readFile(path);
       expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-      expect(bytes.toString().startsWith(`\uFEFF${CONTACT_COLUMNS.map((c) => c.header).join(',')}\r\n`)).toBe(
-        true,
-      );
-      expect(bytes.subarray(-2).toString()).toBe('\r\n');
+      expect(
+        bytes.toString().startsWith(`\uFEFF${CONTACT_COLUMNS.map((c) => `"${c.header}"`).join(',')}\r\n`),
+      ).toBe(true);
+      expect(bytes.toString()).toMatch(QUOTED_CSV);
       const [header, ...rows] = readCsv(bytes);
       expect(header).toEqual(CONTACT_COLUMNS.map((column) => column.header));
       expect(rows).toEqual(
@@ -141,6 +161,12 @@ const FORMATS: FormatCase[] = [
       );
       for (const cell of rows.flat()) {
         expect(cell).not.toMatch(FORMULA_LIKE);
+      }
+      // Split on `;` or tab as some spreadsheets split a comma file, no cell starts a formula either.
+      for (const separator of [';', '\t']) {
+        for (const cell of naiveCells(bytes.toString(), separator)) {
+          expect(cell.normalize('NFKC'), JSON.stringify(separator)).not.toMatch(/^[=+\-@]/);
+        }
       }
     },
     fingerprint: (path) => readFile(path),
@@ -169,8 +195,13 @@ const FORMATS: FormatCase[] = [
           if (value === null) {
             expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.Null);
           } else {
-            expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.String);
-            expect(cell.value).toBe(xlsxText(value));
+            // Spaces at either end need an inline rich-text cell, or LibreOffice trims them.
+            const text = xlsxText(value);
+            const edged = /^[\p{White_Space}\p{Cf}]|[\p{White_Space}\p{Cf}]$/u.test(text);
+            expect(cell.type, `${column.header} of row ${index + 2}`).toBe(
+              edged ? ExcelJS.ValueType.RichText : ExcelJS.ValueType.String,
+            );
+            expect(cell.text).toBe(text);
           }
         });
       });
@@ -279,9 +310,24 @@ describe('neutraliseFormula', () => {
     ['+SUM(A1)', "'+SUM(A1)"],
     ['-2+3', "'-2+3"],
     ['@SUM(1)', "'@SUM(1)"],
-    ['\t=1', "'\t=1"],
-    ['\r=1', "'\r=1"],
+    ['\t=1', "'\t'=1"],
+    ['\r=1', "'\r'=1"],
     ['\nanything', "'\nanything"],
+    ['Ann;=1+1', "Ann;'=1+1"],
+    ['5;=2+2', "5;'=2+2"],
+    ['a;b;+1;-2;@3', "a;b;'+1;'-2;'@3"],
+    ['x\t=cmd', "x\t'=cmd"],
+    ['line\n=1+1', "line\n'=1+1"],
+    ['line\r\n@SUM(A1)', "line\r\n'@SUM(A1)"],
+    ['a; ＝1', "a;' ＝1"],
+    ['a;"=1"', 'a;\'"=1"'],
+    ['"=1"', '\'"=1"'],
+    ['a;\t=1', "a;\t'=1"],
+    ['=1;=2', "'=1;'=2"],
+    ['a; b', 'a; b'],
+    ['0012;34', '0012;34'],
+    ['a\tb\nc', 'a\tb\nc'],
+    ['a,=1', 'a,=1'],
     ['+33 6 12 34 56 78', "'+33 6 12 34 56 78"],
     ['＝1+1', "'＝1+1"],
     ['﹢1', "'﹢1"],
@@ -299,6 +345,44 @@ describe('neutraliseFormula', () => {
     ["'already", "'already"],
   ])('turns %j into %j', (value, expected) => {
     expect(neutraliseFormula(value)).toBe(expected);
+  });
+});
+
+describe('toSafeCsv', () => {
+  const contactRows = (snapshot: Snapshot) =>
+    snapshot.contacts.map((contact) => CONTACT_COLUMNS.map((column) => column.value(contact)));
+  const headers = CONTACT_COLUMNS.map((column) => column.header);
+
+  test.each([
+    ['the hostile sample', sampleSnapshot],
+    ['no contacts', emptySnapshot],
+    ['2,000 plain contacts, several csv-stringify pieces', () => syntheticSnapshot(2_000)],
+  ])('writes the same bytes as csv-stringify writes contacts.csv, for %s', async (_, make) => {
+    const snapshot = make();
+    const path = target(csvExporter);
+    await csvExporter.write(snapshot, path);
+    expect(Buffer.from(toSafeCsv(headers, contactRows(snapshot)))).toEqual(await readFile(path));
+  });
+
+  test('writes the same text as tableToCsv, the reports’ csv-stringify writer, empty cells included', () => {
+    const rows = [
+      ['added', 'Ann;=1+1 5;=2+2', null, '', '\t=cmd', '+33 6 12 34 56 78'],
+      ['changed', '=HYPERLINK("http://evil.example")', 'Zoë "Z"', 'email, phone', '-1', '@SUM(A1)'],
+    ];
+    const header = ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'];
+    expect(toSafeCsv(header, rows)).toBe(tableToCsv(header, rows));
+  });
+
+  test('quotes every field, empty ones included, doubles quotes and neutralises every value', () => {
+    expect(
+      toSafeCsv(
+        ['a', 'b'],
+        [
+          [null, 'x"y'],
+          ['', 'Ann;=1+1'],
+        ],
+      ),
+    ).toBe('\uFEFF"a","b"\r\n"","x""y"\r\n"","Ann;\'=1+1"\r\n');
   });
 });
 

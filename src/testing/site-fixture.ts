@@ -42,6 +42,18 @@ export const HOSTILE_CONTACTS = [
   { first_name: 'Björn', last_name: 'Ångström', email: 'bjorn@example.com' },
 ] as const;
 
+/**
+ * Addresses a `mailto:` link must not carry as they are: each would add a hidden recipient, a header or a
+ * body. Contacts 11 to 15 of every 50 get one; the pages show them as text.
+ */
+export const UNLINKABLE_EMAILS = [
+  'ann@example.com?bcc=spy@evil.example',
+  'ann@example.com?body=Please%20wire%20the%20payment%20to%20FR76',
+  'ann&cc=spy@evil.example',
+  'ann%2Cspy%40evil.example@example.com',
+  'spy@evil.example,ann@example.com',
+] as const;
+
 const FIRST = [
   'Jean',
   'Marie',
@@ -135,7 +147,8 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
       const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
       if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
       const own = addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
-      // One of each data problem every 50 contacts (missing phones come from i % 11 === 3 below).
+      // One of each data problem every 50 contacts (missing phones come from i % 11 === 3 below), and the
+      // unlinkable addresses.
       const flaw = i % 50;
       const phone =
         (hostile && 'phone' in hostile ? hostile.phone : undefined) ??
@@ -146,6 +159,7 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
             : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
       const email =
         hostile?.email ??
+        UNLINKABLE_EMAILS[flaw - 11] ??
         (flaw === 7 || flaw === 8
           ? null
           : flaw === 9

@@ -451,7 +451,7 @@ suite('the directory site in Chromium', () => {
     expect(download.suggestedFilename()).toBe('changes.csv');
     const saved = await readFile((await download.path()) ?? '');
     expect(saved.equals(await readFile(`${siteDir}/downloads/changes.csv`))).toBe(true);
-    expect(saved.toString('utf8').startsWith('\uFEFFChange,Contact,Customer,Fields')).toBe(true);
+    expect(saved.toString('utf8').startsWith('\uFEFF"Change","Contact","Customer","Fields"')).toBe(true);
   });
 
   test('has no serious or critical axe violations on the change and quality pages', async () => {

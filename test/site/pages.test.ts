@@ -18,6 +18,7 @@ import {
   makeRejects,
   makeSnapshot,
   RAW_REJECT_VALUE,
+  UNLINKABLE_EMAILS,
   writePublishedSnapshot,
 } from '../../src/testing/site-fixture.ts';
 
@@ -209,10 +210,40 @@ describe('a customer page', () => {
     expect(html).toContain(customer.addresses[0]?.summary ?? 'missing');
     for (const contact of site.snapshot.contacts.filter((item) => item.customer_id === customer.id)) {
       expect(html).toContain(`id="contact-${contact.id}"`);
-      if (contact.email) expect(html).toContain(`href="mailto:${contact.email}"`);
+      if (contact.email && PLAIN_EMAIL.test(contact.email)) {
+        expect(html).toContain(`href="mailto:${contact.email}"`);
+      }
       if (contact.phone) expect(html).toContain(`href="tel:${contact.phone.replace(/[^\d+]/g, '')}"`);
     }
     expect(html).toContain(`href="/customers/${customer.id}/contacts.csv"`);
+  });
+
+  test('links an email only when the address can add no recipient, header or body, and shows the others as text', async () => {
+    for (const email of UNLINKABLE_EMAILS) {
+      expect(site.snapshot.contacts.map((contact) => contact.email)).toContain(email);
+    }
+    const hrefs: string[] = [];
+    for (const page of files.filter((name) => name.endsWith('.html'))) {
+      for (const [, href = ''] of (await read(page)).matchAll(/href="mailto:([^"]*)"/g)) hrefs.push(href);
+    }
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) expect(href).not.toMatch(/[?&%,;#\s]/);
+
+    const pages = new Map<string, string>();
+    for (const contact of site.snapshot.contacts) {
+      if (!contact.email) continue;
+      const page =
+        pages.get(contact.customer_id) ?? (await read(`customers/${contact.customer_id}/index.html`));
+      pages.set(contact.customer_id, page);
+      const start = page.indexOf(`id="contact-${contact.id}"`);
+      const row = page.slice(start, page.indexOf('</tr>', start));
+      if (PLAIN_EMAIL.test(contact.email)) {
+        expect(row).toContain(`<a href="mailto:${contact.email}">${contact.email}</a>`);
+      } else {
+        expect(row, contact.email).not.toContain('mailto:');
+        expect(row).toContain(escapeHtml(contact.email));
+      }
+    }
   });
 
   test('shows the id when the customer name could not be read', async () => {
@@ -223,6 +254,18 @@ describe('a customer page', () => {
     expect(html).toContain('could not be read');
   });
 });
+
+/** An address that is one recipient and nothing else: letters, digits, `.`, `_`, `+`, `-`, an `@`, a dotted domain. */
+const PLAIN_EMAIL = /^[\p{L}\p{N}._+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+$/u;
+
+/** Text as the pages write it. */
+function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
+}
 
 /** The HTML of the section labelled by `headingId`. */
 function section(html: string, headingId: string): string {

@@ -1,6 +1,8 @@
 /**
- * `contacts.csv`: RFC 4180 (comma, CRLF, double quotes where needed), UTF-8 with a byte order mark so that
+ * `contacts.csv`: RFC 4180 (comma, CRLF, every field in double quotes), UTF-8 with a byte order mark so that
  * Excel reads accents and other scripts correctly, one header row, one row per contact in snapshot order.
+ * The format is `toSafeCsv`'s in `src/shared/spreadsheet-safety.ts` (which the browser uses), written here with
+ * csv-stringify, which streams it.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,12 +16,16 @@ import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';
 
 /**
- * `quote_record_delimiter` must be explicit: once `record_delimiter` is set, csv-stringify stops quoting
- * values that hold a bare LF or CR, which splits their row for every reader.
+ * Every field quoted, empty ones included: a spreadsheet that splits a comma file on `;` or tab (LibreOffice,
+ * French and German Excel) then keeps a field's `;` and tabs inside one cell instead of starting a new cell
+ * there. `quote_record_delimiter` stays explicit: once `record_delimiter` is set, csv-stringify would stop
+ * quoting values that hold a bare LF or CR if `quoted` were ever turned off.
  */
 const CSV_OPTIONS = {
   bom: true,
   record_delimiter: 'windows',
+  quoted: true,
+  quoted_empty: true,
   quote_record_delimiter: true,
 } as const satisfies Options;
 

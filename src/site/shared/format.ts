@@ -41,6 +41,25 @@ export function telHref(phone: string): string {
   return `tel:${digits.startsWith('+') ? `+${digits.slice(1).replace(/\+/g, '')}` : digits.replace(/\+/g, '')}`;
 }
 
+/**
+ * A mail address worth a link: letters, digits and `.!$'*+/=^_\`{|}~-` before the `@` (any script), a domain of
+ * two or more dot-separated labels after it. Stricter than the HTML "valid e-mail address" on purpose: no `?`
+ * (it starts the headers of a `mailto:` URL, so `?bcc=` or `?body=` rides along), no `&` (it joins those
+ * headers), no `%` (it would be decoded into either), no `#`, and no `,` or `;`, which list more recipients.
+ */
+const LINKABLE_EMAIL =
+  /^[\p{L}\p{M}\p{N}.!$'*+/=^_`{|}~-]+@[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?)+$/u;
+
+/**
+ * The `mailto:` URL for an email address, or `null` when the address is not one a link can carry as it is:
+ * the page then shows it as text, so that no crafted address can add hidden recipients, headers or a body.
+ * Spaces around the address are not part of it.
+ */
+export function mailtoHref(email: string): string | null {
+  const address = email.trim();
+  return LINKABLE_EMAIL.test(address) ? `mailto:${address}` : null;
+}
+
 /** Human label of a role value: `decision_maker` → "decision maker". */
 export function roleLabel(role: string): string {
   return role.replace(/_/g, ' ');
