@@ -30,6 +30,30 @@ export function matchingEmails(set: ResultSet, positions = allMatches(set)): str
   return distinctEmails(positions.map((position) => set.contacts[position]?.email));
 }
 
+/** How long typing must pause before the emails of a search are counted. */
+const COUNT_AFTER_MS = 250;
+
+/**
+ * Runs `task` once typing has paused for `COUNT_AFTER_MS` and the page is idle (after the next paint where
+ * `requestIdleCallback` is missing, as in Safari); returns what cancels it.
+ */
+function whenQuiet(task: () => void): () => void {
+  let cancelIdle: () => void = () => undefined;
+  const timer = setTimeout(() => {
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(task, { timeout: 1000 });
+      cancelIdle = () => cancelIdleCallback(id);
+    } else {
+      const frame = requestAnimationFrame(() => setTimeout(task, 0));
+      cancelIdle = () => cancelAnimationFrame(frame);
+    }
+  }, COUNT_AFTER_MS);
+  return () => {
+    clearTimeout(timer);
+    cancelIdle();
+  };
+}
+
 /**
  * Wires the buttons in `container` (`[data-action="csv"]`, `[data-action="emails"]`), announcing in `status`.
  * `exportUrl` is the export index. Returns what the search calls after drawing results (or clearing them).
@@ -43,7 +67,7 @@ export function startResultExport(
   const emailsButton = container.querySelector<HTMLButtonElement>('[data-action="emails"]');
   if (!csvButton || !emailsButton) return () => undefined;
   let current: ResultSet | null = null;
-  let counting: ReturnType<typeof setTimeout> | undefined;
+  let cancelCount: () => void = () => undefined;
 
   csvButton.addEventListener('click', async () => {
     const set = current;
@@ -78,21 +102,24 @@ export function startResultExport(
 
   return (set) => {
     current = set && set.total > 0 ? set : null;
-    clearTimeout(counting);
+    cancelCount();
     if (!current) {
       container.hidden = true;
       return;
     }
     csvButton.textContent = exportText(EXPORT_STRINGS.downloadResults, { count: current.total });
+    emailsButton.textContent = EXPORT_STRINGS.copyEmailsCounting;
+    emailsButton.disabled = true;
     container.hidden = false;
-    // Counting the emails scans every match again: after the results are drawn, not before. Until then the
-    // button keeps its last count; a click always copies the emails of the search on the page.
+    // Counting the emails scans every match again, as long as the search itself at 100,000 contacts: not
+    // between a keystroke and its results, nor between two keystrokes, but once typing pauses.
     const counted = current;
-    counting = setTimeout(() => {
+    cancelCount = whenQuiet(() => {
       if (counted !== current) return;
       const emails = matchingEmails(counted).length;
       emailsButton.textContent = exportText(EXPORT_STRINGS.copyEmails, { count: emails });
+      emailsButton.disabled = false;
       emailsButton.hidden = emails === 0;
-    }, 0);
+    });
   };
 }

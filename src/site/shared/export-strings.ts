@@ -17,6 +17,8 @@ export const EXPORT_STRINGS = {
     other: 'Download the {count} contacts shown (CSV)',
   },
   copyEmails: { one: 'Copy {count} email', other: 'Copy {count} emails' },
+  /** The same button while the emails of a new search are counted. */
+  copyEmailsCounting: 'Copy emails',
   preparing: {
     one: 'Preparing the CSV of {count} contact…',
     other: 'Preparing the CSV of {count} contacts…',
