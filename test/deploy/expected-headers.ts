@@ -20,7 +20,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export const CACHE_CONTROL = {
   /** Pages and downloads: personal data, replaced every night under the same name. */
   personal: 'private, no-cache',
-  /** The search data: every contact, in files named by their content hash. */
+  /** The search and export data: every contact, in files named by their content hash. */
   search: 'private, max-age=31536000, immutable',
   /** Scripts and styles: named by their content hash, no personal data. */
   hashed: 'public, max-age=31536000, immutable',
@@ -29,7 +29,7 @@ export const CACHE_CONTROL = {
 /** The Cache-Control a host must send for a URL path. */
 export function cacheControlFor(path: string): string {
   if (path.startsWith('/_astro/')) return CACHE_CONTROL.hashed;
-  if (path.startsWith('/search/')) return CACHE_CONTROL.search;
+  if (path.startsWith('/search/') || path.startsWith('/export/')) return CACHE_CONTROL.search;
   return CACHE_CONTROL.personal;
 }
 
@@ -65,6 +65,8 @@ export const SAMPLE_PATHS = [
   '/downloads/contacts.json',
   '/search/header.0123456789ab.json',
   '/search/contacts.0123456789ab.txt',
+  '/export/index.0123456789ab.json',
+  '/customers/0d9f3c1e-8d7b-4c5e-9a51-2f0c8b7e6d41/contacts.vcf',
   '/_astro/Base.CkrDq5Pp.css',
   '/_astro/SearchPanel.astro_astro_type_script_index_0_lang.BdUBf_B7.js',
 ];

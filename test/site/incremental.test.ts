@@ -86,7 +86,7 @@ describe('the incremental site build', () => {
     expect(reused(night1)).toEqual([]);
   });
 
-  test("copies every unchanged customer's page and CSV, and the letter pages, from the cache", async () => {
+  test("copies every unchanged customer's page, CSV and vCards, and the letter pages, from the cache", async () => {
     expect(night2.code, night2.stderr).toBe(0);
     const copied = reused(night2);
     const unchanged = first.customers.filter((customer) => customer.id !== changedId);
@@ -94,21 +94,26 @@ describe('the incremental site build', () => {
     for (const customer of unchanged) {
       expect(copied).toContain(`/customers/${customer.id}/index.html`);
       expect(copied).toContain(`/customers/${customer.id}/contacts.csv`);
+      expect(copied).toContain(`/customers/${customer.id}/contacts.vcf`);
     }
     const letters = (await walk(site('night-2'))).filter((file) => file.startsWith('directory/'));
     expect(letters.length).toBeGreaterThan(1);
     expect(copied).toEqual(expect.arrayContaining(letters.map((file) => `/${file}`)));
-    expect(copied.filter((path) => path.startsWith('/customers/'))).toHaveLength(2 * unchanged.length);
+    expect(copied.filter((path) => path.startsWith('/customers/'))).toHaveLength(3 * unchanged.length);
   });
 
   test('renders the changed customer again, with its new data', async () => {
     const copied = reused(night2);
     expect(copied).not.toContain(`/customers/${changedId}/index.html`);
     expect(copied).not.toContain(`/customers/${changedId}/contacts.csv`);
+    expect(copied).not.toContain(`/customers/${changedId}/contacts.vcf`);
     const page = await read('night-2', `customers/${changedId}/index.html`);
     expect(page).toContain(`href="mailto:${NEW_EMAIL}"`);
     expect(page).toContain('<time datetime="2026-01-16T15:30:00.000Z">16 January 2026 at 15:30 UTC</time>');
     expect(await read('night-2', `customers/${changedId}/contacts.csv`)).toContain(NEW_EMAIL);
+    expect(await read('night-2', `customers/${changedId}/contacts.vcf`)).toContain(
+      `EMAIL;TYPE=INTERNET:${NEW_EMAIL}`,
+    );
   });
 
   test('always renders the pages that show the snapshot: home, reports and 404', async () => {
@@ -153,7 +158,7 @@ describe('the incremental site build', () => {
     expect(reused(after)).toEqual([]);
     const next = await runBuild(dataDir, site('next'), { cacheDir, reuse: true });
     expect(next.stderr).toBe('');
-    expect(reused(next).length).toBeGreaterThan(2 * first.customers.length);
+    expect(reused(next).length).toBeGreaterThan(3 * first.customers.length);
   });
 
   test('renders every page again when a copied page links a file the build did not emit', async () => {

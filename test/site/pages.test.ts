@@ -11,6 +11,8 @@ import {
   type QualityReport,
   QualityReportSchema,
 } from '../../src/shared/schema.ts';
+import { vcardOf } from '../../src/site/build/vcards.ts';
+import { formatVcards, type VcardContact } from '../../src/site/shared/vcard.ts';
 import { buildFixtureSite, type FixtureSite, runBuild } from '../../src/testing/build-fixture-site.ts';
 import {
   HOSTILE_REMOVED_NAME,
@@ -21,6 +23,14 @@ import {
   UNLINKABLE_EMAILS,
   writePublishedSnapshot,
 } from '../../src/testing/site-fixture.ts';
+
+const ENTITIES: Record<string, string> = {
+  '&quot;': '"',
+  '&#39;': "'",
+  '&lt;': '<',
+  '&gt;': '>',
+  '&amp;': '&',
+};
 
 let site: FixtureSite;
 let files: string[];
@@ -59,10 +69,11 @@ afterAll(async () => {
 });
 
 describe('the built site', () => {
-  test('has a page and a CSV per customer, the letter pages, the downloads and the search files', () => {
+  test('has a page, a CSV and vCards per customer, the letter pages, the downloads and the search files', () => {
     for (const customer of site.snapshot.customers) {
       expect(files).toContain(`customers/${customer.id}/index.html`);
       expect(files).toContain(`customers/${customer.id}/contacts.csv`);
+      expect(files).toContain(`customers/${customer.id}/contacts.vcf`);
     }
     expect(files).toEqual(
       expect.arrayContaining([
@@ -84,11 +95,15 @@ describe('the built site', () => {
       expect.stringMatching(/^search\/header\.[0-9a-f]{12}\.json$/),
       expect.stringMatching(/^search\/ids-0\.[0-9a-f]{12}\.txt$/),
     ]);
+    expect(files.filter((file) => file.startsWith('export/')).sort()).toEqual([
+      expect.stringMatching(/^export\/index\.[0-9a-f]{12}\.json$/),
+      expect.stringMatching(/^export\/rows-0\.[0-9a-f]{12}\.json$/),
+    ]);
   });
 
   test('never publishes rejects.json, the manifest, or a value only the raw rejects hold', async () => {
     expect(files.filter((file) => /rejects|manifest/.test(file))).toEqual([]);
-    for (const file of files.filter((name) => /\.(html|json|csv|txt)$/.test(name))) {
+    for (const file of files.filter((name) => /\.(html|json|csv|txt|vcf)$/.test(name))) {
       expect(await read(file), file).not.toContain(RAW_REJECT_VALUE);
     }
   });
@@ -111,6 +126,21 @@ describe('the built site', () => {
     expect(csv.split('\r\n').length - 2).toBe(contacts.length);
     expect(csv).toBe(
       contactsToCsv([...contacts].sort((a, b) => (a.last_name ?? '').localeCompare(b.last_name ?? ''))),
+    );
+  });
+
+  test("writes each customer's vCards with the site's vCard writer, in the order of its page", async () => {
+    const customer = site.snapshot.customers[3];
+    if (!customer) throw new Error('fixture has no customer 3');
+    const contacts = site.snapshot.contacts.filter((contact) => contact.customer_id === customer.id);
+    const vcf = await read(`customers/${customer.id}/contacts.vcf`);
+    expect(vcf.match(/^BEGIN:VCARD\r$/gm)).toHaveLength(contacts.length);
+    expect(vcf).toBe(
+      formatVcards(
+        [...contacts]
+          .sort((a, b) => (a.last_name ?? '').localeCompare(b.last_name ?? ''))
+          .map((contact) => vcardOf(contact, customer.name)),
+      ),
     );
   });
 
@@ -166,6 +196,7 @@ describe('the home page', () => {
     expect(html).toMatch(/<input id="q" type="search" name="q"/);
     expect(html).toMatch(/<select id="role" name="role">/);
     expect(html).toMatch(/data-contacts="\/search\/contacts\.[0-9a-f]{12}\.txt"/);
+    expect(html).toMatch(/data-export="\/export\/index\.[0-9a-f]{12}\.json"/);
     for (const contact of site.snapshot.contacts.slice(5, 10)) {
       if (contact.email) expect(html).not.toContain(contact.email);
     }
@@ -216,6 +247,25 @@ describe('a customer page', () => {
       if (contact.phone) expect(html).toContain(`href="tel:${contact.phone.replace(/[^\d+]/g, '')}"`);
     }
     expect(html).toContain(`href="/customers/${customer.id}/contacts.csv"`);
+    expect(html).toContain(`href="/customers/${customer.id}/contacts.vcf"`);
+  });
+
+  test("gives each contact a link to the customer's vCards, carrying the contact's own card", async () => {
+    const customer = site.snapshot.customers[0];
+    if (!customer) throw new Error('fixture has no customer 0');
+    const html = await read(`customers/${customer.id}/index.html`);
+    const contacts = site.snapshot.contacts.filter((contact) => contact.customer_id === customer.id);
+    const links = [...html.matchAll(/<a class="save-contact" href="([^"]+)"[^>]*data-card="([^"]*)"/g)];
+    expect(links).toHaveLength(contacts.length);
+    const decodeEntities = (text: string) =>
+      text.replace(/&quot;|&#39;|&lt;|&gt;|&amp;/g, (entity) => ENTITIES[entity] ?? entity);
+    for (const [, href, card] of links) {
+      expect(href).toBe(`/customers/${customer.id}/contacts.vcf`);
+      const parsed: VcardContact = JSON.parse(decodeEntities(card ?? ''));
+      const contact = contacts.find((item) => item.id === parsed.uid);
+      expect(contact).toBeDefined();
+      if (contact) expect(parsed).toEqual(vcardOf(contact, customer.name));
+    }
   });
 
   test('links an email only when the address can add no recipient, header or body, and shows the others as text', async () => {

@@ -2,6 +2,9 @@
  * The one definition of what the tabular exports (CSV, XLSX) show. Values are the snapshot's text as it is;
  * each format makes it safe for its readers (formula neutralising for CSV, typed cells for XLSX). Fields the
  * API sends that the docs don't list stay out of the tables: they are in `contacts.json`.
+ *
+ * Pure on purpose (type imports only): the home page's browser bundle builds the CSV of a search from these
+ * same columns.
  */
 import type { AddressSummary, SnapshotContact, SnapshotCustomer } from '../../shared/schema.ts';
 
@@ -28,12 +31,34 @@ export const ADDRESS_SEPARATOR = ' | ';
 export const ROLE_SEPARATOR = ', ';
 
 /** The address summaries of one cell, or `null` when there are none. */
-export function joinAddresses(addresses: readonly AddressSummary[]): string | null {
+export function joinAddresses(addresses: readonly Pick<AddressSummary, 'summary'>[]): string | null {
   return addresses.length > 0 ? addresses.map((address) => address.summary).join(ADDRESS_SEPARATOR) : null;
 }
 
+/**
+ * What the contact columns read of a contact: a `SnapshotContact` is one, and so is what the browser rebuilds
+ * from the site's export files (`src/site/shared/export-rows.ts`).
+ */
+export type ContactRow = Pick<
+  SnapshotContact,
+  | 'id'
+  | 'customer_id'
+  | 'customer_name'
+  | 'customer_type'
+  | 'first_name'
+  | 'last_name'
+  | 'email'
+  | 'phone'
+  | 'role'
+  | 'id_crm'
+  | 'id_erp'
+  | 'id_accounting'
+  | 'created_at'
+  | 'updated_at'
+> & { addresses: readonly Pick<AddressSummary, 'summary'>[] };
+
 /** The contact columns of `contacts.csv`, the "Contacts" sheet and the per-customer CSV downloads. */
-export const CONTACT_COLUMNS: readonly Column<SnapshotContact>[] = [
+export const CONTACT_COLUMNS: readonly Column<ContactRow>[] = [
   { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.customer_name },
   { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.customer_type },
   { key: 'first_name', header: 'First name', width: 16, kind: 'text', value: (c) => c.first_name },

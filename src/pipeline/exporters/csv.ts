@@ -6,42 +6,13 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Options } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import { SnapshotIoError } from '../../shared/errors.ts';
 import type { SnapshotContact } from '../../shared/schema.ts';
 import { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
-import { CONTACT_COLUMNS } from './columns.ts';
+import { CSV_OPTIONS, contactRecord, contactsCsvPieces, headerRecord } from './csv-format.ts';
 import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';
-
-/**
- * Every field quoted, empty ones included: a spreadsheet that splits a comma file on `;` or tab (LibreOffice,
- * French and German Excel) then keeps a field's `;` and tabs inside one cell instead of starting a new cell
- * there. `quote_record_delimiter` stays explicit: once `record_delimiter` is set, csv-stringify would stop
- * quoting values that hold a bare LF or CR if `quoted` were ever turned off.
- */
-const CSV_OPTIONS = {
-  bom: true,
-  record_delimiter: 'windows',
-  quoted: true,
-  quoted_empty: true,
-  quote_record_delimiter: true,
-} as const satisfies Options;
-
-/** The same, for the pieces after the first. */
-const CSV_OPTIONS_NO_BOM = { ...CSV_OPTIONS, bom: false } as const satisfies Options;
-
-function headerRecord(): string[] {
-  return CONTACT_COLUMNS.map((column) => column.header);
-}
-
-function contactRecord(contact: SnapshotContact): string[] {
-  return CONTACT_COLUMNS.map((column) => {
-    const value = column.value(contact);
-    return value === null ? '' : neutraliseFormula(value);
-  });
-}
 
 /**
  * The CSV of `contacts` as one string (byte order mark included): for small sets such as one customer's
@@ -60,23 +31,9 @@ export function tableToCsv(header: readonly string[], rows: readonly (readonly (
   return stringifySync([[...header], ...safe], CSV_OPTIONS);
 }
 
-/** Rows stringified together: few enough to stay small, enough that csv-stringify's per-call cost vanishes. */
-const ROWS_PER_PIECE = 500;
-
 /** The CSV of `contacts` (byte order mark and header first), a few hundred rows per piece. */
-function* csvPieces(contacts: Iterable<SnapshotContact>, counted: { rows: number }): Generator<string> {
-  let records: string[][] = [headerRecord()];
-  let options: Options = CSV_OPTIONS;
-  for (const contact of contacts) {
-    records.push(contactRecord(contact));
-    counted.rows += 1;
-    if (records.length === ROWS_PER_PIECE) {
-      yield stringifySync(records, options);
-      records = [];
-      options = CSV_OPTIONS_NO_BOM;
-    }
-  }
-  if (records.length > 0) yield stringifySync(records, options);
+function csvPieces(contacts: Iterable<SnapshotContact>, counted: { rows: number }): Generator<string> {
+  return contactsCsvPieces(contacts, stringifySync, counted);
 }
 
 /**

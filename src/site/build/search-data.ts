@@ -28,7 +28,8 @@ export interface SearchFiles {
 
 const cache = new WeakMap<Directory, SearchFiles>();
 
-function named(stem: string, extension: string, body: string): SearchFile {
+/** A file named by its stem and the hash of its body: `header.<hash>.json`. */
+export function named(stem: string, extension: string, body: string): SearchFile {
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return { name: `${stem}.${hash}.${extension}`, body };
 }

@@ -1,14 +1,20 @@
 /**
  * Filters on a customer page: the role and country selects hide the table rows that do not match, and the
  * choice lives in the URL (`?role=buyer&country=FR`) so a filtered page can be shared. Without JavaScript
- * the form stays hidden and every contact is shown.
+ * the form stays hidden and every contact is shown. After each change the table dispatches
+ * `CONTACTS_FILTERED`, for what depends on the rows shown (`contact-export.ts`).
  */
+
+/** The event the contacts table dispatches once its rows are shown or hidden by a filter. */
+export const CONTACTS_FILTERED = 'contacts-filtered';
+
 export function startContactFilters(): void {
   const form = document.querySelector<HTMLFormElement>('form.contact-filters');
   if (!form) return;
   const role = form.querySelector<HTMLSelectElement>('select[name="role"]');
   const country = form.querySelector<HTMLSelectElement>('select[name="country"]');
   const status = form.querySelector<HTMLElement>('.filter-status');
+  const table = document.querySelector<HTMLTableElement>('table.contacts');
   const rows = [...document.querySelectorAll<HTMLTableRowElement>('table.contacts tbody tr')];
   const params = new URL(location.href).searchParams;
   const pick = (select: HTMLSelectElement | null, value: string | null) => {
@@ -42,6 +48,7 @@ export function startContactFilters(): void {
       }
       history.replaceState(null, '', url);
     }
+    table?.dispatchEvent(new CustomEvent(CONTACTS_FILTERED, { bubbles: true }));
   };
   form.hidden = false;
   form.addEventListener('change', () => apply(true));

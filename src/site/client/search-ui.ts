@@ -11,10 +11,12 @@ import {
   parseContactLines,
   parseIdLines,
   type SearchContact,
+  type SearchFilters,
   type SearchHeader,
   type SearchResult,
   search,
 } from '../shared/search.ts';
+import { startResultExport } from './result-export.ts';
 
 interface Loaded {
   header: SearchHeader;
@@ -121,23 +123,27 @@ export function startSearch(): void {
   };
 
   const idBase = (form.dataset.contacts ?? '').replace(/[^/]*$/, '');
+  const exportPanel = document.querySelector<HTMLElement>('#result-export');
+  const showExport = exportPanel
+    ? startResultExport(exportPanel, status, form.dataset.export ?? '')
+    : () => undefined;
 
-  const find = (data: Loaded, query: string) => {
+  const filtersOf = (data: Loaded): SearchFilters => {
     const role = roleSelect?.value ?? '';
     const country = countrySelect?.value ?? '';
-    return search(
-      data.contacts,
-      data.index,
-      query,
-      {
-        role: role ? data.header.roles.indexOf(role) : -1,
-        country: country ? data.header.countries.indexOf(country) : -1,
-      },
-      limit,
-    );
+    return {
+      role: role ? data.header.roles.indexOf(role) : -1,
+      country: country ? data.header.countries.indexOf(country) : -1,
+    };
   };
 
-  const render = (data: Loaded, query: string, found: SearchResult, ids: Map<number, string>) => {
+  const render = (
+    data: Loaded,
+    query: string,
+    filters: SearchFilters,
+    found: SearchResult,
+    ids: Map<number, string>,
+  ) => {
     const role = roleSelect?.value ?? '';
     const country = countrySelect?.value ?? '';
     const items = found.hits.map((hit) => {
@@ -170,6 +176,14 @@ export function startSearch(): void {
       status.textContent = `${count.format(found.total)} contacts match; showing the first ${found.hits.length}. Type more to narrow down.`;
     else
       status.textContent = `${count.format(found.total)} ${found.total === 1 ? 'contact matches' : 'contacts match'}.`;
+    showExport({
+      contacts: data.contacts,
+      index: data.index,
+      query,
+      filters,
+      filterNames: [role, country],
+      total: found.total,
+    });
     results.dataset.query = query;
   };
 
@@ -181,6 +195,7 @@ export function startSearch(): void {
     if (!query.trim() && !roleSelect?.value && !countrySelect?.value) {
       results.replaceChildren();
       status.textContent = '';
+      showExport(null);
       results.dataset.query = query;
       return;
     }
@@ -194,7 +209,8 @@ export function startSearch(): void {
       return;
     }
     if (current !== generation) return;
-    const found = find(data, query);
+    const filters = filtersOf(data);
+    const found = search(data.contacts, data.index, query, filters, limit);
     let ids: Map<number, string>;
     try {
       ids = await idsOf(data, found.hits, idBase);
@@ -202,7 +218,7 @@ export function startSearch(): void {
       status.textContent = `The search data could not be loaded (${error instanceof Error ? error.message : String(error)}).`;
       return;
     }
-    if (current === generation) render(data, query, found, ids);
+    if (current === generation) render(data, query, filters, found, ids);
   };
 
   input.addEventListener('focus', () => void load().catch(() => undefined), { once: true });

@@ -1,0 +1,36 @@
+/**
+ * What a contact's vCard holds, from the snapshot: the customer's `contacts.vcf` and the data each row of its
+ * page carries for its "Save contact" link are both made of this, so the card a reader saves from a row is
+ * the one in the customer's file.
+ */
+import type { SnapshotContact } from '../../shared/schema.ts';
+import { roleLabel } from '../shared/format.ts';
+import type { VcardContact } from '../shared/vcard.ts';
+import { contactName } from './directory.ts';
+
+/** `organisation` is the customer's name as read from Qwoty; `null` when it could not be read. */
+export function vcardOf(contact: SnapshotContact, organisation: string | null): VcardContact {
+  return {
+    uid: contact.id,
+    name: contactName(contact),
+    familyName: contact.last_name,
+    givenName: contact.first_name,
+    organisation,
+    title: contact.role.length > 0 ? contact.role.map(roleLabel).join(', ') : null,
+    email: contact.email,
+    phone: contact.phone,
+    addresses: contact.addresses.map((address) => address.summary),
+  };
+}
+
+/**
+ * A card as the JSON of a row's `data-card` attribute. `<`, `>` and `&` are written as JSON escapes: the
+ * attribute is safe either way, but no markup-looking text, such as a name like `<script>`, then appears
+ * anywhere in the page's HTML, and `JSON.parse` gives the same card back.
+ */
+export function cardData(card: VcardContact): string {
+  return JSON.stringify(card).replace(
+    /[<>&]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * What a customer page lets a reader take along: one contact's vCard from its row ("Save contact"), and for
+ * the rows shown, their CSV ("Download the N contacts shown", once a filter hides some) and their emails
+ * ("Copy N emails"). Without JavaScript the "Save contact" links give the customer's whole `.vcf` file and
+ * the buttons stay hidden.
+ *
+ * The CSV of the rows shown is taken from the customer's own `contacts.csv`, record by record: the same bytes
+ * the build wrote, with the same columns and formula safety, and nothing to compute here.
+ */
+import { splitCsvRecords } from '../shared/csv-records.ts';
+import { EXPORT_STRINGS, exportText } from '../shared/export-strings.ts';
+import { formatVcard, VCARD_MEDIA_TYPE, type VcardContact } from '../shared/vcard.ts';
+import { CONTACTS_FILTERED } from './contact-filters.ts';
+import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
+
+/** The card a row's "Save contact" link carries, as the customer's `.vcf` file has it. */
+function cardOf(row: HTMLTableRowElement): VcardContact | null {
+  const data = row.querySelector<HTMLAnchorElement>('a.save-contact')?.dataset.card;
+  if (!data) return null;
+  const card: VcardContact = JSON.parse(data);
+  return card;
+}
+
+/** The contact id of a row (`contact-<id>`). */
+function contactIdOf(row: HTMLTableRowElement): string {
+  return row.id.replace(/^contact-/, '');
+}
+
+/** The CSV text as written, byte order mark included (`Response.text()` would drop it). */
+async function fetchCsv(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer());
+}
+
+export function startContactExport(): void {
+  const panel = document.querySelector<HTMLElement>('.contact-export');
+  const status = document.querySelector<HTMLElement>('.export-status');
+  const table = document.querySelector<HTMLTableElement>('table.contacts');
+  const csvButton = panel?.querySelector<HTMLButtonElement>('[data-action="csv"]');
+  const emailsButton = panel?.querySelector<HTMLButtonElement>('[data-action="emails"]');
+  if (!panel || !status || !table || !csvButton || !emailsButton) return;
+  const rows = [...(table.tBodies[0]?.rows ?? [])];
+  const cards = new Map(rows.map((row) => [row, cardOf(row)]));
+  const shown = () => rows.filter((row) => !row.hidden);
+  const emailsOf = (visible: readonly HTMLTableRowElement[]) =>
+    distinctEmails(visible.map((row) => cards.get(row)?.email));
+
+  table.addEventListener('click', (event) => {
+    const link = event.target instanceof Element ? event.target.closest('a.save-contact') : null;
+    const row = link?.closest('tr');
+    const card = row ? cards.get(row) : null;
+    if (!card) return;
+    event.preventDefault();
+    saveFile(fileName([card.name], 'vcf', 'contact'), [formatVcard(card)], VCARD_MEDIA_TYPE);
+  });
+
+  const update = () => {
+    const visible = shown();
+    csvButton.textContent = exportText(EXPORT_STRINGS.downloadShown, { count: visible.length });
+    // Unfiltered, the link beside the heading already gives every contact.
+    csvButton.hidden = visible.length === 0 || visible.length === rows.length;
+    const emails = emailsOf(visible).length;
+    emailsButton.textContent = exportText(EXPORT_STRINGS.copyEmails, { count: emails });
+    emailsButton.hidden = emails === 0;
+    panel.hidden = csvButton.hidden && emailsButton.hidden;
+  };
+
+  csvButton.addEventListener('click', async () => {
+    const visible = shown();
+    csvButton.disabled = true;
+    status.textContent = exportText(EXPORT_STRINGS.preparing, { count: visible.length });
+    try {
+      const records = splitCsvRecords(await fetchCsv(panel.dataset.csv ?? ''));
+      const picked = visible.map((row) => {
+        const record = records[rows.indexOf(row) + 1];
+        // The file and the page are built from the same contacts in the same order; say so if they are not.
+        if (records.length !== rows.length + 1 || !record?.includes(contactIdOf(row))) {
+          throw new Error('the CSV file does not match this page: reload the page');
+        }
+        return record;
+      });
+      const filters = [...document.querySelectorAll<HTMLSelectElement>('form.contact-filters select')];
+      const name = fileName(
+        ['contacts', panel.dataset.customer ?? '', ...filters.map((select) => select.value)],
+        'csv',
+      );
+      saveFile(name, [records[0] ?? '', ...picked], 'text/csv;charset=utf-8');
+      status.textContent = exportText(EXPORT_STRINGS.downloaded, { count: picked.length, file: name });
+    } catch (error) {
+      status.textContent = exportText(EXPORT_STRINGS.downloadFailed, { reason: reasonOf(error) });
+    } finally {
+      csvButton.disabled = false;
+    }
+  });
+
+  emailsButton.addEventListener('click', async () => {
+    const emails = emailsOf(shown());
+    try {
+      await copyText(emails.join(', '));
+      status.textContent = exportText(EXPORT_STRINGS.copied, { count: emails.length });
+    } catch (error) {
+      status.textContent = exportText(EXPORT_STRINGS.copyFailed, { reason: reasonOf(error) });
+    }
+  });
+
+  document.addEventListener(CONTACTS_FILTERED, update);
+  update();
+}

@@ -1,0 +1,58 @@
+/**
+ * What the export buttons of the home and customer pages share: saving text as a file, the clipboard, and
+ * which emails to copy. Files are made in the page (a `Blob`); nothing is sent anywhere.
+ */
+import { fold } from '../shared/search.ts';
+
+/** Offers `parts` as a download named `name`, as a link with `download` would. */
+export function saveFile(name: string, parts: BlobPart[], type: string): void {
+  const url = URL.createObjectURL(new Blob(parts, { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has started by now; the URL is only needed until then.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Puts `text` on the clipboard; rejects when the browser refuses (no permission, not a secure context). */
+export async function copyText(text: string): Promise<void> {
+  if (!navigator.clipboard) throw new Error('this browser gives no access to the clipboard');
+  await navigator.clipboard.writeText(text);
+}
+
+/**
+ * The emails worth copying: each address once (whatever its case), trimmed, in the order given; contacts
+ * without one are skipped.
+ */
+export function distinctEmails(emails: Iterable<string | null | undefined>): string[] {
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  for (const email of emails) {
+    const trimmed = email?.trim();
+    if (!trimmed) continue;
+    const key = trimmed.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(trimmed);
+  }
+  return kept;
+}
+
+/**
+ * A file name made of the words of `parts`, without case, accents, spaces or punctuation, so it is safe on
+ * every system: "contacts-jean-dupont-buyer-de.csv".
+ */
+export function fileName(parts: readonly string[], extension: string, fallback = 'contacts'): string {
+  const words = parts.flatMap((part) => fold(part).match(/[\p{L}\p{N}]+/gu) ?? []);
+  const stem = Array.from(words.join('-')).slice(0, 60).join('').replace(/-+$/, '');
+  return `${stem || fallback}.${extension}`;
+}
+
+/** What an error says, for a status message. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

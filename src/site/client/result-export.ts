@@ -1,0 +1,125 @@
+/**
+ * The buttons under the search results: "Download N results (CSV)" and "Copy N emails". Both take every
+ * contact that matches, not only the results drawn, in the order they are listed. The emails come from the
+ * search data already loaded; the CSV needs every column, so its code and the export chunks its contacts
+ * are in load when it is asked for, and only then.
+ */
+import { EXPORT_STRINGS, exportText } from '../shared/export-strings.ts';
+import { type IndexedContact, type SearchContact, type SearchFilters, search } from '../shared/search.ts';
+import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
+
+/** A search whose results are on the page. */
+export interface ResultSet {
+  contacts: readonly SearchContact[];
+  index: readonly IndexedContact[];
+  query: string;
+  filters: SearchFilters;
+  /** The words of the filters, for the file name: the role and the country chosen. */
+  filterNames: readonly string[];
+  /** How many contacts match: what the buttons announce. */
+  total: number;
+}
+
+/** Every match of `set`, as directory positions, in the order of the results list. */
+export function allMatches(set: ResultSet): number[] {
+  return search(set.contacts, set.index, set.query, set.filters, set.contacts.length).hits;
+}
+
+/** The distinct emails of every match of `set`. */
+export function matchingEmails(set: ResultSet, positions = allMatches(set)): string[] {
+  return distinctEmails(positions.map((position) => set.contacts[position]?.email));
+}
+
+/** How long typing must pause before the emails of a search are counted. */
+const COUNT_AFTER_MS = 250;
+
+/**
+ * Runs `task` once typing has paused for `COUNT_AFTER_MS` and the page is idle (after the next paint where
+ * `requestIdleCallback` is missing, as in Safari); returns what cancels it.
+ */
+function whenQuiet(task: () => void): () => void {
+  let cancelIdle: () => void = () => undefined;
+  const timer = setTimeout(() => {
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(task, { timeout: 1000 });
+      cancelIdle = () => cancelIdleCallback(id);
+    } else {
+      const frame = requestAnimationFrame(() => setTimeout(task, 0));
+      cancelIdle = () => cancelAnimationFrame(frame);
+    }
+  }, COUNT_AFTER_MS);
+  return () => {
+    clearTimeout(timer);
+    cancelIdle();
+  };
+}
+
+/**
+ * Wires the buttons in `container` (`[data-action="csv"]`, `[data-action="emails"]`), announcing in `status`.
+ * `exportUrl` is the export index. Returns what the search calls after drawing results (or clearing them).
+ */
+export function startResultExport(
+  container: HTMLElement,
+  status: HTMLElement,
+  exportUrl: string,
+): (set: ResultSet | null) => void {
+  const csvButton = container.querySelector<HTMLButtonElement>('[data-action="csv"]');
+  const emailsButton = container.querySelector<HTMLButtonElement>('[data-action="emails"]');
+  if (!csvButton || !emailsButton) return () => undefined;
+  let current: ResultSet | null = null;
+  let cancelCount: () => void = () => undefined;
+
+  csvButton.addEventListener('click', async () => {
+    const set = current;
+    if (!set) return;
+    csvButton.disabled = true;
+    status.textContent = exportText(EXPORT_STRINGS.preparing, { count: set.total });
+    try {
+      const positions = allMatches(set);
+      const { loadExportRows, resultCsv } = await import('./result-csv.ts');
+      const rows = await loadExportRows(exportUrl, positions);
+      const name = fileName(['contacts', set.query, ...set.filterNames], 'csv');
+      saveFile(name, resultCsv(rows), 'text/csv;charset=utf-8');
+      status.textContent = exportText(EXPORT_STRINGS.downloaded, { count: rows.length, file: name });
+    } catch (error) {
+      status.textContent = exportText(EXPORT_STRINGS.downloadFailed, { reason: reasonOf(error) });
+    } finally {
+      csvButton.disabled = false;
+    }
+  });
+
+  emailsButton.addEventListener('click', async () => {
+    const set = current;
+    if (!set) return;
+    const emails = matchingEmails(set);
+    try {
+      await copyText(emails.join(', '));
+      status.textContent = exportText(EXPORT_STRINGS.copied, { count: emails.length });
+    } catch (error) {
+      status.textContent = exportText(EXPORT_STRINGS.copyFailed, { reason: reasonOf(error) });
+    }
+  });
+
+  return (set) => {
+    current = set && set.total > 0 ? set : null;
+    cancelCount();
+    if (!current) {
+      container.hidden = true;
+      return;
+    }
+    csvButton.textContent = exportText(EXPORT_STRINGS.downloadResults, { count: current.total });
+    emailsButton.textContent = EXPORT_STRINGS.copyEmailsCounting;
+    emailsButton.disabled = true;
+    container.hidden = false;
+    // Counting the emails scans every match again, as long as the search itself at 100,000 contacts: not
+    // between a keystroke and its results, nor between two keystrokes, but once typing pauses.
+    const counted = current;
+    cancelCount = whenQuiet(() => {
+      if (counted !== current) return;
+      const emails = matchingEmails(counted).length;
+      emailsButton.textContent = exportText(EXPORT_STRINGS.copyEmails, { count: emails });
+      emailsButton.disabled = false;
+      emailsButton.hidden = emails === 0;
+    });
+  };
+}

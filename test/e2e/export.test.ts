@@ -1,0 +1,363 @@
+/**
+ * End-to-end tests of what a reader takes away from the site, in headless Chromium: the CSV of a search or of
+ * a customer page's filter, the emails on the clipboard, and vCards. Downloads are saved by the browser and
+ * read back by real parsers (csv-parse, python3-vobject).
+ *
+ * Like `site.test.ts`, they build a small fixture site, or run on a built one with `QWOTY_E2E_SITE=<dir>`,
+ * and skip themselves with a message without Chromium (or python3-vobject, for the vCard checks), except in
+ * CI, where that fails.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { parse } from 'csv-parse/sync';
+import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
+import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
+import { contactName } from '../../src/site/build/directory.ts';
+import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
+import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
+import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
+import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
+import { hasVobject, readVcards, VOBJECT_MISSING } from '../helpers/vcards.ts';
+
+const missing = !hasChromium();
+const inCi = Boolean(process.env.CI);
+if (missing && !inCi) {
+  console.warn(
+    `Skipping the end-to-end export tests: no Chromium at ${CHROMIUM_PATH}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
+  );
+}
+const suite = missing && !inCi ? describe.skip : describe;
+const noVobject = !hasVobject();
+if (noVobject && !inCi) console.warn(`Skipping the vCard checks of the end-to-end tests. ${VOBJECT_MISSING}`);
+const withVobject = noVobject && !inCi ? test.skip : test;
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser: Browser;
+let server: StaticServer;
+let siteDir: string;
+let fixtureDir: string | undefined;
+let snapshot: Snapshot;
+let byId: Map<string, SnapshotContact>;
+let context: BrowserContext;
+const requests: string[] = [];
+const problems: string[] = [];
+
+async function newPage(options: { dark?: boolean } = {}): Promise<Page> {
+  const page = await context.newPage();
+  if (options.dark) await page.emulateMedia({ colorScheme: 'dark' });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  return page;
+}
+
+/** Types like a person and waits until the results shown are those of what was typed. */
+async function typeQuery(page: Page, query: string): Promise<void> {
+  await page.locator('#q').fill('');
+  await page.locator('#q').pressSequentially(query, { delay: 5 });
+  await page.waitForFunction(
+    (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+    query,
+  );
+}
+
+/** The number a button or message announces: "Download 1,234 results (CSV)" → 1234. */
+async function announced(page: Page, selector: string, pattern: RegExp): Promise<number> {
+  await expect.poll(() => page.locator(selector).textContent()).toMatch(pattern);
+  const [, count = ''] = pattern.exec((await page.locator(selector).textContent()) ?? '') ?? [];
+  return Number(count.replaceAll(',', ''));
+}
+
+/** Clicks and saves what the browser downloads. */
+async function download(page: Page, selector: string): Promise<{ file: Download; bytes: Buffer }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator(selector).click()]);
+  return { file, bytes: await readFile((await file.path()) ?? '') };
+}
+
+/** The contacts of a downloaded CSV, by its Contact ID column, checked against the snapshot's bytes. */
+function expectSnapshotRows(csv: string): SnapshotContact[] {
+  const [header = '', ...records] = splitCsvRecords(csv);
+  const contacts = parse<Record<string, string>>(csv, { bom: true, columns: true }).map((row) => {
+    const contact = byId.get(row['Contact ID'] ?? '');
+    if (!contact) throw new Error(`The CSV has a contact the snapshot does not: ${row['Contact ID']}`);
+    return contact;
+  });
+  // Every row is the one the snapshot's CSV writer writes for that contact, byte for byte.
+  contacts.forEach((contact, index) => {
+    expect(`${header}${records[index]}`).toBe(contactsToCsv([contact]));
+  });
+  return contacts;
+}
+
+async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
+  await page.evaluate(await axeSource);
+  const violations = await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time, untyped.
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((violation: { id: string; impact: string }) => ({
+      id: violation.id,
+      impact: violation.impact,
+    }));
+  });
+  expect(
+    violations.filter((violation: { impact: string }) => ['serious', 'critical'].includes(violation.impact)),
+    `axe on ${what}`,
+  ).toEqual([]);
+}
+
+/**
+ * A one-letter query with more matches than the results list draws, found with the site's own search files
+ * and search code, so that the test holds on any site.
+ */
+async function broadQuery(): Promise<string> {
+  const files = await readdir(`${siteDir}/search`);
+  const read = (prefix: string) =>
+    readFile(`${siteDir}/search/${files.find((file) => file.startsWith(prefix))}`, 'utf8');
+  const header: SearchHeader = JSON.parse(await read('header.'));
+  const contacts = parseContactLines(await read('contacts.'));
+  const index = contacts.map((contact) => indexContact(contact, header));
+  const totals = [...'abcdefghijklmnopqrstuvwxyz'].map(
+    (letter) => [letter, search(contacts, index, letter, { role: -1, country: -1 }, 1).total] as const,
+  );
+  const [best] = totals.sort((a, b) => b[1] - a[1]);
+  if (!best || best[1] <= 50) throw new Error('No one-letter query finds more than 50 contacts');
+  return best[0];
+}
+
+/** A customer whose contacts have several roles, so that its page has a role filter. */
+function customerWithRoles() {
+  const customer = snapshot.customers.find(
+    (item) =>
+      new Set(snapshot.contacts.filter((contact) => contact.customer_id === item.id).flatMap((c) => c.role))
+        .size > 1,
+  );
+  if (!customer) throw new Error('No customer with contacts of several roles');
+  return customer;
+}
+
+suite('taking contacts away from the site, in Chromium', () => {
+  beforeAll(async () => {
+    if (missing) {
+      throw new Error(
+        `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
+      );
+    }
+    if (process.env.QWOTY_E2E_SITE) {
+      siteDir = process.env.QWOTY_E2E_SITE;
+    } else {
+      const fixture = await buildFixtureSite({ contacts: 120 });
+      fixtureDir = fixture.dir;
+      siteDir = fixture.siteDir;
+    }
+    server = await serveDirectory(siteDir);
+    snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
+    byId = new Map(snapshot.contacts.map((contact) => [contact.id, contact]));
+    browser = await launchChromium();
+    context = await browser.newContext({
+      acceptDownloads: true,
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    context.on('request', (request) => requests.push(request.url()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+  });
+
+  test('downloads every result of a search, as many as announced, in the order listed', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    expect(await page.locator('#result-export').isVisible()).toBe(false);
+    const query = await broadQuery();
+    await typeQuery(page, query);
+    const matching = await announced(page, '#search-status', /^([\d,]+) contacts match/);
+    expect(matching).toBeGreaterThan(50);
+    const count = await announced(
+      page,
+      '#result-export [data-action="csv"]',
+      /^Download ([\d,]+) results \(CSV\)$/,
+    );
+    expect(count).toBe(matching);
+
+    const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
+    expect(file.suggestedFilename()).toBe(`contacts-${query}.csv`);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const csv = bytes.toString('utf8');
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const rows = parse(bytes, { bom: true });
+    expect(rows).toHaveLength(count + 1);
+    const contacts = expectSnapshotRows(csv);
+    expect(new Set(contacts.map((contact) => contact.id)).size).toBe(count);
+    // The same order as the list: the 50 drawn first, as drawn.
+    const drawn = await page
+      .locator('#search-results .result-name')
+      .evaluateAll((links) => links.map((link) => link.getAttribute('href')?.split('#contact-')[1]));
+    expect(contacts.slice(0, drawn.length).map((contact) => contact.id)).toEqual(drawn);
+    await expect
+      .poll(() => page.locator('#search-status').textContent())
+      .toBe(`Downloaded ${count.toLocaleString('en-GB')} contacts as contacts-${query}.csv.`);
+  });
+
+  test('downloads exactly the contacts a role filter finds, and only the export chunks they are in', async () => {
+    const page = await newPage();
+    const loaded: string[] = [];
+    page.on('request', (request) => loaded.push(new URL(request.url()).pathname));
+    await page.goto(`${server.url}/`);
+    await page.locator('#role').selectOption('signer');
+    const expected = snapshot.contacts.filter((contact) => contact.role.includes('signer'));
+    const count = await announced(
+      page,
+      '#result-export [data-action="csv"]',
+      /^Download ([\d,]+) results? \(CSV\)$/,
+    );
+    expect(count).toBe(expected.length);
+    expect(loaded.filter((path) => path.startsWith('/export/'))).toEqual([]);
+    const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
+    expect(file.suggestedFilename()).toBe('contacts-signer.csv');
+    const contacts = expectSnapshotRows(bytes.toString('utf8'));
+    expect(contacts.map((contact) => contact.id).sort()).toEqual(
+      expected.map((contact) => contact.id).sort(),
+    );
+    const exportFiles = loaded.filter((path) => path.startsWith('/export/'));
+    expect(exportFiles[0]).toMatch(/^\/export\/index\.[0-9a-f]{12}\.json$/);
+    expect(exportFiles.slice(1).every((path) => /^\/export\/rows-\d+\.[0-9a-f]{12}\.json$/.test(path))).toBe(
+      true,
+    );
+  });
+
+  test('copies the emails of every match to the clipboard, comma-separated, and says so', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    await page.locator('#role').selectOption('signer');
+    const seen = new Set<string>();
+    const expected: string[] = [];
+    for (const contact of snapshot.contacts.filter((item) => item.role.includes('signer'))) {
+      const email = contact.email?.replace(/[\t\r\n]+/g, ' ').trim();
+      if (email && !seen.has(email.toLowerCase())) {
+        seen.add(email.toLowerCase());
+        expected.push(email);
+      }
+    }
+    const count = await announced(page, '#result-export [data-action="emails"]', /^Copy ([\d,]+) emails?$/);
+    expect(count).toBe(expected.length);
+    await page.locator('#result-export [data-action="emails"]').click();
+    await expect
+      .poll(() => page.locator('#search-status').textContent())
+      .toBe(`Copied ${count.toLocaleString('en-GB')} email addresses to the clipboard, separated by commas.`);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.split(', ').sort()).toEqual(expected.sort());
+  });
+
+  test("downloads the rows a customer page's filter shows, byte for byte as in the customer's CSV", async () => {
+    const customer = customerWithRoles();
+    const page = await newPage();
+    await page.goto(`${server.url}/customers/${customer.id}/`);
+    expect(await page.locator('.contact-export [data-action="csv"]').isVisible()).toBe(false);
+    const role = (await page.locator('#filter-role option').nth(1).getAttribute('value')) ?? '';
+    await page.locator('#filter-role').selectOption(role);
+    const shown = await page
+      .locator('table.contacts tbody tr:visible')
+      .evaluateAll((rows) => rows.map((row) => row.id.replace('contact-', '')));
+    const count = await announced(
+      page,
+      '.contact-export [data-action="csv"]',
+      /^Download the ([\d,]+) contacts? shown \(CSV\)$/,
+    );
+    expect(count).toBe(shown.length);
+    const { file, bytes } = await download(page, '.contact-export [data-action="csv"]');
+    expect(file.suggestedFilename()).toBe(`contacts-${customer.id}-${role.replaceAll('_', '-')}.csv`);
+    const csv = bytes.toString('utf8');
+    expect(parse(bytes, { bom: true })).toHaveLength(count + 1);
+    const rows = expectSnapshotRows(csv);
+    expect(rows.map((contact) => contact.id)).toEqual(shown);
+    expect(csv).toBe(contactsToCsv(rows));
+
+    const emails = await announced(page, '.contact-export [data-action="emails"]', /^Copy ([\d,]+) emails?$/);
+    await page.locator('.contact-export [data-action="emails"]').click();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.split(', ')).toHaveLength(emails);
+    expect(copied.split(', ').sort()).toEqual(
+      [...new Set(rows.map((contact) => contact.email?.trim()).filter(Boolean))].sort(),
+    );
+    await expect.poll(() => page.locator('.export-status').textContent()).toMatch(/^Copied \d+ email/);
+  });
+
+  withVobject("saves a contact's card from its row: the card of the customer's file, one card", async () => {
+    // The contact with the most hostile name the snapshot has.
+    const hostile =
+      snapshot.contacts.find((contact) => /[\r\n]/.test(contactName(contact))) ??
+      snapshot.contacts.find((contact) => contactName(contact).includes('<script>')) ??
+      snapshot.contacts[0];
+    if (!hostile) throw new Error('The snapshot has no contacts');
+    const page = await newPage();
+    await page.goto(`${server.url}/customers/${hostile.customer_id}/`);
+    const link = page.locator(`[id="contact-${hostile.id}"] a.save-contact`);
+    expect(await link.getAttribute('href')).toBe(`/customers/${hostile.customer_id}/contacts.vcf`);
+    const [saved] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const card = await readFile((await saved.path()) ?? '', 'utf8');
+    expect(saved.suggestedFilename()).toMatch(/\.vcf$/);
+    const [read, ...more] = await readVcards(card);
+    expect(more).toEqual([]);
+    expect(read?.uid).toEqual([hostile.id]);
+    expect(read?.n.given).toBe((hostile.first_name ?? '').replace(/\r\n?/g, '\n'));
+    expect(read?.n.family).toBe((hostile.last_name ?? '').replace(/\r\n?/g, '\n'));
+
+    const file = await readFile(`${siteDir}/customers/${hostile.customer_id}/contacts.vcf`, 'utf8');
+    expect(file).toContain(card);
+    const contacts = snapshot.contacts.filter((contact) => contact.customer_id === hostile.customer_id);
+    const cards = await readVcards(file);
+    expect(cards).toHaveLength(contacts.length);
+    expect(cards.map((item) => item.uid[0]).sort()).toEqual(contacts.map((contact) => contact.id).sort());
+  });
+
+  withVobject("saves the customer's whole card file without JavaScript", async () => {
+    const customer = customerWithRoles();
+    const noJs = await browser.newContext({ javaScriptEnabled: false, acceptDownloads: true });
+    try {
+      const page = await noJs.newPage();
+      await page.goto(`${server.url}/customers/${customer.id}/`);
+      expect(await page.locator('.contact-export').isVisible()).toBe(false);
+      const [saved] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('a.save-contact').first().click(),
+      ]);
+      expect(saved.suggestedFilename()).toBe(`contacts-${customer.id}.vcf`);
+      const cards = await readVcards(await readFile((await saved.path()) ?? ''));
+      expect(cards).toHaveLength(customer.contact_count);
+    } finally {
+      await noJs.close();
+    }
+  });
+
+  test('has no serious or critical axe violations with the export buttons shown', async () => {
+    for (const dark of [false, true]) {
+      const page = await newPage({ dark });
+      await page.goto(`${server.url}/`);
+      await typeQuery(page, await broadQuery());
+      await page.locator('#result-export [data-action="emails"]').waitFor();
+      await expect.poll(() => page.locator('#result-export [data-action="emails"]').isEnabled()).toBe(true);
+      await expectNoSeriousViolations(page, `search results with export${dark ? ' (dark)' : ''}`);
+      const customer = customerWithRoles();
+      await page.goto(`${server.url}/customers/${customer.id}/`);
+      await page.locator('#filter-role').selectOption({ index: 1 });
+      await page.locator('.contact-export [data-action="csv"]').waitFor();
+      await expectNoSeriousViolations(page, `a filtered customer page${dark ? ' (dark)' : ''}`);
+    }
+  });
+
+  test('made no request outside the site and met no script error or CSP violation', () => {
+    const foreign = requests.filter(
+      (url) => !url.startsWith(`${server.url}/`) && !url.startsWith(`blob:${server.url}/`),
+    );
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

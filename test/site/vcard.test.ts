@@ -1,0 +1,176 @@
+import { describe, expect, test } from 'vitest';
+import type { SnapshotContact } from '../../src/shared/schema.ts';
+import { contactName } from '../../src/site/build/directory.ts';
+import { cardData, vcardOf } from '../../src/site/build/vcards.ts';
+import { roleLabel } from '../../src/site/shared/format.ts';
+import {
+  foldLine,
+  formatVcard,
+  formatVcards,
+  VCARD_LINE_OCTETS,
+  type VcardContact,
+} from '../../src/site/shared/vcard.ts';
+import { sampleSnapshot } from '../../src/testing/sample-snapshot.ts';
+import { hasVobject, readVcards, VOBJECT_MISSING } from '../helpers/vcards.ts';
+
+const missing = !hasVobject();
+if (missing && !process.env.CI) console.warn(`Skipping the vCard reading tests. ${VOBJECT_MISSING}`);
+const withReader = missing && !process.env.CI ? describe.skip : describe;
+
+/**
+ * What a reader gets back of a text value: the text, with line breaks as LF and other control characters as
+ * spaces (a card cannot hold them), and lone surrogates as U+FFFD (UTF-8 cannot).
+ */
+function readBack(value: string): string {
+  return (
+    value
+      .toWellFormed()
+      .replace(/\r\n|\r/g, '\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters under test
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, ' ')
+  );
+}
+
+/** Names that break naive vCard writers, and scripts and lengths that break naive folding. */
+const HOSTILE_NAMES: Array<[string, string]> = [
+  ['Dupont, Jr.', 'Jean; Pierre'],
+  ['Back\\slash\\', '\\;\\,\\n'],
+  ['Line\r\nBreak', 'Anne\nMarie\rClaire'],
+  ['X\r\nEND:VCARD\r\nBEGIN:VCARD\r\nFN:Injected', 'Y\nUID:evil'],
+  ['الفارسي', 'محمد'],
+  ['山田', '太郎'],
+  ['Παπαδόπουλος', 'Νίκος'],
+  ['Zoe\u0308 Ñúñez', '👩‍💻 Dev'],
+  ['Tab\tSeparated', 'Bell\u0007and\u0000nul'],
+  ['lone \uD800 surrogate', 'Straße'],
+  // Long enough to fold many times, with 1-, 2-, 3- and 4-octet characters and escapes at every offset.
+  ['é山👩‍💻a,;\\'.repeat(40), `${'x'.repeat(73)}é${'y'.repeat(70)}山${'z'.repeat(71)}😀`],
+];
+
+function hostileCard(index: number, [family, given]: [string, string]): VcardContact {
+  return {
+    uid: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    name: `${given} ${family}`,
+    familyName: family,
+    givenName: given,
+    organisation: `Acme; "Quoted", Inc.\\${family}`,
+    title: `buyer, decision maker; ${given}`,
+    email: `${given}@example.com`,
+    phone: `+33 6 12,34;56\n78 ${family}`,
+    addresses: [`12 rue de la Paix, 75002 Paris; ${family}`, `Bâtiment B\r\n3 quai ${given}`],
+  };
+}
+
+const hostileCards = HOSTILE_NAMES.map((names, index) => hostileCard(index, names));
+
+describe('formatVcard', () => {
+  test('writes vCard 3.0 with CRLF line breaks only', () => {
+    for (const card of hostileCards) {
+      const text = formatVcard(card);
+      expect(text.startsWith('BEGIN:VCARD\r\nVERSION:3.0\r\n')).toBe(true);
+      expect(text.endsWith('END:VCARD\r\n')).toBe(true);
+      expect(text.replaceAll('\r\n', '')).not.toMatch(/[\r\n]/);
+    }
+  });
+
+  test('folds every line at 75 octets without splitting a UTF-8 sequence or an escape', () => {
+    const text = formatVcards(hostileCards);
+    const lines = text.slice(0, -2).split('\r\n');
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let folded = 0;
+    for (const line of lines) {
+      const bytes = new TextEncoder().encode(line);
+      expect(bytes.length, line).toBeLessThanOrEqual(VCARD_LINE_OCTETS);
+      // Each line is valid UTF-8 on its own: no character was cut between two lines.
+      expect(decoder.decode(bytes)).toBe(line);
+      if (line.startsWith(' ')) folded += 1;
+    }
+    expect(folded).toBeGreaterThan(20);
+    // A line never ends inside an escape: its backslashes pair up with what follows them.
+    for (const line of lines) expect(line.replace(/\\./g, '')).not.toContain('\\');
+  });
+
+  test('folds a line of exactly 75 octets not at all, and one of 76 into two', () => {
+    expect(foldLine(`FN:${'a'.repeat(72)}`)).toBe(`FN:${'a'.repeat(72)}\r\n`);
+    expect(foldLine(`FN:${'a'.repeat(73)}`)).toBe(`FN:${'a'.repeat(72)}\r\n a\r\n`);
+    // A 3-octet character that would end at octet 76 moves whole to the next line.
+    expect(foldLine(`FN:${'a'.repeat(71)}山`)).toBe(`FN:${'a'.repeat(71)}\r\n 山\r\n`);
+  });
+
+  test('leaves out what a contact does not have, and names a contact without a name by its id', () => {
+    const text = formatVcard({
+      uid: 'c1',
+      name: ' ',
+      familyName: null,
+      givenName: null,
+      organisation: null,
+      title: null,
+      email: '',
+      phone: null,
+      addresses: [' '],
+    });
+    expect(text).toBe('BEGIN:VCARD\r\nVERSION:3.0\r\nN:;;;;\r\nFN:c1\r\nUID:c1\r\nEND:VCARD\r\n');
+  });
+
+  test('writes the same bytes for the same contact', () => {
+    expect(formatVcards(hostileCards)).toBe(formatVcards(hostileCards.map((card) => ({ ...card }))));
+  });
+});
+
+describe('cardData', () => {
+  test('writes a card as JSON without <, > or &, and JSON.parse gives the same card back', () => {
+    const card = { ...hostileCard(0, ['<script>alert(1)</script> & co', '<img src=x onerror=alert(2)>']) };
+    const data = cardData(card);
+    expect(data).not.toMatch(/[<>&]/);
+    expect(JSON.parse(data)).toEqual(card);
+  });
+});
+
+withReader('vCards read by a real parser (python3-vobject)', () => {
+  test('reads one card per contact, each hostile name and value back as the same text', async () => {
+    const cards = await readVcards(formatVcards(hostileCards));
+    expect(cards).toHaveLength(hostileCards.length);
+    cards.forEach((card, index) => {
+      const sent = hostileCards[index];
+      if (!sent) throw new Error(`no card ${index}`);
+      expect(card.version).toBe('3.0');
+      expect(card.n.family).toBe(readBack(sent.familyName ?? ''));
+      expect(card.n.given).toBe(readBack(sent.givenName ?? ''));
+      expect(card.fn).toBe(readBack(sent.name));
+      expect(card.org).toEqual([[readBack(sent.organisation ?? '')]]);
+      expect(card.title).toEqual([readBack(sent.title ?? '')]);
+      expect(card.email).toEqual([readBack(sent.email ?? '')]);
+      expect(card.tel).toEqual([readBack(sent.phone ?? '')]);
+      expect(card.adr.map((address) => address.street)).toEqual(sent.addresses.map(readBack));
+      expect(card.uid).toEqual([sent.uid]);
+      // Nothing injected: only the properties written.
+      expect(card.properties).toEqual(['ADR', 'EMAIL', 'FN', 'N', 'ORG', 'TEL', 'TITLE', 'UID', 'VERSION']);
+    });
+  });
+
+  test("reads the hostile sample snapshot's contacts back as the snapshot has them", async () => {
+    const snapshot = sampleSnapshot();
+    const contacts: SnapshotContact[] = snapshot.contacts;
+    const cards = await readVcards(formatVcards(contacts.map((c) => vcardOf(c, c.customer_name))));
+    expect(cards).toHaveLength(contacts.length);
+    cards.forEach((card, index) => {
+      const contact = contacts[index];
+      if (!contact) throw new Error(`no contact ${index}`);
+      expect(card.uid).toEqual([contact.id]);
+      expect(card.fn).toBe(readBack(contactName(contact)));
+      expect(card.n.family).toBe(readBack(contact.last_name ?? ''));
+      expect(card.n.given).toBe(readBack(contact.first_name ?? ''));
+      expect(card.org).toEqual(contact.customer_name ? [[readBack(contact.customer_name)]] : []);
+      expect(card.title).toEqual(contact.role.length > 0 ? [contact.role.map(roleLabel).join(', ')] : []);
+      expect(card.email).toEqual(contact.email ? [readBack(contact.email.trim())] : []);
+      expect(card.tel).toEqual(contact.phone ? [readBack(contact.phone.trim())] : []);
+      expect(card.adr.map((address) => address.street)).toEqual(
+        contact.addresses.map((address) => readBack(address.summary)),
+      );
+    });
+  });
+
+  test('reads an empty file as no card', async () => {
+    expect(await readVcards(formatVcards([]))).toEqual([]);
+  });
+});
