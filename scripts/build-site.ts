@@ -27,6 +27,7 @@ import {
   recordedAssets,
 } from '../src/site/build/site-cache.ts';
 import { staleAfterHours } from '../src/site/client/staleness.ts';
+import { parseSiteLang } from '../src/site/shared/text.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
 export function findQwotyError(error: unknown): QwotyError | undefined {
@@ -71,8 +72,9 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<void> {
   const outDir = path.resolve(root, siteConfig.outDir ?? 'dist');
   const logLevel = options.quiet ? 'error' : 'info';
   try {
-    // Read by the layout during the build: a wrong value stops the build here, in one sentence.
+    // Read by the pages during the build: a wrong value stops the build here, in one sentence.
     staleAfterHours(process.env.QWOTY_STALE_AFTER_HOURS);
+    parseSiteLang(process.env.QWOTY_SITE_LANG);
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
   }
@@ -158,7 +160,7 @@ export async function copyDownloads(snapshotDir: string, outDir: string): Promis
 const USAGE = `Usage: npm run build [-- --force]
 
 Builds the directory site into QWOTY_SITE_DIR (default dist) from the snapshot in QWOTY_DATA_DIR (default
-data), with no network and no token. Pages whose data did not change are reused from the incremental-build
+data), with no network and no token, in QWOTY_SITE_LANG (en, the default, or fr). Pages whose data did not change are reused from the incremental-build
 cache (QWOTY_SITE_CACHE_DIR, default .cache/astro); --force or QWOTY_SITE_REBUILD=1 renders every page.`;
 
 /** `--force` or `QWOTY_SITE_REBUILD=1` (also `true`, `yes`, `on`); `--help`. */

@@ -1,8 +1,4 @@
-/** Site-wide constants of the contacts directory. */
-
-export const SITE_TITLE = 'Contacts directory';
-export const SITE_DESCRIPTION =
-  'Internal directory of the contacts of our Qwoty workspace, grouped by customer.';
+/** Site-wide constants of the contacts directory; its words are in `src/site/shared/i18n.ts`. */
 
 /** Search results rendered at most; the count of all matches is always given. */
 export const RESULT_LIMIT = 50;
@@ -26,17 +22,6 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
   "object-src 'none'",
 ].join('; ');
-
-/** How each download reads, by file name: its link text and what one of its rows is. */
-export const DOWNLOAD_LABELS: Record<string, { label: string; row: string }> = {
-  'contacts.csv': { label: 'CSV', row: 'contact' },
-  'contacts.xlsx': { label: 'Excel (XLSX)', row: 'contact' },
-  'contacts.json': { label: 'JSON', row: 'contact' },
-  'changes.csv': { label: 'Changes (CSV)', row: 'change' },
-  'changes.json': { label: 'Changes (JSON)', row: 'change' },
-  'quality.csv': { label: 'Quality findings (CSV)', row: 'finding' },
-  'quality.json': { label: 'Quality findings (JSON)', row: 'finding' },
-};
 
 /**
  * Rows each table of the change and quality pages shows at most; the rest are counted, with a link to the

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../shared/schema.ts';
+import type { Lang } from '../site/shared/text.ts';
 import { makeSnapshot, type PublishOptions, writePublishedSnapshot } from './site-fixture.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,6 +31,8 @@ export interface RunBuildOptions {
   cacheDir?: string;
   /** Copy unchanged pages from the cache; off by default: every page is rendered, as on a first night. */
   reuse?: boolean;
+  /** More environment for the build, such as `QWOTY_SITE_LANG`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -55,6 +58,7 @@ export function runBuild(
           QWOTY_SITE_CACHE_DIR: options.cacheDir ?? `${siteDir}-cache`,
           QWOTY_SITE_REBUILD: options.reuse ? '0' : '1',
           ASTRO_TELEMETRY_DISABLED: '1',
+          ...options.env,
         },
         maxBuffer: 256 * 1024 * 1024,
       },
@@ -80,6 +84,8 @@ export async function buildFixtureSite(options: {
   contacts: number;
   demo?: boolean;
   dir?: string;
+  /** The site's language (`QWOTY_SITE_LANG`); English by default. */
+  lang?: Lang;
   /** How to publish it (previous snapshot, rejects); a first run with one reject by default. */
   publish?: (snapshot: Snapshot) => PublishOptions;
 }): Promise<FixtureSite> {
@@ -88,7 +94,7 @@ export async function buildFixtureSite(options: {
   const siteDir = join(dir, 'dist');
   const snapshot = makeSnapshot({ contacts: options.contacts, demo: options.demo ?? true });
   await writePublishedSnapshot(dataDir, snapshot, options.publish?.(snapshot));
-  const build = await runBuild(dataDir, siteDir);
+  const build = await runBuild(dataDir, siteDir, { env: { QWOTY_SITE_LANG: options.lang ?? 'en' } });
   if (build.code !== 0) {
     throw new Error(`The site build failed (exit ${build.code}):\n${build.stderr || build.stdout}`);
   }

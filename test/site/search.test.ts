@@ -37,6 +37,7 @@ describe('parseQuery', () => {
 
 const header: SearchHeader = {
   roles: ['buyer', 'signer', 'decision_maker'],
+  roleLabels: ['acheteur', 'signataire', 'décideur'],
   countries: ['FR', 'DE'],
   customers: [
     { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
@@ -89,6 +90,8 @@ describe('search', () => {
     ['generale', ['Zoë Ñúñez']],
     ['signer', ['Jean Dupont']],
     ['decision maker', ['Jean Dupont']],
+    ['decideur', ['Jean Dupont']],
+    ['acheteur', ['Zoë Ñúñez']],
     ['+33 6 12 34', ['Zoë Ñúñez']],
     ['0612345678', []],
     ['612345678', ['Zoë Ñúñez']],

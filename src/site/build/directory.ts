@@ -4,7 +4,9 @@
  * itself only.
  */
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
+import { summariseNight } from '../../pipeline/reports/history.ts';
 import type {
+  ChangesNight,
   ChangesReport,
   Manifest,
   QualityReport,
@@ -13,6 +15,8 @@ import type {
   SnapshotCustomer,
 } from '../../shared/schema.ts';
 import { fold } from '../shared/search.ts';
+import type { Text } from '../shared/text.ts';
+import { siteText } from './site-text.ts';
 
 export interface CustomerEntry {
   customer: SnapshotCustomer;
@@ -51,7 +55,7 @@ export interface Facet {
 }
 
 export interface Download {
-  name: string;
+  name: keyof typeof PUBLISHED_FILES;
   /** What it holds: the snapshot's contacts, or one of the reports. */
   kind: DownloadKind;
   bytes: number;
@@ -68,6 +72,11 @@ export interface Directory {
   changes: ChangesReport | null;
   /** Data-quality findings and rejects; null when the snapshot was published without the report. */
   quality: QualityReport | null;
+  /**
+   * The last nights' change summaries, newest first: the published history, else this snapshot's night
+   * alone when it has a change report, else none.
+   */
+  nights: ChangesNight[];
   /** Each contact's customer id, by contact id: links a report's contact only when its row exists. */
   customerOfContact: Map<string, string>;
   customers: CustomerEntry[];
@@ -96,11 +105,26 @@ export const PUBLISHED_FILES = {
 } as const;
 export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
 
+/** What a download's link says: "CSV", "Excel (XLSX)"… */
+export function downloadLabel(text: Text, name: keyof typeof PUBLISHED_FILES): string {
+  return text.t(`downloads.${name}`);
+}
+
 /** The files of a snapshot's manifest that the site republishes, in `PUBLISHED_FILES` order. */
 export function downloadsOf(manifest: Manifest): Download[] {
   return Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
     const file = manifest.files.find((listed) => listed.name === name);
-    return file ? [{ name, kind, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }] : [];
+    return file
+      ? [
+          {
+            name: name as keyof typeof PUBLISHED_FILES,
+            kind,
+            bytes: file.bytes,
+            rows: file.rows,
+            mediaType: file.media_type,
+          },
+        ]
+      : [];
   });
 }
 
@@ -110,7 +134,9 @@ let loading: Promise<Directory> | undefined;
 
 /** The directory of the snapshot in `QWOTY_DATA_DIR` (default `data`), loaded once per process. */
 export function getDirectory(): Promise<Directory> {
-  loading ??= readSnapshot(process.env.QWOTY_DATA_DIR ?? 'data').then(buildDirectory);
+  loading ??= readSnapshot(process.env.QWOTY_DATA_DIR ?? 'data').then((loaded) =>
+    buildDirectory(loaded, siteText()),
+  );
   return loading;
 }
 
@@ -153,11 +179,12 @@ export function letterLink(group: LetterGroup): LetterLink {
   return { letter: group.letter, slug: group.slug, customers: group.customers.length };
 }
 
-export function buildDirectory(loaded: LoadedSnapshot): Directory {
+/** The directory of a loaded snapshot; `text` names the customers whose name could not be read. */
+export function buildDirectory(loaded: LoadedSnapshot, text: Text): Directory {
   const { snapshot } = loaded;
   const byId = new Map<string, CustomerEntry>();
   const entry = (customer: SnapshotCustomer): CustomerEntry => {
-    const name = customer.name?.trim() || `Customer ${customer.id}`;
+    const name = customer.name?.trim() || text.t('customer.fallbackName', { id: customer.id });
     return { customer, name, letter: customer.name?.trim() ? letterOf(name) : '#', contacts: [] };
   };
   for (const customer of snapshot.customers) {
@@ -222,6 +249,7 @@ export function buildDirectory(loaded: LoadedSnapshot): Directory {
       slug: letter === '#' ? 'other' : letter.toLowerCase(),
       customers: group,
     })),
+    nights: loaded.history?.nights ?? (loaded.changes ? [summariseNight(loaded.changes)] : []),
     roles: facets(roleCounts),
     countries: facets(countryCounts),
     customerOfContact: new Map(snapshot.contacts.map((contact) => [contact.id, contact.customer_id])),

@@ -4,7 +4,8 @@
  * (`search-ui.ts`) and the unit tests, so what is indexed and what is typed are folded the same way.
  *
  * Matching: every term of the query must match (AND). A word matches when it is the beginning of a word of
- * the contact's first or last name, email, customer name or roles, compared without case or accents
+ * the contact's first or last name, email, customer name or roles (their value or their label in the site's
+ * language), compared without case or accents
  * ("zoe" finds "Zoë", "nunez" finds "Ñúñez"). Digits typed with spaces or punctuation ("+33 6 12") form one
  * number that matches anywhere in the phone's digits, or the beginning of any number in the other fields.
  */
@@ -85,6 +86,8 @@ export interface SearchCustomer {
 /** The header file: facets, customers and where the contact ids are. */
 export interface SearchHeader {
   roles: string[];
+  /** Each role of `roles` in the site's language ("decision maker", "décideur"): shown, and searched too. */
+  roleLabels: string[];
   countries: string[];
   customers: SearchCustomer[];
   /** Contact ids in directory order, `per` to a file: contact `i` is line `i % per` of `files[⌊i / per⌋]`. */
@@ -161,7 +164,9 @@ function spaced(list: string[]): string {
 
 export function indexContact(contact: SearchContact, data: SearchHeader): IndexedContact {
   const name = words(contact.name);
-  const roles = contact.roles.flatMap((role) => words(data.roles[role]));
+  const roles = contact.roles.flatMap((role) => [
+    ...new Set([...words(data.roles[role]), ...words(data.roleLabels[role])]),
+  ]);
   const customer = words(data.customers[contact.customer]?.name);
   return {
     all: spaced([...name, ...words(contact.email), ...customer, ...roles]),
