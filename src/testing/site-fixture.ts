@@ -345,6 +345,8 @@ export interface PublishOptions {
 
 /** A customer name of the older nights that must stay text on the change page and in the feed. */
 export const HOSTILE_NIGHT_CUSTOMER = 'Evil ]]> <script>alert("feed")</script> & Co\u0001';
+/** A customer of the older nights that has left the workspace since. */
+export const HISTORY_GONE_CUSTOMER = 'Left Since SARL';
 
 /**
  * `nights` nights before `snapshot` was taken, one a day, newest first, as the history would hold them: the
@@ -395,7 +397,7 @@ export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory 
             },
             {
               id: fixtureId(`customer-left-${n}`),
-              name: 'Left Since SARL',
+              name: HISTORY_GONE_CUSTOMER,
               added: 0,
               removed: 1,
               changed: 0,
@@ -403,7 +405,7 @@ export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory 
           ],
       customers_changed: oldest ? 0 : 4,
       customers_added: [],
-      customers_removed: oldest ? [] : [{ id: fixtureId(`customer-left-${n}`), name: 'Left Since SARL' }],
+      customers_removed: oldest ? [] : [{ id: fixtureId(`customer-left-${n}`), name: HISTORY_GONE_CUSTOMER }],
     });
   }
   return { schema_version: 1, nights: list };
