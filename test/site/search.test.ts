@@ -10,6 +10,7 @@ import {
   type SearchContact,
   type SearchHeader,
   search,
+  words,
 } from '../../src/site/shared/search.ts';
 
 describe('fold', () => {
@@ -32,6 +33,36 @@ describe('parseQuery', () => {
 
   test('keeps words and numbers apart', () => {
     expect(parseQuery('Jean 06 12 Dupont')).toEqual({ words: ['jean', 'dupont'], numbers: ['0612'] });
+  });
+});
+
+describe('words', () => {
+  /** The Unicode path alone, which the printable-ASCII shortcut must agree with. */
+  const unicodeWords = (text: string) =>
+    text
+      .normalize('NFD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
+
+  test.each([
+    'Seán "Jack" O\'Brien & Sons',
+    'JEAN.DUPONT+tag@Example.COM',
+    '+33 (6) 12-34.56',
+    'Acme GmbH 12',
+    '~`!@#$%^&*()_=[]{}|;:,.<>/?',
+  ])('reads %j as the Unicode path does', (text) => {
+    expect(words(text)).toEqual(unicodeWords(text));
+    expect(fold(text)).toBe(
+      text
+        .normalize('NFD')
+        .replace(/\p{M}+/gu, '')
+        .toLowerCase(),
+    );
+  });
+
+  test('folds accents and the letters decomposition leaves', () => {
+    expect(words('Zoë Ñúñez, Straße Øre')).toEqual(['zoe', 'nunez', 'strasse', 'ore']);
   });
 });
 
