@@ -326,6 +326,10 @@ export function formatSiteBench(result: SiteBenchResult): string {
       `median ${result.firstQuery.preloaded.medianMs.toFixed(0)} ms, max ${result.firstQuery.preloaded.maxMs.toFixed(0)} ms (data loaded on demand: median ${result.firstQuery.onDemand.medianMs.toFixed(0)} ms, max ${result.firstQuery.onDemand.maxMs.toFixed(0)} ms; ${result.firstQuery.preloaded.samples.length} page loads each)`,
     ],
     [
+      'search data indexed before that query',
+      `${result.firstQuery.preloaded.readyBeforeKeystroke} of ${result.firstQuery.preloaded.samples.length} page loads, median ${result.firstQuery.preloaded.readyAfterLoadMs.toFixed(0)} ms after load`,
+    ],
+    [
       'search data preloaded on a home visit (raw / gzip)',
       `${kb(result.firstQuery.preloadRawBytes)} / ${kb(result.firstQuery.preloadGzipBytes)}`,
     ],

@@ -17,6 +17,10 @@ export interface FirstQueryTimes {
   samples: number[];
   medianMs: number;
   maxMs: number;
+  /** Page loads where the search data was read and indexed before the keystroke. */
+  readyBeforeKeystroke: number;
+  /** From the page's `load` event to the search data indexed, ms, median (NaN when it never was before the keystroke). */
+  readyAfterLoadMs: number;
 }
 
 export interface FirstQueryResult {
@@ -42,9 +46,19 @@ async function firstKeystroke(
   browser: Browser,
   url: string,
   options: { delayMs: number; query: string; saveData: boolean },
-): Promise<{ ms: number; preloaded: string[] }> {
+): Promise<{ ms: number; preloaded: string[]; readyAfterLoadMs: number | null }> {
   const context = await browser.newContext();
   try {
+    // When the page marks its search data as indexed (`data-loaded`), by the page's clock.
+    await context.addInitScript(() => {
+      const marks = { ready: -1 };
+      Object.assign(window, { __searchReady: marks });
+      new MutationObserver(() => {
+        if (marks.ready < 0 && document.querySelector('#search-form[data-loaded="true"]')) {
+          marks.ready = performance.now();
+        }
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-loaded'] });
+    });
     if (options.saveData) {
       await context.addInitScript(() => {
         const connection = (navigator as Navigator & { connection?: object }).connection;
@@ -57,6 +71,11 @@ async function firstKeystroke(
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForTimeout(options.delayMs);
     const preloaded = fetched.filter((path) => path.startsWith('/search/'));
+    const readyAfterLoadMs = await page.evaluate(() => {
+      const ready = (window as unknown as { __searchReady: { ready: number } }).__searchReady.ready;
+      const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+      return ready < 0 || !navigation ? null : ready - navigation.loadEventEnd;
+    });
     await page.evaluate(() => {
       const state = { start: 0, ms: -1 };
       Object.assign(window, { __firstQuery: state });
@@ -88,7 +107,7 @@ async function firstKeystroke(
     const ms = await page.evaluate(
       () => (window as unknown as { __firstQuery: { ms: number } }).__firstQuery.ms,
     );
-    return { ms, preloaded };
+    return { ms, preloaded, readyAfterLoadMs };
   } finally {
     await context.close();
   }
@@ -109,13 +128,18 @@ export async function measureFirstQuery(
   const browser = await launchChromium();
   const preloaded: number[] = [];
   const onDemand: number[] = [];
+  const ready: Array<number | null> = [];
+  const readyOnDemand: Array<number | null> = [];
   let preloadedFiles: string[] = [];
   try {
     for (let run = 0; run < runs; run++) {
       const early = await firstKeystroke(browser, `${server.url}/`, { delayMs, query, saveData: false });
       preloaded.push(early.ms);
+      ready.push(early.readyAfterLoadMs);
       preloadedFiles = early.preloaded;
-      onDemand.push((await firstKeystroke(browser, `${server.url}/`, { delayMs, query, saveData: true })).ms);
+      const late = await firstKeystroke(browser, `${server.url}/`, { delayMs, query, saveData: true });
+      onDemand.push(late.ms);
+      readyOnDemand.push(late.readyAfterLoadMs);
     }
   } finally {
     await browser.close();
@@ -128,16 +152,21 @@ export async function measureFirstQuery(
     preloadRawBytes += body.length;
     preloadGzipBytes += gzipSync(body, { level: 6 }).length;
   }
-  const times = (samples: number[]): FirstQueryTimes => ({
-    samples,
-    medianMs: median(samples),
-    maxMs: Math.max(...samples),
-  });
+  const times = (samples: number[], readyAt: Array<number | null>): FirstQueryTimes => {
+    const readyBefore = readyAt.filter((value): value is number => value !== null);
+    return {
+      samples,
+      medianMs: median(samples),
+      maxMs: Math.max(...samples),
+      readyBeforeKeystroke: readyBefore.length,
+      readyAfterLoadMs: median(readyBefore),
+    };
+  };
   return {
     delayMs,
     query,
-    preloaded: times(preloaded),
-    onDemand: times(onDemand),
+    preloaded: times(preloaded, ready),
+    onDemand: times(onDemand, readyOnDemand),
     preloadGzipBytes,
     preloadRawBytes,
   };
