@@ -5,7 +5,7 @@ import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
-import { atomFeed, nightId, nightTitle } from '../../src/site/build/changes-feed.ts';
+import { atomFeed, nightId, nightLines, nightTitle } from '../../src/site/build/changes-feed.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { createText } from '../../src/site/shared/text.ts';
@@ -117,5 +117,23 @@ describe('atomFeed', () => {
     expect(feed.items[0]?.title).toMatch(
       /^15 janvier 2026 à 03:00 UTC\u00a0: \d+ contacts ajoutés, 3 contacts supprimés, 3 contacts modifiés$/,
     );
+  });
+});
+
+describe('nightLines', () => {
+  test('names at most the limit of customers and counts the others, those the history left out included', () => {
+    const [night] = directory.nights.slice(1);
+    if (!night) throw new Error('no older night');
+    const wide = { ...night, customers_changed: night.customers.length + 40 };
+    const lines = nightLines(directory, en, wide, 2);
+    expect(lines).toHaveLength(3);
+    const named = night.customers.length + night.customers_added.length + night.customers_removed.length;
+    expect(lines[2]).toEqual({ text: `and ${named - 2 + 40} more customers` });
+  });
+
+  test('names nobody on a first night, which counts the whole workspace as added', () => {
+    const first = directory.nights.at(-1);
+    expect(first?.previous_generated_at).toBeNull();
+    expect(first && nightLines(directory, en, first)).toEqual([]);
   });
 });

@@ -18,6 +18,12 @@ import { customerHref } from './reports.ts';
 export const FEED_PATH = '/changes/feed.xml';
 export const CHANGES_PATH = '/changes/';
 
+/**
+ * Customers an entry names at most: a night that touched hundreds would otherwise make every poll of the feed
+ * download them all again, for 30 nights. The rest are counted ("and 75 more customers").
+ */
+export const FEED_CUSTOMERS_PER_NIGHT = 25;
+
 /** The anchor of a night's row on the change page: `night-20260115T030000000Z`. */
 export function nightId(night: Pick<ChangesNight, 'generated_at'>): string {
   return `night-${night.generated_at.replace(/[-:.]/g, '')}`;
@@ -128,7 +134,7 @@ function entryHtml(directory: Directory, text: Text, night: ChangesNight, latest
       ].join(', '),
     )}</p>`,
   ];
-  const lines = nightLines(directory, text, night);
+  const lines = nightLines(directory, text, night, FEED_CUSTOMERS_PER_NIGHT);
   if (lines.length > 0) parts.push(`<p>${xml(text.t('feed.concerned'))}</p>`, list(lines));
   if (latest) parts.push(`<p><a href="${CHANGES_PATH}">${xml(text.t('feed.details'))}</a></p>`);
   return parts.join('');
