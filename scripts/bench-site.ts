@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { type FirstQueryResult, measureFirstQuery } from '../src/bench/first-query.ts';
 import { parseToolFlags } from '../src/cli/run-main.ts';
 import { NODE, ROOT, runBuild } from '../src/testing/build-fixture-site.ts';
 import { launchChromium } from '../src/testing/chromium.ts';
@@ -44,6 +45,8 @@ export interface SiteBenchResult {
   keystrokeMedianMs: number;
   keystrokeP95Ms: number;
   keystrokes: number;
+  /** A query typed 1 s after the home page loaded, search data preloaded or on demand (`first-query.ts`). */
+  firstQuery: FirstQueryResult;
 }
 
 /** Queries typed one character at a time; they exercise names, accents, emails, phones and customers. */
@@ -273,6 +276,8 @@ export async function measureSite(options: {
 
   log('Typing in Chromium…');
   const typed = await measureKeystrokes(siteDir, options.queries ?? BENCH_QUERIES);
+  log('Typing 1 s after the home page loaded, with and without the idle preload…');
+  const firstQuery = await measureFirstQuery(siteDir);
   return {
     contacts: options.contacts,
     customers: snapshot.customers.length,
@@ -291,6 +296,7 @@ export async function measureSite(options: {
     keystrokeMedianMs: percentile(typed.times, 0.5),
     keystrokeP95Ms: percentile(typed.times, 0.95),
     keystrokes: typed.times.length,
+    firstQuery,
   };
 }
 
@@ -314,7 +320,19 @@ export function formatSiteBench(result: SiteBenchResult): string {
     ['search data, all files (raw / gzip)', `${kb(result.searchRawBytes)} / ${kb(result.searchGzipBytes)}`],
     ['search data, first search (gzip)', kb(result.searchUpfrontGzipBytes)],
     ['search data, one id chunk (gzip)', kb(result.idChunkGzipBytes)],
-    ['first search (load + index)', `${result.firstSearchMs.toFixed(0)} ms`],
+    ['first search, typed right after load (load + index)', `${result.firstSearchMs.toFixed(0)} ms`],
+    [
+      `query typed ${result.firstQuery.delayMs / 1000} s after load → results`,
+      `median ${result.firstQuery.preloaded.medianMs.toFixed(0)} ms, max ${result.firstQuery.preloaded.maxMs.toFixed(0)} ms (data loaded on demand: median ${result.firstQuery.onDemand.medianMs.toFixed(0)} ms, max ${result.firstQuery.onDemand.maxMs.toFixed(0)} ms; ${result.firstQuery.preloaded.samples.length} page loads each)`,
+    ],
+    [
+      'search data indexed before that query',
+      `${result.firstQuery.preloaded.readyBeforeKeystroke} of ${result.firstQuery.preloaded.samples.length} page loads, median ${result.firstQuery.preloaded.readyAfterLoadMs.toFixed(0)} ms after load`,
+    ],
+    [
+      'search data preloaded on a home visit (raw / gzip)',
+      `${kb(result.firstQuery.preloadRawBytes)} / ${kb(result.firstQuery.preloadGzipBytes)}`,
+    ],
     [
       'keystroke → results painted',
       `median ${result.keystrokeMedianMs.toFixed(1)} ms, p95 ${result.keystrokeP95Ms.toFixed(1)} ms (${result.keystrokes} keystrokes)`,

@@ -1,8 +1,4 @@
-/** Site-wide constants of the contacts directory. */
-
-export const SITE_TITLE = 'Contacts directory';
-export const SITE_DESCRIPTION =
-  'Internal directory of the contacts of our Qwoty workspace, grouped by customer.';
+/** Site-wide constants of the contacts directory; its words are in `src/site/shared/i18n.ts`. */
 
 /** Search results rendered at most; the count of all matches is always given. */
 export const RESULT_LIMIT = 50;

@@ -1,7 +1,7 @@
 /**
  * The one loader of a published snapshot. The site (and anything else that renders a snapshot) reads it
  * through `readSnapshot` and nowhere else: it resolves the live snapshot once, checks every published file
- * against the manifest and parses `contacts.json`, `changes.json` and `quality.json` with the same schemas
+ * against the manifest and parses `contacts.json`, the reports and the change history with the same schemas
  * the pipeline wrote them with.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
 import {
+  type ChangesHistory,
+  ChangesHistorySchema,
   type ChangesReport,
   ChangesReportSchema,
   type Manifest,
@@ -21,7 +23,7 @@ import {
 } from '../shared/schema.ts';
 import { jsonExporter } from './exporters/json.ts';
 import { CURRENT_LINK, MANIFEST_FILE } from './publish.ts';
-import { CHANGES_FILE, QUALITY_FILE } from './reports/files.ts';
+import { CHANGES_FILE, HISTORY_FILE, QUALITY_FILE } from './reports/files.ts';
 
 export interface LoadedSnapshot {
   /** The real folder the snapshot was read from (`current` resolved once). Published files live here. */
@@ -32,6 +34,8 @@ export interface LoadedSnapshot {
   changes: ChangesReport | null;
   /** `quality.json`: data-quality findings and rejects; null for snapshots published without it. */
   quality: QualityReport | null;
+  /** `changes-history.json`: the last nights' change summaries, newest first; null for snapshots published without it. */
+  history: ChangesHistory | null;
 }
 
 const FETCH_FIRST = 'run `npm run fetch` (or `npm run demo`) first';
@@ -75,7 +79,8 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
     listed(name) ? parseJson(await readText(join(dir, name)), schema, join(dir, name)) : null;
   const changes = await readReport(CHANGES_FILE, ChangesReportSchema);
   const quality = await readReport(QUALITY_FILE, QualityReportSchema);
-  return { dir, manifest, snapshot, changes, quality };
+  const history = await readReport(HISTORY_FILE, ChangesHistorySchema);
+  return { dir, manifest, snapshot, changes, quality, history };
 }
 
 /** The snapshot folder `readSnapshot(dataDir)` reads: `dataDir/current` resolved, or `dataDir` itself. */

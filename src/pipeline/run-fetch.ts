@@ -14,7 +14,8 @@ import { fetchWorkspace } from './fetch-workspace.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
 import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
-import { reportFiles } from './reports/files.ts';
+import { historyFile, reportFiles } from './reports/files.ts';
+import { carryHistory, readLiveHistory, summariseNight } from './reports/history.ts';
 import { assessQuality } from './reports/quality.ts';
 import { buildSnapshot } from './snapshot.ts';
 
@@ -51,6 +52,14 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
   try {
     const live = await readLiveManifest(config.dataDir);
     const previous = live?.manifest ?? null;
+    // Read first: a damaged history stops the run before anything is fetched (see readLiveHistory).
+    const liveHistory = live
+      ? await readLiveHistory(
+          live.dir,
+          live.manifest.files.map((file) => file.name),
+        )
+      : { history: null };
+    if (liveHistory.warning) reporter.warn(liveHistory.warning);
     for (const exporter of EXPORTERS) exporter.prepare?.();
     // What the change report needs of the previous snapshot is read while the workspace downloads.
     const previousSnapshot = live
@@ -126,7 +135,10 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
         );
-        return reportFiles(changes, quality);
+        return [
+          ...reportFiles(changes, quality),
+          historyFile(carryHistory(liveHistory.history, summariseNight(changes))),
+        ];
       },
       tool,
       run: { startedAt, requests: client.stats.requests, retries: client.stats.retries },

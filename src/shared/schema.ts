@@ -284,6 +284,44 @@ export const ChangesReportSchema = z.object({
 });
 export type ChangesReport = z.output<typeof ChangesReportSchema>;
 
+/** A customer a night's change summary names: its id, its name as recorded (null when unreadable), and its counts. */
+export const NightCustomerSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  /** Its contacts added, removed and changed that night. */
+  added: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+  changed: z.number().int().nonnegative(),
+});
+export type NightCustomer = z.output<typeof NightCustomerSchema>;
+
+/**
+ * One night's change summary in the history: the totals of its `changes.json` and the customers concerned,
+ * by name, with counts. No contact appears in it, by name or otherwise.
+ */
+export const ChangesNightSchema = z.object({
+  generated_at: z.iso.datetime(),
+  /** Null on a first run, where the totals count everything as added. */
+  previous_generated_at: z.iso.datetime().nullable(),
+  totals: ChangesReportSchema.shape.totals,
+  /**
+   * Customers whose contacts were added, removed or changed, most changes first, at most
+   * `HISTORY_CUSTOMER_LIMIT`; `customers_changed` counts them all.
+   */
+  customers: NightCustomerSchema.array(),
+  customers_changed: z.number().int().nonnegative(),
+  customers_added: ChangesReportSchema.shape.customers.shape.added,
+  customers_removed: ChangesReportSchema.shape.customers.shape.removed,
+});
+export type ChangesNight = z.output<typeof ChangesNightSchema>;
+
+/** `changes-history.json`: the change summaries of the last nights, newest first, carried by each publish. */
+export const ChangesHistorySchema = z.object({
+  schema_version: z.literal(1),
+  nights: ChangesNightSchema.array(),
+});
+export type ChangesHistory = z.output<typeof ChangesHistorySchema>;
+
 /** The kinds of data-quality finding, in the order the reports list them. */
 export const QUALITY_KINDS = [
   'missing_email',

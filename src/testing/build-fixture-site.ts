@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../shared/schema.ts';
+import type { Lang } from '../site/shared/text.ts';
 import { makeSnapshot, type PublishOptions, writePublishedSnapshot } from './site-fixture.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,6 +33,8 @@ export interface RunBuildOptions {
   reuse?: boolean;
   /** Only the progress line and the summary instead of Astro's list of routes, which tests read. */
   quiet?: boolean;
+  /** More environment for the build, such as `QWOTY_SITE_LANG`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -57,6 +60,7 @@ export function runBuild(
           QWOTY_SITE_CACHE_DIR: options.cacheDir ?? `${siteDir}-cache`,
           QWOTY_SITE_REBUILD: options.reuse ? '0' : '1',
           ASTRO_TELEMETRY_DISABLED: '1',
+          ...options.env,
         },
         maxBuffer: 256 * 1024 * 1024,
       },
@@ -82,6 +86,8 @@ export async function buildFixtureSite(options: {
   contacts: number;
   demo?: boolean;
   dir?: string;
+  /** The site's language (`QWOTY_SITE_LANG`); English by default. */
+  lang?: Lang;
   /** How to publish it (previous snapshot, rejects); a first run with one reject by default. */
   publish?: (snapshot: Snapshot) => PublishOptions;
 }): Promise<FixtureSite> {
@@ -90,7 +96,7 @@ export async function buildFixtureSite(options: {
   const siteDir = join(dir, 'dist');
   const snapshot = makeSnapshot({ contacts: options.contacts, demo: options.demo ?? true });
   await writePublishedSnapshot(dataDir, snapshot, options.publish?.(snapshot));
-  const build = await runBuild(dataDir, siteDir);
+  const build = await runBuild(dataDir, siteDir, { env: { QWOTY_SITE_LANG: options.lang ?? 'en' } });
   if (build.code !== 0) {
     throw new Error(`The site build failed (exit ${build.code}):\n${build.stderr || build.stdout}`);
   }

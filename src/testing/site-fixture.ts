@@ -8,10 +8,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes.ts';
-import { reportFiles } from '../pipeline/reports/files.ts';
+import { historyFile, reportFiles } from '../pipeline/reports/files.ts';
+import { carryHistory, summariseNight } from '../pipeline/reports/history.ts';
 import { assessQuality } from '../pipeline/reports/quality.ts';
 import type {
   AddressSummary,
+  ChangesHistory,
+  ChangesNight,
   Manifest,
   Reject,
   Snapshot,
@@ -348,8 +351,78 @@ export interface PublishOptions {
   previous?: Snapshot | null;
   /** The records set aside by validation; `makeRejects(1)` by default. */
   rejects?: Reject[];
-  /** False: publish like a version before the reports existed, without changes.* and quality.*. */
+  /** False: publish like a version before the reports existed, without changes.*, quality.* and the history. */
   reports?: boolean;
+  /** The history this publish carries forward (see `makeHistory`); none by default. */
+  history?: ChangesHistory | null;
+}
+
+/** A customer name of the older nights that must stay text on the change page and in the feed. */
+export const HOSTILE_NIGHT_CUSTOMER = 'Evil ]]> <script>alert("feed")</script> & Co\u0001';
+/** A customer of the older nights that has left the workspace since. */
+export const HISTORY_GONE_CUSTOMER = 'Left Since SARL';
+
+/**
+ * `nights` nights before `snapshot` was taken, one a day, newest first, as the history would hold them: the
+ * oldest a first snapshot, the others naming the snapshot's first two customers and two that no longer
+ * exist, one of them with a hostile name (markup, a CDATA end and a control character).
+ */
+export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory {
+  const taken = Date.parse(snapshot.generated_at);
+  const at = (daysBefore: number) => new Date(taken - daysBefore * 86_400_000).toISOString();
+  const [first, second] = snapshot.customers;
+  const list: ChangesNight[] = [];
+  for (let n = 1; n <= nights; n++) {
+    const oldest = n === nights;
+    list.push({
+      generated_at: at(n),
+      previous_generated_at: oldest ? null : at(n + 1),
+      totals: {
+        added: oldest ? snapshot.contacts.length : n,
+        removed: oldest ? 0 : 1,
+        changed: oldest ? 0 : n + 1,
+        unchanged: oldest ? 0 : snapshot.contacts.length - n - 1,
+        customers_added: oldest ? snapshot.customers.length : 0,
+        customers_removed: oldest ? 0 : 1,
+      },
+      customers: oldest
+        ? []
+        : [
+            {
+              id: first?.id ?? fixtureId('customer-0'),
+              name: first?.name ?? null,
+              added: n,
+              removed: 0,
+              changed: 1,
+            },
+            {
+              id: second?.id ?? fixtureId('customer-1'),
+              name: second?.name ?? null,
+              added: 0,
+              removed: 0,
+              changed: n,
+            },
+            {
+              id: fixtureId('customer-hostile-gone'),
+              name: HOSTILE_NIGHT_CUSTOMER,
+              added: 0,
+              removed: 2,
+              changed: 0,
+            },
+            {
+              id: fixtureId(`customer-left-${n}`),
+              name: HISTORY_GONE_CUSTOMER,
+              added: 0,
+              removed: 1,
+              changed: 0,
+            },
+          ],
+      customers_changed: oldest ? 0 : 4,
+      customers_added: [],
+      customers_removed: oldest ? [] : [{ id: fixtureId(`customer-left-${n}`), name: HISTORY_GONE_CUSTOMER }],
+    });
+  }
+  return { schema_version: 1, nights: list };
 }
 
 /**
@@ -365,13 +438,17 @@ export async function writePublishedSnapshot(
   const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
   await mkdir(dir, { recursive: true });
   const rejects = options.rejects ?? makeRejects(1);
+  const changes = await diffSnapshots(
+    options.previous ? previousFromSnapshot(options.previous) : null,
+    snapshot,
+  );
   const reports =
     options.reports === false
       ? []
-      : reportFiles(
-          await diffSnapshots(options.previous ? previousFromSnapshot(options.previous) : null, snapshot),
-          assessQuality(snapshot, rejects),
-        );
+      : [
+          ...reportFiles(changes, assessQuality(snapshot, rejects)),
+          historyFile(carryHistory(options.history ?? null, summariseNight(changes))),
+        ];
   const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
     {
       name: 'contacts.json',

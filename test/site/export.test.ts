@@ -16,9 +16,13 @@ import { allMatches, matchingEmails, type ResultSet } from '../../src/site/clien
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { type ExportRecord, fromExportRecord, toExportRecord } from '../../src/site/shared/export-rows.ts';
 import { EXPORT_STRINGS, exportText } from '../../src/site/shared/export-strings.ts';
+import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, parseIdLines, search } from '../../src/site/shared/search.ts';
+import { createText } from '../../src/site/shared/text.ts';
 import { sampleSnapshot } from '../../src/testing/sample-snapshot.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
+
+const en = createText('en', MESSAGES.en);
 
 let dir: string;
 /** More contacts than two export chunks hold. */
@@ -29,7 +33,7 @@ let sample: SnapshotContact[];
 async function publishedDirectory(name: string, snapshot = makeSnapshot({ contacts: 10 })) {
   const dataDir = join(dir, name);
   await writePublishedSnapshot(dataDir, snapshot);
-  return buildDirectory(await readSnapshot(dataDir));
+  return buildDirectory(await readSnapshot(dataDir), en);
 }
 
 beforeAll(async () => {
@@ -69,7 +73,7 @@ describe('resultCsv', () => {
 describe('getExportFiles', () => {
   test('cuts the contacts into chunks like the id chunks, in the order of the search data', () => {
     const files = getExportFiles(large);
-    const search = getSearchFiles(large);
+    const search = getSearchFiles(large, en);
     expect(files.chunks).toHaveLength(3);
     expect(files.chunks).toHaveLength(search.ids.length);
     files.chunks.forEach((chunk, index) => {
@@ -137,7 +141,7 @@ describe('loadExportRows', () => {
 
 describe('allMatches and matchingEmails', () => {
   const searchSet = (query: string, filters = { role: -1, country: -1 }): ResultSet => {
-    const files = getSearchFiles(large);
+    const files = getSearchFiles(large, en);
     const header = JSON.parse(files.header.body);
     const contacts = parseContactLines(files.contacts.body);
     const index = contacts.map((contact) => indexContact(contact, header));

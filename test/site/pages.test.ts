@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { parseFeed } from '@rowanmanning/feed-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY, REPORT_ROW_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
@@ -16,6 +18,7 @@ import { formatVcards, type VcardContact } from '../../src/site/shared/vcard.ts'
 import { buildFixtureSite, type FixtureSite, runBuild } from '../../src/testing/build-fixture-site.ts';
 import {
   HOSTILE_REMOVED_NAME,
+  makeHistory,
   makePreviousSnapshot,
   makeRejects,
   makeSnapshot,
@@ -57,6 +60,7 @@ beforeAll(async () => {
     publish: (snapshot) => ({
       previous: makePreviousSnapshot(snapshot, { removed: REMOVED }),
       rejects: makeRejects(REJECTED),
+      history: makeHistory(snapshot, 3),
     }),
   });
   files = await walk(site.siteDir);
@@ -86,6 +90,7 @@ describe('the built site', () => {
         'downloads/contacts.xlsx',
         'downloads/contacts.json',
         'changes/index.html',
+        'changes/feed.xml',
         'quality/index.html',
         ...REPORT_FILES.map((name) => `downloads/${name}`),
       ]),
@@ -169,6 +174,27 @@ describe('the built site', () => {
     }
   });
 
+  test('announces the change feed on every page', async () => {
+    for (const page of files.filter((file) => file.endsWith('.html'))) {
+      expect(await read(page), page).toMatch(
+        /<link rel="alternate" type="application\/atom\+xml" href="\/changes\/feed\.xml" title="[^"]+">/,
+      );
+    }
+  });
+
+  test('publishes the nights as an Atom feed that a feed parser reads, one entry per night', async () => {
+    const xml = await read('changes/feed.xml');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const feed = parseFeed(xml);
+    expect(feed.meta).toEqual({ type: 'atom', version: '1.0' });
+    expect(feed.items.map((item) => item.url)).toEqual([
+      '/changes/#night-20260115T030000000Z',
+      '/changes/#night-20260114T030000000Z',
+      '/changes/#night-20260113T030000000Z',
+      '/changes/#night-20260112T030000000Z',
+    ]);
+  });
+
   test('shows hostile names as text', async () => {
     const [hostile] = site.snapshot.contacts;
     if (!hostile) throw new Error('fixture is empty');
@@ -219,7 +245,7 @@ describe('the home page', () => {
     const { added, removed, changed } = changes.totals;
     expect(html).toMatch(
       new RegExp(
-        `<a href="/changes/">What changed</a>: ${added} contacts added, ${removed} removed, ${changed} changed since <time datetime="2026-01-14T03:00:00.000Z">`,
+        `<a href="/changes/">What changed</a>: ${added} contacts added, ${removed} removed, ${changed} changed since\\s*<time datetime="2026-01-14T03:00:00.000Z">`,
       ),
     );
     expect(html).toContain(
@@ -337,10 +363,34 @@ function bodyRows(html: string): string[] {
 const contactHref = (id: string, customerId: string) => `href="/customers/${customerId}/#contact-${id}"`;
 
 describe('the change page', () => {
-  test('says since when, totals the changes and marks itself current', async () => {
+  test('lists the nights of the history, newest first, each with its anchor, counts and customers', async () => {
     const html = await read('changes/index.html');
-    expect(html).toMatch(
-      /<h1>\s*What changed since <time datetime="2026-01-14T03:00:00.000Z">14 January 2026 at 03:00 UTC<\/time>\s*<\/h1>/,
+    expect(html).toContain('<h1>What changed</h1>');
+    const nights = section(html, 'nights-heading');
+    const rows = nights.match(/<tr id="night-[^"]+">.*?<\/tr>/g) ?? [];
+    expect(rows.map((row) => row.match(/<time datetime="([^"]+)"/)?.[1])).toEqual([
+      '2026-01-15T03:00:00.000Z',
+      '2026-01-14T03:00:00.000Z',
+      '2026-01-13T03:00:00.000Z',
+      '2026-01-12T03:00:00.000Z',
+    ]);
+    expect(rows[0]).toContain('id="night-20260115T030000000Z"');
+    expect(rows[0]).toMatch(
+      new RegExp(
+        `<td>${changes.totals.added}</td>\\s*<td>${REMOVED}</td>\\s*<td>${changes.totals.changed}</td>`,
+      ),
+    );
+    expect(rows[0]).toContain('Gone &lt;i&gt;Away&lt;/i&gt; GmbH (customer removed)');
+    expect(rows[1]).toContain('Evil ]]&gt; &lt;script&gt;alert(&quot;feed&quot;)&lt;/script&gt; &amp; Co');
+    expect(rows[3]).toContain('first snapshot: 60 contacts and 8 customers');
+    expect(html).toContain('<a href="/changes/feed.xml" type="application/atom+xml">the Atom feed</a>');
+    expect(html).not.toContain('<script>alert');
+  });
+
+  test('says since when the latest night counts, totals its changes and marks itself current', async () => {
+    const html = await read('changes/index.html');
+    expect(section(html, 'latest-heading')).toMatch(
+      /<strong>\s*Since <time datetime="2026-01-14T03:00:00.000Z">14 January 2026 at 03:00 UTC<\/time>\s*<\/strong>/,
     );
     const { added, changed, customers_added, customers_removed } = changes.totals;
     for (const total of [
@@ -480,11 +530,11 @@ describe('the report pages of other snapshots', () => {
     };
   };
 
-  test('say "first snapshot" on a first run, with nothing listed', async () => {
+  test('say "first snapshot" on a first run, with one night and no contact listed', async () => {
     const { home, changes: html } = await build(true);
     expect(html).toContain('First snapshot: nothing to compare with yet.');
-    expect(html).toContain('9 contacts');
-    expect(html).not.toContain('<table');
+    expect(html).toContain('first snapshot: 9 contacts and 2 customers');
+    expect(html.match(/<table/g)).toHaveLength(1);
     expect(home).toContain(
       '<a href="/changes/">What changed</a>: first snapshot, nothing to compare with yet',
     );
@@ -493,6 +543,7 @@ describe('the report pages of other snapshots', () => {
   test('say the reports are missing when the snapshot has none, and publish none', async () => {
     const { home, changes: changesHtml, quality: qualityHtml, files: built } = await build(false);
     expect(changesHtml).toContain('This snapshot was published without a change report.');
+    expect(changesHtml).not.toContain('<table');
     expect(qualityHtml).toContain('This snapshot was published without a quality report.');
     expect(home).not.toContain('aria-label="Reports"');
     expect(built.filter((file) => /^downloads\/(changes|quality)/.test(file))).toEqual([]);
@@ -532,5 +583,82 @@ describe('npm run build', () => {
     });
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/contacts\.xlsx has 8 bytes but manifest\.json says \d+/);
+  });
+});
+
+describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
+  let dir: string;
+  let french: FixtureSite;
+  const page = (path: string) => readFile(join(french.siteDir, path), 'utf8');
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'qwoty-fr-'));
+    french = await buildFixtureSite({
+      contacts: 30,
+      lang: 'fr',
+      dir: join(dir, 'fr'),
+      publish: (snapshot) => ({
+        previous: makePreviousSnapshot(snapshot),
+        history: makeHistory(snapshot, 2),
+      }),
+    });
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('declares French on every page and writes dates and numbers the French way', async () => {
+    const pages = (await walk(french.siteDir)).filter((file) => file.endsWith('.html'));
+    for (const file of pages) expect(await page(file), file).toContain('<html lang="fr">');
+    const home = await page('index.html');
+    expect(home).toContain('<h1>Annuaire des contacts</h1>');
+    expect(home).toContain('<time datetime="2026-01-15T03:00:00.000Z">15 janvier 2026 à 03:00 UTC</time>');
+    expect(home).toContain('<a href="/changes/">Ce qui a changé</a>');
+    expect(home).not.toContain('What changed');
+  });
+
+  test('keeps the CSV files, their column headers included, as in English', async () => {
+    const customer = french.snapshot.customers[2];
+    const csv = await page(`customers/${customer?.id}/contacts.csv`);
+    const contacts = french.snapshot.contacts.filter((contact) => contact.customer_id === customer?.id);
+    expect(csv.split('\r\n')[0]).toBe(contactsToCsv([]).split('\r\n')[0]);
+    expect(csv.split('\r\n')).toHaveLength(contacts.length + 2);
+    expect(await readFile(join(french.siteDir, 'downloads/contacts.csv'))).toEqual(
+      await readFile(join(french.dataDir, 'contacts.csv')),
+    );
+  });
+
+  test('searches and shows roles by their French name too', async () => {
+    const header = (await walk(join(french.siteDir, 'search'))).find((file) => file.startsWith('header.'));
+    const parsed = JSON.parse(await page(`search/${header}`));
+    expect(parsed.roleLabels[parsed.roles.indexOf('decision_maker')]).toBe('décideur');
+  });
+
+  test('writes the change feed in French', async () => {
+    const feed = parseFeed(await page('changes/feed.xml'));
+    expect(feed.language).toBe('fr');
+    expect(feed.items).toHaveLength(3);
+    expect(feed.items[0]?.title).toMatch(/^15 janvier 2026 à 03:00 UTC\u00a0: \d+ contacts ajoutés/);
+  });
+
+  test('renders pages copied from the cache again when the language changes', async () => {
+    const siteDir = join(dir, 'en-after-fr');
+    const built = await runBuild(french.dataDir, siteDir, {
+      cacheDir: `${french.siteDir}-cache`,
+      reuse: true,
+      env: { QWOTY_SITE_LANG: 'en' },
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const customer = french.snapshot.customers[0];
+    const html = await readFile(join(siteDir, `customers/${customer?.id}/index.html`), 'utf8');
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<th scope="col">Email</th>');
+  });
+
+  test('fails the build with one sentence for a language it does not have', async () => {
+    const result = await runBuild(french.dataDir, join(dir, 'de'), { env: { QWOTY_SITE_LANG: 'de' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'build failed: QWOTY_SITE_LANG is invalid (expected one of en, fr); see `npm run build -- --help`.',
+    );
   });
 });

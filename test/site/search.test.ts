@@ -10,6 +10,7 @@ import {
   type SearchContact,
   type SearchHeader,
   search,
+  words,
 } from '../../src/site/shared/search.ts';
 
 describe('fold', () => {
@@ -35,8 +36,39 @@ describe('parseQuery', () => {
   });
 });
 
+describe('words', () => {
+  /** The Unicode path alone, which the printable-ASCII shortcut must agree with. */
+  const unicodeWords = (text: string) =>
+    text
+      .normalize('NFD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
+
+  test.each([
+    'Seán "Jack" O\'Brien & Sons',
+    'JEAN.DUPONT+tag@Example.COM',
+    '+33 (6) 12-34.56',
+    'Acme GmbH 12',
+    '~`!@#$%^&*()_=[]{}|;:,.<>/?',
+  ])('reads %j as the Unicode path does', (text) => {
+    expect(words(text)).toEqual(unicodeWords(text));
+    expect(fold(text)).toBe(
+      text
+        .normalize('NFD')
+        .replace(/\p{M}+/gu, '')
+        .toLowerCase(),
+    );
+  });
+
+  test('folds accents and the letters decomposition leaves', () => {
+    expect(words('Zoë Ñúñez, Straße Øre')).toEqual(['zoe', 'nunez', 'strasse', 'ore']);
+  });
+});
+
 const header: SearchHeader = {
   roles: ['buyer', 'signer', 'decision_maker'],
+  roleLabels: ['acheteur', 'signataire', 'décideur'],
   countries: ['FR', 'DE'],
   customers: [
     { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
@@ -89,6 +121,8 @@ describe('search', () => {
     ['generale', ['Zoë Ñúñez']],
     ['signer', ['Jean Dupont']],
     ['decision maker', ['Jean Dupont']],
+    ['decideur', ['Jean Dupont']],
+    ['acheteur', ['Zoë Ñúñez']],
     ['+33 6 12 34', ['Zoë Ñúñez']],
     ['0612345678', []],
     ['612345678', ['Zoë Ñúñez']],

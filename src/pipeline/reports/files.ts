@@ -2,7 +2,7 @@
  * The reports as published files: JSON for tools and the site, CSV for people (same safety as contacts.csv).
  */
 
-import type { ChangesReport, QualityReport } from '../../shared/schema.ts';
+import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/schema.ts';
 import { tableToCsv } from '../exporters/csv.ts';
 import type { ExtraFile } from '../publish.ts';
 
@@ -10,6 +10,18 @@ export const CHANGES_FILE = 'changes.json';
 export const CHANGES_CSV_FILE = 'changes.csv';
 export const QUALITY_FILE = 'quality.json';
 export const QUALITY_CSV_FILE = 'quality.csv';
+/** The last nights' change summaries, carried forward by each publish (see `history.ts`). */
+export const HISTORY_FILE = 'changes-history.json';
+
+/** The history as a published file; its rows are its nights. */
+export function historyFile(history: ChangesHistory): ExtraFile {
+  return {
+    name: HISTORY_FILE,
+    mediaType: 'application/json',
+    rows: history.nights.length,
+    content: `${JSON.stringify(history, null, 1)}\n`,
+  };
+}
 
 export function reportFiles(changes: ChangesReport, quality: QualityReport): ExtraFile[] {
   const changeRows = [

@@ -82,6 +82,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     ...defineSiteConfig({
       dataDir: snapshotDir,
       staleAfterHours: settings.staleAfterHours,
+      lang: settings.lang,
       siteDir: path.resolve(root, settings.siteDir),
       cacheDir: path.resolve(root, settings.cacheDir),
     }),

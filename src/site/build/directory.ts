@@ -5,7 +5,9 @@
  */
 
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
+import { summariseNight } from '../../pipeline/reports/history.ts';
 import type {
+  ChangesNight,
   ChangesReport,
   Manifest,
   QualityReport,
@@ -14,7 +16,9 @@ import type {
   SnapshotCustomer,
 } from '../../shared/schema.ts';
 import { fold } from '../shared/search.ts';
+import type { Text } from '../shared/text.ts';
 import { siteContext } from './site-context.ts';
+import { siteText } from './site-text.ts';
 
 export interface CustomerEntry {
   customer: SnapshotCustomer;
@@ -53,13 +57,9 @@ export interface Facet {
 }
 
 export interface Download {
-  name: string;
+  name: keyof typeof PUBLISHED_FILES;
   /** What it holds: the snapshot's contacts, or one of the reports. */
   kind: DownloadKind;
-  /** Its link text. */
-  label: string;
-  /** What one of its rows is: "contact", "change", "finding". */
-  row: string;
   bytes: number;
   rows: number;
   mediaType: string;
@@ -74,6 +74,11 @@ export interface Directory {
   changes: ChangesReport | null;
   /** Data-quality findings and rejects; null when the snapshot was published without the report. */
   quality: QualityReport | null;
+  /**
+   * The last nights' change summaries, newest first: the published history, else this snapshot's night
+   * alone when it has a change report, else none.
+   */
+  nights: ChangesNight[];
   /** Each contact's customer id, by contact id: links a report's contact only when its row exists. */
   customerOfContact: Map<string, string>;
   customers: CustomerEntry[];
@@ -88,27 +93,40 @@ export interface Directory {
 }
 
 /**
- * The only snapshot files the site republishes, in the order it lists them: what each holds, its link text and
- * what one of its rows is. Never `rejects.json` (it keeps the raw records as the API sent them) nor the
- * manifest.
+ * The only snapshot files the site republishes, in the order it lists them, by what they hold. Never
+ * `rejects.json` (it keeps the raw records as the API sent them) nor the manifest. Their link texts are in the
+ * language tables (`downloads.<file>`), which a file added here without one fails to type-check.
  */
 export const PUBLISHED_FILES = {
-  'contacts.csv': { kind: 'contacts', label: 'CSV', row: 'contact' },
-  'contacts.xlsx': { kind: 'contacts', label: 'Excel (XLSX)', row: 'contact' },
-  'contacts.json': { kind: 'contacts', label: 'JSON', row: 'contact' },
-  'changes.csv': { kind: 'changes', label: 'Changes (CSV)', row: 'change' },
-  'changes.json': { kind: 'changes', label: 'Changes (JSON)', row: 'change' },
-  'quality.csv': { kind: 'quality', label: 'Quality findings (CSV)', row: 'finding' },
-  'quality.json': { kind: 'quality', label: 'Quality findings (JSON)', row: 'finding' },
+  'contacts.csv': 'contacts',
+  'contacts.xlsx': 'contacts',
+  'contacts.json': 'contacts',
+  'changes.csv': 'changes',
+  'changes.json': 'changes',
+  'quality.csv': 'quality',
+  'quality.json': 'quality',
 } as const;
-export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES]['kind'];
+export type DownloadKind = (typeof PUBLISHED_FILES)[keyof typeof PUBLISHED_FILES];
+
+/** What a download's link says: "CSV", "Excel (XLSX)"… */
+export function downloadLabel(text: Text, name: keyof typeof PUBLISHED_FILES): string {
+  return text.t(`downloads.${name}`);
+}
 
 /** The files of a snapshot's manifest that the site republishes, in `PUBLISHED_FILES` order. */
 export function downloadsOf(manifest: Manifest): Download[] {
-  return Object.entries(PUBLISHED_FILES).flatMap(([name, published]) => {
+  return Object.entries(PUBLISHED_FILES).flatMap(([name, kind]) => {
     const file = manifest.files.find((listed) => listed.name === name);
     return file
-      ? [{ name, ...published, bytes: file.bytes, rows: file.rows, mediaType: file.media_type }]
+      ? [
+          {
+            name: name as keyof typeof PUBLISHED_FILES,
+            kind,
+            bytes: file.bytes,
+            rows: file.rows,
+            mediaType: file.media_type,
+          },
+        ]
       : [];
   });
 }
@@ -119,7 +137,7 @@ let loading: Promise<Directory> | undefined;
 
 /** The directory of the snapshot the build was given (`site-context.ts`), loaded once per build. */
 export function getDirectory(): Promise<Directory> {
-  loading ??= readSnapshot(siteContext().dataDir).then(buildDirectory);
+  loading ??= readSnapshot(siteContext().dataDir).then((loaded) => buildDirectory(loaded, siteText()));
   return loading;
 }
 
@@ -162,11 +180,12 @@ export function letterLink(group: LetterGroup): LetterLink {
   return { letter: group.letter, slug: group.slug, customers: group.customers.length };
 }
 
-export function buildDirectory(loaded: LoadedSnapshot): Directory {
+/** The directory of a loaded snapshot; `text` names the customers whose name could not be read. */
+export function buildDirectory(loaded: LoadedSnapshot, text: Text): Directory {
   const { snapshot } = loaded;
   const byId = new Map<string, CustomerEntry>();
   const entry = (customer: SnapshotCustomer): CustomerEntry => {
-    const name = customer.name?.trim() || `Customer ${customer.id}`;
+    const name = customer.name?.trim() || text.t('customer.fallbackName', { id: customer.id });
     return { customer, name, letter: customer.name?.trim() ? letterOf(name) : '#', contacts: [] };
   };
   for (const customer of snapshot.customers) {
@@ -231,6 +250,7 @@ export function buildDirectory(loaded: LoadedSnapshot): Directory {
       slug: letter === '#' ? 'other' : letter.toLowerCase(),
       customers: group,
     })),
+    nights: loaded.history?.nights ?? (loaded.changes ? [summariseNight(loaded.changes)] : []),
     roles: facets(roleCounts),
     countries: facets(countryCounts),
     customerOfContact: new Map(snapshot.contacts.map((contact) => [contact.id, contact.customer_id])),

@@ -1,9 +1,11 @@
 /**
  * What the change and quality pages need beyond the reports themselves: the plain-language text of each
- * finding, field names in words, links to contacts that still exist, and the cap on rows per table.
+ * finding and field names in words (from the site's language table), links to contacts that still exist,
+ * and the cap on rows per table.
  */
 import { REPORT_ROW_LIMIT } from '../../consts.ts';
 import type { ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import type { StringKey, Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 
 /** One cell of a report table: text (or lines, shown as a list), linked when `href` is set. */
@@ -34,42 +36,29 @@ export function customerHref(directory: Directory, customerId: string): string |
 }
 
 /** What to call a customer: its name now, else the name the report recorded, else its id. */
-export function customerLabel(directory: Directory, id: string, recorded: string | null): string {
-  return directory.byId.get(id)?.name ?? (recorded?.trim() || `Customer ${id}`);
+export function customerLabel(directory: Directory, text: Text, id: string, recorded: string | null): string {
+  return directory.byId.get(id)?.name ?? (recorded?.trim() || text.t('customer.fallbackName', { id }));
 }
 
 /** The contact and customer cells of a report row. */
-export function contactCells(directory: Directory, ref: ContactRef, linkContact = true): ReportRow {
+export function contactCells(
+  directory: Directory,
+  text: Text,
+  ref: ContactRef,
+  linkContact = true,
+): ReportRow {
   return [
     { text: ref.name, href: linkContact ? contactHref(directory, ref.id) : undefined },
     {
-      text: customerLabel(directory, ref.customer_id, ref.customer_name),
+      text: customerLabel(directory, text, ref.customer_id, ref.customer_name),
       href: customerHref(directory, ref.customer_id),
     },
   ];
 }
 
-const FIELD_LABELS: Record<string, string> = {
-  id: 'id',
-  workspace_id: 'workspace',
-  customer_id: 'customer',
-  customer_name: 'customer name',
-  first_name: 'first name',
-  last_name: 'last name',
-  email: 'email',
-  phone: 'phone',
-  role: 'roles',
-  id_crm: 'CRM id',
-  id_erp: 'ERP id',
-  id_accounting: 'accounting id',
-  address_ids: 'addresses',
-  addresses: 'addresses',
-  created_at: 'creation date',
-};
-
 /** Changed fields in words, each once: `["address_ids", "addresses", "first_name"]` → "addresses, first name". */
-export function fieldsInWords(fields: readonly string[]): string {
-  return [...new Set(fields.map((field) => FIELD_LABELS[field] ?? field.replace(/_/g, ' ')))].join(', ');
+export function fieldsInWords(text: Text, fields: readonly string[]): string {
+  return [...new Set(fields.map((field) => text.value('field', field)))].join(', ');
 }
 
 export interface FindingKindText {
@@ -82,58 +71,23 @@ export interface FindingKindText {
   detail?: string;
 }
 
-/** Each kind of finding, in the order the reports list them, explained for the person who fixes it. */
-export const FINDING_KINDS: Record<QualityKind, FindingKindText> = {
-  missing_email: {
-    title: 'Missing email',
-    means: 'The contact has a phone number but no email address, so nobody can write to them from here.',
-    todo: 'Open the contact in Qwoty and add their email address.',
-  },
-  missing_phone: {
-    title: 'Missing phone',
-    means: 'The contact has an email address but no phone number.',
-    todo: 'Open the contact in Qwoty and add their phone number.',
-  },
-  missing_email_and_phone: {
-    title: 'Missing email and phone',
-    means: 'The contact has neither an email address nor a phone number: there is no way to reach them.',
-    todo: 'Add at least one of the two in Qwoty, or delete the contact there if the person has left.',
-  },
-  malformed_email: {
-    title: 'Malformed email',
-    means:
-      'The email address is not one a mail program would accept: it lacks an @ or a dot in the domain, or holds a space.',
-    todo: 'Correct the address on the contact in Qwoty.',
-    detail: 'Email as recorded',
-  },
-  malformed_phone: {
-    title: 'Malformed phone',
-    means:
-      'The phone number holds something other than digits and the usual separators, or has fewer than 6 or more than 15 digits.',
-    todo: 'Correct the number in Qwoty, in international form (+33 6 12 34 56 78) where you can.',
-    detail: 'Phone as recorded',
-  },
-  duplicate_email: {
-    title: 'Shared email',
-    means:
-      'Several contacts have the same email address (ignoring case): one person entered twice, or colleagues sharing a mailbox.',
-    todo: 'Merge the duplicates in Qwoty, or give each person their own address.',
-    detail: 'Shared email',
-  },
-  unnamed_customer: {
-    title: 'Customer without a name',
-    means:
-      "The contact's customer could not be read from Qwoty (the API token may not read customers, or the customer was deleted), so the directory shows it by its id.",
-    todo: 'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists.',
-  },
-};
+/** The kinds whose detail (the value as recorded) gets a column, and its header. */
+const DETAIL_HEADERS = {
+  malformed_email: 'finding.malformed_email.detail',
+  malformed_phone: 'finding.malformed_phone.detail',
+  duplicate_email: 'finding.duplicate_email.detail',
+} as const satisfies Partial<Record<QualityKind, StringKey>>;
 
-export const REJECTED_TEXT = {
-  title: 'Rejected records',
-  means:
-    'Records the API sent that failed validation, for example without a readable id, or a contact with neither a name nor an email. They are left out of the directory and of every download; their raw values stay in rejects.json beside the snapshot, which this site never publishes.',
-  todo: 'Find each record in Qwoty by its id and fix what the reasons say; it comes back with the next nightly run.',
-} as const;
+/** A kind of finding (or the rejected records) explained for the person who fixes it. */
+export function findingText(text: Text, kind: QualityKind | 'rejected'): FindingKindText {
+  const detail = kind in DETAIL_HEADERS ? DETAIL_HEADERS[kind as keyof typeof DETAIL_HEADERS] : undefined;
+  return {
+    title: text.t(`finding.${kind}.title`),
+    means: text.t(`finding.${kind}.means`),
+    todo: text.t(`finding.${kind}.todo`),
+    ...(detail ? { detail: text.t(detail) } : {}),
+  };
+}
 
 /** The anchor of a kind's section: `missing_email` → `missing-email`. */
 export function kindSlug(kind: QualityKind | 'rejected'): string {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatContactLine, formatIdLines, type SearchHeader } from '../shared/search.ts';
+import type { Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 import { contactCountries, contactName } from './directory.ts';
 
@@ -34,8 +35,8 @@ export function named(stem: string, extension: string, body: string): SearchFile
   return { name: `${stem}.${hash}.${extension}`, body };
 }
 
-/** The search files of a directory, built once. */
-export function getSearchFiles(directory: Directory): SearchFiles {
+/** The search files of a directory, built once; `text` gives the role labels in the site's language. */
+export function getSearchFiles(directory: Directory, text: Text): SearchFiles {
   const cached = cache.get(directory);
   if (cached) return cached;
   const roles = directory.roles.map((facet) => facet.value);
@@ -69,6 +70,7 @@ export function getSearchFiles(directory: Directory): SearchFiles {
   }
   const header: SearchHeader = {
     roles,
+    roleLabels: roles.map((role) => text.value('role', role)),
     countries,
     customers: directory.customers.map((entry) => ({ id: entry.customer.id, name: entry.name })),
     ids: { per: IDS_PER_FILE, files: ids.map((file) => file.name) },

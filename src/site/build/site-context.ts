@@ -1,5 +1,6 @@
 /**
- * What a build tells its pages: which snapshot to read, and after how many hours to call it out of date. Set
+ * What a build tells its pages: which snapshot to read, after how many hours to call it out of date, and in which
+ * language to write. Set
  * once by the `qwotySite` integration (`src/site/integration/qwoty-site.ts`), from the options
  * `astro.config.mjs` or `buildSite()` gave it; read by `getDirectory()` and the layout.
  *
@@ -9,12 +10,16 @@
  * module): the incremental build hashes the pages' code and configuration, and a snapshot path that changes
  * every night would make it render every page every night.
  */
+import type { Lang } from '../shared/text.ts';
+
 const KEY = Symbol.for('qwoty.site-context');
 
 export interface SiteContext {
   /** The snapshot to read: the one folder `buildSite()` resolved when it started, or a data folder (`astro dev`). */
   dataDir: string;
   staleAfterHours: number;
+  /** The language the site is written in. */
+  lang: Lang;
 }
 
 type Holder = { [KEY]?: SiteContext };

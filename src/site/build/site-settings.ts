@@ -14,6 +14,7 @@ import {
   textSchema,
   type Values,
 } from '../../shared/command.ts';
+import { LANGS } from '../shared/text.ts';
 
 export const SITE_SETTINGS = {
   // The same folder, the same variable, the same default as the fetch that publishes into it.
@@ -51,6 +52,16 @@ export const SITE_SETTINGS = {
         .string()
         .regex(/^\d+$/, { error: 'expected a whole number of hours; 0 turns the notice off' })
         .transform(Number),
+    ),
+  },
+  lang: {
+    env: 'QWOTY_SITE_LANG',
+    type: 'string',
+    default: 'en',
+    help: 'the language of the site: `en` or `fr` (CSV column headers stay as they are)',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+      z.enum(LANGS, { error: `expected one of ${LANGS.join(', ')}` }),
     ),
   },
   verbose: {

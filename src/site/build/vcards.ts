@@ -4,12 +4,18 @@
  * the one in the customer's file.
  */
 import type { SnapshotContact } from '../../shared/schema.ts';
-import { roleLabel } from '../shared/format.ts';
 import type { VcardContact } from '../shared/vcard.ts';
 import { contactName } from './directory.ts';
 
-/** `organisation` is the customer's name as read from Qwoty; `null` when it could not be read. */
-export function vcardOf(contact: SnapshotContact, organisation: string | null): VcardContact {
+/**
+ * `organisation` is the customer's name as read from Qwoty; `null` when it could not be read. `roleLabel`
+ * words a role in the site's language (the card's title); by default `decision_maker` reads "decision maker".
+ */
+export function vcardOf(
+  contact: SnapshotContact,
+  organisation: string | null,
+  roleLabel: (role: string) => string = (role) => role.replace(/_/g, ' '),
+): VcardContact {
   return {
     uid: contact.id,
     name: contactName(contact),

@@ -1,3 +1,5 @@
+import { textFromData } from '../shared/text.ts';
+
 /**
  * Filters on a customer page: the role and country selects hide the table rows that do not match, and the
  * choice lives in the URL (`?role=buyer&country=FR`) so a filtered page can be shared. Without JavaScript
@@ -15,6 +17,7 @@ export function startContactFilters(): void {
   const country = form.querySelector<HTMLSelectElement>('select[name="country"]');
   const status = form.querySelector<HTMLElement>('.filter-status');
   const table = document.querySelector<HTMLTableElement>('table.contacts');
+  const text = textFromData(form);
   const rows = [...document.querySelectorAll<HTMLTableRowElement>('table.contacts tbody tr')];
   const params = new URL(location.href).searchParams;
   const pick = (select: HTMLSelectElement | null, value: string | null) => {
@@ -35,7 +38,8 @@ export function startContactFilters(): void {
       if (ok) shown++;
     }
     if (status) {
-      status.textContent = wantedRole || wantedCountry ? `Showing ${shown} of ${rows.length} contacts.` : '';
+      status.textContent =
+        wantedRole || wantedCountry ? text.t('client.filter.showing', { shown, total: rows.length }) : '';
     }
     if (updateUrl) {
       const url = new URL(location.href);

@@ -5,22 +5,27 @@
  * reader's clock, because the page itself was built when it was fresh. Without JavaScript the snapshot's
  * date is still on the page.
  */
+import { type Text, textFromData } from '../shared/text.ts';
 
 /** "40 hours", "3 days": how old a snapshot is, in the unit a reader would use. */
-export function formatAge(ms: number): string {
+export function formatAge(ms: number, text: Text): string {
   const hours = Math.floor(ms / 3_600_000);
-  if (hours < 48) return `${hours} hour${hours === 1 ? '' : 's'}`;
-  const days = Math.floor(hours / 24);
-  return `${days} days`;
+  if (hours < 48) return text.n('client.stale.hours', hours);
+  return text.n('client.stale.days', Math.floor(hours / 24));
 }
 
 /** The notice for a snapshot taken at `generatedAt`, or null while it is recent enough (or the check is off). */
-export function staleMessage(generatedAt: string, now: number, afterHours: number): string | null {
+export function staleMessage(
+  generatedAt: string,
+  now: number,
+  afterHours: number,
+  text: Text,
+): string | null {
   const taken = Date.parse(generatedAt);
   if (afterHours === 0 || Number.isNaN(taken)) return null;
   const age = now - taken;
   if (age <= afterHours * 3_600_000) return null;
-  return `This snapshot is ${formatAge(age)} old: the nightly update may be failing, so contacts changed in Qwoty since then are not shown. Whoever runs the nightly build can check its last runs.`;
+  return text.t('client.stale.message', { age: formatAge(age, text) });
 }
 
 /** Fills and shows the page's `[data-stale-after-hours]` notice when the snapshot is out of date. */
@@ -28,7 +33,12 @@ export function showStaleness(now = Date.now()): void {
   const notice = document.querySelector<HTMLElement>('[data-stale-after-hours]');
   const generatedAt = notice?.dataset.generatedAt;
   if (!notice || !generatedAt) return;
-  const message = staleMessage(generatedAt, now, Number(notice.dataset.staleAfterHours));
+  const message = staleMessage(
+    generatedAt,
+    now,
+    Number(notice.dataset.staleAfterHours),
+    textFromData(notice),
+  );
   const text = notice.querySelector<HTMLElement>('.stale-text');
   if (!message || !text) return;
   text.textContent = message;

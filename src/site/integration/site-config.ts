@@ -41,6 +41,8 @@ export function defineSiteConfig(options: SiteConfigOptions) {
     prefetch: false,
     vite: { build: { assetsInlineLimit: 0 } },
     experimental: { incrementalBuild: true },
-    integrations: [qwotySite({ dataDir: options.dataDir, staleAfterHours: options.staleAfterHours })],
+    integrations: [
+      qwotySite({ dataDir: options.dataDir, staleAfterHours: options.staleAfterHours, lang: options.lang }),
+    ],
   });
 }

@@ -52,7 +52,7 @@ export function exportText(
   const template =
     typeof entry === 'string' ? entry : plurals.select(values.count ?? 0) === 'one' ? entry.one : entry.other;
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    if (name === 'count' && values.count !== undefined) return formatCount(values.count);
+    if (name === 'count' && values.count !== undefined) return formatCount(values.count, 'en-GB');
     const value = values[name];
     return value === undefined ? placeholder : String(value);
   });

@@ -1,38 +1,61 @@
-/** Formatting shared by the pages: one place decides how dates, counts and sizes read. */
+/**
+ * Formatting shared by the pages and the scripts: one place decides how dates, counts and sizes read, through
+ * `Intl` in the site's locale (`LOCALES` in `text.ts`; pages reach these through `Text`).
+ */
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
-const numberFormat = new Intl.NumberFormat('en-GB');
-
-/** "15 January 2026 at 03:00 UTC". */
-export function formatDate(iso: string): string {
-  return `${dateFormat.format(new Date(iso))} UTC`;
+const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+  let format = cache.get(key);
+  if (!format) {
+    format = make();
+    cache.set(key, format);
+  }
+  return format as T;
 }
 
-/** "100,000". */
-export function formatCount(count: number): string {
-  return numberFormat.format(count);
+/** "15 January 2026 at 03:00 UTC" in `en-GB`, "15 janvier 2026 à 03:00 UTC" in `fr-FR`. */
+export function formatDate(iso: string, locale: string): string {
+  const format = cached(
+    `date ${locale}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }),
+  );
+  return `${format.format(new Date(iso))} UTC`;
 }
 
-/** "1 contact", "2 contacts". */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${formatCount(count)} ${count === 1 ? one : many}`;
+/** "100,000" in `en-GB`, "100 000" in `fr-FR`. */
+export function formatCount(count: number, locale: string): string {
+  return cached(`count ${locale}`, () => new Intl.NumberFormat(locale)).format(count);
 }
 
-/** "12.3 MB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB'];
+const UNITS = ['kilobyte', 'megabyte', 'gigabyte'] as const;
+
+/** "512 bytes", "12.3 MB" in `en-GB`; "512 octets", "12,3 Mo" in `fr-FR` (powers of 1024). */
+export function formatBytes(bytes: number, locale: string): string {
+  if (bytes < 1024) {
+    return cached(
+      `byte ${locale}`,
+      () => new Intl.NumberFormat(locale, { style: 'unit', unit: 'byte', unitDisplay: 'long' }),
+    ).format(bytes);
+  }
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < UNITS.length - 1) {
     value /= 1024;
     unit++;
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  const digits = value < 10 ? 1 : 0;
+  const name = UNITS[unit] ?? 'gigabyte';
+  return cached(
+    `${name} ${digits} ${locale}`,
+    () =>
+      new Intl.NumberFormat(locale, {
+        style: 'unit',
+        unit: name,
+        unitDisplay: 'short',
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }),
+  ).format(value);
 }
 
 /** A `tel:` URL: the number's leading `+` and digits only. */
@@ -58,9 +81,4 @@ const LINKABLE_EMAIL =
 export function mailtoHref(email: string): string | null {
   const address = email.trim();
   return LINKABLE_EMAIL.test(address) ? `mailto:${address}` : null;
-}
-
-/** Human label of a role value: `decision_maker` → "decision maker". */
-export function roleLabel(role: string): string {
-  return role.replace(/_/g, ' ');
 }

@@ -4,7 +4,8 @@
  * (`search-ui.ts`) and the unit tests, so what is indexed and what is typed are folded the same way.
  *
  * Matching: every term of the query must match (AND). A word matches when it is the beginning of a word of
- * the contact's first or last name, email, customer name or roles, compared without case or accents
+ * the contact's first or last name, email, customer name or roles (their value or their label in the site's
+ * language), compared without case or accents
  * ("zoe" finds "Zoë", "nunez" finds "Ñúñez"). Digits typed with spaces or punctuation ("+33 6 12") form one
  * number that matches anywhere in the phone's digits, or the beginning of any number in the other fields.
  */
@@ -22,8 +23,16 @@ const EXTRA_FOLDS: Record<string, string> = {
   ı: 'i',
 };
 
+/**
+ * Printable ASCII, most of what is indexed (emails, most names): it only needs lower-casing, and skipping
+ * Unicode normalisation for it makes indexing 100,000 contacts about twice as fast, which is what the first
+ * query after the page opens waits for.
+ */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /** Lower-cases and strips accents: "Ñúñez" → "nunez", "Straße" → "strasse". */
 export function fold(text: string): string {
+  if (PLAIN.test(text)) return text.toLowerCase();
   return text
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
@@ -33,7 +42,9 @@ export function fold(text: string): string {
 
 /** The words of a text, folded: runs of letters and digits. */
 export function words(text: string | null | undefined): string[] {
-  return text ? (fold(text).match(/[\p{L}\p{N}]+/gu) ?? []) : [];
+  if (!text) return [];
+  if (PLAIN.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return fold(text).match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
 export interface ParsedQuery {
@@ -85,6 +96,8 @@ export interface SearchCustomer {
 /** The header file: facets, customers and where the contact ids are. */
 export interface SearchHeader {
   roles: string[];
+  /** Each role of `roles` in the site's language ("decision maker", "décideur"): shown, and searched too. */
+  roleLabels: string[];
   countries: string[];
   customers: SearchCustomer[];
   /** Contact ids in directory order, `per` to a file: contact `i` is line `i % per` of `files[⌊i / per⌋]`. */
@@ -127,22 +140,22 @@ function indexes(list: string | undefined): number[] {
   return list ? list.split(',').map(Number) : [];
 }
 
+/** Reads one contact line back; the inverse of `formatContactLine`. */
+export function parseContactLine(line: string): SearchContact {
+  const [customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
+  return {
+    customer: Number(customer),
+    name,
+    email,
+    phone,
+    roles: indexes(roles),
+    countries: indexes(countries),
+  };
+}
+
 /** Reads the contacts file back; the inverse of `formatContactLine` over lines. */
 export function parseContactLines(text: string): SearchContact[] {
-  const contacts: SearchContact[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const [customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
-    contacts.push({
-      customer: Number(customer),
-      name,
-      email,
-      phone,
-      roles: indexes(roles),
-      countries: indexes(countries),
-    });
-  }
-  return contacts;
+  return text.split('\n').filter(Boolean).map(parseContactLine);
 }
 
 /** A contact prepared for matching: its folded words, once, when the data loads. */
@@ -159,10 +172,28 @@ function spaced(list: string[]): string {
   return ` ${list.join(' ')} `;
 }
 
-export function indexContact(contact: SearchContact, data: SearchHeader): IndexedContact {
+/** The folded words of the header's customers and roles, worked out once for every contact that has them. */
+export interface HeaderWords {
+  customers: string[][];
+  /** A role's value and its label in the site's language, each word once. */
+  roles: string[][];
+}
+
+export function headerWords(data: SearchHeader): HeaderWords {
+  return {
+    customers: data.customers.map((customer) => words(customer.name)),
+    roles: data.roles.map((role, index) => [...new Set([...words(role), ...words(data.roleLabels[index])])]),
+  };
+}
+
+export function indexContact(
+  contact: SearchContact,
+  data: SearchHeader,
+  known: HeaderWords = headerWords(data),
+): IndexedContact {
   const name = words(contact.name);
-  const roles = contact.roles.flatMap((role) => words(data.roles[role]));
-  const customer = words(data.customers[contact.customer]?.name);
+  const roles = contact.roles.flatMap((role) => known.roles[role] ?? []);
+  const customer = known.customers[contact.customer] ?? [];
   return {
     all: spaced([...name, ...words(contact.email), ...customer, ...roles]),
     name: spaced(name),

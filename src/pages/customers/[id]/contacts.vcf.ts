@@ -2,6 +2,7 @@ import type { APIRoute, GetStaticPaths } from 'astro';
 import type { SnapshotContact } from '../../../shared/schema.ts';
 import { digestOf, propsKey } from '../../../site/build/cache-key.ts';
 import { getDirectory } from '../../../site/build/directory.ts';
+import { siteLang, siteText } from '../../../site/build/site-text.ts';
 import { vcardOf } from '../../../site/build/vcards.ts';
 import { formatVcards, VCARD_MEDIA_TYPE } from '../../../site/shared/vcard.ts';
 
@@ -17,16 +18,19 @@ export const getStaticPaths = (async () => {
   const directory = await getDirectory();
   return directory.customers.map((entry) => {
     const props: Props = { contacts: entry.contacts, organisation: entry.customer.name };
-    // The same digest as the customer's page and CSV: its contacts are hashed once for all three.
+    // The same digest as the customer's page and CSV: its contacts are hashed once for all three. The roles
+    // are worded in the site's language, so a build in another language renders it again.
     return {
       params: { id: entry.customer.id },
       props,
-      cacheKey: propsKey({ ...props, contacts: digestOf(props.contacts) }),
+      cacheKey: propsKey({ ...props, contacts: digestOf(props.contacts), lang: siteLang() }),
     };
   });
 }) satisfies GetStaticPaths;
 
-export const GET: APIRoute<Props> = ({ props }) =>
-  new Response(formatVcards(props.contacts.map((contact) => vcardOf(contact, props.organisation))), {
-    headers: { 'Content-Type': VCARD_MEDIA_TYPE },
-  });
+export const GET: APIRoute<Props> = ({ props }) => {
+  const text = siteText();
+  const roleLabel = (role: string) => text.value('role', role);
+  const cards = props.contacts.map((contact) => vcardOf(contact, props.organisation, roleLabel));
+  return new Response(formatVcards(cards), { headers: { 'Content-Type': VCARD_MEDIA_TYPE } });
+};

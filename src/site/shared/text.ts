@@ -1,0 +1,113 @@
+/**
+ * The site's words in one language: look-ups in the tables of `i18n.ts` with `{name}` placeholders, plural
+ * forms chosen by `Intl.PluralRules`, and numbers and dates through `Intl` in the same locale. Isomorphic: the
+ * build renders with the whole table, and a browser script gets only the messages its element carries
+ * (`pick` at build time, `textFromData` in the browser), so no script bundles a table.
+ */
+import { formatBytes, formatCount, formatDate } from './format.ts';
+import type { Messages } from './i18n.ts';
+
+/** The languages the site is written in; `QWOTY_SITE_LANG` picks one at build time. */
+export const LANGS = ['en', 'fr'] as const;
+export type Lang = (typeof LANGS)[number];
+
+/** The `Intl` locale of each language: dates and numbers as people there write them. */
+export const LOCALES: Record<Lang, string> = { en: 'en-GB', fr: 'fr-FR' };
+
+/** A message that depends on a count: `Intl.PluralRules` picks the form, `other` when a form is absent. */
+export interface PluralForms {
+  one: string;
+  other: string;
+  /** French uses it for round millions ("1 000 000 de contacts"). */
+  many?: string;
+}
+export type Message = string | PluralForms;
+
+export type TextKey = keyof Messages;
+/** Keys of plain messages. */
+export type StringKey = { [K in TextKey]: Messages[K] extends string ? K : never }[TextKey];
+/** Keys of messages with plural forms. */
+export type PluralKey = Exclude<TextKey, StringKey>;
+/** Values put in place of `{name}`: numbers are written in the language's locale. */
+export type Params = Record<string, string | number>;
+
+export interface Text {
+  lang: Lang;
+  locale: string;
+  /** The message, placeholders filled. A key the messages lack reads as the key itself. */
+  t(key: StringKey, params?: Params): string;
+  /** The plural form for `count`, with `{count}` (and any other placeholder) filled. */
+  n(key: PluralKey, count: number, params?: Params): string;
+  /**
+   * The message cut at the `{slot}` placeholder, other placeholders filled: what goes before and after an
+   * element (a link, a `<time>`) that the page puts in the slot.
+   */
+  around(key: StringKey, slot: string, params?: Params): [string, string];
+  /** A known value of the data in words (a role, an address type), else the value with `_` as spaces. */
+  value(kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field', value: string): string;
+  /** "100,000" / "100 000". */
+  count(value: number): string;
+  /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 03:00 UTC". */
+  date(iso: string): string;
+  /** "12.3 MB" / "12,3 Mo". */
+  bytes(value: number): string;
+  /** The messages whose keys start with `prefix`, as JSON for a `data-text` attribute a script reads. */
+  pick(prefix: string): string;
+}
+
+function fill(template: string, params: Params | undefined, count: (value: number) => string): string {
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return typeof value === 'number' ? count(value) : value;
+  });
+}
+
+/** The words of `lang` from `messages` (the whole table at build time, a script's share in the browser). */
+export function createText(lang: Lang, messages: Partial<Record<TextKey, Message>>): Text {
+  const locale = LOCALES[lang];
+  const rules = new Intl.PluralRules(locale);
+  const count = (value: number) => formatCount(value, locale);
+  const plain = (key: string): string | undefined => {
+    const message = messages[key as TextKey];
+    return typeof message === 'string' ? message : undefined;
+  };
+  const text: Text = {
+    lang,
+    locale,
+    t: (key, params) => fill(plain(key) ?? key, params, count),
+    n: (key, value, params) => {
+      const forms = messages[key];
+      if (!forms || typeof forms === 'string') return key;
+      const form = forms[rules.select(value) as keyof PluralForms] ?? forms.other;
+      return fill(form, { count: value, ...params }, count);
+    },
+    around: (key, slot, params) => {
+      const [before = '', after = ''] = (plain(key) ?? key).split(`{${slot}}`);
+      return [fill(before, params, count), fill(after, params, count)];
+    },
+    value: (kind, value) => plain(`${kind}.${value}`) ?? value.replace(/_/g, ' '),
+    count,
+    date: (iso) => formatDate(iso, locale),
+    bytes: (value) => formatBytes(value, locale),
+    pick: (prefix) =>
+      JSON.stringify(Object.fromEntries(Object.entries(messages).filter(([key]) => key.startsWith(prefix)))),
+  };
+  return text;
+}
+
+/**
+ * In the browser: the words an element carries in its `data-text` (see `Text.pick`), in the page's language
+ * (`<html lang>`).
+ */
+export function textFromData(element: HTMLElement | null | undefined): Text {
+  const lang = document.documentElement.lang;
+  let messages: Partial<Record<TextKey, Message>> = {};
+  try {
+    messages = JSON.parse(element?.dataset.text ?? '{}');
+  } catch {
+    // An unreadable table shows the keys: a visible mistake rather than a broken script.
+  }
+  return createText((LANGS as readonly string[]).includes(lang) ? (lang as Lang) : 'en', messages);
+}
