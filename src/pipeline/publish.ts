@@ -28,6 +28,7 @@ import {
 import path from 'node:path';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { acquirePidLock } from '../shared/pid-lock.ts';
 import {
   type Manifest,
   type ManifestFile,
@@ -194,8 +195,9 @@ async function allSettled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
 }
 
 /**
- * Takes the data folder's lock, removing what a killed run left (staging folders, half-made links).
- * Returns the function that releases it. A lock held by a live process is an error.
+ * Takes the data folder's lock (see `src/shared/pid-lock.ts`), removing what a killed run left (staging
+ * folders, half-made links). Returns the function that releases it, which leaves alone a lock another run took
+ * over meanwhile. A lock held by a live process, or taken on another host, is an error.
  */
 export async function lockDataDir(dataDir: string, pid: number): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, LOCK_FILE);
@@ -206,31 +208,35 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
       cause: error,
     });
   }
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(`${pid}\n`);
-      await handle.close();
-      await cleanLeftovers(dataDir);
-      return () => rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new SnapshotIoError(`Cannot lock the data folder ${dataDir} (${(error as Error).message}).`, {
-          cause: error,
-        });
-      }
-      const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== pid && isProcessAlive(holder)) {
-        throw new SnapshotIoError(
-          `Another run (process ${holder}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
-        );
-      }
-      await rm(lockPath, { force: true });
-    }
+  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
+  try {
+    taken = await acquirePidLock(lockPath, { pid });
+  } catch (error) {
+    throw new SnapshotIoError(`Cannot lock the data folder ${dataDir} (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
-  throw new SnapshotIoError(
-    `Cannot lock the data folder ${dataDir}; delete ${lockPath} if no run is active.`,
-  );
+  if (!taken.acquired) {
+    const { holder } = taken;
+    if (holder.verdict.state === 'unknown') {
+      throw new SnapshotIoError(
+        `Another run (process ${holder.pid} on ${holder.host}, since ${holder.since}) holds ${lockPath}, and this machine cannot tell whether it still runs (${holder.verdict.reason}); wait for it to finish, or delete ${lockPath} if no run is active there.`,
+      );
+    }
+    throw new SnapshotIoError(
+      `Another run (process ${holder.pid}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
+    );
+  }
+  const { lock } = taken;
+  try {
+    await cleanLeftovers(dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return async () => {
+    await lock.release();
+  };
 }
 
 /** The live snapshot's folder and manifest, or null when nothing was published yet. */
@@ -326,15 +332,5 @@ async function syncDir(dir: string) {
     // Some file systems cannot fsync a directory; the rename is still atomic there.
   } finally {
     await handle.close();
-  }
-}
-
-/** Whether a process with this id runs (EPERM: it does, as another user): whether its lock still holds. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
