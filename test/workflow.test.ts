@@ -53,6 +53,15 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(cacheSteps[1]?.if).toBe('success()');
   });
 
+  test('makes the site readable by all, as Pages requires, before uploading it', () => {
+    const steps: Array<{ uses?: string; run?: string; with?: { path?: string } }> =
+      workflow.jobs.snapshot.steps;
+    const upload = steps.findIndex((step) => step.uses?.startsWith('actions/upload-pages-artifact@'));
+    const site = steps[upload]?.with?.path ?? '';
+    expect(site).toBe(`${workflow.jobs.snapshot.env.QWOTY_SITE_DIR}/`);
+    expect(steps[upload - 1]?.run).toBe(`chmod -R a+rX ${site}`);
+  });
+
   test('keeps the downloads and the site as artifacts, and deploys Pages only when asked', () => {
     const uses = workflow.jobs.snapshot.steps.map((step: { uses?: string }) => step.uses ?? '');
     expect(uses).toEqual(
