@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type FirstQueryResult, measureFirstQuery } from '../src/bench/first-query.ts';
 import { parseToolFlags } from '../src/cli/run-main.ts';
+import { siteFolder } from '../src/site/build/site-folder.ts';
 import { NODE, ROOT, runBuild } from '../src/testing/build-fixture-site.ts';
 import { launchChromium } from '../src/testing/chromium.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../src/testing/site-fixture.ts';
@@ -246,6 +247,7 @@ export async function measureSite(options: {
     bareTimes.push(await buildBareSite(join(workDir, `bare-${run}`), routes));
     trash.push(
       join(workDir, `dist-${run}`),
+      siteFolder(join(workDir, `dist-${run}`)).versionsDir,
       join(workDir, `dist-${run}-cache`),
       join(workDir, `bare-${run}`),
     );
@@ -257,6 +259,7 @@ export async function measureSite(options: {
   const reuse = await runBuild(dataDir, `${siteDir}-next`, { cacheDir: `${siteDir}-cache`, reuse: true });
   if (reuse.code !== 0) throw new Error(`The site build failed: ${reuse.stderr || reuse.stdout}`);
   await rm(`${siteDir}-next`, { recursive: true, force: true });
+  await rm(siteFolder(`${siteDir}-next`).versionsDir, { recursive: true, force: true });
   for (const dir of trash) await rm(dir, { recursive: true, force: true });
 
   const home = await homeTransfer(siteDir);

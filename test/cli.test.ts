@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { ExitCode } from '../src/shared/errors.ts';
+import { listModes, notOwnerOnly } from '../src/testing/file-modes.ts';
 
 const FETCH = path.join(import.meta.dirname, '..', 'scripts', 'fetch.ts');
 const TOKEN = 'qwoty_cli_test_token_abcdefghijklmnop';
@@ -36,10 +37,16 @@ function fetchCli(env: Record<string, string>, args: string[] = []) {
   return runScript(FETCH, env, args);
 }
 
-/** Runs an entry point of `scripts/` as a user would, in a clean environment. */
-function runScript(script: string, env: Record<string, string>, args: string[] = []) {
+/**
+ * Runs an entry point of `scripts/` as a user would, in a clean environment; with `umask`, started from a
+ * shell that sets it, as a login or cron would.
+ */
+function runScript(script: string, env: Record<string, string>, args: string[] = [], umask?: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const command = umask
+      ? (['/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, script, ...args]] as const)
+      : ([process.execPath, [script, ...args]] as const);
+    const child = spawn(command[0], command[1], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', CI: 'true', QWOTY_RETRIES: '1', ...env },
     });
@@ -71,6 +78,20 @@ describe('npm run fetch', () => {
     );
     expect(run.stderr).toMatch(/\[fetch\] contacts: 120 in/);
     expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
+  });
+
+  test('creates the snapshot readable by its owner only, whatever the umask it was started with', async () => {
+    const dataDir = path.join(root, 'private');
+    const env = { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: server.url, QWOTY_DATA_DIR: dataDir };
+    // Started where anything created would be readable and writable by anyone.
+    const run = await runScript(FETCH, env, [], '000');
+    expect(run.code, run.stderr).toBe(ExitCode.ok);
+    const modes = await listModes(dataDir);
+    expect(modes.filter((entry) => entry.path.endsWith('contacts.xlsx'))).toEqual([
+      expect.objectContaining({ type: 'file', mode: 0o600 }),
+    ]);
+    expect(modes.filter((entry) => entry.type === 'folder').length).toBeGreaterThanOrEqual(3);
+    expect(notOwnerOnly(modes)).toEqual([]);
   });
 
   test('prints its help and exits 0', async () => {

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { ExitCode } from '../src/shared/errors.ts';
 import { RunSummarySchema } from '../src/shared/schema.ts';
+import { siteFolder } from '../src/site/build/site-folder.ts';
+import { listModes, notOwnerOnly } from '../src/testing/file-modes.ts';
 
 const NIGHTLY = path.join(import.meta.dirname, '..', 'scripts', 'nightly.ts');
 const TOKEN = 'qwoty_nightly_test_token_0123456789';
@@ -21,9 +23,16 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function nightly(env: Record<string, string>) {
+/** Runs `npm run nightly`'s entry point; with `umask`, from a shell that sets it, as a login or cron would. */
+function nightly(env: Record<string, string>, umask?: string) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, [NIGHTLY, '--quiet'], {
+    const command = umask
+      ? ([
+          '/bin/sh',
+          ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, NIGHTLY, '--quiet'],
+        ] as const)
+      : ([process.execPath, [NIGHTLY, '--quiet']] as const);
+    const child = spawn(command[0], command[1], {
       cwd: path.join(import.meta.dirname, '..'),
       env: {
         PATH: process.env.PATH ?? '',
@@ -90,6 +99,42 @@ describe('npm run nightly', () => {
     expect(await readFile(path.join(root, 'site', 'customers', customer ?? '', 'index.html'))).toEqual(
       await readFile(page),
     );
+  });
+
+  test('keeps the previous site next to the live one, and serves the live one through the site path', async () => {
+    const site = siteFolder(path.join(root, 'site'));
+    const versions = (await readdir(site.versionsDir)).filter((name) => !name.startsWith('.'));
+    expect(versions).toHaveLength(2);
+    expect((await lstat(site.link)).isSymbolicLink()).toBe(true);
+    expect(path.basename(await realpath(site.link))).toBe(versions.sort().at(-1));
+  });
+
+  test('creates the snapshot, the site and its cache readable by their owner only', async () => {
+    // New folders (the modes of existing ones stay as they are), from a shell where anything created would be
+    // readable and writable by anyone.
+    const dir = (name: string) => path.join(root, 'private', name);
+    const env = {
+      QWOTY_DATA_DIR: dir('data'),
+      QWOTY_SITE_DIR: dir('site'),
+      QWOTY_SITE_CACHE_DIR: dir('cache'),
+    };
+    const run = await nightly(env, '000');
+    expect(run.code, run.output).toBe(ExitCode.ok);
+    const { versionsDir } = siteFolder(dir('site'));
+    const publicFiles = await readdir(path.join(import.meta.dirname, '..', 'public'));
+    for (const folder of [dir('data'), versionsDir, dir('cache')]) {
+      const modes = await listModes(folder);
+      expect(modes.length).toBeGreaterThan(10);
+      // Astro copies public/ with the checkout's modes: nothing personal, and in folders only the owner opens.
+      const fromPublic = new RegExp(`(^|/)(${publicFiles.join('|').replaceAll('.', '\\.')}) 0644$`);
+      expect(
+        notOwnerOnly(modes).filter((entry) => !fromPublic.test(entry)),
+        folder,
+      ).toEqual([]);
+    }
+    expect(
+      (await listModes(versionsDir)).filter((entry) => entry.path.endsWith('/index.html')).length,
+    ).toBeGreaterThan(10);
   });
 
   test('builds nothing when the fetch fails, keeping the last good snapshot and site', async () => {

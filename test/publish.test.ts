@@ -7,6 +7,7 @@ import { EXPORTERS, type Exporter } from '../src/pipeline/exporters/index.ts';
 import { listSnapshots, lockDataDir, publishSnapshot, readLiveManifest } from '../src/pipeline/publish.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
+import { describeProcess } from '../src/shared/pid-lock.ts';
 import { tinySnapshot } from '../src/testing/tiny-snapshot.ts';
 
 const CHILD = path.join(import.meta.dirname, 'helpers', 'publish-child.ts');
@@ -175,5 +176,14 @@ describe('lockDataDir', () => {
     await writeFile(path.join(dataDir, '.lock'), `${deadPid}\n`);
     const again = await lockDataDir(dataDir, process.pid);
     await again();
+  });
+
+  test('refuses a lock taken on another host, naming the host and the file to delete', async () => {
+    const lock = path.join(dataDir, '.lock');
+    const record = { ...describeProcess(), host: 'cron-2', since: '2026-11-30T02:17:00.000Z', nonce: 'x' };
+    await writeFile(lock, `${JSON.stringify(record)}\n`);
+    await expect(lockDataDir(dataDir, process.pid)).rejects.toThrow(
+      `Another run (process ${process.pid} on cron-2, since 2026-11-30T02:17:00.000Z) holds ${lock}, and this machine cannot tell whether it still runs (it was taken on host cron-2); wait for it to finish, or delete ${lock} if no run is active there.`,
+    );
   });
 });

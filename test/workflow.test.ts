@@ -194,6 +194,15 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(Number(nvmrc.split('.')[0])).toBeGreaterThanOrEqual(22);
   });
 
+  test('makes the site readable by all, as Pages requires, before uploading it', () => {
+    const steps: Array<{ uses?: string; run?: string; with?: { path?: string } }> =
+      workflow.jobs.snapshot.steps;
+    const upload = steps.findIndex((step) => step.uses?.startsWith('actions/upload-pages-artifact@'));
+    const site = steps[upload]?.with?.path ?? '';
+    expect(site).toBe(`${workflow.jobs.snapshot.env.QWOTY_SITE_DIR}/`);
+    expect(steps[upload - 1]?.run).toBe(`chmod -R a+rX ${site}`);
+  });
+
   test('uploads the site for Pages, and deploys it, only when QWOTY_DEPLOY_PAGES is true', () => {
     const pages = steps.filter((step) => action(step) === 'actions/upload-pages-artifact');
     expect(pages).toHaveLength(1);

@@ -1,6 +1,6 @@
 /**
- * What every entry point shares: run `main`, print a known failure as its one sentence (never a stack, never
- * the token), print a bug with its stack, and exit with the documented code.
+ * What every entry point shares: files readable by their owner only, run `main`, print a known failure as its
+ * one sentence (never a stack, never the token), print a bug with its stack, and exit with the documented code.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
@@ -33,6 +33,9 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 }
 
 export async function runMain(name: string, main: () => Promise<number | undefined>): Promise<void> {
+  // Snapshots, sites and caches hold personal data: what any entry point creates is its owner's only, so a
+  // shared host (cron on a server) does not expose them whatever the login's umask. Child processes inherit it.
+  process.umask(0o077);
   let code: number;
   try {
     code = (await main()) ?? ExitCode.ok;

@@ -1,18 +1,16 @@
 /**
  * The nightly run behind `npm run nightly`: fetch and publish the snapshot, then build the site from it, as one
  * run with one outcome. When the fetch fails nothing is built: the last good snapshot and site stay as they
- * were. The site is built into a staging folder and swapped in only when the build succeeded. Whatever
+ * were. The site is built into a new folder and switched in only when the build succeeded. Whatever
  * happens, `run-summary.json` says how it went (it holds no personal data).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FETCH_SETTINGS, type FetchConfig } from '../pipeline/config.ts';
 import { type FetchRunResult, runFetch } from '../pipeline/run-fetch.ts';
 import { writeRunSummary } from '../pipeline/run-summary.ts';
 import { defineCommand, formatUsage, mergeSettings } from '../shared/command.ts';
-import { ApiError, ExitCode, QwotyError, SnapshotIoError, withHint } from '../shared/errors.ts';
+import { ApiError, ExitCode, QwotyError, withHint } from '../shared/errors.ts';
 import type { Reporter } from '../shared/reporter.ts';
 import { formatMs } from '../shared/reporter.ts';
 import type { RunSummary } from '../shared/schema.ts';
@@ -102,16 +100,15 @@ export async function runNightly(
 }
 
 /**
- * Builds the site in a child process (its own memory, no token in its environment) into a staging folder
- * next to `siteDir`, then swaps it in: a failed build leaves the last good site untouched.
+ * Builds the site in a child process (its own memory, no token in its environment). The build writes a new
+ * folder and switches the site to it only when it succeeded (src/site/build/site-folder.ts): a failed build
+ * leaves the last good site untouched.
  */
 async function buildSiteInto(siteDir: string, options: NightlyOptions): Promise<void> {
-  const target = path.resolve(siteDir);
-  const staging = `${target}.staging-${randomBytes(3).toString('hex')}`;
   const { QWOTY_API_TOKEN: _token, ...env } = options.env;
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(options.node, [options.buildScript, ...(options.verbose ? ['--verbose'] : [])], {
-      env: { ...env, QWOTY_DATA_DIR: options.config.dataDir, QWOTY_SITE_DIR: staging },
+      env: { ...env, QWOTY_DATA_DIR: options.config.dataDir, QWOTY_SITE_DIR: siteDir },
       // The build prints its progress and Astro's warnings, and Astro's list of routes only with --verbose.
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -119,25 +116,9 @@ async function buildSiteInto(siteDir: string, options: NightlyOptions): Promise<
     child.on('exit', resolve);
   });
   if (code !== 0) {
-    // Best effort: the reason the build failed may be the reason this fails too.
-    await rm(staging, { recursive: true, force: true }).catch(() => {});
     throw new QwotyError(
       `The site build failed (exit ${code}); the snapshot was published but the last good site in ${siteDir} is kept. See the build output above.`,
       ExitCode.build,
-    );
-  }
-  const previous = `${target}.previous`;
-  try {
-    await rm(previous, { recursive: true, force: true });
-    if (await stat(target).catch(() => null)) await rename(target, previous);
-    await rename(staging, target);
-    await rm(previous, { recursive: true, force: true });
-  } catch (error) {
-    throw new SnapshotIoError(
-      `Could not put the new site in place at ${siteDir} (${(error as Error).message}).`,
-      {
-        cause: error,
-      },
     );
   }
 }

@@ -6,28 +6,17 @@
  *   data/contacts.json …        symlinks through `current/…`, made once and never changed
  *
  * A run writes and fsyncs everything into `.snapshots/.staging-<run-id>/`, renames it to its final name, then
- * swaps `current` with one rename of a new symlink over the old one. Until that rename the previous snapshot
- * is live and untouched; after it the new one is complete. A run killed at any instant leaves either the old
- * or the new snapshot live, never a mix; the next run removes what the killed one left behind. The previous
- * snapshot folder is kept, so a reader that resolved `current` just before a swap can finish reading it.
+ * swaps `current` with one rename of a new symlink over the old one (`src/shared/swap-dir.ts`, which the site
+ * uses too). Until that rename the previous snapshot is live and untouched; after it the new one is complete.
+ * A run killed at any instant leaves either the old or the new snapshot live, never a mix; the next run removes
+ * what the killed one left behind. The previous snapshot folder is kept, so a reader that resolved `current`
+ * just before a swap can finish reading it. One run at a time holds `.lock` (`src/shared/pid-lock.ts`).
  */
-import { randomBytes } from 'node:crypto';
-import {
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  readlink,
-  realpath,
-  rename,
-  rm,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { acquirePidLock } from '../shared/pid-lock.ts';
 import {
   type Manifest,
   type ManifestFile,
@@ -35,17 +24,36 @@ import {
   type Reject,
   type Snapshot,
 } from '../shared/schema.ts';
+import {
+  cleanLeftovers as cleanSwapLeftovers,
+  commitVersion,
+  listVersions,
+  liveVersion,
+  pruneVersions,
+  replaceSymlink,
+  type SwapDir,
+  type SwapStep,
+  stageVersion,
+  syncDir,
+} from '../shared/swap-dir.ts';
 import type { Exporter } from './exporters/index.ts';
 
 export const SNAPSHOTS_DIR = '.snapshots';
 export const CURRENT_LINK = 'current';
 export const MANIFEST_FILE = 'manifest.json';
 export const REJECTS_FILE = 'rejects.json';
-const STAGING_PREFIX = '.staging-';
 const LOCK_FILE = '.lock';
 
-/** The moments of a publish, in order; tests stop the process at each to prove nothing breaks. */
-export type PublishStep = 'staged' | 'renamed' | 'switched' | 'linked' | 'pruned';
+/** The data folder as a folder replaced whole: `current` and its versions in `.snapshots/`. */
+function snapshotsOf(dataDir: string): SwapDir {
+  return { link: path.join(dataDir, CURRENT_LINK), versionsDir: path.join(dataDir, SNAPSHOTS_DIR) };
+}
+
+/**
+ * The moments of a publish, in order; tests stop the process at each to prove nothing breaks. `renamed` and
+ * `switched` are the swap's (`moved` never happens here: `current` is always a link).
+ */
+export type PublishStep = 'staged' | SwapStep | 'linked' | 'pruned';
 
 /** A file written next to the exports, such as a report; `rows` is what the manifest records. */
 export interface ExtraFile {
@@ -94,14 +102,14 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     onStep,
     now,
   } = options;
-  const snapshotsDir = path.join(dataDir, SNAPSHOTS_DIR);
-  // Named by the publish's own clock, to the millisecond, so that names sort in the order runs published.
-  const runId = makeRunId(now?.() ?? new Date());
-  const staging = path.join(snapshotsDir, `${STAGING_PREFIX}${runId}`);
-  const final = path.join(snapshotsDir, runId);
+  const snapshots = snapshotsOf(dataDir);
+  let stagedDir: string | undefined;
 
   try {
-    await mkdir(staging, { recursive: true });
+    // Named by the publish's own clock, to the millisecond, so that names sort in the order runs published.
+    const staged = await stageVersion(snapshots, now?.() ?? new Date());
+    const staging = staged.dir;
+    stagedDir = staging;
     // Each file is synced and hashed as soon as it is written, while the others are still being written.
     const finish = async (file: { name: string; mediaType: string; rows: number }): Promise<ManifestFile> => {
       const full = path.join(staging, file.name);
@@ -154,13 +162,7 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     await syncDir(staging);
     await onStep?.('staged');
 
-    await rename(staging, final);
-    await syncDir(snapshotsDir);
-    await onStep?.('renamed');
-
-    await replaceSymlink(path.join(SNAPSHOTS_DIR, runId), path.join(dataDir, CURRENT_LINK));
-    await syncDir(dataDir);
-    await onStep?.('switched');
+    await commitVersion(snapshots, staged, { onStep });
 
     for (const name of [...files.map((file) => file.name), MANIFEST_FILE]) {
       await ensureSymlink(path.join(CURRENT_LINK, name), path.join(dataDir, name));
@@ -168,11 +170,11 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     await syncDir(dataDir);
     await onStep?.('linked');
 
-    await pruneSnapshots(dataDir, keep);
+    await pruneVersions(snapshots, keep);
     await onStep?.('pruned');
-    return { dir: final, manifest };
+    return { dir: staged.final, manifest };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true }).catch(() => {});
+    if (stagedDir) await rm(stagedDir, { recursive: true, force: true }).catch(() => {});
     if (error instanceof SnapshotIoError) throw error;
     throw new SnapshotIoError(
       `Could not publish the snapshot into ${dataDir} (${(error as Error).message}); the previous snapshot is unchanged.`,
@@ -194,8 +196,9 @@ async function allSettled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
 }
 
 /**
- * Takes the data folder's lock, removing what a killed run left (staging folders, half-made links).
- * Returns the function that releases it. A lock held by a live process is an error.
+ * Takes the data folder's lock (see `src/shared/pid-lock.ts`), removing what a killed run left (staging
+ * folders, half-made links). Returns the function that releases it, which leaves alone a lock another run took
+ * over meanwhile. A lock held by a live process, or taken on another host, is an error.
  */
 export async function lockDataDir(dataDir: string, pid: number): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, LOCK_FILE);
@@ -206,41 +209,41 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
       cause: error,
     });
   }
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(`${pid}\n`);
-      await handle.close();
-      await cleanLeftovers(dataDir);
-      return () => rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new SnapshotIoError(`Cannot lock the data folder ${dataDir} (${(error as Error).message}).`, {
-          cause: error,
-        });
-      }
-      const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== pid && isProcessAlive(holder)) {
-        throw new SnapshotIoError(
-          `Another run (process ${holder}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
-        );
-      }
-      await rm(lockPath, { force: true });
-    }
+  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
+  try {
+    taken = await acquirePidLock(lockPath, { pid });
+  } catch (error) {
+    throw new SnapshotIoError(`Cannot lock the data folder ${dataDir} (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
-  throw new SnapshotIoError(
-    `Cannot lock the data folder ${dataDir}; delete ${lockPath} if no run is active.`,
-  );
+  if (!taken.acquired) {
+    const { holder } = taken;
+    if (holder.verdict.state === 'unknown') {
+      throw new SnapshotIoError(
+        `Another run (process ${holder.pid} on ${holder.host}, since ${holder.since}) holds ${lockPath}, and this machine cannot tell whether it still runs (${holder.verdict.reason}); wait for it to finish, or delete ${lockPath} if no run is active there.`,
+      );
+    }
+    throw new SnapshotIoError(
+      `Another run (process ${holder.pid}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
+    );
+  }
+  const { lock } = taken;
+  try {
+    await cleanLeftovers(dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return async () => {
+    await lock.release();
+  };
 }
 
 /** The live snapshot's folder and manifest, or null when nothing was published yet. */
 export async function readLiveManifest(dataDir: string): Promise<Published | null> {
-  let dir: string;
-  try {
-    dir = await realpath(path.join(dataDir, CURRENT_LINK));
-  } catch {
-    return null;
-  }
+  const dir = await liveVersion(snapshotsOf(dataDir));
+  if (dir === null) return null;
   try {
     return { dir, manifest: await readManifest(dir) };
   } catch (error) {
@@ -258,45 +261,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 /** Snapshot folders of the data folder, oldest first (run ids sort by time). */
 export async function listSnapshots(dataDir: string): Promise<string[]> {
-  const entries = await readdir(path.join(dataDir, SNAPSHOTS_DIR), { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-    .map((entry) => entry.name)
-    .sort();
-}
-
-function makeRunId(date: Date): string {
-  // 20261130T020000123Z: sortable, with milliseconds.
-  const stamp = date.toISOString().replace(/[-:.]/g, '');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return listVersions(snapshotsOf(dataDir));
 }
 
 async function cleanLeftovers(dataDir: string) {
-  const snapshotsDir = path.join(dataDir, SNAPSHOTS_DIR);
-  for (const entry of await readdir(snapshotsDir)) {
-    if (entry.startsWith(STAGING_PREFIX))
-      await rm(path.join(snapshotsDir, entry), { recursive: true, force: true });
-  }
+  await cleanSwapLeftovers(snapshotsOf(dataDir));
+  // The top-level links' own half-made replacements (`contacts.json.tmp-…`).
   for (const entry of await readdir(dataDir)) {
     if (entry.includes('.tmp-')) await rm(path.join(dataDir, entry), { force: true });
   }
-}
-
-async function pruneSnapshots(dataDir: string, keep: number) {
-  const live = path.basename(await readlink(path.join(dataDir, CURRENT_LINK)));
-  const all = await listSnapshots(dataDir);
-  const keepSet = new Set([live, ...all.slice(-Math.max(1, keep))]);
-  for (const name of all) {
-    if (!keepSet.has(name))
-      await rm(path.join(dataDir, SNAPSHOTS_DIR, name), { recursive: true, force: true });
-  }
-}
-
-/** Points `link` at `target` atomically: a new symlink renamed over the old one. */
-async function replaceSymlink(target: string, link: string) {
-  const temporary = `${link}.tmp-${randomBytes(4).toString('hex')}`;
-  await symlink(target, temporary);
-  await rename(temporary, link);
 }
 
 async function ensureSymlink(target: string, link: string) {
@@ -314,27 +287,5 @@ async function syncFile(file: string) {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-async function syncDir(dir: string) {
-  const handle = await open(dir, 'r').catch(() => null);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Whether a process with this id runs (EPERM: it does, as another user): whether its lock still holds. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -24,6 +24,7 @@ import {
 import { defineSiteConfig } from '../integration/site-config.ts';
 import { downloadsOf } from './directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
+import { replaceSite } from './site-folder.ts';
 import type { SiteSettings } from './site-settings.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -70,7 +71,8 @@ export interface BuildSiteResult extends BuildLogCounts {
 /**
  * Builds the site from the snapshot in `settings.dataDir` into `settings.siteDir`; resolves when it is there.
  * The build reads exactly the snapshot that was live when it started, and the downloads are copied from that
- * one: a publish meanwhile cannot mix two.
+ * one: a publish meanwhile cannot mix two. The site is built in a new folder and switched in whole when the
+ * build succeeded; a failed build leaves the last good site as it was (`site-folder.ts`).
  */
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = performance.now();
@@ -78,33 +80,31 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const warn = options.warn ?? ((line: string) => console.warn(line));
   const root = options.root ?? fileURLToPath(new URL('../../..', import.meta.url));
   const snapshotDir = await resolveSnapshotDir(path.resolve(root, settings.dataDir));
-  const config: AstroInlineConfig = {
-    ...defineSiteConfig({
-      dataDir: snapshotDir,
-      staleAfterHours: settings.staleAfterHours,
-      lang: settings.lang,
-      siteDir: path.resolve(root, settings.siteDir),
-      cacheDir: path.resolve(root, settings.cacheDir),
-    }),
-    root,
-    configFile: false,
-    logLevel: 'info',
-    logger: buildLogger({ verbose, interactive, expectedPages: await expectedPages(snapshotDir) }),
-  };
-  const outDir = path.resolve(root, settings.siteDir);
-  resetBuildLogCounts();
-  try {
-    await buildPages({
-      config,
-      cacheDir: path.resolve(root, settings.cacheDir),
-      outDir,
-      warn,
-      force: settings.force,
-    });
-  } finally {
-    endBuildLog(interactive && !verbose);
-  }
-  await copyDownloads(snapshotDir, outDir);
+  const cacheDir = path.resolve(root, settings.cacheDir);
+  const expected = await expectedPages(snapshotDir);
+  // Into a new folder, switched in whole once it is complete (see site-folder.ts).
+  await replaceSite(path.resolve(root, settings.siteDir), async (outDir) => {
+    const config: AstroInlineConfig = {
+      ...defineSiteConfig({
+        dataDir: snapshotDir,
+        staleAfterHours: settings.staleAfterHours,
+        lang: settings.lang,
+        siteDir: outDir,
+        cacheDir,
+      }),
+      root,
+      configFile: false,
+      logLevel: 'info',
+      logger: buildLogger({ verbose, interactive, expectedPages: expected }),
+    };
+    resetBuildLogCounts();
+    try {
+      await buildPages({ config, cacheDir, outDir, warn, force: settings.force });
+    } finally {
+      endBuildLog(interactive && !verbose);
+    }
+    await copyDownloads(snapshotDir, outDir);
+  });
   return { ...buildLogCounts(), ms: performance.now() - started };
 }
 

@@ -5,11 +5,11 @@
  * emitted files changed).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { isProcessAlive } from '../../pipeline/publish.ts';
 import { SnapshotIoError } from '../../shared/errors.ts';
+import { acquirePidLock } from '../../shared/pid-lock.ts';
 
 /** How a build may use the incremental-build cache, decided before it starts. */
 export type CacheUse =
@@ -34,8 +34,8 @@ export const LOCK_FILE = 'build.lock';
  * Claims the incremental-build cache in `cacheDir` for one build. Astro rewrites cached pages as it renders
  * them and their index only at the end: a build that failed or was killed halfway, or a second build at the
  * same time, could leave a page in the cache under another page's key. So one build at a time holds
- * `build.lock`; a build that fails leaves it behind, marked failed, and a lock whose process is gone makes
- * the next build render everything.
+ * `build.lock` (`src/shared/pid-lock.ts`); a build that fails leaves it behind, marked as let go, and a lock
+ * whose process is gone makes the next build render everything. A lock taken on another host counts as busy.
  */
 export async function claimCache(cacheDir: string, pid: number): Promise<CacheClaim> {
   const lockPath = path.join(cacheDir, LOCK_FILE);
@@ -44,31 +44,21 @@ export async function claimCache(cacheDir: string, pid: number): Promise<CacheCl
       `Could not lock the site cache ${cacheDir} (${(error as Error).message}); delete ${lockPath} if no build is running.`,
       { cause: error },
     );
-  await mkdir(cacheDir, { recursive: true }).catch((error: unknown) => {
+  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    taken = await acquirePidLock(lockPath, { pid });
+  } catch (error) {
     throw cannot(error);
-  });
-  let leftBehind = false;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(`${pid}\n`);
-      await handle.close();
-      return {
-        use: leftBehind ? 'rebuild' : 'reuse',
-        release: (succeeded) =>
-          succeeded ? rm(lockPath, { force: true }) : writeFile(lockPath, 'failed\n').catch(() => {}),
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error);
-      const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== pid && isProcessAlive(holder)) {
-        return { use: 'busy', holder, release: async () => {} };
-      }
-      leftBehind = true;
-      await rm(lockPath, { force: true });
-    }
   }
-  throw cannot(new Error('another build took it meanwhile'));
+  if (!taken.acquired) return { use: 'busy', holder: taken.holder.pid ?? 0, release: async () => {} };
+  const { lock, replaced } = taken;
+  return {
+    use: replaced ? 'rebuild' : 'reuse',
+    release: async (succeeded) => {
+      await (succeeded ? lock.release() : lock.abandon().catch(() => false));
+    },
+  };
 }
 
 const ASSETS_DIR = '_astro';

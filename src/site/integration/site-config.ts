@@ -22,6 +22,7 @@
  */
 import { defineConfig } from 'astro/config';
 import type { SiteContext } from '../build/site-context.ts';
+import { siteFolder } from '../build/site-folder.ts';
 import { qwotySite } from './qwoty-site.ts';
 
 export interface SiteConfigOptions extends SiteContext {
@@ -39,7 +40,12 @@ export function defineSiteConfig(options: SiteConfigOptions) {
     compressHTML: true,
     devToolbar: { enabled: false },
     prefetch: false,
-    vite: { build: { assetsInlineLimit: 0 } },
+    vite: {
+      build: { assetsInlineLimit: 0 },
+      // Vite ignores the site folder (`outDir`), a link; not the versions it points into, which `astro dev`
+      // would otherwise watch: two copies of every page.
+      server: { watch: { ignored: [`${siteFolder(options.siteDir).versionsDir}/**`] } },
+    },
     experimental: { incrementalBuild: true },
     integrations: [
       qwotySite({ dataDir: options.dataDir, staleAfterHours: options.staleAfterHours, lang: options.lang }),

@@ -1,0 +1,127 @@
+/**
+ * The site folder (`QWOTY_SITE_DIR`, `dist` by default), replaced whole by every build:
+ *
+ *   dist                          a relative symlink to the live site: serve this path
+ *   .dist.versions/<build-id>/    the live site and the previous one
+ *   .dist.versions/.staging-<id>/ a build in progress
+ *   .dist.versions/.lock          held by the build putting a site in place
+ *
+ * A build writes into a staging folder, and the symlink is switched with one rename once the build succeeded
+ * (`src/shared/swap-dir.ts`, as the snapshot's `current`): a web server serving `dist` never finds it missing
+ * or half-written, and a failed or killed build leaves the last good site as it was. One build at a time puts
+ * a site into a folder (`src/shared/pid-lock.ts`); a second one stops with exit code 6.
+ */
+import { lstat, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SnapshotIoError } from '../../shared/errors.ts';
+import { acquirePidLock } from '../../shared/pid-lock.ts';
+import {
+  cleanLeftovers,
+  commitVersion,
+  discardVersion,
+  pruneVersions,
+  type SwapDir,
+  type SwapStep,
+  stageVersion,
+} from '../../shared/swap-dir.ts';
+
+/** Site folders kept: the live one and the previous one. */
+export const SITES_KEPT = 2;
+const LOCK_FILE = '.lock';
+
+/** The moments of a site replacement, in order; tests stop the process at each. */
+export type SiteStep = 'staged' | SwapStep | 'pruned';
+
+/** The site folder `siteDir` as a folder replaced whole: the link, and its versions next to it. */
+export function siteFolder(siteDir: string): SwapDir {
+  const link = path.resolve(siteDir);
+  return { link, versionsDir: path.join(path.dirname(link), `.${path.basename(link)}.versions`) };
+}
+
+/**
+ * Whether the plain folder `dir` is a site an earlier version built in place (an `index.html` and Astro's
+ * `_astro/`, and no project files): only such a folder becomes the previous version. Anything else at the
+ * site's path is left alone and stops the build, since versions are pruned.
+ */
+async function isEarlierSite(dir: string): Promise<boolean> {
+  const has = (name: string) => stat(path.join(dir, name)).catch(() => null);
+  const [index, assets, git, pkg] = await Promise.all(
+    ['index.html', '_astro', '.git', 'package.json'].map(has),
+  );
+  return Boolean(index?.isFile() && assets?.isDirectory() && !git && !pkg);
+}
+
+/**
+ * Runs `write` on a new, empty folder, then makes that folder the site at `siteDir`, keeping the previous
+ * one. When `write` fails, the folder is removed and the site stays as it was.
+ */
+export async function replaceSite<T>(
+  siteDir: string,
+  write: (dir: string) => Promise<T>,
+  options: { onStep?: (step: SiteStep) => void | Promise<void> } = {},
+): Promise<T> {
+  const { onStep } = options;
+  const folder = siteFolder(siteDir);
+  const cwd = process.cwd();
+  if (
+    folder.link === path.parse(folder.link).root ||
+    `${cwd}${path.sep}`.startsWith(`${folder.link}${path.sep}`)
+  ) {
+    throw new SnapshotIoError(
+      `The site folder ${siteDir} holds the working folder ${cwd}; set QWOTY_SITE_DIR to a folder of its own, such as dist.`,
+    );
+  }
+  // Before building anything: a folder that is not a site must not be moved into the versions (and pruned).
+  const found = await lstat(folder.link).catch(() => null);
+  if (found && !found.isSymbolicLink() && !(found.isDirectory() && (await isEarlierSite(folder.link)))) {
+    throw new SnapshotIoError(
+      `${siteDir} is a ${found.isDirectory() ? 'folder' : 'file'} that the site build did not make (a site has index.html and _astro/); move it away, or set QWOTY_SITE_DIR to another path.`,
+    );
+  }
+  const lockPath = path.join(folder.versionsDir, LOCK_FILE);
+  const failed = (doing: string, error: unknown) =>
+    new SnapshotIoError(`Could not ${doing} ${siteDir} (${(error as Error).message}).`, { cause: error });
+
+  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
+  try {
+    await mkdir(folder.versionsDir, { recursive: true });
+    taken = await acquirePidLock(lockPath);
+  } catch (error) {
+    throw failed('lock the site folder', error);
+  }
+  if (!taken.acquired) {
+    const { holder } = taken;
+    const where = holder.verdict.state === 'unknown' ? ` (${holder.verdict.reason})` : '';
+    throw new SnapshotIoError(
+      `Another build (process ${holder.pid}${where}) is putting a site into ${siteDir}; wait for it to finish, or delete ${lockPath} if no build is running.`,
+    );
+  }
+  try {
+    await cleanLeftovers(folder).catch((error: unknown) => {
+      throw failed('tidy up the site folder', error);
+    });
+    const staged = await stageVersion(folder).catch((error: unknown) => {
+      throw failed('create a folder for the new site next to', error);
+    });
+    let result: T;
+    try {
+      result = await write(staged.dir);
+    } catch (error) {
+      // Best effort: the reason the build failed may be the reason this fails too.
+      await discardVersion(staged).catch(() => {});
+      throw error;
+    }
+    await onStep?.('staged');
+    await commitVersion(folder, staged, { onStep, adopt: isEarlierSite }).catch(async (error: unknown) => {
+      await discardVersion(staged).catch(() => {});
+      throw failed('put the new site in place at', error);
+    });
+    await pruneVersions(folder, SITES_KEPT).catch((error: unknown) => {
+      throw failed('remove old sites next to', error);
+    });
+    await onStep?.('pruned');
+    return result;
+  } finally {
+    await taken.lock.release();
+  }
+}
