@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema.ts';
+import { AddressSchema, ContactSchema, CustomerSchema, TimestampSchema } from '../src/shared/schema.ts';
 
 const ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const OTHER = '3f2504e0-4f89-41d3-9a0c-0305e82c3302';
@@ -59,6 +59,28 @@ describe('ContactSchema', () => {
     ['no name and no email', { first_name: '', last_name: null, email: ' ' }, ['first_name']],
   ])('rejects a contact with %s, naming the field', (_name, change, paths) => {
     expect(issuesOf(ContactSchema.safeParse({ ...documented, ...change }))).toEqual(paths);
+  });
+});
+
+describe('TimestampSchema', () => {
+  test.each([
+    '2024-01-15T10:30:00Z',
+    '2024-01-15T10:30:00.123456Z',
+    '2024-01-15T10:30:00+01:00',
+    '2024-01-15T10:30:00.5-05:30',
+  ])('accepts %s', (value) => {
+    expect(TimestampSchema.safeParse(value).success).toBe(true);
+  });
+
+  test.each([
+    ['an impossible day, which Date.parse rolls over to March', '2024-02-30T10:30:00Z'],
+    ['text after the date, which Date.parse ignores', '2024-01-15 is when we met'],
+    ['a date without a time', '2024-01-15'],
+    ['a time without a zone or offset', '2024-01-15T10:30:00'],
+    ['an offset without its colon', '2024-01-15T10:30:00+0100'],
+    ['a local format', '31/12/2023 14:00'],
+  ])('rejects %s', (_name, value) => {
+    expect(TimestampSchema.safeParse(value).success).toBe(false);
   });
 });
 

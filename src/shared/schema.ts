@@ -11,12 +11,11 @@ import { z } from 'zod';
 /** An identifier the API documents as a UUID. Any 8-4-4-4-12 hex form is accepted (not only RFC 4122 ones). */
 export const IdSchema = z.guid({ error: 'expected a UUID' });
 
-/** An ISO 8601 timestamp as the API sends it; kept verbatim, checked to be a date. */
-export const TimestampSchema = z
-  .string({ error: 'expected an ISO 8601 timestamp' })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: 'expected an ISO 8601 timestamp',
-  });
+/**
+ * An ISO 8601 timestamp as the API sends it, with `Z` or an offset (`+01:00`); kept verbatim. Checked by its
+ * form, not with `Date.parse`, which accepts impossible dates (`2024-02-30`) and other text after a date.
+ */
+export const TimestampSchema = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 timestamp' });
 
 /** Optional text that the API sends as a string, `null` or not at all; read as `string | null`. */
 const OptionalText = z
