@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/errors.ts';
 import { IdSchema } from '../shared/schema.ts';
+import { isLoopback } from './qwoty-client.ts';
 
 export const DEFAULT_API_URL = 'https://qwoty.app/api';
 
@@ -41,6 +42,10 @@ export const FetchConfigSchema = z.object({
     .refine((url) => !new URL(url).username && !new URL(url).password, {
       error: 'QWOTY_API_URL must not carry credentials; put the token in QWOTY_API_TOKEN',
     })
+    .refine((url) => new URL(url).protocol === 'https:' || isLoopback(new URL(url)), {
+      error:
+        'QWOTY_API_URL must use https:// (plain http:// only for a loopback address such as 127.0.0.1), so the token never crosses a network in clear text',
+    })
     .transform((url) => url.replace(/\/+$/, '')),
   /** Where snapshots are published. */
   dataDir: z.string().trim().min(1),
@@ -60,6 +65,14 @@ export const FetchConfigSchema = z.object({
   retries: whole(0, 20),
   /** The whole run's deadline. */
   deadlineMs: whole(1_000, 24 * 3_600_000),
+  /** Decompressed megabytes of one list, all its pages together (see `answer-caps.ts`). */
+  maxListMb: whole(1, 65_536),
+  /** Decompressed kilobytes of any other answer (one customer, an error page). */
+  maxAnswerKb: whole(1, 1_048_576),
+  /** Kilobytes of one record of a list; a larger one is set aside without its value. */
+  maxRecordKb: whole(1, 1_048_576),
+  /** Nesting depth of any value; a deeper record is set aside without its value. */
+  maxDepth: whole(2, 1_000),
   /** Marks the snapshot as demo data (set by `npm run demo`); the site shows a banner. */
   demo: z.boolean(),
 });
@@ -82,10 +95,17 @@ Options (each has an environment variable; flags win):
   --timeout <seconds>    per request, body included (120)       QWOTY_TIMEOUT_SECONDS
   --retries <n>          retries per request (6)                QWOTY_RETRIES
   --deadline <minutes>   for the whole run (30)                 QWOTY_DEADLINE_MINUTES
+  --max-list-mb <n>      decompressed size of one list, all
+                         its pages together (256)               QWOTY_MAX_LIST_MB
+  --max-answer-kb <n>    size of any other answer, such as
+                         one customer (1024)                    QWOTY_MAX_ANSWER_KB
+  --max-record-kb <n>    size of one record of a list (1024)    QWOTY_MAX_RECORD_KB
+  --max-depth <n>        nesting depth of any value (32)        QWOTY_MAX_DEPTH
   --quiet                only warnings and the final line
   -h, --help             show this help
 
-Required: QWOTY_API_TOKEN. Optional: QWOTY_API_URL (default ${DEFAULT_API_URL}).
+Required: QWOTY_API_TOKEN. Optional: QWOTY_API_URL (default ${DEFAULT_API_URL};
+https, or http only to a loopback address).
 Exit codes: 0 published, 2 bad configuration, 3 token refused, 4 API unavailable,
 5 data rejected (validation or publish guard), 6 local files unreadable/unwritable, 1 bug.`;
 
@@ -119,6 +139,10 @@ export function parseFetchConfig(
     timeoutMs: seconds(pick(values.timeout, 'QWOTY_TIMEOUT_SECONDS') ?? '120', 1_000),
     retries: pick(values.retries, 'QWOTY_RETRIES') ?? 6,
     deadlineMs: seconds(pick(values.deadline, 'QWOTY_DEADLINE_MINUTES') ?? '30', 60_000),
+    maxListMb: pick(values['max-list-mb'], 'QWOTY_MAX_LIST_MB') ?? 256,
+    maxAnswerKb: pick(values['max-answer-kb'], 'QWOTY_MAX_ANSWER_KB') ?? 1024,
+    maxRecordKb: pick(values['max-record-kb'], 'QWOTY_MAX_RECORD_KB') ?? 1024,
+    maxDepth: pick(values['max-depth'], 'QWOTY_MAX_DEPTH') ?? 32,
     demo: FlagSchema.parse(nonEmpty(env.QWOTY_DEMO) ?? false),
   };
   if (values.help === true) return { help: true };
@@ -145,6 +169,10 @@ const SETTING_NAMES: Record<string, string> = {
   timeoutMs: 'QWOTY_TIMEOUT_SECONDS (--timeout)',
   retries: 'QWOTY_RETRIES (--retries)',
   deadlineMs: 'QWOTY_DEADLINE_MINUTES (--deadline)',
+  maxListMb: 'QWOTY_MAX_LIST_MB (--max-list-mb)',
+  maxAnswerKb: 'QWOTY_MAX_ANSWER_KB (--max-answer-kb)',
+  maxRecordKb: 'QWOTY_MAX_RECORD_KB (--max-record-kb)',
+  maxDepth: 'QWOTY_MAX_DEPTH (--max-depth)',
 };
 
 function parseFlags(argv: readonly string[]) {
@@ -162,6 +190,10 @@ function parseFlags(argv: readonly string[]) {
       timeout: { type: 'string' },
       retries: { type: 'string' },
       deadline: { type: 'string' },
+      'max-list-mb': { type: 'string' },
+      'max-answer-kb': { type: 'string' },
+      'max-record-kb': { type: 'string' },
+      'max-depth': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
