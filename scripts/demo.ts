@@ -47,8 +47,10 @@ await runMain('demo', async () => {
     throw new ConfigError('Expected `--contacts` to be a positive integer.');
   if (!Number.isInteger(seed)) throw new ConfigError('Expected `--seed` to be an integer.');
 
-  // A few invalid records and one rate-limited answer, so the demo shows rejects and a retry too.
-  const workspace = generateWorkspace({ contacts, seed, invalid: Math.max(1, Math.round(contacts / 400)) });
+  // A few invalid and bent records and one rate-limited answer, so the demo shows rejects, normalised
+  // fields and a retry too.
+  const few = Math.max(1, Math.round(contacts / 400));
+  const workspace = generateWorkspace({ contacts, seed, invalid: few, bent: Math.min(few, contacts - few) });
   const server = await createQwotyServer({
     workspace,
     seed,

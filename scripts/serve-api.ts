@@ -3,13 +3,19 @@
  * try the client, `curl` or `npm run fetch` against it without a real token.
  *
  *   npm run api -- --port 8787 --contacts 1000 --seed 1 --token demo-token
+ *   npm run api -- --shape paginated     (a legal but unexpected answer; --help lists them)
  */
 import { parseArgs } from 'node:util';
 import { runMain } from '../src/cli/run-main.ts';
-import { createQwotyServer, DEMO_TOKEN } from '../src/fake-api/index.ts';
+import { createQwotyServer, DEMO_TOKEN, generateWorkspace, SCENARIOS } from '../src/fake-api/index.ts';
 import { ConfigError } from '../src/shared/errors.ts';
 
-const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}] [--gzip]`;
+const USAGE = `Usage: npm run api -- [--port 8787] [--host 127.0.0.1] [--contacts 1000] [--seed 1] [--token ${DEMO_TOKEN}] [--gzip] [--shape <name>]
+
+Shapes (answers that are legal but unexpected, and what a fetch run must do with them):
+${Object.entries(SCENARIOS)
+  .map(([name, { description }]) => `  ${name.padEnd(24)}${description}`)
+  .join('\n')}`;
 
 function integerFlag(name: string, value: string, minimum: number, maximum: number): number {
   const number = Number(value);
@@ -36,6 +42,12 @@ async function main(): Promise<number | undefined> {
   const contacts = integerFlag('contacts', values.contacts, 0, 10_000_000);
   const seed = integerFlag('seed', values.seed, 0, 4_294_967_295);
   if (values.token.trim() === '') throw new ConfigError('Expected `--token` to be a non-empty string.');
+  const scenario = values.shape === undefined ? undefined : SCENARIOS[values.shape];
+  if (values.shape !== undefined && !scenario) {
+    throw new ConfigError(
+      `Expected \`--shape\` to be one of ${Object.keys(SCENARIOS).join(', ')}, got "${values.shape}".`,
+    );
+  }
 
   let server: Awaited<ReturnType<typeof createQwotyServer>>;
   try {
@@ -46,6 +58,7 @@ async function main(): Promise<number | undefined> {
       seed,
       token: values.token,
       compress: values.gzip,
+      ...scenario?.apply(generateWorkspace({ contacts, seed })),
     });
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
@@ -58,6 +71,7 @@ async function main(): Promise<number | undefined> {
   console.log(
     `Qwoty demo API: ${contacts.toLocaleString('en')} generated contacts (seed ${seed}) at ${server.url}`,
   );
+  if (scenario) console.log(`Shape: ${values.shape}: ${scenario.description}`);
   console.log(`Token: ${server.token}   (the demo token, not a secret)`);
   console.log(`Try:   curl -H 'Authorization: Bearer ${server.token}' ${server.url}/contacts`);
   console.log(`Fetch: QWOTY_API_URL=${server.url} QWOTY_API_TOKEN=${server.token} npm run fetch`);
@@ -90,6 +104,7 @@ function parse() {
       seed: { type: 'string', default: '1' },
       token: { type: 'string', default: DEMO_TOKEN },
       gzip: { type: 'boolean', default: false },
+      shape: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
