@@ -131,12 +131,19 @@ export const FINDING_KINDS: Record<QualityKind, FindingKindText> = {
 export const REJECTED_TEXT = {
   title: 'Rejected records',
   means:
-    'Records the API sent that failed validation, for example without a readable id, or a contact with neither a name nor an email. They are left out of the directory and of every download; their raw values stay in rejects.json beside the snapshot, which this site never publishes.',
+    'Records the directory cannot use: without a readable id, or whose customer id is not one, or larger or more deeply nested than the caps allow. They are left out of the directory and of every download; the raw values of the first kind stay in rejects.json beside the snapshot, which this site never publishes (an oversized record is set aside without its value).',
   todo: 'Find each record in Qwoty by its id and fix what the reasons say; it comes back with the next nightly run.',
 } as const;
 
+export const NORMALISED_TEXT = {
+  title: 'Fields normalised',
+  means:
+    'Fields the API sent in another shape than documented. Where the docs show that other shape elsewhere (a role as one word, tax ids as code and value, a logo as url and alt text), it was read as the documented one; otherwise the field was published empty. The record itself is in the directory either way.',
+  todo: 'Where a field was published empty, open the record in Qwoty and correct that field.',
+} as const;
+
 /** The anchor of a kind's section: `missing_email` → `missing-email`. */
-export function kindSlug(kind: QualityKind | 'rejected'): string {
+export function kindSlug(kind: QualityKind | 'rejected' | 'normalised'): string {
   return kind.replace(/_/g, '-');
 }
 
