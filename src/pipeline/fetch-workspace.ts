@@ -56,7 +56,12 @@ export interface FetchedWorkspace {
 }
 
 export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<FetchedWorkspace> {
-  const { client, customerId = null, concurrency = 8, onEvent = () => {} } = options;
+  const { client, customerId = null, concurrency = 8 } = options;
+  // Once a list fails, the failure is the run's last word: no event is reported, no look-up starts.
+  let failed = false;
+  const onEvent = (event: FetchEvent) => {
+    if (!failed) options.onEvent?.(event);
+  };
   const query = { customer_id: customerId ?? undefined };
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -72,7 +77,7 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     return value;
   };
 
-  const customers = createCustomerLookups(client, concurrency, onEvent);
+  const customers = createCustomerLookups(client, concurrency, onEvent, () => failed);
   const interned = new Map<string, string>();
   const intern = (text: string) => {
     const known = interned.get(text);
@@ -101,19 +106,25 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   addressesPromise.catch(() => {});
 
   // Each customer is looked up as soon as its first contact arrives, while the contacts still stream in.
-  const contacts = await timed(
-    'contacts',
-    () =>
-      fetchList(client, 'contact', '/contacts', query, normaliseContact, (contact) => {
-        // 100,000 copies of a few thousand ids would cost megabytes: keep one string per distinct id.
-        contact.customer_id = intern(contact.customer_id);
-        contact.workspace_id = contact.workspace_id === null ? null : intern(contact.workspace_id);
-        customers.want(contact.customer_id);
-      }),
-    (list) => list.valid.length,
-  );
-  const addresses = await addressesPromise;
-
+  let contacts: Awaited<ReturnType<typeof fetchList<Contact>>>;
+  let addresses: Awaited<typeof addressesPromise>;
+  try {
+    contacts = await timed(
+      'contacts',
+      () =>
+        fetchList(client, 'contact', '/contacts', query, normaliseContact, (contact) => {
+          // 100,000 copies of a few thousand ids would cost megabytes: keep one string per distinct id.
+          contact.customer_id = intern(contact.customer_id);
+          contact.workspace_id = contact.workspace_id === null ? null : intern(contact.workspace_id);
+          customers.want(contact.customer_id);
+        }),
+      (list) => list.valid.length,
+    );
+    addresses = await addressesPromise;
+  } catch (error) {
+    failed = true;
+    throw error;
+  }
   const customerIds = new Set(contacts.valid.map((contact) => contact.customer_id));
   const lookedUp = await timed(
     'customers',
@@ -202,6 +213,7 @@ function createCustomerLookups(
   client: QwotyClient,
   concurrency: number,
   onEvent: (event: FetchEvent) => void,
+  stopped: () => boolean,
 ) {
   const limit = pLimit(concurrency);
   const results = new Map<string, { customer: Customer; fields: NormalisedField[] }>();
@@ -216,7 +228,7 @@ function createCustomerLookups(
   const forbiddenEverywhere = () => answered === 0 && forbidden.size > 0;
 
   const lookUp = async (id: string) => {
-    if (failure || (forbiddenEverywhere() && forbidden.size >= FORBIDDEN_PROBE)) return;
+    if (failure || stopped() || (forbiddenEverywhere() && forbidden.size >= FORBIDDEN_PROBE)) return;
     try {
       const record = await client.get(`/customers/${encodeURIComponent(id)}`);
       answered += 1;
