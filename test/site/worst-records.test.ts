@@ -11,7 +11,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../../src/fake-api/generate.ts';
 import { createQwotyServer, type WorkspaceData } from '../../src/fake-api/server.ts';
-import { withAlternateShapes } from '../../src/fake-api/shapes.ts';
+import { RawRecord, withAlternateShapes } from '../../src/fake-api/shapes.ts';
 import { DEFAULT_CAPS } from '../../src/pipeline/answer-caps.ts';
 import { parseFetchConfig } from '../../src/pipeline/config.ts';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
@@ -35,16 +35,19 @@ function worstWorkspace(night: 1 | 2): WorkspaceData {
       return { ...contact, first_name: name, x_deep: nested(DEFAULT_CAPS.maxDepth - 1) };
     }
     if (index === 11 && night === 1) {
-      return {
+      // Raw JSON: an own "__proto__" key and 1e400 cannot be written from a JavaScript object.
+      const text = JSON.stringify({
         ...contact,
         last_name: 'lone \uD800 surrogate \u0000\u0007 bell \u2028 separator',
         email: '=HYPERLINK("https://evil.example")',
         phone: { number: '+33 6 12 34 56 78' },
         role: 'decision_maker',
-        __proto__: { customer_name: 'polluted' },
         constructor: { prototype: { polluted: true } },
-        x_huge_number: 1e400,
-      };
+      });
+      return new RawRecord(
+        `${text.slice(0, -1)},"__proto__":{"customer_name":"polluted","polluted":true},"x_huge_number":1e400}`,
+        { id: String(contact.id), customer_id: String(contact.customer_id) },
+      );
     }
     return contact;
   });
