@@ -410,7 +410,8 @@ suite('the directory site in Chromium', () => {
     expect(await page.locator('h1').textContent()).toBe('Data quality');
     expect(await nav.locator('[aria-current="page"]').textContent()).toMatch(/Data quality/);
     const totals = page.getByRole('table', { name: 'Findings by kind' });
-    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1);
+    // The header, the seven kinds of finding, the rejected records and the normalised fields.
+    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1 + 1);
   });
 
   test("follows a report's contact link to the contact's row on its customer page", async () => {
