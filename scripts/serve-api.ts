@@ -3,10 +3,11 @@
  * try the client, `curl` or `npm run fetch` against it without a real token.
  *
  *   npm run api -- --port 8787 --contacts 1000 --seed 1 --token demo-token
+ *   npm run api -- --shape paginated     (a legal but unexpected answer; --help lists them)
  */
 import { runMain } from '../src/cli/run-main.ts';
 import { API_COMMAND } from '../src/fake-api/commands.ts';
-import { createQwotyServer } from '../src/fake-api/index.ts';
+import { createQwotyServer, generateWorkspace, SCENARIOS } from '../src/fake-api/index.ts';
 import { formatUsage, parseCommand } from '../src/shared/command.ts';
 import { ConfigError, ExitCode } from '../src/shared/errors.ts';
 
@@ -16,7 +17,7 @@ await runMain('api', async () => {
     console.log(formatUsage(API_COMMAND));
     return ExitCode.ok;
   }
-  const { port, host, contacts, seed, token, gzip } = parsed.values;
+  const { port, host, contacts, seed, token, gzip, shape } = parsed.values;
   let server: Awaited<ReturnType<typeof createQwotyServer>>;
   try {
     server = await createQwotyServer({
@@ -26,6 +27,7 @@ await runMain('api', async () => {
       seed,
       token,
       compress: gzip,
+      ...(shape ? SCENARIOS[shape]?.apply(generateWorkspace({ contacts, seed })) : {}),
     });
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
@@ -38,6 +40,7 @@ await runMain('api', async () => {
   console.log(
     `Qwoty demo API: ${contacts.toLocaleString('en')} generated contacts (seed ${seed}) at ${server.url}`,
   );
+  if (shape) console.log(`Shape: ${shape}: ${SCENARIOS[shape]?.description}`);
   console.log(`Token: ${server.token}   (the demo token, not a secret)`);
   console.log(`Try:   curl -H 'Authorization: Bearer ${server.token}' ${server.url}/contacts`);
   console.log(`Fetch: QWOTY_API_URL=${server.url} QWOTY_API_TOKEN=${server.token} npm run fetch`);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -139,6 +141,72 @@ describe('npm run fetch', () => {
     expect(lastLine(run.stderr)).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
+  });
+
+  describe('on answers that are legal but unexpected', () => {
+    let partial: QwotyServer;
+    let bomb: QwotyServer;
+    let redirecting: Server;
+    let redirectUrl: string;
+    beforeAll(async () => {
+      partial = await createQwotyServer({
+        contacts: 300,
+        token: TOKEN,
+        pagination: { perPage: 100, defect: 'repeat' },
+      });
+      bomb = await createQwotyServer({
+        contacts: 30,
+        token: TOKEN,
+        hostile: [{ kind: 'gzipBomb', path: '/addresses', inflatedBytes: 1024 ** 3 }],
+      });
+      redirecting = createServer((_request, response) => {
+        response.writeHead(308, { location: 'https://app.qwoty.example/api/contacts' });
+        response.end();
+      });
+      await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+      redirectUrl = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/api`;
+    });
+    afterAll(async () => {
+      redirecting.close();
+      await Promise.all([partial.close(), bomb.close()]);
+    });
+
+    test.each([
+      [
+        '2 when the API redirects, naming the URL to set',
+        () => redirectUrl,
+        [],
+        ExitCode.config,
+        /set QWOTY_API_URL=https:\/\/app\.qwoty\.example\/api if/,
+      ],
+      [
+        '5 when a paginated list is partial',
+        () => partial.url,
+        [],
+        ExitCode.rejected,
+        /the same page arrived twice\); nothing was published/,
+      ],
+      [
+        '5 when an answer is a gzip bomb, without retrying it',
+        () => bomb.url,
+        ['--max-list-mb', '32'],
+        ExitCode.rejected,
+        /\/addresses sent, inside one element over .* a list larger than QWOTY_MAX_LIST_MB \(--max-list-mb\) of 32 MB/,
+      ],
+    ])('exits %s', async (name, url, args, code, message) => {
+      const run = await fetchCli(
+        {
+          QWOTY_API_TOKEN: TOKEN,
+          QWOTY_API_URL: url(),
+          QWOTY_DATA_DIR: path.join(root, `shape-${code}`),
+          QWOTY_RETRIES: '4',
+        },
+        args,
+      );
+      expect(run.code, name).toBe(code);
+      expect(lastLine(run.stderr)).toMatch(message);
+      expect(run.stderr).not.toMatch(/try again later|retry 1/);
+    });
   });
 
   test('exits 6 when the data folder cannot be created', async () => {

@@ -34,8 +34,32 @@ describe('parseFetchConfig', () => {
       timeoutMs: 120_000,
       retries: 6,
       deadlineMs: 30 * 60_000,
+      maxListMb: 256,
+      maxAnswerKb: 1024,
+      maxRecordKb: 1024,
+      maxDepth: 32,
       demo: false,
     });
+  });
+
+  test('reads the caps on what one answer may cost from flags and the environment', () => {
+    const config = parse({ QWOTY_MAX_LIST_MB: '64', QWOTY_MAX_DEPTH: '10' }, [
+      '--max-answer-kb',
+      '256',
+      '--max-record-kb',
+      '8',
+    ]);
+    expect(config).toMatchObject({ maxListMb: 64, maxAnswerKb: 256, maxRecordKb: 8, maxDepth: 10 });
+  });
+
+  test.each([
+    'http://127.0.0.1:8787/api',
+    'http://127.1.2.3/api',
+    'http://localhost:8787/api',
+    'http://[::1]:8787/api',
+    'https://app.qwoty.io/api',
+  ])('accepts %s as the API URL', (url) => {
+    expect(parse({ QWOTY_API_URL: url }).apiUrl).toBe(url);
   });
 
   test('accepts any token prefix, since the docs disagree on it', () => {
@@ -99,6 +123,30 @@ describe('parseFetchConfig', () => {
       { QWOTY_API_TOKEN: TOKEN },
       ['--customer', '42'],
       /QWOTY_CUSTOMER_ID \(--customer\) is invalid/,
+    ],
+    [
+      'plain http to an address that is not loopback',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'http://qwoty.app/api' },
+      [],
+      /QWOTY_API_URL must use https:\/\/ \(plain http:\/\/ only for a loopback address/,
+    ],
+    [
+      'plain http to a LAN address',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'http://192.168.1.20:8787/api' },
+      [],
+      /so the token never crosses a network in clear text/,
+    ],
+    [
+      'a depth cap of zero',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_MAX_DEPTH: '0' },
+      [],
+      /QWOTY_MAX_DEPTH \(--max-depth\)/,
+    ],
+    [
+      'a list cap that is not a number',
+      { QWOTY_API_TOKEN: TOKEN },
+      ['--max-list-mb', 'lots'],
+      /QWOTY_MAX_LIST_MB \(--max-list-mb\) is invalid/,
     ],
     ['a share above 100%', { QWOTY_API_TOKEN: TOKEN, QWOTY_MAX_INVALID: '150%' }, [], /QWOTY_MAX_INVALID/],
     ['a concurrency of zero', { QWOTY_API_TOKEN: TOKEN, QWOTY_CONCURRENCY: '0' }, [], /QWOTY_CONCURRENCY/],

@@ -1,13 +1,17 @@
 import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
+  BENT_CONTACT_KINDS,
   createQwotyServer,
   DEMO_TOKEN,
   generateWorkspace,
   INVALID_CONTACT_KINDS,
   type QwotyServer,
+  SCENARIOS,
   type Workspace,
 } from '../src/fake-api/index.ts';
+import { normaliseContact } from '../src/pipeline/normalise.ts';
 import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema.ts';
 
 const AUTH = { authorization: `Bearer ${DEMO_TOKEN}` };
@@ -154,6 +158,22 @@ describe('generateWorkspace', () => {
     expect(
       texts(workspace.addresses, 'country').every((c) => typeof c === 'string' && /^[A-Z]{2}$/.test(c)),
     ).toBe(true);
+  });
+
+  test('bends exactly `bent` contacts, each in its own way, and each still passes the normalisation', () => {
+    const bent = generateWorkspace({ contacts: 400, seed: 11, invalid: 4, bent: BENT_CONTACT_KINDS.length });
+    const failing = bent.contacts.flatMap((contact, index) =>
+      ContactSchema.safeParse(contact).success ? [] : [index],
+    );
+    const expected = [...bent.invalidContacts, ...bent.bentContacts]
+      .filter(({ kind }) => kind !== 'no name and no email')
+      .map(({ index }) => index)
+      .sort((a, b) => a - b);
+    expect(failing).toEqual(expected);
+    expect(new Set(bent.bentContacts.map(({ kind }) => kind))).toEqual(new Set(BENT_CONTACT_KINDS));
+    for (const { index } of bent.bentContacts) expect(normaliseContact(bent.contacts[index]).ok).toBe(true);
+    for (const { index } of bent.invalidContacts)
+      expect(normaliseContact(bent.contacts[index]).ok).toBe(false);
   });
 
   test('rejects options that are not counts', () => {
@@ -502,5 +522,93 @@ describe('faults', () => {
     await stalled.close();
     await expect(pending).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('shapes', () => {
+  const workspace = generateWorkspace({ contacts: 250, seed: 5 });
+
+  async function withServer<T>(
+    options: Parameters<typeof createQwotyServer>[0],
+    use: (server: QwotyServer) => Promise<T>,
+  ) {
+    const server = await createQwotyServer({ workspace, ...options });
+    try {
+      return await use(server);
+    } finally {
+      await server.close();
+    }
+  }
+
+  test('pages /contacts with links.next, a Link header, meta.total and X-Total-Count', async () => {
+    await withServer(
+      { pagination: { perPage: 100, next: ['links-next', 'link-header'] } },
+      async (server) => {
+        const third = await get(server, '/contacts?page=3');
+        const body = await third.json();
+        expect(body.data).toEqual(workspace.contacts.slice(200, 250));
+        expect(body.links.next).toBeNull();
+        expect(body.meta).toEqual({ total: 250 });
+        expect(third.headers.get('x-total-count')).toBe('250');
+        expect(third.headers.get('link')).toBeNull();
+        const first = await get(server, '/contacts');
+        expect(first.headers.get('link')).toBe(
+          `<${server.url}/contacts?page=2>; rel="next", <${server.url}/contacts?page=1>; rel="first"`,
+        );
+      },
+    );
+  });
+
+  test('pages with a cursor, and ignores the page when told to repeat it', async () => {
+    await withServer({ pagination: { perPage: 100, next: ['cursor'] } }, async (server) => {
+      const body = await (await get(server, '/contacts?cursor=c100')).json();
+      expect(body).toMatchObject({ has_more: true, next_cursor: 'c200' });
+      expect(body.data).toEqual(workspace.contacts.slice(100, 200));
+    });
+    await withServer({ pagination: { perPage: 100, defect: 'repeat' } }, async (server) => {
+      const body = await (await get(server, '/contacts?page=2')).json();
+      expect(body.data).toEqual(workspace.contacts.slice(0, 100));
+    });
+  });
+
+  test('sends a gzip bomb that inflates to the size asked for, in one unfinished string', async () => {
+    const hostile = [{ kind: 'gzipBomb', path: '/addresses', inflatedBytes: 40 * 1024 * 1024 }] as const;
+    await withServer({ hostile }, async (server) => {
+      // node:http, not fetch(): fetch() would inflate the body itself.
+      const gzipped = await new Promise<Buffer>((resolve, reject) => {
+        request(`${server.url}/addresses`, { headers: AUTH }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve(Buffer.concat(chunks)));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(gzipped.length).toBeLessThan(200 * 1024);
+      const inflated = gunzipSync(gzipped);
+      expect(inflated.length).toBeGreaterThan(40 * 1024 * 1024);
+      expect(inflated.subarray(0, 24).toString()).toBe('{"success":true,"data":[');
+      expect(inflated.subarray(-3).toString()).toBe('AAA');
+    });
+  });
+
+  test('answers 403 for one record the token may not read, and 401 once the token is revoked', async () => {
+    const [first, second] = workspace.customers.map((customer) => String(field(customer, 'id')));
+    await withServer({ forbiddenIds: [first ?? ''], revokeTokenAfter: 2 }, async (server) => {
+      expect((await get(server, `/customers/${first}`)).status).toBe(403);
+      expect((await get(server, `/customers/${second}`)).status).toBe(200);
+      expect((await get(server, `/customers/${second}`)).status).toBe(401);
+    });
+  });
+
+  test('serves every named scenario', async () => {
+    for (const [name, scenario] of Object.entries(SCENARIOS)) {
+      await withServer(scenario.apply(generateWorkspace({ contacts: 30, seed: 2 })), async (server) => {
+        expect(
+          (await get(server, `/customers/${field(server.workspace.customers[5], 'id')}`)).status,
+          name,
+        ).toBeLessThan(500);
+      });
+    }
   });
 });

@@ -9,7 +9,7 @@ import {
   type QwotyClientOptions,
   type RetryEvent,
 } from '../src/pipeline/qwoty-client.ts';
-import { ApiError, ExitCode } from '../src/shared/errors.ts';
+import { ApiError, ConfigError, ExitCode } from '../src/shared/errors.ts';
 
 const TOKEN = 'qwoty_live_test_token_0123456789abcdef';
 let server: QwotyServer;
@@ -92,25 +92,35 @@ describe('createQwotyClient', () => {
     },
   );
 
-  test('does not follow a redirect (the token goes nowhere else), and says where it points', async () => {
+  test('does not follow a redirect (the token goes nowhere else), and says which QWOTY_API_URL to set', async () => {
     let requests = 0;
     const redirecting = createServer((_request, response) => {
       requests += 1;
-      response.writeHead(301, { location: 'https://qwoty.example/api/contacts' });
+      response.writeHead(301, { location: 'https://app.qwoty.example/api/contacts' });
       response.end();
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
     const { port } = redirecting.address() as AddressInfo;
     try {
-      const error = await failure(client({ baseUrl: `http://127.0.0.1:${port}/api` }).get(contactsPath));
-      expect(error.message).toMatch(
-        /answered 301 Moved Permanently \(redirected to https:\/\/qwoty\.example\/api\/contacts: set QWOTY_API_URL/,
+      const error = await client({ baseUrl: `http://127.0.0.1:${port}/api` })
+        .get(contactsPath)
+        .catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ exitCode: ExitCode.config });
+      expect((error as Error).message).toMatch(
+        /answered 301 Moved Permanently, redirecting to https:\/\/app\.qwoty\.example\/api\/contacts; .*set QWOTY_API_URL=https:\/\/app\.qwoty\.example\/api if/,
       );
-      expect(error.retryable).toBe(false);
+      expect((error as Error).message).not.toMatch(/try again later/);
       expect(requests).toBe(1);
     } finally {
       redirecting.close();
     }
+  });
+
+  test('refuses plain http to an address that is not loopback, before sending anything', () => {
+    expect(() => createQwotyClient({ baseUrl: 'http://qwoty.app/api', token: TOKEN })).toThrow(
+      /Expected `baseUrl` to use https/,
+    );
   });
 
   test('does not retry a 403, and reports it as an authentication failure', async () => {
@@ -246,15 +256,15 @@ describe('createQwotyClient', () => {
 
 describe('getList', () => {
   async function list(api: ReturnType<typeof client>, path = contactsPath) {
-    let items: unknown[] = [];
+    const items: unknown[] = [];
     let attempts = 0;
-    const count = await api.getList(
+    const { count } = await api.getList(
       path,
       {},
       {
-        onAttempt: () => {
+        onPage: (start) => {
           attempts += 1;
-          items = [];
+          items.length = start;
         },
         onItem: (item, index) => {
           expect(index).toBe(items.length);
@@ -319,10 +329,10 @@ describe('compressed answers', () => {
 
   test('asks for gzip and decodes it, for a list streamed and a single record', async () => {
     const items: unknown[] = [];
-    const count = await gzipClient().getList(
+    const { count } = await gzipClient().getList(
       contactsPath,
       {},
-      { onAttempt: () => {}, onItem: (item) => items.push(item) },
+      { onPage: () => {}, onItem: (item) => items.push(item) },
     );
     expect(count).toBe(40);
     expect(items).toEqual(gzipServer.workspace.contacts);
@@ -343,13 +353,13 @@ describe('compressed answers', () => {
     gzipServer.setFaults([{ path: contactsPath, ...fault }]);
     let attempts = 0;
     const items: unknown[] = [];
-    const count = await gzipClient().getList(
+    const { count } = await gzipClient().getList(
       contactsPath,
       {},
       {
-        onAttempt: () => {
+        onPage: (start) => {
           attempts += 1;
-          items.length = 0;
+          items.length = start;
         },
         onItem: (item) => items.push(item),
       },

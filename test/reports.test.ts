@@ -178,6 +178,7 @@ describe('assessQuality', () => {
       duplicate_email: 2,
       unnamed_customer: 1,
       rejected: 1,
+      normalised: 0,
     });
     expect(report.rejected[0]).not.toHaveProperty('record');
   });

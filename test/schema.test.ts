@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema.ts';
+import { AddressSchema, ContactSchema, CustomerSchema, TimestampSchema } from '../src/shared/schema.ts';
 
 const ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const OTHER = '3f2504e0-4f89-41d3-9a0c-0305e82c3302';
@@ -36,6 +36,7 @@ describe('ContactSchema', () => {
     ['a null phone and email', { phone: null, email: null }],
     ['a null role list', { role: null }],
     ['an upper-case UUID', { id: ID.toUpperCase() }],
+    ['no name and no email (the quality report lists it)', { first_name: '', last_name: null, email: ' ' }],
   ])('accepts a contact with %s', (_name, change) => {
     expect(ContactSchema.safeParse({ ...documented, ...change }).success).toBe(true);
   });
@@ -56,9 +57,30 @@ describe('ContactSchema', () => {
     ['a role that is a string', { role: 'buyer' }, ['role']],
     ['an email that is a number', { email: 42 }, ['email']],
     ['an unreadable timestamp', { updated_at: 'yesterday' }, ['updated_at']],
-    ['no name and no email', { first_name: '', last_name: null, email: ' ' }, ['first_name']],
   ])('rejects a contact with %s, naming the field', (_name, change, paths) => {
     expect(issuesOf(ContactSchema.safeParse({ ...documented, ...change }))).toEqual(paths);
+  });
+});
+
+describe('TimestampSchema', () => {
+  test.each([
+    '2024-01-15T10:30:00Z',
+    '2024-01-15T10:30:00.123456Z',
+    '2024-01-15T10:30:00+01:00',
+    '2024-01-15T10:30:00.5-05:30',
+  ])('accepts %s', (value) => {
+    expect(TimestampSchema.safeParse(value).success).toBe(true);
+  });
+
+  test.each([
+    ['an impossible day, which Date.parse rolls over to March', '2024-02-30T10:30:00Z'],
+    ['text after the date, which Date.parse ignores', '2024-01-15 is when we met'],
+    ['a date without a time', '2024-01-15'],
+    ['a time without a zone or offset', '2024-01-15T10:30:00'],
+    ['an offset without its colon', '2024-01-15T10:30:00+0100'],
+    ['a local format', '31/12/2023 14:00'],
+  ])('rejects %s', (_name, value) => {
+    expect(TimestampSchema.safeParse(value).success).toBe(false);
   });
 });
 
@@ -74,8 +96,9 @@ describe('CustomerSchema', () => {
     ).toMatchObject({ contact_ids: [], address_ids: [], segment_id: null });
   });
 
-  test('rejects a customer without a display name', () => {
+  test('reads a blank display name as a failing field, and an absent one as null', () => {
     expect(issuesOf(CustomerSchema.safeParse({ id: ID, name: '  ' }))).toEqual(['name']);
+    expect(CustomerSchema.parse({ id: ID }).name).toBeNull();
   });
 });
 

@@ -33,6 +33,9 @@ function workspace(parts: Partial<FetchedWorkspace>): FetchedWorkspace {
     addresses: [],
     rejects: [],
     contactRecords: 0,
+    normalised: [],
+    unreadableCustomers: new Map(),
+    lists: {},
     warnings: [],
     ...parts,
   };

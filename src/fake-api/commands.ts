@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineCommand, type Settings, switchSchema, wholeSchema } from '../shared/command.ts';
 import { DEMO_TOKEN } from './server.ts';
+import { SCENARIOS } from './shapes.ts';
 
 const seed = {
   flag: 'seed',
@@ -57,7 +58,24 @@ client, curl or npm run fetch against it without a real token.`,
       help: 'compress answers with gzip',
       schema: switchSchema,
     },
+    shape: {
+      flag: 'shape',
+      type: 'string',
+      placeholder: '<name>',
+      defaultLabel: 'none',
+      help: 'answer in one of the shapes below: legal, but unexpected',
+      schema: z
+        .string()
+        .refine((name) => name in SCENARIOS, {
+          error: `expected one of ${Object.keys(SCENARIOS).join(', ')}`,
+        })
+        .optional(),
+    },
   } satisfies Settings,
+  epilogue: `Shapes (answers that are legal but unexpected, and what a fetch run must do with them):
+${Object.entries(SCENARIOS)
+  .map(([name, { description }]) => `  ${name.padEnd(24)}${description}`)
+  .join('\n')}`,
 });
 
 export const DEMO_COMMAND = defineCommand({

@@ -25,8 +25,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dataDir = path.join(demoDir, 'data');
   const siteDir = path.join(demoDir, 'site');
   const run = (name: string, env: Record<string, string>) => runScript(options.node, root, name, env);
-  // A few invalid records and one rate-limited answer, so the demo shows rejects and a retry too.
-  const workspace = generateWorkspace({ contacts, seed, invalid: Math.max(1, Math.round(contacts / 400)) });
+  // A few invalid and bent records and one rate-limited answer, so the demo shows rejects, normalised
+  // fields and a retry too.
+  const few = Math.max(1, Math.round(contacts / 400));
+  const workspace = generateWorkspace({ contacts, seed, invalid: few, bent: Math.min(few, contacts - few) });
   const server = await createQwotyServer({
     workspace,
     seed,

@@ -2,7 +2,7 @@
  * A deterministic, realistic and deliberately hostile Qwoty workspace, as the real API would send it.
  *
  * Records are raw JSON-shaped objects following the contract in `shared/qwoty-api.md`: they are what the
- * client must parse, not what it produces. Every record except the ones `invalid` breaks on purpose passes
+ * client must parse, not what it produces. Every record except the ones `invalid` and `bent` break on purpose passes
  * the schemas of `src/shared/schema.ts`. Hostile values (other scripts, quotes, commas, line breaks, formula-
  * and markup-looking text, leading-zero ids, malformed and duplicated emails, unknown roles, omitted
  * optional fields) are spread through the data, and a fixed list of them is always present (see
@@ -19,24 +19,38 @@ export interface GenerateWorkspaceOptions {
   /** Average contacts per customer; the workspace has `ceil(contacts / contactsPerCustomer)` customers. Default 8. */
   contactsPerCustomer?: number | undefined;
   /**
-   * How many contacts to break so that they fail validation, each in a different way (see `InvalidContactKind`),
-   * at deterministic positions listed in `Workspace.invalidContacts`. The other records are unchanged. Default 0.
+   * How many contacts to break so that their identity is unusable and they must be rejected, each in a different
+   * way (see `InvalidContactKind`), at deterministic positions listed in `Workspace.invalidContacts`. The other
+   * records are unchanged. Default 0.
    */
   invalid?: number | undefined;
+  /**
+   * How many contacts to give a peripheral field that does not validate, each in a different way (see
+   * `BentContactKind`): they must still be published, with the field mapped or emptied. Positions are listed in
+   * `Workspace.bentContacts`, apart from the invalid ones. Default 0.
+   */
+  bent?: number | undefined;
 }
 
-/** The ways `invalid` breaks a contact, in the order they are used (then cycled). */
+/** The ways `invalid` breaks a contact's identity, in the order they are used (then cycled). */
 export const INVALID_CONTACT_KINDS = [
   'missing id',
   'customer_id is not a UUID',
-  'role is not an array',
+  'id is not a UUID',
+  'missing customer_id',
+] as const;
+export type InvalidContactKind = (typeof INVALID_CONTACT_KINDS)[number];
+
+/** The ways `bent` spoils a peripheral field of a contact, in the order they are used (then cycled). */
+export const BENT_CONTACT_KINDS = [
+  'role is a string',
   'email is a number',
   'created_at is not a timestamp',
   'no name and no email',
-  'id is not a UUID',
   'address_ids holds a non-UUID',
+  'phone is an object',
 ] as const;
-export type InvalidContactKind = (typeof INVALID_CONTACT_KINDS)[number];
+export type BentContactKind = (typeof BENT_CONTACT_KINDS)[number];
 
 /** A generated workspace: the raw bodies of `GET /contacts`, `GET /customers/{id}` and `GET /addresses`. */
 export interface Workspace {
@@ -47,6 +61,8 @@ export interface Workspace {
   addresses: unknown[];
   /** The contacts `invalid` broke: position in `contacts` and how. Sorted by index. */
   invalidContacts: { index: number; kind: InvalidContactKind }[];
+  /** The contacts `bent` spoiled a field of: position in `contacts` and how. Sorted by index. */
+  bentContacts: { index: number; kind: BentContactKind }[];
 }
 
 /** Fields of a contact record; all optional and `unknown` since hostile and invalid records bend them. */
@@ -676,6 +692,12 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
       `Expected \`invalid\` (${invalidCount}) to be at most \`contacts\` (${contactCount})`,
     );
   }
+  const bentCount = checkCount('bent', options.bent ?? 0, 0);
+  if (invalidCount + bentCount > contactCount) {
+    throw new RangeError(
+      `Expected \`invalid\` and \`bent\` (${invalidCount + bentCount}) to be at most \`contacts\` (${contactCount})`,
+    );
+  }
 
   const r = createRandom(seed);
   const workspaceId = r.uuid();
@@ -865,13 +887,24 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
     if (customer && name) customer.name = name;
   });
 
-  const invalidContacts = placeInvalid(invalidCount, contactCount, hostilePositions);
+  const invalidContacts = placeSpecial(invalidCount, contactCount, hostilePositions, INVALID_CONTACT_KINDS);
   for (const { index, kind } of invalidContacts) {
     const contact = contacts[index];
     if (contact) breakContact(contact, kind);
   }
+  const bentContacts = placeSpecial(
+    bentCount,
+    contactCount,
+    [...hostilePositions, ...invalidContacts.map(({ index }) => index)],
+    BENT_CONTACT_KINDS,
+    0.25,
+  );
+  for (const { index, kind } of bentContacts) {
+    const contact = contacts[index];
+    if (contact) bendContact(contact, kind);
+  }
 
-  return { workspaceId, seed, contacts, customers, addresses, invalidContacts };
+  return { workspaceId, seed, contacts, customers, addresses, invalidContacts, bentContacts };
 }
 
 /** The record without its `undefined` fields: the API omits such fields rather than sending `null`. */
@@ -889,19 +922,24 @@ function matchEmailToName(contact: RawContact, before: RawContact): void {
   if (first && last && at > 0) contact.email = `${first}.${last}${contact.email.slice(at)}`;
 }
 
-/** Evenly spread positions for the broken contacts, avoiding the hostile specimens while there is room. */
-function placeInvalid(
+/**
+ * Evenly spread positions for the broken or bent contacts (shifted by `offset` of a stride so that the two sets
+ * differ), avoiding the reserved ones while there is room, with their kinds cycled.
+ */
+function placeSpecial<K extends string>(
   count: number,
   total: number,
   reserved: readonly number[],
-): { index: number; kind: InvalidContactKind }[] {
+  kinds: readonly K[],
+  offset = 0.5,
+): { index: number; kind: K }[] {
   const taken = new Set(count <= total - reserved.length ? reserved : []);
-  const placed: { index: number; kind: InvalidContactKind }[] = [];
+  const placed: { index: number; kind: K }[] = [];
   for (let k = 0; k < count; k++) {
-    let index = Math.floor(((k + 0.5) * total) / count);
+    let index = Math.floor(((k + offset) * total) / count);
     while (taken.has(index)) index = (index + 1) % total;
     taken.add(index);
-    placed.push({ index, kind: INVALID_CONTACT_KINDS[k % INVALID_CONTACT_KINDS.length] ?? 'missing id' });
+    placed.push({ index, kind: kinds[k % kinds.length] as K });
   }
   return placed.sort((a, b) => a.index - b.index);
 }
@@ -914,8 +952,19 @@ function breakContact(contact: RawContact, kind: InvalidContactKind): void {
     case 'customer_id is not a UUID':
       contact.customer_id = 'CUST-000123';
       break;
-    case 'role is not an array':
-      contact.role = 'buyer, signer';
+    case 'id is not a UUID':
+      contact.id = '12345';
+      break;
+    case 'missing customer_id':
+      delete contact.customer_id;
+      break;
+  }
+}
+
+function bendContact(contact: RawContact, kind: BentContactKind): void {
+  switch (kind) {
+    case 'role is a string':
+      contact.role = 'decision_maker';
       break;
     case 'email is a number':
       contact.email = 33612345678;
@@ -926,11 +975,11 @@ function breakContact(contact: RawContact, kind: InvalidContactKind): void {
     case 'no name and no email':
       Object.assign(contact, { first_name: null, last_name: '  ', email: null });
       break;
-    case 'id is not a UUID':
-      contact.id = '12345';
-      break;
     case 'address_ids holds a non-UUID':
       contact.address_ids = ['addr-1'];
+      break;
+    case 'phone is an object':
+      contact.phone = { number: '+33 6 12 34 56 78', type: 'mobile' };
       break;
   }
 }

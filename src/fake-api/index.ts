@@ -1,8 +1,13 @@
 /** The embedded Qwoty-compatible API: a workspace generator, a server and the faults it can inject. */
 export type { Fault, FaultKind, FaultTarget, RetryAfterOptions } from './faults.ts';
 export { FAULT_KINDS } from './faults.ts';
-export type { GenerateWorkspaceOptions, InvalidContactKind, Workspace } from './generate.ts';
-export { generateWorkspace, INVALID_CONTACT_KINDS } from './generate.ts';
+export type {
+  BentContactKind,
+  GenerateWorkspaceOptions,
+  InvalidContactKind,
+  Workspace,
+} from './generate.ts';
+export { BENT_CONTACT_KINDS, generateWorkspace, INVALID_CONTACT_KINDS } from './generate.ts';
 export type {
   Endpoint,
   Permissions,
@@ -12,3 +17,5 @@ export type {
   WorkspaceData,
 } from './server.ts';
 export { createQwotyServer, DEMO_TOKEN } from './server.ts';
+export type { HostileAnswer, NextStyle, Pagination, PaginationDefect, Scenario } from './shapes.ts';
+export { deepRecord, NEXT_STYLES, RawRecord, SCENARIOS, withAlternateShapes } from './shapes.ts';

@@ -4,7 +4,7 @@
  * checks the bearer token and per-endpoint permissions, and injects faults on demand (see `faults.ts`).
  */
 
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import {
@@ -13,11 +13,19 @@ import {
   type FaultKind,
   failureReply,
   JSON_TYPE,
-  jsonReply,
   type Reply,
   replyOfFault,
 } from './faults.ts';
 import { generateWorkspace } from './generate.ts';
+import {
+  type HostileAnswer,
+  listBody,
+  type Pagination,
+  pageReply,
+  RawRecord,
+  recordReply,
+  sendHostile,
+} from './shapes.ts';
 
 /** The records a server answers with: a `Workspace` from `generateWorkspace`, or any hand-made records. */
 export interface WorkspaceData {
@@ -57,6 +65,14 @@ export interface QwotyServerOptions {
    * then spoil the compressed bytes. Default false: on loopback, compressing only costs time.
    */
   compress?: boolean | undefined;
+  /** Page `/contacts` and `/addresses` as web frameworks do (see `shapes.ts`). Default: one answer each. */
+  pagination?: Pagination | undefined;
+  /** Answers no sane API sends (compression bombs, endless elements), by path; checked after the token. */
+  hostile?: readonly HostileAnswer[] | undefined;
+  /** Records (customers, contacts, addresses) the token may not read: 403 on `GET /…/{id}`. */
+  forbiddenIds?: readonly string[] | undefined;
+  /** Answer 401 to every request after this many, as when a token is revoked during a run. */
+  revokeTokenAfter?: number | undefined;
   /** Default `'127.0.0.1'`. */
   host?: string | undefined;
   /** Default 0: a free port. */
@@ -130,8 +146,8 @@ function prepare(workspace: WorkspaceData): PreparedWorkspace {
   const cached = prepared.get(workspace);
   if (cached) return cached;
   const result: PreparedWorkspace = {
-    contactsBody: Buffer.from(JSON.stringify({ success: true, data: workspace.contacts })),
-    addressesBody: Buffer.from(JSON.stringify({ success: true, data: workspace.addresses })),
+    contactsBody: listBody(workspace.contacts),
+    addressesBody: listBody(workspace.addresses),
     contactById: indexBy(workspace.contacts, 'id'),
     customerById: indexBy(workspace.customers, 'id'),
     addressById: indexBy(workspace.addresses, 'id'),
@@ -143,6 +159,7 @@ function prepare(workspace: WorkspaceData): PreparedWorkspace {
 }
 
 function textField(record: unknown, field: 'id' | 'customer_id'): string | undefined {
+  if (record instanceof RawRecord) return record[field];
   if (typeof record !== 'object' || record === null || !(field in record)) return undefined;
   const value: unknown = Reflect.get(record, field);
   return typeof value === 'string' ? value : undefined;
@@ -221,6 +238,8 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
   const latencyMs = options.latencyMs ?? 0;
   const host = options.host ?? '127.0.0.1';
   let faults = createFaultPlan(options.faults ?? [], seed);
+  const forbiddenIds = new Set(options.forbiddenIds ?? []);
+  let answered = 0;
 
   let requests: RequestRecord[] = [];
   let counters = new Map<Endpoint, Map<number, number>>();
@@ -250,7 +269,9 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
       });
     }
     const presented = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
-    if (presented !== token) {
+    answered += 1;
+    const revoked = options.revokeTokenAfter !== undefined && answered > options.revokeTokenAfter;
+    if (presented !== token || revoked) {
       return failureReply(401, 'Invalid API token', { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
     if (route.endpoint === 'unknown') {
@@ -262,26 +283,32 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
       });
     }
     const resource = RESOURCE_OF[route.endpoint];
-    if (resource && permissions[resource] === false) {
-      return failureReply(403, `This API token is not allowed to read ${resource}`);
+    if (
+      (resource && permissions[resource] === false) ||
+      (route.id !== undefined && forbiddenIds.has(route.id))
+    ) {
+      return failureReply(
+        403,
+        `This API token is not allowed to read ${route.id === undefined ? resource : 'this record'}`,
+      );
     }
     const customerId = url.searchParams.get('customer_id');
     if (customerId !== null && !UUID.test(customerId)) {
       return failureReply(400, 'customer_id must be a UUID');
     }
     const found = (record: unknown, what: string): Reply =>
-      record === undefined
-        ? failureReply(404, `${what} not found`)
-        : jsonReply(200, { success: true, data: record });
+      record === undefined ? failureReply(404, `${what} not found`) : recordReply(record);
+    const list = (all: readonly unknown[], body: Buffer, byCustomer: Map<string, unknown[]>): Reply => {
+      const records = customerId === null ? all : (byCustomer.get(customerId) ?? []);
+      if (options.pagination)
+        return pageReply(records, url, `http://${request.headers.host ?? 'localhost'}`, options.pagination);
+      return customerId === null ? okBody(body) : okBody(listBody(records));
+    };
     switch (route.endpoint) {
       case 'contacts':
-        return customerId === null
-          ? okBody(data.contactsBody)
-          : jsonReply(200, { success: true, data: data.contactsByCustomer.get(customerId) ?? [] });
+        return list(workspace.contacts, data.contactsBody, data.contactsByCustomer);
       case 'addresses':
-        return customerId === null
-          ? okBody(data.addressesBody)
-          : jsonReply(200, { success: true, data: data.addressesByCustomer.get(customerId) ?? [] });
+        return list(workspace.addresses, data.addressesBody, data.addressesByCustomer);
       case 'contact':
         return found(data.contactById.get(route.id ?? ''), 'Contact');
       case 'customer':
@@ -298,6 +325,19 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
     const apiPath = inApi ? url.pathname.slice(API_PREFIX.length) : undefined;
     const route = routeOf(apiPath);
     const fault = faults.take(apiPath ?? url.pathname);
+    const hostile = options.hostile?.find((answer) => answer.path === apiPath);
+    if (hostile && !fault && request.headers.authorization === `Bearer ${token}`) {
+      record({
+        method: request.method ?? '',
+        path: `${url.pathname}${url.search}`,
+        endpoint: route.endpoint,
+        status: 200,
+        fault: null,
+        time: Date.now(),
+      });
+      sendHostile(response, hostile);
+      return;
+    }
     const plain = (fault && replyOfFault(fault, Date.now())) ?? answer(request, url, route);
     const reply =
       options.compress && /\bgzip\b/i.test(request.headers['accept-encoding'] ?? '') ? gzipped(plain) : plain;

@@ -16,6 +16,7 @@ import {
   wholeSchema,
 } from '../shared/command.ts';
 import { IdSchema } from '../shared/schema.ts';
+import { isLoopback } from './qwoty-client.ts';
 
 export const DEFAULT_API_URL = 'https://qwoty.app/api';
 
@@ -40,7 +41,7 @@ export const FETCH_SETTINGS = {
     env: 'QWOTY_API_URL',
     type: 'string',
     default: DEFAULT_API_URL,
-    help: "the API's base URL",
+    help: "the API's base URL: `https://`, or `http://` only to a loopback address (`127.0.0.1`, `localhost`, `[::1]`), so the token never crosses a network in clear text",
     schema: z
       .url({
         protocol: /^https?$/,
@@ -48,6 +49,10 @@ export const FETCH_SETTINGS = {
       })
       .refine((url) => !new URL(url).username && !new URL(url).password, {
         error: 'QWOTY_API_URL must not carry credentials; put the token in QWOTY_API_TOKEN',
+      })
+      .refine((url) => new URL(url).protocol === 'https:' || isLoopback(new URL(url)), {
+        error:
+          'QWOTY_API_URL must use https:// (plain http:// only for a loopback address such as 127.0.0.1), so the token never crosses a network in clear text',
       })
       .transform((url) => url.replace(/\/+$/, '')),
   },
@@ -129,6 +134,42 @@ export const FETCH_SETTINGS = {
     default: '30',
     help: 'for the whole run',
     schema: durationSchema('minutes', 1 / 60, 24 * 60),
+  },
+  maxListMb: {
+    flag: 'max-list-mb',
+    env: 'QWOTY_MAX_LIST_MB',
+    type: 'string',
+    placeholder: '<n>',
+    default: '256',
+    help: 'decompressed megabytes of one list (`/contacts`, `/addresses`), all its pages together; more fails the run (exit 5). 100,000 contacts are about 66 MB',
+    schema: wholeSchema(1, 65_536),
+  },
+  maxAnswerKb: {
+    flag: 'max-answer-kb',
+    env: 'QWOTY_MAX_ANSWER_KB',
+    type: 'string',
+    placeholder: '<n>',
+    default: '1024',
+    help: 'decompressed kilobytes of any other answer (one customer, an error page); a customer over it is set aside and shown by its id',
+    schema: wholeSchema(1, 1_048_576),
+  },
+  maxRecordKb: {
+    flag: 'max-record-kb',
+    env: 'QWOTY_MAX_RECORD_KB',
+    type: 'string',
+    placeholder: '<n>',
+    default: '1024',
+    help: 'kilobytes of one record of a list (a contact is about 0.7 kB); a larger one is set aside without its value',
+    schema: wholeSchema(1, 1_048_576),
+  },
+  maxDepth: {
+    flag: 'max-depth',
+    env: 'QWOTY_MAX_DEPTH',
+    type: 'string',
+    placeholder: '<n>',
+    default: '32',
+    help: 'nesting depth of any value (a record is level 1, its role list level 2); a deeper record is set aside without its value',
+    schema: wholeSchema(2, 1_000),
   },
   demo: {
     env: 'QWOTY_DEMO',

@@ -1,21 +1,22 @@
 /**
- * Pulls one workspace: `GET /contacts` and `GET /addresses` together, then `GET /customers/{id}` for each
- * distinct customer with bounded concurrency (the API has no customer list). Every record is parsed once
- * with its zod schema; an invalid one is set aside as a `Reject` with its position, id and reasons.
+ * Pulls one workspace: `GET /contacts` and `GET /addresses` together (every page of each), then
+ * `GET /customers/{id}` for each distinct customer with bounded concurrency (the API has no customer list).
+ * Every record is read once through `normalise.ts`: one without a usable identity, or over a cap, is set aside
+ * as a `Reject` with its position, id and reasons; any other bad field is mapped or emptied and noted.
  */
 import pLimit from 'p-limit';
-import type { z } from 'zod';
 import { ApiError } from '../shared/errors.ts';
-import {
-  type Address,
-  AddressSchema,
-  type Contact,
-  ContactSchema,
-  type Customer,
-  CustomerSchema,
-  type Entity,
-  type Reject,
+import type {
+  Address,
+  Contact,
+  Customer,
+  Entity,
+  ListFacts,
+  NormalisedField,
+  Reject,
 } from '../shared/schema.ts';
+import { AnswerCapError } from './answer-caps.ts';
+import { type NormaliseResult, normaliseAddress, normaliseContact, normaliseCustomer } from './normalise.ts';
 import type { QwotyClient } from './qwoty-client.ts';
 
 export interface FetchWorkspaceOptions {
@@ -44,12 +45,23 @@ export interface FetchedWorkspace {
   rejects: Reject[];
   /** How many contact records the API sent, valid or not: the base of the invalid share. */
   contactRecords: number;
+  /** Fields of kept records that were mapped from an alternate shape or published empty. */
+  normalised: NormalisedField[];
+  /** Why a customer referenced by contacts has no record here (not found, forbidden, set aside), by id. */
+  unreadableCustomers: Map<string, string>;
+  /** How each list endpoint answered, by path. */
+  lists: Record<string, ListFacts>;
   /** Degradations to show the user and record in the snapshot. */
   warnings: string[];
 }
 
 export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<FetchedWorkspace> {
-  const { client, customerId = null, concurrency = 8, onEvent = () => {} } = options;
+  const { client, customerId = null, concurrency = 8 } = options;
+  // Once a list fails, the failure is the run's last word: no event is reported, no look-up starts.
+  let failed = false;
+  const onEvent = (event: FetchEvent) => {
+    if (!failed) options.onEvent?.(event);
+  };
   const query = { customer_id: customerId ?? undefined };
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -65,7 +77,7 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     return value;
   };
 
-  const customers = createCustomerLookups(client, concurrency, onEvent);
+  const customers = createCustomerLookups(client, concurrency, onEvent, () => failed);
   const interned = new Map<string, string>();
   const intern = (text: string) => {
     const known = interned.get(text);
@@ -77,13 +89,13 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     'addresses',
     async () => {
       try {
-        return await fetchList(client, 'address', '/addresses', query, AddressSchema);
+        return await fetchList(client, 'address', '/addresses', query, normaliseAddress);
       } catch (error) {
         if (isForbidden(error)) {
           warn(
             `The token may not read addresses (${error.status}): contacts are published without addresses.`,
           );
-          return { valid: [], rejects: [], total: 0 };
+          return { valid: [], rejects: [], normalised: [], total: 0, pages: 0, members: [] };
         }
         throw error;
       }
@@ -94,19 +106,25 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   addressesPromise.catch(() => {});
 
   // Each customer is looked up as soon as its first contact arrives, while the contacts still stream in.
-  const contacts = await timed(
-    'contacts',
-    () =>
-      fetchList(client, 'contact', '/contacts', query, ContactSchema, (contact) => {
-        // 100,000 copies of a few thousand ids would cost megabytes: keep one string per distinct id.
-        contact.customer_id = intern(contact.customer_id);
-        contact.workspace_id = contact.workspace_id === null ? null : intern(contact.workspace_id);
-        customers.want(contact.customer_id);
-      }),
-    (list) => list.valid.length,
-  );
-  const addresses = await addressesPromise;
-
+  let contacts: Awaited<ReturnType<typeof fetchList<Contact>>>;
+  let addresses: Awaited<typeof addressesPromise>;
+  try {
+    contacts = await timed(
+      'contacts',
+      () =>
+        fetchList(client, 'contact', '/contacts', query, normaliseContact, (contact) => {
+          // 100,000 copies of a few thousand ids would cost megabytes: keep one string per distinct id.
+          contact.customer_id = intern(contact.customer_id);
+          contact.workspace_id = contact.workspace_id === null ? null : intern(contact.workspace_id);
+          customers.want(contact.customer_id);
+        }),
+      (list) => list.valid.length,
+    );
+    addresses = await addressesPromise;
+  } catch (error) {
+    failed = true;
+    throw error;
+  }
   const customerIds = new Set(contacts.valid.map((contact) => contact.customer_id));
   const lookedUp = await timed(
     'customers',
@@ -120,68 +138,116 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     addresses: addresses.valid,
     rejects: [...contacts.rejects, ...addresses.rejects, ...lookedUp.rejects],
     contactRecords: contacts.total,
+    normalised: [...contacts.normalised, ...addresses.normalised, ...lookedUp.normalised],
+    unreadableCustomers: lookedUp.unreadable,
+    lists: {
+      '/contacts': { pages: contacts.pages, members: contacts.members },
+      ...(addresses.pages > 0
+        ? { '/addresses': { pages: addresses.pages, members: addresses.members } }
+        : {}),
+    },
     warnings,
   };
 }
 
-/** Streams a list endpoint, validating each record as it arrives; a retried request starts the list over. */
-async function fetchList<S extends z.ZodType>(
+/**
+ * Streams a list endpoint, every page of it, normalising each record as it arrives; a retried page forgets
+ * what its failed attempt handed over.
+ */
+async function fetchList<T>(
   client: QwotyClient,
   entity: Entity,
   path: string,
   query: Record<string, string | undefined>,
-  schema: S,
-  onValid: (record: z.output<S>) => void = () => {},
+  normalise: (raw: unknown) => NormaliseResult<T>,
+  onValid: (record: T) => void = () => {},
 ) {
-  let valid: z.output<S>[] = [];
-  let rejects: Reject[] = [];
-  const total = await client.getList(path, query, {
-    onAttempt: () => {
-      valid = [];
-      rejects = [];
+  const valid: T[] = [];
+  const rejects: Reject[] = [];
+  const normalised: NormalisedField[] = [];
+  let page = { start: -1, valid: 0, rejects: 0, normalised: 0 };
+  const summary = await client.getList(path, query, {
+    onPage: (start) => {
+      if (start === page.start) {
+        valid.length = page.valid;
+        rejects.length = page.rejects;
+        normalised.length = page.normalised;
+      } else page = { start, valid: valid.length, rejects: rejects.length, normalised: normalised.length };
     },
     onItem: (record, index) => {
-      const parsed = schema.safeParse(record);
-      if (parsed.success) {
-        valid.push(parsed.data);
-        onValid(parsed.data);
-      } else rejects.push(toReject(entity, index, record, formatIssues(parsed.error)));
+      const result = normalise(record);
+      if (result.ok) {
+        valid.push(result.record);
+        for (const field of result.fields) normalised.push(field);
+        onValid(result.record);
+      } else rejects.push(toReject(entity, index, record, result.issues));
     },
+    onSetAside: (index, { id, reason }) => rejects.push(withheld(entity, index, id, reason)),
   });
-  return { valid, rejects, total };
+  return { valid, rejects, normalised, total: summary.count, pages: summary.pages, members: summary.members };
+}
+
+/** A record set aside for its size or depth: its reason, never its value. */
+function withheld(entity: Entity, index: number | null, id: string | null, reason: string): Reject {
+  return {
+    entity,
+    index,
+    id,
+    issues: [{ path: '(record)', message: `${reason}; set aside without its value` }],
+  };
 }
 
 /**
+ * After this many look-ups, all answered 403 and none anything else, the token is taken to lack the permission
+ * to read customers, and the rest are not asked: 12,500 refused requests would tell nothing more.
+ */
+const FORBIDDEN_PROBE = 16;
+
+/**
  * Customer look-ups with bounded concurrency, started by `want` as ids appear and finished by `settle`,
- * which keeps only the customers the final contact list references. A 403 stops further look-ups.
+ * which keeps only the customers the final contact list references. A 403 on one customer (a permission on
+ * that record) costs only that customer its name; only when every look-up answers 403 do all contacts fall
+ * back to customer ids. A 401 (the token revoked mid-run) and any other failure end the run.
  */
 function createCustomerLookups(
   client: QwotyClient,
   concurrency: number,
   onEvent: (event: FetchEvent) => void,
+  stopped: () => boolean,
 ) {
   const limit = pLimit(concurrency);
-  const results = new Map<string, Customer>();
+  const results = new Map<string, { customer: Customer; fields: NormalisedField[] }>();
   const rejects = new Map<string, Reject>();
   const missing = new Set<string>();
+  const forbidden = new Set<string>();
   const pending = new Map<string, Promise<void>>();
-  let forbidden: ApiError | undefined;
+  /** Look-ups answered with anything but a 403. */
+  let answered = 0;
   let failure: { error: unknown } | undefined;
   let done = 0;
+  const forbiddenEverywhere = () => answered === 0 && forbidden.size > 0;
 
   const lookUp = async (id: string) => {
-    if (forbidden || failure) return;
+    if (failure || stopped() || (forbiddenEverywhere() && forbidden.size >= FORBIDDEN_PROBE)) return;
     try {
       const record = await client.get(`/customers/${encodeURIComponent(id)}`);
-      const parsed = CustomerSchema.safeParse(record);
-      if (parsed.success && parsed.data.id === id) results.set(id, parsed.data);
-      else if (parsed.success) {
-        rejects.set(id, toReject('customer', null, record, [{ path: 'id', message: `expected ${id}` }]));
-      } else rejects.set(id, toReject('customer', null, record, formatIssues(parsed.error)));
+      answered += 1;
+      const result = normaliseCustomer(record);
+      if (result.ok && result.record.id.toLowerCase() === id.toLowerCase()) {
+        results.set(id, { customer: result.record, fields: result.fields });
+      } else {
+        const issues = result.ok ? [{ path: 'id', message: `expected ${id}` }] : result.issues;
+        rejects.set(id, toReject('customer', null, record, issues));
+      }
     } catch (error) {
-      if (isForbidden(error)) forbidden ??= error;
-      else if (error instanceof ApiError && error.status === 404) missing.add(id);
-      else failure ??= { error };
+      if (isForbidden(error)) forbidden.add(id);
+      else if (error instanceof ApiError && error.status === 404) {
+        answered += 1;
+        missing.add(id);
+      } else if (error instanceof AnswerCapError) {
+        answered += 1;
+        rejects.set(id, withheld('customer', null, id, error.reason));
+      } else failure ??= { error };
     }
     done += 1;
     onEvent({ type: 'customer', done, total: pending.size });
@@ -200,24 +266,33 @@ function createCustomerLookups(
     await Promise.all(pending.values());
     if (failure) throw failure.error;
     const customers = new Map<string, Customer>();
-    if (forbidden) {
-      warn(
-        `The token may not read customers (${forbidden.status}): contacts are grouped by customer ID instead of name.`,
-      );
-      return { customers, rejects: [] };
+    const unreadable = new Map<string, string>();
+    if (forbiddenEverywhere()) {
+      warn('The token may not read customers (403): contacts are grouped by customer ID instead of name.');
+      for (const id of ids) unreadable.set(id, 'the token may not read customers (403)');
+      return { customers, rejects: [], normalised: [], unreadable };
     }
-    for (const id of ids) {
-      const customer = results.get(id);
-      if (customer) customers.set(id, customer);
+    const normalised: NormalisedField[] = [];
+    for (const id of [...ids].sort()) {
+      const found = results.get(id);
+      if (found) {
+        customers.set(id, found.customer);
+        normalised.push(...found.fields);
+      } else if (missing.has(id)) unreadable.set(id, 'not found (404): deleted in Qwoty?');
+      else if (forbidden.has(id)) unreadable.set(id, 'the token may not read this customer (403)');
+      else if (rejects.has(id)) unreadable.set(id, 'its record was set aside (see rejects.json)');
     }
     const kept = [...rejects].filter(([id]) => ids.has(id)).map(([, reject]) => reject);
     const notFound = [...missing].filter((id) => ids.has(id)).length;
     if (notFound > 0)
       warn(`${notFound} customer(s) referenced by contacts were not found (404); they are shown by ID.`);
+    const refused = [...forbidden].filter((id) => ids.has(id)).length;
+    if (refused > 0)
+      warn(`${refused} customer(s) could not be read (403, no permission on them); they are shown by ID.`);
     if (kept.length > 0) {
       warn(`${kept.length} customer record(s) failed validation; they are shown by ID (see rejects.json).`);
     }
-    return { customers, rejects: kept };
+    return { customers, rejects: kept, normalised, unreadable };
   };
 
   return { want, settle };
@@ -235,13 +310,6 @@ function toReject(entity: Entity, index: number | null, record: unknown, issues:
     issues,
     record,
   };
-}
-
-function formatIssues(error: z.ZodError): Reject['issues'] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(record)',
-    message: issue.message,
-  }));
 }
 
 /** 403 means this token lacks that permission: degrade. 401 (a bad token) stays fatal. */

@@ -9,6 +9,11 @@
  * string contents with `indexOf`) and leaving the element to V8's `JSON.parse` costs about a tenth of that.
  * The scan only needs to know strings and nesting; everything else is `JSON.parse`'s job, so a malformed
  * element still fails as invalid JSON.
+ *
+ * It is bounded whatever the body holds: an element longer than `maxValueBytes` or nested deeper than
+ * `maxDepth` is scanned to its end without being kept or parsed and handed to `onSetAside` instead, so an
+ * endless string costs no more memory than the cap; a member of the envelope over a cap throws
+ * `JsonListLimitError`.
  */
 
 /** The body is not the JSON it should be (malformed, or with something after the end). */
@@ -22,12 +27,46 @@ export class JsonListSyntaxError extends Error {
   }
 }
 
+/** A member of the envelope (not an element of `data`) went over `maxValueBytes` or `maxDepth`. */
+export class JsonListLimitError extends Error {
+  override name = 'JsonListLimitError';
+  readonly limit: Limit;
+  constructor(message: string, limit: Limit) {
+    super(message);
+    this.limit = limit;
+  }
+}
+
+/** Which bound a value went over. */
+export type Limit = 'size' | 'depth';
+
+/** An element handed over without its value, because it went over a bound. */
+export interface SetAside {
+  limit: Limit;
+  /** Its length in bytes, when it ended. */
+  bytes: number;
+  /** Its `id`, when the element is an object that starts with one (read from its first bytes). */
+  id: string | null;
+}
+
+export interface JsonListStreamOptions {
+  /** Top-level members to keep (parsed) besides `data`. Default: all of them. */
+  members?: readonly string[] | undefined;
+  onItem: (item: unknown, index: number) => void;
+  /** Elements over a bound, in order with the others. Default: ignored. */
+  onSetAside?: ((index: number, setAside: SetAside) => void) | undefined;
+  /** Bytes of one value (an element of `data`, a member name or value). Default: unbounded. */
+  maxValueBytes?: number | undefined;
+  /** Nesting depth of one value; an object or array is depth 1. Default: unbounded. */
+  maxDepth?: number | undefined;
+}
+
 export interface JsonListResult {
   /** Elements handed to `onItem`. */
   count: number;
   /** `data` was present and was not an array. */
   notArray: boolean;
-  /** Parsed values of the top-level members asked for that were present. */
+  /** Parsed values of the top-level members asked for that were present, other than `data`. */
   members: Map<string, unknown>;
 }
 
@@ -43,6 +82,9 @@ const CLOSE_ARRAY = 0x5d;
 const EMPTY = Buffer.alloc(0);
 /** The smallest room allocated for an open value (a few records). */
 const MIN_STORAGE = 64 * 1024;
+/** Bytes of a set-aside element kept to read its id from. */
+const HEAD_BYTES = 256;
+const LEADING_ID = /^\{\s*"id"\s*:\s*"([0-9A-Za-z_-]{1,64})"/;
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
@@ -87,13 +129,28 @@ export class JsonListStream {
   #key = '';
   #count = 0;
   #notArray = false;
+  #sawData = false;
+  /** Why the open value is being skipped rather than kept, or null while it is kept. */
+  #skipping: Limit | null = null;
+  /** Bytes of the open value already dropped while skipping it. */
+  #skipped = 0;
+  /** While skipping inside a string: the dropped bytes ended with an odd run of backslashes. */
+  #escapePending = false;
+  /** The first bytes of the element being skipped, for its id. */
+  #head = '';
   readonly #members = new Map<string, unknown>();
-  readonly #wanted: ReadonlySet<string>;
+  readonly #wanted: ReadonlySet<string> | null;
   readonly #onItem: (item: unknown, index: number) => void;
+  readonly #onSetAside: (index: number, setAside: SetAside) => void;
+  readonly #maxValueBytes: number;
+  readonly #maxDepth: number;
 
-  constructor(options: { members: readonly string[]; onItem: (item: unknown, index: number) => void }) {
-    this.#wanted = new Set(options.members);
+  constructor(options: JsonListStreamOptions) {
+    this.#wanted = options.members ? new Set(options.members) : null;
     this.#onItem = options.onItem;
+    this.#onSetAside = options.onSetAside ?? (() => {});
+    this.#maxValueBytes = options.maxValueBytes ?? Number.POSITIVE_INFINITY;
+    this.#maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   }
 
   /** Whether the top-level object has been closed. */
@@ -101,10 +158,16 @@ export class JsonListStream {
     return this.#state === 'end';
   }
 
+  /** Why the element open now is being skipped, or null when none is. */
+  get skipping(): Limit | null {
+    return this.#value === null ? null : this.#skipping;
+  }
+
   /** Scans one more chunk; throws `JsonListSyntaxError` (or what `onItem` throws). */
   write(chunk: Uint8Array): void {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.#value === null) {
+    // Between values, or inside one being skipped, nothing before this chunk is needed.
+    if (this.#value === null || this.#skipping !== null) {
       this.#buffer = bytes;
       this.#position = 0;
     } else {
@@ -126,10 +189,54 @@ export class JsonListStream {
       this.#valueStart = 0;
     }
     this.#scan();
-    if (this.#value === null) {
+    if (this.#value !== null) this.#boundOpenValue();
+    if (this.#value === null || this.#skipping !== null) {
       this.#buffer = EMPTY;
+      this.#position = 0;
+      this.#valueStart = 0;
       if (this.#storage.length > MIN_STORAGE) this.#storage = EMPTY;
     }
+  }
+
+  /**
+   * After a chunk, with a value still open: one over `maxValueBytes` starts being skipped, and a skipped one
+   * drops what was scanned of it (the caller then forgets the buffer).
+   */
+  #boundOpenValue(): void {
+    if (this.#skipping === null) {
+      if (this.#position - this.#valueStart <= this.#maxValueBytes) return;
+      this.#startSkipping('size');
+    }
+    // Whether the next byte is escaped: the dropped bytes end inside a string with an odd run of backslashes.
+    let run = 0;
+    let at = this.#position - 1;
+    while (at >= this.#valueStart && this.#buffer[at] === BACKSLASH) {
+      run += 1;
+      at -= 1;
+    }
+    const odd = run % 2 === 1;
+    // A run back to the start of the kept bytes continues the run dropped before them.
+    this.#escapePending = this.#inString && (at < this.#valueStart ? odd !== this.#escapePending : odd);
+    this.#skipped += this.#position - this.#valueStart;
+  }
+
+  /** Stops keeping the open value; an element is then set aside when it ends, anything else fails now. */
+  #startSkipping(limit: Limit): void {
+    if (this.#value !== 'element') {
+      const what = this.#value === 'key' ? 'a member name' : `the member "${this.#key}"`;
+      throw new JsonListLimitError(
+        limit === 'size'
+          ? `${what} is longer than ${this.#maxValueBytes} bytes`
+          : `${what} is nested deeper than ${this.#maxDepth} levels`,
+        limit,
+      );
+    }
+    this.#skipping = limit;
+    this.#head = this.#buffer.toString(
+      'utf8',
+      this.#valueStart,
+      Math.min(this.#valueStart + HEAD_BYTES, this.#buffer.length),
+    );
   }
 
   /** Checks the body was complete and returns what it held; throws `JsonListSyntaxError` if it was cut short. */
@@ -178,6 +285,8 @@ export class JsonListStream {
           }
           break;
         case 'dataStart':
+          if (this.#sawData) throw new JsonListSyntaxError('"data" appears twice');
+          this.#sawData = true;
           if (byte === OPEN_ARRAY) this.#advanceTo('elementOrEnd');
           else {
             this.#notArray = true;
@@ -225,6 +334,9 @@ export class JsonListStream {
     this.#depth = 0;
     this.#inString = false;
     this.#bare = !(byte === QUOTE || byte === OPEN_OBJECT || byte === OPEN_ARRAY);
+    this.#skipping = null;
+    this.#skipped = 0;
+    this.#escapePending = false;
   }
 
   /** Scans the open value; returns false when the bytes ran out before it ended. */
@@ -256,7 +368,10 @@ export class JsonListStream {
           break;
         }
         let backslashes = 0;
-        for (let at = quote - 1; buffer[at] === BACKSLASH; at -= 1) backslashes += 1;
+        let at = quote - 1;
+        for (; at >= 0 && buffer[at] === BACKSLASH; at -= 1) backslashes += 1;
+        // Back at the start of what is kept of a skipped value: its dropped bytes may end in a backslash.
+        if (at < 0 && this.#escapePending) backslashes += 1;
         position = quote + 1;
         if (backslashes % 2 === 0) {
           inString = false;
@@ -270,8 +385,13 @@ export class JsonListStream {
       const byte = buffer[position] as number;
       position += 1;
       if (byte === QUOTE) inString = true;
-      else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth += 1;
-      else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+        depth += 1;
+        if (depth > this.#maxDepth && this.#skipping === null) {
+          this.#position = position;
+          this.#startSkipping('depth');
+        }
+      } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
         depth -= 1;
         if (depth === 0) {
           this.#close(position);
@@ -287,22 +407,37 @@ export class JsonListStream {
 
   /** Ends the open value at `end` (exclusive) and hands it over. */
   #close(end: number): void {
+    if (this.#skipping === null && end - this.#valueStart > this.#maxValueBytes) {
+      this.#position = end;
+      this.#startSkipping('size');
+    }
     const kind = this.#value;
-    const text = this.#buffer.toString('utf8', this.#valueStart, end);
+    const skipping = this.#skipping;
     this.#value = null;
+    this.#skipping = null;
     this.#position = end;
     if (kind === 'element') {
       this.#state = 'elementCommaOrEnd';
       const index = this.#count;
       this.#count += 1;
-      this.#onItem(parse(text), index);
-    } else if (kind === 'key') {
+      if (skipping !== null) {
+        const bytes = this.#skipped + end - this.#valueStart;
+        const id = LEADING_ID.exec(this.#head)?.[1] ?? null;
+        this.#head = '';
+        this.#onSetAside(index, { limit: skipping, bytes, id });
+        return;
+      }
+      this.#onItem(parse(this.#buffer.toString('utf8', this.#valueStart, end)), index);
+      return;
+    }
+    const text = this.#buffer.toString('utf8', this.#valueStart, end);
+    if (kind === 'key') {
       this.#key = parse(text) as string;
       this.#state = 'colon';
     } else {
       // Every member is checked to be JSON; only the ones asked for are kept.
       const value = parse(text);
-      if (this.#wanted.has(this.#key)) this.#members.set(this.#key, value);
+      if (this.#key !== 'data' && (this.#wanted?.has(this.#key) ?? true)) this.#members.set(this.#key, value);
       this.#state = 'commaOrEnd';
     }
   }

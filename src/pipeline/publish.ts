@@ -74,7 +74,7 @@ export interface PublishOptions {
    */
   extraFiles?: readonly ExtraFile[] | (() => Promise<readonly ExtraFile[]>);
   tool: { name: string; version: string };
-  run: { startedAt: Date; requests: number; retries: number };
+  run: { startedAt: Date; requests: number; retries: number; lists?: Manifest['run']['lists'] };
   /** Snapshot folders kept, the live one included. Default 2 (live and previous). */
   keep?: number;
   /** Called after each step; tests use it to kill the process there. */
@@ -154,6 +154,7 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
         requests: run.requests,
         retries: run.retries,
         warnings: snapshot.warnings,
+        lists: run.lists,
       },
       files,
     });

@@ -6,9 +6,25 @@
 import { STATUS_CODES } from 'node:http';
 import pRetry, { AbortError } from 'p-retry';
 import { Agent, interceptors, request } from 'undici';
-import { ApiError, ConfigError } from '../shared/errors.ts';
+import { ApiError, ConfigError, QwotyError } from '../shared/errors.ts';
 import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from '../shared/schema.ts';
-import { type JsonListResult, JsonListStream, JsonListSyntaxError } from './json-list-stream.ts';
+import {
+  AnswerCapError,
+  type AnswerCaps,
+  type CapName,
+  DEFAULT_CAPS,
+  describeCap,
+  isDeeperThan,
+  readCapped,
+} from './answer-caps.ts';
+import {
+  JsonListLimitError,
+  type JsonListResult,
+  JsonListStream,
+  JsonListSyntaxError,
+  type SetAside,
+} from './json-list-stream.ts';
+import { createPaginator, type ListSummary, type PageFacts, pageFingerprint } from './pagination.ts';
 
 export interface QwotyClientOptions {
   /** Base URL such as `https://qwoty.app/api`, without a trailing slash. */
@@ -28,6 +44,8 @@ export interface QwotyClientOptions {
   /** Told about every failed attempt that will be retried. */
   onRetry?: (event: RetryEvent) => void;
   userAgent?: string;
+  /** What one answer may cost (see `answer-caps.ts`); each cap defaults to `DEFAULT_CAPS`. */
+  caps?: Partial<AnswerCaps> | undefined;
 }
 
 export interface RetryEvent {
@@ -44,18 +62,25 @@ export interface QwotyClient {
   /** GET `path` (e.g. `/customers/{id}`) and return the envelope's `data`. */
   get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
   /**
-   * GET a list (e.g. `/contacts`) and hand each element of `data` to `onItem` as it is parsed from the
-   * network, so a workspace-sized response is never held as one string. Each attempt starts with
-   * `onAttempt`: a retried attempt sends the elements again, so the caller starts over there. Resolves with
-   * the number of elements.
+   * GET a list (e.g. `/contacts`), all its pages (see `pagination.ts`), and hand each element of `data` to
+   * `onItem` as it is parsed from the network, so a workspace-sized response is never held as one string.
+   * An element over a cap goes to `onSetAside` instead, without its value. Each attempt at a page starts
+   * with `onPage(start)`, `start` being the index of the page's first element: a retried attempt sends the
+   * page's elements again, so the caller forgets those from `start` on. Resolves with how the list was read.
    */
   getList(
     path: string,
     query: Record<string, string | undefined>,
-    handlers: { onAttempt: () => void; onItem: (item: unknown, index: number) => void },
-  ): Promise<number>;
+    handlers: ListHandlers,
+  ): Promise<ListSummary>;
   /** Requests sent (attempts, retries included) and retries made so far. */
   readonly stats: { requests: number; retries: number };
+}
+
+export interface ListHandlers {
+  onPage: (start: number) => void;
+  onItem: (item: unknown, index: number) => void;
+  onSetAside?: ((index: number, setAside: SetAside & { reason: string }) => void) | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -77,6 +102,16 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     throw new ConfigError('Expected `retries` to be a non-negative integer.');
   if (!(timeoutMs > 0)) throw new ConfigError('Expected `timeoutMs` to be a positive number.');
   const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
+  if (base.protocol !== 'https:' && !isLoopback(base)) {
+    throw new ConfigError(
+      'Expected `baseUrl` to use https: the token must not cross a network in clear text.',
+    );
+  }
+  const caps: AnswerCaps = { ...DEFAULT_CAPS, ...definedOnly(options.caps ?? {}) };
+  for (const [name, value] of Object.entries(caps)) {
+    if (!(Number.isInteger(value) && value > 0))
+      throw new ConfigError(`Expected \`caps.${name}\` to be a positive integer.`);
+  }
   const headers = {
     authorization: `Bearer ${token}`,
     accept: 'application/json',
@@ -104,7 +139,8 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       response = await send(url, headers, controller.signal);
       return await read(response, where);
     } catch (error) {
-      if (error instanceof ApiError) throw error;
+      // Our own failures (a status, a cap, a partial list, a redirect) are already what to report.
+      if (error instanceof QwotyError) throw error;
       if (signal?.aborted) throw new AbortError(deadlineError(where, error));
       throw new ApiError(
         timedOut
@@ -169,19 +205,68 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     get(path, query = {}) {
       const href = urlOf(path, query);
       return withRetries(href, () =>
-        attempt(href, async (response, where) => readEnvelope(response, await response.text(), where)),
-      );
-    },
-    getList(path, query, { onAttempt, onItem }) {
-      const href = urlOf(path, query);
-      return withRetries(href, () =>
-        attempt(href, (response, where) => {
-          onAttempt();
-          return readListEnvelope(response, where, onItem);
+        attempt(href, async (response, where) => {
+          const { text, over } = await readCapped(response.body, caps.maxAnswerBytes);
+          if (over && isSuccess(response.status))
+            throw capError(where, 'maxAnswerBytes', caps, 'sent an answer larger than');
+          // An error page over the cap is judged by its first bytes: its status says what to do.
+          const data = readEnvelope(response, text, where, base);
+          if (isDeeperThan(data, caps.maxDepth))
+            throw capError(where, 'maxDepth', caps, 'sent a record nested deeper than');
+          return data;
         }),
       );
     },
+    async getList(path, query, handlers) {
+      const paginator = createPaginator({ firstUrl: urlOf(path, query) });
+      // The list cap counts every page that was read whole; a retried page counts once.
+      let listBytes = 0;
+      let start = 0;
+      for (let url: string | null = urlOf(path, query); url !== null; ) {
+        const pageUrl: string = url;
+        const page = await withRetries(pageUrl, () =>
+          attempt(pageUrl, (response, where) => {
+            handlers.onPage(start);
+            return readListPage(response, where, { base, caps, listBytes, start, handlers });
+          }),
+        );
+        listBytes = page.listBytes;
+        start += page.count;
+        url = paginator.next(page);
+      }
+      return paginator.summary();
+    },
   };
+}
+
+/** Loopback addresses, the only ones plain http may reach: there, nothing crosses a network. */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(host) ||
+    host === '[::1]'
+  );
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+function capError(
+  where: Where,
+  cap: CapName,
+  caps: AnswerCaps,
+  what: string,
+  cause?: unknown,
+): AnswerCapError {
+  const reason = `${what} ${describeCap(cap, caps)}`;
+  return new AnswerCapError(
+    `${where.method} ${where.url} ${reason}; nothing was published and the last good snapshot is kept (raise the setting if that answer is genuine).`,
+    { cap, url: where.url, reason },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 type Where = { method: string; url: string };
@@ -202,7 +287,6 @@ interface Answer {
   readonly statusText: string;
   readonly headers: { get(name: string): string | null };
   readonly body: AsyncIterable<Uint8Array>;
-  text(): Promise<string>;
   /** Frees the connection if the body was not read to its end. */
   release(): void;
 }
@@ -239,41 +323,97 @@ async function send(url: string, headers: Record<string, string>, signal: AbortS
       },
     },
     body,
-    text: () => body.text(),
     release() {
       if (!body.readableEnded) body.destroy();
     },
   };
 }
 
+interface ListPageContext {
+  base: URL;
+  caps: AnswerCaps;
+  /** Bytes of the list's earlier pages. */
+  listBytes: number;
+  /** Index of the page's first element in the whole list. */
+  start: number;
+  handlers: ListHandlers;
+}
+
 /**
- * Streams a successful list answer: each element of `data` goes to `onItem` as soon as it is parsed. Anything
- * else (an error status, a body that is not JSON) is read whole and judged by `readEnvelope`.
+ * Streams one page of a list: each element of `data` goes to `onItem` as soon as it is parsed, or to
+ * `onSetAside` when it is over a cap. An error status, or a body that is not JSON, is read (up to a cap) and
+ * judged by `readEnvelope`. Resolves with what the page says about the rest of the list.
  */
-async function readListEnvelope(
+async function readListPage(
   response: Answer,
   where: Where,
-  onItem: (item: unknown, index: number) => void,
-): Promise<number> {
-  const contentType = response.headers.get('content-type') ?? '';
-  if (!isSuccess(response.status) || !/json/i.test(contentType)) {
-    const data = readEnvelope(response, await response.text(), where);
-    if (!Array.isArray(data)) throw notAList(where, response.status);
-    data.forEach(onItem);
-    return data.length;
+  { base, caps, listBytes, start, handlers }: ListPageContext,
+): Promise<PageFacts & { listBytes: number }> {
+  if (!isSuccess(response.status)) {
+    readEnvelope(response, (await readCapped(response.body, caps.maxAnswerBytes)).text, where, base);
   }
-  const list = new JsonListStream({ members: ['success', 'error'], onItem });
+  let body: AsyncIterable<Uint8Array> = response.body;
+  if (!/json/i.test(response.headers.get('content-type') ?? '')) {
+    // Mislabelled JSON is still read as a list; anything else is judged (and described) as a whole.
+    const { text, over } = await readCapped(body, caps.maxListBytes - listBytes);
+    if (over) throw capError(where, 'maxListBytes', caps, 'sent a list larger than');
+    if (!/^\s*\{/.test(text)) readEnvelope(response, text, where, base);
+    body = (async function* () {
+      yield Buffer.from(text);
+    })();
+  }
+  let first: string | undefined;
+  let last: unknown;
+  let lastAside: string | undefined;
+  const list = new JsonListStream({
+    onItem: (item, index) => {
+      first ??= JSON.stringify(item);
+      last = item;
+      lastAside = undefined;
+      handlers.onItem(item, start + index);
+    },
+    onSetAside: (index, setAside) => {
+      const reason =
+        setAside.limit === 'size'
+          ? `larger than ${describeCap('maxRecordBytes', caps)} (${setAside.bytes} bytes)`
+          : `nested deeper than ${describeCap('maxDepth', caps)}`;
+      first ??= `set aside ${index}`;
+      lastAside = `set aside ${index} ${setAside.bytes}`;
+      handlers.onSetAside?.(start + index, { ...setAside, reason });
+    },
+    maxValueBytes: caps.maxRecordBytes,
+    maxDepth: caps.maxDepth,
+  });
+  let bytes = listBytes;
   let result: JsonListResult;
   try {
-    for await (const chunk of response.body) {
-      for (let start = 0; start < chunk.length; start += LIST_SLICE_BYTES) {
-        list.write(chunk.subarray(start, start + LIST_SLICE_BYTES));
+    for await (const chunk of body) {
+      bytes += chunk.length;
+      if (bytes > caps.maxListBytes) {
+        // An element already over its own cap is the likelier culprit (an endless string): say so.
+        const inside = list.skipping
+          ? `, inside one element over ${describeCap('maxRecordBytes', caps)},`
+          : '';
+        throw capError(where, 'maxListBytes', caps, `sent${inside} a list larger than`);
+      }
+      for (let offset = 0; offset < chunk.length; offset += LIST_SLICE_BYTES) {
+        list.write(chunk.subarray(offset, offset + LIST_SLICE_BYTES));
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
     result = list.end();
   } catch (cause) {
+    if (cause instanceof JsonListLimitError) {
+      const cap = cause.limit === 'size' ? 'maxRecordBytes' : 'maxDepth';
+      throw capError(where, cap, caps, `answered an envelope where ${cause.message}, over`, cause);
+    }
     if (!(cause instanceof JsonListSyntaxError)) throw cause;
+    const skipping = list.skipping;
+    if (skipping) {
+      // The body ended inside an element already over a cap: another try would cost as much again.
+      const cap = skipping === 'size' ? 'maxRecordBytes' : 'maxDepth';
+      throw capError(where, cap, caps, 'sent an element that never ended and is over', cause);
+    }
     const problem = cause.cutShort ? 'a body cut short' : 'a body that is not valid JSON';
     throw new ApiError(
       `${where.method} ${where.url} answered ${response.status} with ${problem}`,
@@ -300,7 +440,15 @@ async function readListEnvelope(
     );
   }
   if (result.notArray) throw notAList(where, response.status);
-  return result.count;
+  return {
+    url: where.url,
+    count: result.count,
+    link: response.headers.get('link'),
+    totalCount: response.headers.get('x-total-count'),
+    members: result.members,
+    fingerprint: pageFingerprint(result.count, first ?? '', lastAside ?? JSON.stringify(last) ?? ''),
+    listBytes: bytes,
+  };
 }
 
 function isSuccess(status: number): boolean {
@@ -315,9 +463,15 @@ function notAList(where: Where, status: number): ApiError {
   });
 }
 
-/** Checks status and envelope; returns `data` or throws an `ApiError` that says whether to retry. */
-function readEnvelope(response: Answer, body: string, where: Where): unknown {
+/**
+ * Checks status and envelope; returns `data` or throws an `ApiError` that says whether to retry, or a
+ * `ConfigError` for a redirect: the API moved, and only the person running the tool can say where to send
+ * the token.
+ */
+function readEnvelope(response: Answer, body: string, where: Where, base: URL): unknown {
   const { status } = response;
+  const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
+  if (location) throw redirectError(response, where, base, location);
   const contentType = response.headers.get('content-type') ?? '';
   let json: unknown;
   let parsed = false;
@@ -331,14 +485,7 @@ function readEnvelope(response: Answer, body: string, where: Where): unknown {
     const retryable = RETRYABLE_STATUS.has(status);
     const failure = parsed ? FailureEnvelopeSchema.safeParse(json) : undefined;
     const message = failure?.success ? failure.data.error : undefined;
-    const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
-    const said = location
-      ? ` (redirected to ${location}: set QWOTY_API_URL to the address it should use)`
-      : message
-        ? `: ${message}`
-        : parsed
-          ? ''
-          : describeBody(body, contentType);
+    const said = message ? `: ${message}` : parsed ? '' : describeBody(body, contentType);
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     throw new ApiError(`${where.method} ${where.url} answered ${status}${statusText(response)}${said}`, {
       ...where,
@@ -370,6 +517,27 @@ function readEnvelope(response: Answer, body: string, where: Where): unknown {
   throw new ApiError(
     `${where.method} ${where.url} answered ${status} without the {"success": true, "data": …} envelope`,
     { ...where, status, retryable: false },
+  );
+}
+
+/**
+ * A redirect as a configuration error (exit 2) naming the QWOTY_API_URL to set: the base the new location
+ * implies when it ends with the path asked for (`https://app.qwoty.io/api` for `…/api/contacts`).
+ */
+function redirectError(response: Answer, where: Where, base: URL, location: string): ConfigError {
+  let target: URL;
+  try {
+    target = new URL(location, where.url);
+  } catch {
+    return new ConfigError(
+      `${where.method} ${where.url} answered ${response.status}${statusText(response)} with an unreadable Location; check QWOTY_API_URL.`,
+    );
+  }
+  const asked = where.url.slice(base.href.length).split('?')[0] ?? '';
+  const path = `${target.origin}${target.pathname}`;
+  const suggested = asked && path.endsWith(asked) ? path.slice(0, -asked.length) : path;
+  return new ConfigError(
+    `${where.method} ${where.url} answered ${response.status}${statusText(response)}, redirecting to ${target.href}; the token is not sent there unasked: set QWOTY_API_URL=${suggested.replace(/\/+$/, '')} if that is the API's new address.`,
   );
 }
 

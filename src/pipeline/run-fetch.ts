@@ -79,6 +79,12 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       signal: AbortSignal.timeout(config.deadlineMs),
       onRetry: ({ error, delayMs, attempt }) =>
         reporter.warn(`${error.message}; retry ${attempt} in ${formatMs(delayMs)}`),
+      caps: {
+        maxListBytes: config.maxListMb * 1024 * 1024,
+        maxAnswerBytes: config.maxAnswerKb * 1024,
+        maxRecordBytes: config.maxRecordKb * 1024,
+        maxDepth: config.maxDepth,
+      },
     });
 
     const workspace = await fetchWorkspace({
@@ -131,7 +137,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       extraFiles: async () => {
         await jsonWritten;
         changes = await diffSnapshots(await previousSnapshot, snapshot, fingerprints);
-        quality = assessQuality(snapshot, workspace.rejects);
+        quality = assessQuality(snapshot, workspace.rejects, workspace);
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
         );
@@ -141,7 +147,12 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         ];
       },
       tool,
-      run: { startedAt, requests: client.stats.requests, retries: client.stats.retries },
+      run: {
+        startedAt,
+        requests: client.stats.requests,
+        retries: client.stats.retries,
+        lists: workspace.lists,
+      },
       now,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
     });

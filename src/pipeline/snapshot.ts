@@ -78,7 +78,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
 
   const customers: SnapshotCustomer[] = [...contactCounts.keys()].map((id) => {
     const customer = workspace.customers.get(id);
-    return {
+    const listed: SnapshotCustomer = {
       id,
       name: customer?.name ?? null,
       type: customer?.type ?? null,
@@ -89,6 +89,18 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
       tax_ids: customer?.tax_ids ?? [],
       addresses: sortAddresses(addressesByCustomer.get(id) ?? []).map(summary),
       contact_count: contactCounts.get(id) ?? 0,
+    };
+    if (!customer) return listed;
+    // The rest of what the API documents about the customer, and its custom properties when it has any.
+    return {
+      ...listed,
+      workspace_id: customer.workspace_id,
+      logo: customer.logo,
+      contact_ids: customer.contact_ids,
+      address_ids: customer.address_ids,
+      created_at: customer.created_at,
+      updated_at: customer.updated_at,
+      ...(customer.custom_properties ? { custom_properties: customer.custom_properties } : {}),
     };
   });
   customers.sort((a, b) => compareText(a.name, b.name) || compareText(a.id, b.id));

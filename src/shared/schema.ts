@@ -11,12 +11,11 @@ import { z } from 'zod';
 /** An identifier the API documents as a UUID. Any 8-4-4-4-12 hex form is accepted (not only RFC 4122 ones). */
 export const IdSchema = z.guid({ error: 'expected a UUID' });
 
-/** An ISO 8601 timestamp as the API sends it; kept verbatim, checked to be a date. */
-export const TimestampSchema = z
-  .string({ error: 'expected an ISO 8601 timestamp' })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), {
-    error: 'expected an ISO 8601 timestamp',
-  });
+/**
+ * An ISO 8601 timestamp as the API sends it, with `Z` or an offset (`+01:00`); kept verbatim. Checked by its
+ * form, not with `Date.parse`, which accepts impossible dates (`2024-02-30`) and other text after a date.
+ */
+export const TimestampSchema = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 timestamp' });
 
 /** Optional text that the API sends as a string, `null` or not at all; read as `string | null`. */
 const OptionalText = z
@@ -61,42 +60,54 @@ const contactShape = {
   updated_at: TimestampSchema.nullish().transform((value) => value ?? null),
 };
 
-/** A contact person of a customer, as `GET /contacts` returns it. */
-export const ContactSchema = z
-  .looseObject(contactShape)
-  .refine(
-    (contact) => [contact.first_name, contact.last_name, contact.email].some((value) => value?.trim()),
-    {
-      error: 'a contact needs a first name, a last name or an email',
-      path: ['first_name'],
-    },
-  );
+/**
+ * A contact person of a customer, as `GET /contacts` returns it. A contact needs only a usable identity (`id`
+ * and `customer_id`); `normalise.ts` makes any other field that fails here empty rather than lose the record.
+ */
+export const ContactSchema = z.looseObject(contactShape);
 export type Contact = z.output<typeof ContactSchema>;
 
 /** One tax identifier of a customer. */
 export const TaxIdSchema = z.looseObject({ tax: z.string(), tax_value: z.string() });
 
-/** A customer (company or individual), as `GET /customers/{id}` returns it. */
-export const CustomerSchema = z.looseObject({
+const TaxIdsSchema = TaxIdSchema.array()
+  .nullish()
+  .transform((value) => value ?? []);
+
+/** Free-form properties some customers carry (not in the customer pages of the docs, shown elsewhere). */
+const CustomPropertiesSchema = z.record(z.string(), z.unknown());
+
+const customerShape = {
   id: IdSchema,
   workspace_id: IdSchema.nullish().transform((value) => value ?? null),
-  /** The display name. */
-  name: z.string().trim().min(1, { error: 'a customer needs a name' }),
+  /** The display name; null when the API sent none (the site then shows the id). */
+  name: z
+    .string()
+    .trim()
+    .min(1, { error: 'a customer needs a name' })
+    .nullish()
+    .transform((value) => value ?? null),
   /** `company` or `individual` per the docs; other values are kept. */
   type: OptionalText,
   segment_id: OptionalText,
+  /** The logo's URL. */
   logo: OptionalText,
-  tax_ids: TaxIdSchema.array()
-    .nullish()
-    .transform((value) => value ?? []),
+  tax_ids: TaxIdsSchema,
   id_crm: OptionalText,
   id_erp: OptionalText,
   id_accounting: OptionalText,
   contact_ids: OptionalIds,
   address_ids: OptionalIds,
+  custom_properties: CustomPropertiesSchema.nullish().transform((value) => value ?? null),
   created_at: TimestampSchema.nullish().transform((value) => value ?? null),
   updated_at: TimestampSchema.nullish().transform((value) => value ?? null),
-});
+};
+
+/**
+ * A customer (company or individual), as `GET /customers/{id}` returns it. Only its `id` is required;
+ * `normalise.ts` makes any other field that fails here empty, so a bad logo never costs the customer its name.
+ */
+export const CustomerSchema = z.looseObject(customerShape);
 export type Customer = z.output<typeof CustomerSchema>;
 
 /** A postal address of a customer, as `GET /addresses` returns it. */
@@ -139,9 +150,29 @@ export const RejectSchema = z.object({
   /** The record's id, when it had a readable one. */
   id: z.string().nullable(),
   issues: z.object({ path: z.string(), message: z.string() }).array().min(1),
-  /** The record exactly as the API sent it, so it can be fixed at the source. */
-  record: z.unknown(),
+  /**
+   * The record exactly as the API sent it, so it can be fixed at the source; absent for a record set aside
+   * for its size or nesting depth, whose value is never kept.
+   */
+  record: z.unknown().optional(),
 });
+
+/**
+ * A field of a published record that did not have the documented shape: mapped from a documented alternate
+ * (a role sent as one string), or published empty. The record itself is kept.
+ */
+export const NormalisedFieldSchema = z.object({
+  entity: EntitySchema,
+  id: z.string(),
+  /** The field's name, e.g. `role`. */
+  field: z.string(),
+  /** The JSON type of the value sent: string, number, boolean, null, array or object. */
+  type: z.string(),
+  /** Why it did not validate, or which alternate it was read as. */
+  reason: z.string(),
+  action: z.enum(['mapped', 'emptied']),
+});
+export type NormalisedField = z.output<typeof NormalisedFieldSchema>;
 export type Reject = z.output<typeof RejectSchema>;
 
 /** What the site and the exports show of an address. */
@@ -167,7 +198,7 @@ export const SnapshotContactSchema = z.looseObject({
 });
 export type SnapshotContact = z.output<typeof SnapshotContactSchema>;
 
-/** A customer as published: what the directory lists. */
+/** A customer as published: what the directory lists, and the rest of what the API said about it. */
 export const SnapshotCustomerSchema = z.object({
   id: IdSchema,
   /** Null when the customer could not be read; the site then shows the id. */
@@ -181,6 +212,15 @@ export const SnapshotCustomerSchema = z.object({
   /** All the customer's addresses known to the snapshot. */
   addresses: AddressSummarySchema.array(),
   contact_count: z.number().int().nonnegative(),
+  // The customer's other documented fields, absent when it could not be read (and in older snapshots).
+  workspace_id: IdSchema.nullable().optional(),
+  logo: z.string().nullable().optional(),
+  contact_ids: IdSchema.array().optional(),
+  address_ids: IdSchema.array().optional(),
+  created_at: TimestampSchema.nullable().optional(),
+  updated_at: TimestampSchema.nullable().optional(),
+  /** Present when the API sent them. */
+  custom_properties: CustomPropertiesSchema.optional(),
 });
 export type SnapshotCustomer = z.output<typeof SnapshotCustomerSchema>;
 
@@ -227,6 +267,17 @@ export const ManifestFileSchema = z.object({
 });
 export type ManifestFile = z.output<typeof ManifestFileSchema>;
 
+/** How a list endpoint answered: in how many pages, and what its envelope held besides `success` and `data`. */
+export const ListFactsSchema = z.object({
+  pages: z.number().int().nonnegative(),
+  /**
+   * Top-level members other than the documented `success`, `data` and `error` (e.g. `meta`, `links`), by
+   * name only: a change in the API's envelope shows here.
+   */
+  members: z.string().array(),
+});
+export type ListFacts = z.output<typeof ListFactsSchema>;
+
 /** `manifest.json`: what was published and how the run went. */
 export const ManifestSchema = z.object({
   schema_version: z.literal(1),
@@ -240,6 +291,8 @@ export const ManifestSchema = z.object({
     requests: z.number().int().nonnegative(),
     retries: z.number().int().nonnegative(),
     warnings: z.string().array(),
+    /** How each list endpoint answered, by path (`/contacts`); absent in older manifests. */
+    lists: z.record(z.string(), ListFactsSchema).optional(),
   }),
   files: ManifestFileSchema.array(),
 });
@@ -351,10 +404,14 @@ export const QualityReportSchema = z.object({
     duplicate_email: Count,
     unnamed_customer: Count,
     rejected: Count,
+    /** Fields published empty or mapped from an alternate shape; absent in older reports. */
+    normalised: Count.default(0),
   }),
   findings: ContactRefSchema.extend({ kind: QualityKindSchema, detail: z.string() }).array(),
   /** The rejects' reasons, without the raw records (those stay in rejects.json). */
   rejected: RejectSchema.omit({ record: true }).array(),
+  /** Fields of published records that did not have the documented shape, and what was done with each. */
+  normalised: NormalisedFieldSchema.array().default([]),
 });
 export type QualityReport = z.output<typeof QualityReportSchema>;
 

@@ -132,8 +132,9 @@ const contacts = [
     id_crm: '=HYPERLINK("http://evil.example","click")',
     id_erp: '\t=1',
     id_accounting: '\r=1',
-    created_at: '2024-01-15T10:30:00',
-    updated_at: '2024-01-15',
+    // The rarer forms of ISO 8601 the schema accepts: a leap day, a bare fraction, a negative offset.
+    created_at: '2024-02-29T10:30:00.5+00:00',
+    updated_at: '2024-01-15T00:00:00-12:00',
     nickname: '=should-stay-out-of-tables',
     custom_fields: { tier: 'gold', score: 3 },
   }),

@@ -23,6 +23,9 @@ export function tinySnapshot(label: string, contacts = 3): Snapshot {
     addresses: [],
     rejects: [],
     contactRecords: contacts,
+    normalised: [],
+    unreadableCustomers: new Map(),
+    lists: {},
     warnings: [],
   };
   return buildSnapshot({

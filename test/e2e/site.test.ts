@@ -486,7 +486,8 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await page.locator('h1').textContent()).toBe(text.t('quality.title'));
     expect((await nav.locator('[aria-current="page"]').textContent())?.trim()).toBe(text.t('nav.quality'));
     const totals = page.getByRole('table', { name: text.t('quality.byKind') });
-    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1);
+    // The header, the seven kinds of finding, the rejected records and the normalised fields.
+    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1 + 1);
   });
 
   test("follows a report's contact link to the contact's row on its customer page", async () => {

@@ -50,14 +50,25 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
       ref.customer_id,
     ]),
   ];
-  const qualityRows = quality.findings.map((finding) => [
-    finding.kind,
-    finding.name,
-    finding.customer_name,
-    finding.detail,
-    finding.id,
-    finding.customer_id,
-  ]);
+  const qualityRows = [
+    ...quality.findings.map((finding) => [
+      finding.kind,
+      finding.name,
+      finding.customer_name,
+      finding.detail,
+      finding.id,
+      finding.customer_id,
+    ]),
+    // Fields published empty or mapped from another shape: the record is kept, the field is named here.
+    ...quality.normalised.map((field) => [
+      'normalised_field',
+      '',
+      '',
+      `${field.entity}${field.entity === 'address' ? ` ${field.id}` : ''}: ${field.field} (${field.type}) ${field.action === 'mapped' ? 'mapped' : 'published empty'}: ${field.reason}`,
+      field.entity === 'contact' ? field.id : '',
+      field.entity === 'customer' ? field.id : '',
+    ]),
+  ];
   const json = (value: unknown) => `${JSON.stringify(value, null, 1)}\n`;
   return [
     { name: CHANGES_FILE, mediaType: 'application/json', rows: changeRows.length, content: json(changes) },

@@ -2,7 +2,14 @@
  * Data quality: findings a person can fix in Qwoty (missing or malformed emails and phones, emails shared by
  * several contacts, customers that could not be named) and the records validation set aside.
  */
-import type { QualityKind, QualityReport, Reject, Snapshot, SnapshotContact } from '../../shared/schema.ts';
+import type {
+  NormalisedField,
+  QualityKind,
+  QualityReport,
+  Reject,
+  Snapshot,
+  SnapshotContact,
+} from '../../shared/schema.ts';
 import { refOf } from './changes.ts';
 
 /** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
@@ -21,7 +28,18 @@ export function isMalformedPhone(phone: string): boolean {
   return !PHONE.test(phone.trim()) || digits < 6 || digits > 15;
 }
 
-export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): QualityReport {
+export interface QualityInputs {
+  /** Fields of published records mapped from an alternate shape or published empty. */
+  normalised?: readonly NormalisedField[] | undefined;
+  /** Why a customer could not be named (not found, forbidden, set aside), by id: said in its findings. */
+  unreadableCustomers?: ReadonlyMap<string, string> | undefined;
+}
+
+export function assessQuality(
+  snapshot: Snapshot,
+  rejects: readonly Reject[],
+  { normalised = [], unreadableCustomers = new Map() }: QualityInputs = {},
+): QualityReport {
   const findings: QualityReport['findings'] = [];
   const add = (contact: SnapshotContact, kind: QualityKind, detail: string) =>
     findings.push({ ...refOf(contact), kind, detail });
@@ -41,7 +59,10 @@ export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): Q
       if (group) group.push(contact);
       else byEmail.set(key, [contact]);
     }
-    if (contact.customer_name === null) add(contact, 'unnamed_customer', `customer ${contact.customer_id}`);
+    if (contact.customer_name === null) {
+      const why = unreadableCustomers.get(contact.customer_id);
+      add(contact, 'unnamed_customer', `customer ${contact.customer_id}${why ? `: ${why}` : ''}`);
+    }
   }
   for (const [email, group] of byEmail) {
     if (group.length < 2) continue;
@@ -62,8 +83,10 @@ export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): Q
       duplicate_email: count('duplicate_email'),
       unnamed_customer: count('unnamed_customer'),
       rejected: rejects.length,
+      normalised: normalised.length,
     },
     findings,
     rejected: rejects.map(({ record: _record, ...reject }) => reject),
+    normalised: [...normalised],
   };
 }

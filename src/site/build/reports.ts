@@ -79,7 +79,7 @@ const DETAIL_HEADERS = {
 } as const satisfies Partial<Record<QualityKind, StringKey>>;
 
 /** A kind of finding (or the rejected records) explained for the person who fixes it. */
-export function findingText(text: Text, kind: QualityKind | 'rejected'): FindingKindText {
+export function findingText(text: Text, kind: QualityKind | 'rejected' | 'normalised'): FindingKindText {
   const detail = kind in DETAIL_HEADERS ? DETAIL_HEADERS[kind as keyof typeof DETAIL_HEADERS] : undefined;
   return {
     title: text.t(`finding.${kind}.title`),
@@ -89,8 +89,15 @@ export function findingText(text: Text, kind: QualityKind | 'rejected'): Finding
   };
 }
 
+export const NORMALISED_TEXT = {
+  title: 'Fields normalised',
+  means:
+    'Fields the API sent in another shape than documented. Where the docs show that other shape elsewhere (a role as one word, tax ids as code and value, a logo as url and alt text), it was read as the documented one; otherwise the field was published empty. The record itself is in the directory either way.',
+  todo: 'Where a field was published empty, open the record in Qwoty and correct that field.',
+} as const;
+
 /** The anchor of a kind's section: `missing_email` → `missing-email`. */
-export function kindSlug(kind: QualityKind | 'rejected'): string {
+export function kindSlug(kind: QualityKind | 'rejected' | 'normalised'): string {
   return kind.replace(/_/g, '-');
 }
 

@@ -280,9 +280,19 @@ export const en = {
     'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists.',
   'finding.rejected.title': 'Rejected records',
   'finding.rejected.means':
-    'Records the API sent that failed validation, for example without a readable id, or a contact with neither a name nor an email. They are left out of the directory and of every download; their raw values stay in rejects.json beside the snapshot, which this site never publishes.',
+    'Records the directory cannot use: without a readable id, or whose customer id is not one, or larger or more deeply nested than the caps allow. They are left out of the directory and of every download; the raw values of the first kind stay in rejects.json beside the snapshot, which this site never publishes (an oversized record is set aside without its value).',
   'finding.rejected.todo':
     'Find each record in Qwoty by its id and fix what the reasons say; it comes back with the next nightly run.',
+  'finding.normalised.title': 'Fields normalised',
+  'finding.normalised.means':
+    'Fields the API sent in another shape than documented. Where the docs show that other shape elsewhere (a role as one word, tax ids as code and value, a logo as url and alt text), it was read as the documented one; otherwise the field was published empty. The record itself is in the directory either way.',
+  'finding.normalised.todo':
+    'Where a field was published empty, open the record in Qwoty and correct that field.',
+  'quality.colField': 'Field (type sent)',
+  'quality.colAction': 'What was done',
+  'quality.normalisedMapped': 'Mapped: {reason}',
+  'quality.normalisedEmptied': 'Published empty: {reason}',
+  'quality.noneNormalised': 'Every field had its documented shape.',
 
   'field.id': 'id',
   'field.workspace_id': 'workspace',
@@ -605,8 +615,16 @@ export const fr: Messages = {
   'finding.unnamed_customer.todo':
     "Vérifiez que le jeton d'API peut lire les clients (Settings → Developer → API Tokens) et que le client existe toujours.",
   'finding.rejected.title': 'Enregistrements rejetés',
-  'finding.rejected.means': `Des enregistrements envoyés par l'API qui n'ont pas passé la validation, par exemple sans identifiant lisible, ou un contact sans nom ni e-mail. Ils sont exclus de l'annuaire et de tous les téléchargements${NBSP}; leurs valeurs brutes restent dans rejects.json à côté de l'instantané, que ce site ne publie jamais.`,
+  'finding.rejected.means': `Des enregistrements que l'annuaire ne peut pas utiliser${NBSP}: sans identifiant lisible, ou dont l'identifiant de client n'en est pas un, ou plus volumineux ou plus imbriqués que les limites ne le permettent. Ils sont exclus de l'annuaire et de tous les téléchargements${NBSP}; les valeurs brutes des premiers restent dans rejects.json à côté de l'instantané, que ce site ne publie jamais (un enregistrement trop volumineux est mis de côté sans sa valeur).`,
   'finding.rejected.todo': `Retrouvez chaque enregistrement dans Qwoty par son identifiant et corrigez ce que disent les motifs${NBSP}; il reviendra avec la prochaine mise à jour nocturne.`,
+  'finding.normalised.title': 'Champs normalisés',
+  'finding.normalised.means': `Des champs que l'API a envoyés sous une autre forme que celle documentée. Quand la documentation montre cette autre forme ailleurs (un rôle en un seul mot, des identifiants fiscaux en code et valeur, un logo en URL et texte alternatif), ils ont été lus sous la forme documentée${NBSP}; sinon le champ a été publié vide. L'enregistrement lui-même figure dans l'annuaire dans les deux cas.`,
+  'finding.normalised.todo': `Quand un champ a été publié vide, ouvrez l'enregistrement dans Qwoty et corrigez ce champ.`,
+  'quality.colField': 'Champ (type envoyé)',
+  'quality.colAction': 'Traitement',
+  'quality.normalisedMapped': `Converti${NBSP}: {reason}`,
+  'quality.normalisedEmptied': `Publié vide${NBSP}: {reason}`,
+  'quality.noneNormalised': 'Chaque champ avait sa forme documentée.',
 
   'field.id': 'identifiant',
   'field.workspace_id': 'espace de travail',
