@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, realpath, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
-import { createQwotyServer, type QwotyServer, type QwotyServerOptions } from '../src/fake-api/server.ts';
+import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
 import { parseFetchConfig } from '../src/pipeline/config.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { diffSnapshots, previousFromSnapshot } from '../src/pipeline/reports/changes.ts';
@@ -19,30 +18,20 @@ import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ExitCode, SnapshotIoError } from '../src/shared/errors.ts';
 import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { ChangesHistorySchema, type ChangesNight } from '../src/shared/schema.ts';
+import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 import { makePreviousSnapshot, makeSnapshot, writePublishedSnapshot } from '../src/testing/site-fixture.ts';
 
 const TOKEN = 'qwt_prod_history_token_value_7';
-let dir: string;
-let servers: QwotyServer[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'qwoty-history-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-  await rm(dir, { recursive: true, force: true });
-});
+const api = useEmbeddedApi(TOKEN, 'history');
 
 async function fetchFrom(options: QwotyServerOptions) {
-  const server = await createQwotyServer({ token: TOKEN, ...options });
-  servers.push(server);
+  const server = await api.serve(options);
   return fetchFromServer(server);
 }
 
 async function fetchFromServer(server: QwotyServer) {
   const parsed = parseFetchConfig(
-    { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: server.url, QWOTY_DATA_DIR: dir, QWOTY_RETRIES: '0' },
+    { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: server.url, QWOTY_DATA_DIR: api.dir(), QWOTY_RETRIES: '0' },
     [],
   );
   if (parsed.help) throw new Error('unexpected help');
@@ -56,7 +45,7 @@ async function fetchFromServer(server: QwotyServer) {
   return { ...result, lines: reporter.lines };
 }
 
-const historyText = () => readFile(path.join(dir, HISTORY_FILE), 'utf8');
+const historyText = () => readFile(path.join(api.dir(), HISTORY_FILE), 'utf8');
 const history = async () => ChangesHistorySchema.parse(JSON.parse(await historyText()));
 
 function night(day: number): ChangesNight {
@@ -138,7 +127,9 @@ describe('carryHistory', () => {
 describe('readLiveHistory', () => {
   test('starts from the live change report when the snapshot was published before the history existed', async () => {
     const snapshot = makeSnapshot({ contacts: 20 });
-    const folder = await writePublishedSnapshot(dir, snapshot, { previous: makePreviousSnapshot(snapshot) });
+    const folder = await writePublishedSnapshot(api.dir(), snapshot, {
+      previous: makePreviousSnapshot(snapshot),
+    });
     const live = await readLiveHistory(folder, ['changes.json']);
     expect(live.history?.nights.map((kept) => kept.previous_generated_at)).toEqual([
       '2026-01-14T03:00:00.000Z',
@@ -147,8 +138,8 @@ describe('readLiveHistory', () => {
   });
 
   test('stops with a sentence saying what to do when the listed history is damaged', async () => {
-    await writeFile(path.join(dir, HISTORY_FILE), '{"schema_version":1,"nights":[{"generated_at":1}]}');
-    const error = await readLiveHistory(dir, [HISTORY_FILE]).catch((caught: unknown) => caught);
+    await writeFile(path.join(api.dir(), HISTORY_FILE), '{"schema_version":1,"nights":[{"generated_at":1}]}');
+    const error = await readLiveHistory(api.dir(), [HISTORY_FILE]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SnapshotIoError);
     expect((error as SnapshotIoError).exitCode).toBe(ExitCode.io);
     expect((error as Error).message).toMatch(
@@ -157,7 +148,7 @@ describe('readLiveHistory', () => {
   });
 
   test('starts a new history, and says so, when the listed history was deleted', async () => {
-    const live = await readLiveHistory(dir, [HISTORY_FILE]);
+    const live = await readLiveHistory(api.dir(), [HISTORY_FILE]);
     expect(live.history).toBeNull();
     expect(live.warning).toMatch(/is missing: a new history starts tonight/);
   });
@@ -179,7 +170,7 @@ describe('the history a fetch publishes', () => {
     expect(nights[0]?.totals.changed).toBe(1);
     expect(nights[0]?.previous_generated_at).toBe(first?.generated_at);
 
-    const loaded = await readSnapshot(dir);
+    const loaded = await readSnapshot(api.dir());
     expect(loaded.manifest.files.find((file) => file.name === HISTORY_FILE)?.rows).toBe(2);
     expect(loaded.history?.nights).toEqual(nights);
   });
@@ -198,10 +189,9 @@ describe('the history a fetch publishes', () => {
 
   test('stops the next run, fetching nothing, when the live history is damaged', async () => {
     await fetchFrom({ contacts: 20, seed: 6 });
-    const file = await realpath(path.join(dir, HISTORY_FILE));
+    const file = await realpath(path.join(api.dir(), HISTORY_FILE));
     await writeFile(file, 'not json');
-    const server = await createQwotyServer({ token: TOKEN, contacts: 20, seed: 6 });
-    servers.push(server);
+    const server = await api.serve({ contacts: 20, seed: 6 });
     const error = await fetchFromServer(server).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SnapshotIoError);
     expect(server.requests).toHaveLength(0);

@@ -1,41 +1,27 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
-import { createQwotyServer, type QwotyServer, type QwotyServerOptions } from '../src/fake-api/server.ts';
+import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
 import { type FetchConfig, parseFetchConfig } from '../src/pipeline/config.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { FAILED_REJECTS_FILE, runFetch } from '../src/pipeline/run-fetch.ts';
 import { ApiError, DataRejectedError, ExitCode } from '../src/shared/errors.ts';
 import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { RejectSchema } from '../src/shared/schema.ts';
+import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwt_prod_secret_token_value_42';
-let dataDir: string;
-let servers: QwotyServer[] = [];
+const api = useEmbeddedApi(TOKEN, 'run');
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'qwoty-run-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function serve(options: QwotyServerOptions) {
-  const server = await createQwotyServer({ token: TOKEN, ...options });
-  servers.push(server);
-  return server;
-}
+const serve = (options: QwotyServerOptions) => api.serve(options);
 
 function configFor(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []): FetchConfig {
   const parsed = parseFetchConfig(
     {
       QWOTY_API_TOKEN: TOKEN,
       QWOTY_API_URL: server.url,
-      QWOTY_DATA_DIR: dataDir,
+      QWOTY_DATA_DIR: api.dir(),
       QWOTY_RETRIES: '2',
       ...env,
     },
@@ -72,12 +58,12 @@ describe('runFetch', () => {
     const { manifest, lines } = await fetchInto(server);
 
     expect(manifest.counts).toMatchObject({ contacts: 294, rejected: 6 });
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(snapshot.contacts).toHaveLength(294);
     expect(snapshot.contacts.every((contact) => contact.customer_name)).toBe(true);
 
     const rejects = RejectSchema.array().parse(
-      JSON.parse(await readFile(path.join(dataDir, 'rejects.json'), 'utf8')),
+      JSON.parse(await readFile(path.join(api.dir(), 'rejects.json'), 'utf8')),
     );
     expect(rejects.map((reject) => reject.index)).toEqual(
       workspace.invalidContacts.map((invalid) => invalid.index),
@@ -89,14 +75,14 @@ describe('runFetch', () => {
   test('never writes the token into any published file or log line', async () => {
     const server = await serve({ contacts: 50 });
     const { lines } = await fetchInto(server);
-    expect(await everyFileText(dataDir)).not.toContain(TOKEN);
+    expect(await everyFileText(api.dir())).not.toContain(TOKEN);
     expect(lines.join('')).not.toContain(TOKEN);
   });
 
   test('refuses to publish above the invalid-record threshold, keeping the last good snapshot', async () => {
     const good = await serve({ contacts: 100, seed: 1 });
     await fetchInto(good);
-    const before = await readFile(path.join(dataDir, 'contacts.json'));
+    const before = await readFile(path.join(api.dir(), 'contacts.json'));
 
     const bad = await serve({ workspace: generateWorkspace({ contacts: 100, seed: 1, invalid: 20 }) });
     const error = await fetchInto(bad).catch((reason: unknown) => reason);
@@ -105,8 +91,8 @@ describe('runFetch', () => {
     expect((error as Error).message).toMatch(
       /20 of 100 contacts, 20%\), above the 10% limit: nothing was published/,
     );
-    expect(await readFile(path.join(dataDir, 'contacts.json'))).toEqual(before);
-    const setAside = JSON.parse(await readFile(path.join(dataDir, FAILED_REJECTS_FILE), 'utf8'));
+    expect(await readFile(path.join(api.dir(), 'contacts.json'))).toEqual(before);
+    const setAside = JSON.parse(await readFile(path.join(api.dir(), FAILED_REJECTS_FILE), 'utf8'));
     expect(setAside).toHaveLength(20);
   });
 
@@ -122,7 +108,7 @@ describe('runFetch', () => {
     await fetchInto(await serve({ contacts: 100 }));
     const smaller = await serve({ contacts: 40 });
     await expect(fetchInto(smaller)).rejects.toThrow(/has 40 contacts, less than half of the previous 100/);
-    expect((await readSnapshot(dataDir)).snapshot.contacts).toHaveLength(100);
+    expect((await readSnapshot(api.dir())).snapshot.contacts).toHaveLength(100);
     const { manifest } = await fetchInto(smaller, {}, ['--allow-shrink']);
     expect(manifest.counts.contacts).toBe(40);
   });
@@ -130,7 +116,7 @@ describe('runFetch', () => {
   test('refuses an empty snapshot unless told to allow it', async () => {
     const empty = await serve({ workspace: generateWorkspace({ contacts: 0 }) });
     await expect(fetchInto(empty)).rejects.toThrow(/refusing to publish an empty snapshot/);
-    expect(await readdir(dataDir)).not.toContain('contacts.json');
+    expect(await readdir(api.dir())).not.toContain('contacts.json');
   });
 
   test('degrades to customer IDs and no addresses when the token may not read them', async () => {
@@ -138,7 +124,7 @@ describe('runFetch', () => {
     const { manifest, lines } = await fetchInto(server);
     expect(manifest.counts).toMatchObject({ contacts: 60, addresses: 0 });
     expect(manifest.run.warnings).toHaveLength(2);
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(
       snapshot.contacts.every((contact) => contact.customer_name === null && contact.addresses.length === 0),
     ).toBe(true);
@@ -185,7 +171,7 @@ describe('runFetch', () => {
     const { manifest } = await fetchInto(server, { QWOTY_RETRIES: '8' });
     expect(manifest.counts.contacts).toBe(500);
     expect(manifest.run.retries).toBeGreaterThan(2);
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(snapshot.contacts.every((contact) => contact.customer_name !== null)).toBe(true);
   });
 
@@ -199,6 +185,6 @@ describe('runFetch', () => {
     );
     expect(changes.totals).toMatchObject({ removed: 10, changed: 1, added: 0 });
     expect(changes.contacts.changed[0]?.fields).toEqual(['email']);
-    expect(JSON.parse(await readFile(path.join(dataDir, 'changes.json'), 'utf8')).totals.removed).toBe(10);
+    expect(JSON.parse(await readFile(path.join(api.dir(), 'changes.json'), 'utf8')).totals.removed).toBe(10);
   });
 });

@@ -2,13 +2,12 @@
  * Whole fetch runs against the embedded API answering in shapes that are legal but unexpected (see
  * `src/fake-api/shapes.ts`): each ends as issue 11 says, and each reads the snapshot back.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { generateWorkspace, type Workspace } from '../src/fake-api/generate.ts';
-import { createQwotyServer, type QwotyServer, type QwotyServerOptions } from '../src/fake-api/server.ts';
+import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
 import { deepRecord, NEXT_STYLES, SCENARIOS, withAlternateShapes } from '../src/fake-api/shapes.ts';
 import { AnswerCapError } from '../src/pipeline/answer-caps.ts';
 import { parseFetchConfig } from '../src/pipeline/config.ts';
@@ -18,32 +17,19 @@ import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ApiError, ExitCode, QwotyError } from '../src/shared/errors.ts';
 import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { RejectSchema } from '../src/shared/schema.ts';
+import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwt_prod_shapes_test_token_0123456789';
-let dataDir: string;
-let servers: QwotyServer[] = [];
+const api = useEmbeddedApi(TOKEN, 'shapes');
 
-beforeEach(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'qwoty-shapes-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function serve(options: QwotyServerOptions) {
-  const server = await createQwotyServer({ token: TOKEN, ...options });
-  servers.push(server);
-  return server;
-}
+const serve = (options: QwotyServerOptions) => api.serve(options);
 
 async function fetchInto(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []) {
   const parsed = parseFetchConfig(
     {
       QWOTY_API_TOKEN: TOKEN,
       QWOTY_API_URL: server.url,
-      QWOTY_DATA_DIR: dataDir,
+      QWOTY_DATA_DIR: api.dir(),
       QWOTY_RETRIES: '2',
       ...env,
     },
@@ -73,11 +59,11 @@ async function failedFetch(server: QwotyServer, env: Record<string, string> = {}
 /** Publishes a good snapshot of 300 contacts and returns its contacts.json, to prove a refusal keeps it. */
 async function lastGoodSnapshot(): Promise<Buffer> {
   await fetchInto(await serve({ contacts: 300, seed: 9 }));
-  return readFile(path.join(dataDir, 'contacts.json'));
+  return readFile(path.join(api.dir(), 'contacts.json'));
 }
 
 async function rejectsFile() {
-  return RejectSchema.array().parse(JSON.parse(await readFile(path.join(dataDir, 'rejects.json'), 'utf8')));
+  return RejectSchema.array().parse(JSON.parse(await readFile(path.join(api.dir(), 'rejects.json'), 'utf8')));
 }
 
 const idOf = (record: unknown) => String((record as { id?: unknown }).id);
@@ -97,13 +83,13 @@ describe('a paginated list', () => {
     expect(manifest.counts).toMatchObject({ contacts: 1999, rejected: 1 });
     expect(manifest.run.lists?.['/contacts']).toEqual({ pages: 4, members: ['links', 'meta'] });
     expect(manifest.run.lists?.['/addresses']?.pages).toBeGreaterThanOrEqual(1);
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(new Set(snapshot.contacts.map((contact) => contact.id))).toEqual(
       new Set(
         workspace.contacts.filter((_, index) => index !== workspace.invalidContacts[0]?.index).map(idOf),
       ),
     );
-    expect(await readFile(path.join(dataDir, 'contacts.json'))).not.toEqual(before);
+    expect(await readFile(path.join(api.dir(), 'contacts.json'))).not.toEqual(before);
     expect(
       server.requests.filter((request) => request.endpoint === 'contacts').map((request) => request.path),
     ).toEqual(['/api/contacts', '/api/contacts?page=2', '/api/contacts?page=3', '/api/contacts?page=4']);
@@ -114,7 +100,7 @@ describe('a paginated list', () => {
     const server = await serve({ workspace, pagination: { perPage: 100, next: [style], total: [] } });
     const { manifest } = await fetchInto(server);
     expect(manifest.run.lists?.['/contacts']?.pages).toBe(5);
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(snapshot.contacts.map((contact) => contact.id).sort()).toEqual(
       workspace.contacts.map(idOf).sort(),
     );
@@ -162,7 +148,7 @@ describe('a paginated list', () => {
       expect(error.exitCode).toBe(ExitCode.rejected);
       expect(error.message).toMatch(message);
       expect(error.message).toMatch(/nothing was published and the last good snapshot is kept/);
-      expect(await readFile(path.join(dataDir, 'contacts.json'))).toEqual(before);
+      expect(await readFile(path.join(api.dir(), 'contacts.json'))).toEqual(before);
     },
   );
 
@@ -184,7 +170,7 @@ describe('records in other shapes', () => {
 
     expect(manifest.counts).toMatchObject({ contacts: 200, rejected: 0 });
     expect(await rejectsFile()).toEqual([]);
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     // Every customer kept its name, whatever its logo or tax ids looked like.
     expect(snapshot.customers.every((customer) => customer.name !== null)).toBe(true);
 
@@ -218,9 +204,9 @@ describe('records in other shapes', () => {
       action: 'emptied',
       reason: expect.stringMatching(/expected string, received number/),
     });
-    const published = JSON.parse(await readFile(path.join(dataDir, 'quality.json'), 'utf8'));
+    const published = JSON.parse(await readFile(path.join(api.dir(), 'quality.json'), 'utf8'));
     expect(published.totals.normalised).toBe(quality.normalised.length);
-    const rows: string[][] = parseCsv(await readFile(path.join(dataDir, 'quality.csv')), { bom: true });
+    const rows: string[][] = parseCsv(await readFile(path.join(api.dir(), 'quality.csv')), { bom: true });
     expect(rows).toContainEqual([
       'normalised_field',
       '',
@@ -241,7 +227,7 @@ describe('records in other shapes', () => {
     expect(rejects.map((reject) => reject.index)).toEqual(
       workspace.invalidContacts.map(({ index }) => index),
     );
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     const published = new Map(snapshot.contacts.map((contact) => [contact.id, contact]));
     for (const { index, kind } of workspace.bentContacts) {
       const contact = published.get(idOf(workspace.contacts[index]));
@@ -270,7 +256,7 @@ describe('customers that cannot be read', () => {
     const gone = customerOf(workspace.contacts[0]);
     const { quality, log } = await fetchInto(server);
 
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     const orphans = snapshot.contacts.filter((contact) => contact.customer_id === gone);
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.every((contact) => contact.customer_name === null)).toBe(true);
@@ -288,7 +274,7 @@ describe('customers that cannot be read', () => {
     const refused = customerOf(workspace.contacts[0]);
     const { manifest, quality } = await fetchInto(server, { QWOTY_CONCURRENCY: '2' });
 
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(
       snapshot.customers.filter((customer) => customer.name === null).map((customer) => customer.id),
     ).toEqual([refused]);
@@ -311,7 +297,7 @@ describe('customers that cannot be read', () => {
     const error = await failedFetch(server);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 401, exitCode: ExitCode.auth });
-    expect(await readFile(path.join(dataDir, 'contacts.json'))).toEqual(before);
+    expect(await readFile(path.join(api.dir(), 'contacts.json'))).toEqual(before);
   });
 
   test('a token revoked between two pages of the contacts fails the run with exit 3', async () => {
@@ -343,7 +329,7 @@ describe('customers that cannot be read', () => {
         },
       ],
     });
-    const { snapshot } = await readSnapshot(dataDir);
+    const { snapshot } = await readSnapshot(api.dir());
     expect(snapshot.customers.find((customer) => customer.id === deep)?.name).toBeNull();
   });
 });
@@ -362,7 +348,7 @@ describe('answers over a cap', () => {
       /\/addresses sent, inside one element over QWOTY_MAX_RECORD_KB \(--max-record-kb\) of 1,024 kB, a list larger than QWOTY_MAX_LIST_MB \(--max-list-mb\) of 16 MB/,
     );
     expect(server.count({ endpoint: 'addresses' })).toBe(1);
-    expect(await readFile(path.join(dataDir, 'contacts.json'))).toEqual(before);
+    expect(await readFile(path.join(api.dir(), 'contacts.json'))).toEqual(before);
   });
 
   test('a bomb smaller than the list cap still ends inside an over-large element, and is not retried', async () => {
@@ -382,7 +368,7 @@ describe('answers over a cap', () => {
     expect(error).toBeInstanceOf(AnswerCapError);
     expect(error.message).toMatch(/QWOTY_MAX_LIST_MB \(--max-list-mb\) of 8 MB/);
     expect(server.count({ endpoint: 'contacts' })).toBe(1);
-    await expect(readSnapshot(dataDir)).rejects.toThrow(/no snapshot/);
+    await expect(readSnapshot(api.dir())).rejects.toThrow(/no snapshot/);
   });
 
   test('a customer answer over the answer cap sets that customer aside and the run goes on', async () => {
@@ -420,7 +406,7 @@ describe('answers over a cap', () => {
       expect(reject?.issues[0]?.message).toMatch(
         /(nested deeper|larger) than QWOTY_MAX_(DEPTH|RECORD_KB).*set aside without its value/,
       );
-      const { snapshot, quality } = await readSnapshot(dataDir);
+      const { snapshot, quality } = await readSnapshot(api.dir());
       expect(snapshot.contacts).toHaveLength(99);
       expect(quality?.rejected).toHaveLength(1);
     },

@@ -7,6 +7,7 @@
  * Both go through `SnapshotSchema`, so they are what the rest of the code receives.
  */
 import { type Snapshot, SnapshotSchema } from '../shared/schema.ts';
+import { snapshotContact } from './records.ts';
 
 /** A deterministic UUID-shaped id: `id(1)` is `00000000-0000-4000-8000-000000000001`. */
 export function id(n: number): string {
@@ -86,26 +87,8 @@ const customers = [
 
 function contact(n: number, customerId: string, fields: Record<string, unknown>) {
   const customer = customers.find((candidate) => candidate.id === customerId);
-  return {
-    id: id(100 + n),
-    workspace_id: WORKSPACE,
-    customer_id: customerId,
-    first_name: null,
-    last_name: null,
-    email: null,
-    phone: null,
-    role: [],
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    address_ids: [],
-    created_at: null,
-    updated_at: null,
-    customer_name: customer?.name ?? null,
-    customer_type: customer?.type ?? null,
-    addresses: [],
-    ...fields,
-  };
+  const owner = { id: customerId, name: customer?.name ?? null, type: customer?.type ?? null };
+  return { ...snapshotContact(owner, { id: id(100 + n), workspace_id: WORKSPACE }), ...fields };
 }
 
 const contacts = [

@@ -21,6 +21,8 @@ import type {
   SnapshotContact,
   SnapshotCustomer,
 } from '../shared/schema.ts';
+import { KNOWN_ROLES } from '../shared/schema.ts';
+import { snapshotContact } from './records.ts';
 
 export interface FixtureOptions {
   /** Number of contacts (at least 1). */
@@ -98,7 +100,8 @@ const COMPANY = [
 const SUFFIX = ['SA', 'GmbH', 'Ltd', 'SARL', 'Inc', 'BV'];
 const COUNTRIES = ['FR', 'DE', 'GB', 'ES', 'IT', 'NL', 'BE', 'US'];
 const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bruxelles', 'New York'];
-const ROLES = ['buyer', 'signer', 'billing', 'shipping', 'legal', 'admin', 'decision_maker'];
+// The documented roles, and one the API uses elsewhere.
+const ROLES = [...KNOWN_ROLES, 'decision_maker'];
 
 /** A UUID-shaped id with realistic entropy, deterministic from its seed. */
 export function fixtureId(seed: string): string {
@@ -291,25 +294,17 @@ export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: nu
   );
   for (let k = 0; k < removedCount; k++) {
     const customer = k % 2 === 0 ? keptCustomer : goneCustomer;
-    contacts.push({
-      id: fixtureId(`removed-contact-${k}`),
-      workspace_id: fixtureId('workspace'),
-      customer_id: customer?.id ?? goneCustomer.id,
-      first_name: k === 0 ? HOSTILE_REMOVED_NAME : `Former${k}`,
-      last_name: 'Leaver',
-      email: `former.${k}@example.com`,
-      phone: null,
-      role: [],
-      id_crm: null,
-      id_erp: null,
-      id_accounting: null,
-      address_ids: [],
-      created_at: stamp,
-      updated_at: stamp,
-      customer_name: customer?.name ?? null,
-      customer_type: customer?.type ?? null,
-      addresses: [],
-    });
+    contacts.push(
+      snapshotContact(customer ?? goneCustomer, {
+        id: fixtureId(`removed-contact-${k}`),
+        workspace_id: fixtureId('workspace'),
+        first_name: k === 0 ? HOSTILE_REMOVED_NAME : `Former${k}`,
+        last_name: 'Leaver',
+        email: `former.${k}@example.com`,
+        created_at: stamp,
+        updated_at: stamp,
+      }),
+    );
   }
   const customers = [
     ...snapshot.customers.filter((customer) => customer.id !== lastCustomer?.id),

@@ -3,7 +3,10 @@ import type { FetchedWorkspace } from '../pipeline/fetch-workspace.ts';
 import { buildSnapshot } from '../pipeline/snapshot.ts';
 import { ContactSchema, CustomerSchema, type Snapshot } from '../shared/schema.ts';
 
-export const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+/** The same ids as the hand-made sample's. */
+export { id as uuid } from './sample-snapshot.ts';
+
+import { id as uuid } from './sample-snapshot.ts';
 
 export function tinySnapshot(label: string, contacts = 3): Snapshot {
   const workspace: FetchedWorkspace = {

@@ -1,0 +1,46 @@
+/**
+ * The one way fixtures make a snapshot's contact or customer: every field present, empty unless given. The
+ * hand-made sample, the site fixture and the previous-night fixture all start from these.
+ */
+import type { SnapshotContact, SnapshotCustomer } from '../shared/schema.ts';
+
+type Owner = Pick<SnapshotCustomer, 'id' | 'name' | 'type'>;
+
+/** A contact of `customer`, with no details but `fields`. */
+export function snapshotContact(
+  customer: Owner,
+  fields: Partial<SnapshotContact> & Pick<SnapshotContact, 'id' | 'workspace_id'>,
+): SnapshotContact {
+  return {
+    customer_id: customer.id,
+    first_name: null,
+    last_name: null,
+    email: null,
+    phone: null,
+    role: [],
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    address_ids: [],
+    created_at: null,
+    updated_at: null,
+    customer_name: customer.name,
+    customer_type: customer.type,
+    addresses: [],
+    ...fields,
+  };
+}
+
+/** A customer with nothing but `fields`. */
+export function snapshotCustomer(fields: Owner & Partial<SnapshotCustomer>): SnapshotCustomer {
+  return {
+    segment_id: null,
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: [],
+    addresses: [],
+    contact_count: 0,
+    ...fields,
+  };
+}
