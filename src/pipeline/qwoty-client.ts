@@ -9,6 +9,9 @@ import { Agent, interceptors, request } from 'undici';
 import { ApiError, ConfigError } from '../shared/errors.ts';
 import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from '../shared/schema.ts';
 import { type JsonListResult, JsonListStream, JsonListSyntaxError } from './json-list-stream.ts';
+import { type Permit, parseRetryAfter, type RateLimiter } from './rate-limit.ts';
+
+export { parseRetryAfter } from './rate-limit.ts';
 
 export interface QwotyClientOptions {
   /** Base URL such as `https://qwoty.app/api`, without a trailing slash. */
@@ -28,6 +31,19 @@ export interface QwotyClientOptions {
   /** Told about every failed attempt that will be retried. */
   onRetry?: (event: RetryEvent) => void;
   userAgent?: string;
+  /**
+   * Paces every request to the API's rate limit (see `rate-limit.ts`). With one, a 429 does not use up a
+   * retry: the limiter holds the next attempt for as long as the API asks, and the deadline bounds the wait.
+   */
+  limiter?: RateLimiter | undefined;
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** Stops this call (its waits, retries and request) when it aborts; it then rejects with the reason. */
+  signal?: AbortSignal | undefined;
+  /** Give up at once when the rate limit allows no request before this time (ms since the epoch). */
+  notAfter?: number | undefined;
 }
 
 export interface RetryEvent {
@@ -42,7 +58,7 @@ export interface RetryEvent {
 
 export interface QwotyClient {
   /** GET `path` (e.g. `/customers/{id}`) and return the envelope's `data`. */
-  get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  get(path: string, query?: Record<string, string | undefined>, options?: RequestOptions): Promise<unknown>;
   /**
    * GET a list (e.g. `/contacts`) and hand each element of `data` to `onItem` as it is parsed from the
    * network, so a workspace-sized response is never held as one string. Each attempt starts with
@@ -53,6 +69,7 @@ export interface QwotyClient {
     path: string,
     query: Record<string, string | undefined>,
     handlers: { onAttempt: () => void; onItem: (item: unknown, index: number) => void },
+    options?: RequestOptions,
   ): Promise<number>;
   /** Requests sent (attempts, retries included) and retries made so far. */
   readonly stats: { requests: number; retries: number };
@@ -71,6 +88,7 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     signal,
     onRetry,
     userAgent = 'qwoty-contacts-directory',
+    limiter,
   } = options;
   if (!token) throw new ConfigError('Expected `token` to be a non-empty string.');
   if (!Number.isInteger(retries) || retries < 0)
@@ -85,8 +103,21 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   };
   const stats = { requests: 0, retries: 0 };
 
-  /** One attempt: the request, then `read` on its response; every failure becomes an `ApiError`. */
-  async function attempt<T>(url: string, read: (response: Answer, where: Where) => Promise<T>): Promise<T> {
+  /** One attempt: a turn from the limiter, the request, then `read` on its response; failures become `ApiError`s. */
+  async function attempt<T>(
+    url: string,
+    read: (response: Answer, where: Where) => Promise<T>,
+    call: RequestOptions,
+    callSignal: AbortSignal | undefined,
+  ): Promise<T> {
+    const where = { method: 'GET', url };
+    let permit: Permit | undefined;
+    try {
+      permit = await limiter?.acquire({ signal: callSignal, notAfter: call.notAfter });
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError(deadlineError(where, error));
+      throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+    }
     stats.requests += 1;
     // One controller per attempt, unlinked when it ends: AbortSignal.any() and AbortSignal.timeout() on the
     // run's long-lived signal kept every one of 12,500 look-ups alive and cost seconds of CPU.
@@ -97,15 +128,16 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       controller.abort();
     }, timeoutMs);
     const onDeadline = () => controller.abort();
-    signal?.addEventListener('abort', onDeadline, { once: true });
-    const where = { method: 'GET', url };
+    callSignal?.addEventListener('abort', onDeadline, { once: true });
     let response: Answer | undefined;
     try {
       response = await send(url, headers, controller.signal);
+      permit?.answered(response.status, response.headers);
       return await read(response, where);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (signal?.aborted) throw new AbortError(deadlineError(where, error));
+      if (callSignal?.aborted) throw new AbortError(asError(callSignal.reason));
       throw new ApiError(
         timedOut
           ? `GET ${url} did not answer within ${formatSeconds(timeoutMs)}`
@@ -115,9 +147,10 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       );
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onDeadline);
+      callSignal?.removeEventListener('abort', onDeadline);
       // A body left unread would keep its connection busy.
       response?.release();
+      permit?.release();
     }
   }
 
@@ -128,31 +161,46 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     return url.href;
   }
 
-  async function withRetries<T>(href: string, run: () => Promise<T>): Promise<T> {
+  async function withRetries<T>(
+    href: string,
+    call: RequestOptions,
+    run: (callSignal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
     let lastError: ApiError | undefined;
+    const linked = linkSignals(signal, call.signal);
+    const throttled = (error: unknown) =>
+      limiter !== undefined && error instanceof ApiError && error.status === 429;
     try {
-      return await pRetry(run, {
+      return await pRetry(() => run(linked.signal), {
         retries,
         factor: 2,
         minTimeout: minRetryDelayMs,
         maxTimeout: maxRetryDelayMs,
         randomize: true,
-        ...(signal ? { signal } : {}),
+        ...(linked.signal ? { signal: linked.signal } : {}),
         shouldRetry: ({ error }) => error instanceof ApiError && error.retryable,
+        // A 429 is the limiter's to pace: it holds the next attempt as long as the API asks.
+        shouldConsumeRetry: ({ error }) => !throttled(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
           if (!(error instanceof ApiError)) return;
           lastError = error;
           if (!error.retryable || retriesLeft === 0) return;
           stats.retries += 1;
+          if (limiter && throttled(error)) {
+            const delayMs = Math.max(0, limiter.resumesAt - Date.now());
+            onRetry?.({ method: 'GET', url: href, attempt: attemptNumber, error, delayMs });
+            return;
+          }
           // p-retry waits `retryDelay` after this callback; wait the rest of what the server asked for.
           const asked = Math.min(error.retryAfterMs ?? 0, maxRetryDelayMs);
           const extra = Math.max(0, asked - retryDelay);
           onRetry?.({ method: 'GET', url: href, attempt: attemptNumber, error, delayMs: retryDelay + extra });
-          if (extra > 0) await sleep(extra, signal);
+          if (extra > 0) await sleep(extra, linked.signal);
         },
       });
     } catch (error) {
       if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
+      if (call.signal?.aborted) throw asError(call.signal.reason);
       if (error instanceof ApiError && error.retryable) {
         throw new ApiError(
           `${error.message} (gave up after ${retries + 1} attempts)`,
@@ -161,27 +209,66 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
         );
       }
       throw error;
+    } finally {
+      linked.dispose();
     }
   }
 
   return {
     stats,
-    get(path, query = {}) {
+    get(path, query = {}, call = {}) {
       const href = urlOf(path, query);
-      return withRetries(href, () =>
-        attempt(href, async (response, where) => readEnvelope(response, await response.text(), where)),
+      return withRetries(href, call, (callSignal) =>
+        attempt(
+          href,
+          async (response, where) => readEnvelope(response, await response.text(), where),
+          call,
+          callSignal,
+        ),
       );
     },
-    getList(path, query, { onAttempt, onItem }) {
+    getList(path, query, { onAttempt, onItem }, call = {}) {
       const href = urlOf(path, query);
-      return withRetries(href, () =>
-        attempt(href, (response, where) => {
-          onAttempt();
-          return readListEnvelope(response, where, onItem);
-        }),
+      return withRetries(href, call, (callSignal) =>
+        attempt(
+          href,
+          (response, where) => {
+            onAttempt();
+            return readListEnvelope(response, where, onItem);
+          },
+          call,
+          callSignal,
+        ),
       );
     },
   };
+}
+
+/**
+ * The run's signal and a call's own as one, unlinked by `dispose` (not `AbortSignal.any`, which keeps every
+ * call's signal alive as long as the run's: see `attempt`).
+ */
+function linkSignals(
+  run: AbortSignal | undefined,
+  call: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!call || !run) return { signal: call ?? run, dispose: () => {} };
+  const controller = new AbortController();
+  const abort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  if (run.aborted || call.aborted) controller.abort(run.aborted ? run.reason : call.reason);
+  run.addEventListener('abort', abort, { once: true });
+  call.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      run.removeEventListener('abort', abort);
+      call.removeEventListener('abort', abort);
+    },
+  };
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 type Where = { method: string; url: string };
@@ -371,23 +458,6 @@ function readEnvelope(response: Answer, body: string, where: Where): unknown {
     `${where.method} ${where.url} answered ${status} without the {"success": true, "data": …} envelope`,
     { ...where, status, retryable: false },
   );
-}
-
-/**
- * `Retry-After` in milliseconds: delta-seconds or an HTTP date. Absent, unreadable, zero or in the past is no
- * hint (undefined): the backoff decides. The caller clamps it.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const ms = Math.round(Number(text) * 1000);
-    return ms > 0 ? ms : undefined;
-  }
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  const ms = date - now;
-  return ms > 0 ? ms : undefined;
 }
 
 function deadlineError(where: { method: string; url: string }, cause: unknown): ApiError {
