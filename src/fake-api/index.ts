@@ -3,6 +3,14 @@ export type { Fault, FaultKind, FaultTarget, RetryAfterOptions } from './faults.
 export { FAULT_KINDS } from './faults.ts';
 export type { GenerateWorkspaceOptions, InvalidContactKind, Workspace } from './generate.ts';
 export { generateWorkspace, INVALID_CONTACT_KINDS } from './generate.ts';
+export type { RateLimitHeaderForm, RateLimitSpec } from './limiters.ts';
+export {
+  describeRateLimit,
+  parseRateLimitSpec,
+  RATE_LIMIT_HEADER_FORMS,
+  RATE_LIMIT_SPEC_HELP,
+  rateLimitFlag,
+} from './limiters.ts';
 export type {
   Endpoint,
   Permissions,

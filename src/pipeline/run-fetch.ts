@@ -13,6 +13,7 @@ import { writeJson } from './exporters/json.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
 import { reportFiles } from './reports/files.ts';
 import { assessQuality } from './reports/quality.ts';
@@ -29,6 +30,8 @@ export interface RunFetchOptions {
   pid: number;
   now?: () => Date;
   onPublishStep?: (step: PublishStep) => void | Promise<void>;
+  /** `false` sends requests unpaced, as before the rate limiter: for the benchmark's comparison only. */
+  rateLimiter?: false;
 }
 
 export interface FetchRunResult {
@@ -62,7 +65,10 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
     );
 
+    const limiter =
+      options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency });
     const client = createQwotyClient({
+      limiter,
       baseUrl: config.apiUrl,
       token: config.token,
       timeoutMs: config.timeoutMs,
