@@ -134,6 +134,16 @@ describe('createRateLimiter', () => {
     expect((refused as RateLimitWaitError).resumesAt).toBeGreaterThan(Date.now() + 3_500_000);
   });
 
+  test('waits for the answers still due before refusing: the API may have counted them already', async () => {
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const [a, b] = [await limiter.acquire(), await limiter.acquire()];
+    a.answered(200, headers({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '3600' }));
+    const waiting = limiter.acquire({ notAfter: Date.now() + 60_000 });
+    expect(await within(waiting)).toBe('waiting');
+    b.answered(200, headers({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '3600' }));
+    await expect(waiting).rejects.toBeInstanceOf(RateLimitWaitError);
+  });
+
   test('holds every request after a 429 for as long as Retry-After says', async () => {
     const limiter = createRateLimiter({ concurrency: 8 });
     const throttled = await limiter.acquire();

@@ -329,8 +329,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     while (waiters.length > 0 && inFlight < concurrency) {
       const next = earliest(at);
       if (next !== null && next > at) {
-        // Nobody can go before `next`: those who cannot wait that long are told now.
-        for (const waiter of [...waiters]) {
+        // Nobody can go before `next`: those who cannot wait that long are told now. Unless the quota is what
+        // holds them and answers are still due: those may show the API had counted more than it had.
+        const certain = unanswered === 0 || !quota || quota.allowance > 0 || pausedUntil >= next;
+        for (const waiter of certain ? [...waiters] : []) {
           if (next > waiter.notAfter) settle(waiter).reject(new RateLimitWaitError(next, waiter.notAfter));
         }
         if (waiters.length === 0) break;
