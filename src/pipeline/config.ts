@@ -52,7 +52,7 @@ export const FetchConfigSchema = z.object({
   strict: z.boolean(),
   /** Allow publishing an empty snapshot, or one with less than half the previous contacts. */
   allowShrink: z.boolean(),
-  /** Parallel customer look-ups. */
+  /** Requests in flight at once (the customer look-ups and the two lists), whatever the rate limit allows. */
   concurrency: whole(1, 64),
   /** Per-request timeout, including reading the body. */
   timeoutMs: whole(1_000, 3_600_000),
@@ -60,6 +60,8 @@ export const FetchConfigSchema = z.object({
   retries: whole(0, 20),
   /** The whole run's deadline. */
   deadlineMs: whole(1_000, 24 * 3_600_000),
+  /** A customer whose details were last read longer ago than this is a quality finding. */
+  customerMaxAgeDays: z.coerce.number().min(0).max(3_650),
   /** Marks the snapshot as demo data (set by `npm run demo`); the site shows a banner. */
   demo: z.boolean(),
 });
@@ -78,10 +80,13 @@ Options (each has an environment variable; flags win):
   --strict               fail on any invalid record             QWOTY_STRICT=1
   --allow-shrink         publish even if the snapshot is empty
                          or lost more than half its contacts    QWOTY_ALLOW_SHRINK=1
-  --concurrency <n>      parallel customer look-ups (8)         QWOTY_CONCURRENCY
+  --concurrency <n>      requests in flight at once (8)         QWOTY_CONCURRENCY
   --timeout <seconds>    per request, body included (120)       QWOTY_TIMEOUT_SECONDS
   --retries <n>          retries per request (6)                QWOTY_RETRIES
   --deadline <minutes>   for the whole run (30)                 QWOTY_DEADLINE_MINUTES
+  --customer-max-age <days>
+                         flag a customer whose details were not
+                         read again for longer than this (7)    QWOTY_CUSTOMER_MAX_AGE_DAYS
   --quiet                only warnings and the final line
   -h, --help             show this help
 
@@ -119,6 +124,7 @@ export function parseFetchConfig(
     timeoutMs: seconds(pick(values.timeout, 'QWOTY_TIMEOUT_SECONDS') ?? '120', 1_000),
     retries: pick(values.retries, 'QWOTY_RETRIES') ?? 6,
     deadlineMs: seconds(pick(values.deadline, 'QWOTY_DEADLINE_MINUTES') ?? '30', 60_000),
+    customerMaxAgeDays: pick(values['customer-max-age'], 'QWOTY_CUSTOMER_MAX_AGE_DAYS') ?? 7,
     demo: FlagSchema.parse(nonEmpty(env.QWOTY_DEMO) ?? false),
   };
   if (values.help === true) return { help: true };
@@ -145,6 +151,7 @@ const SETTING_NAMES: Record<string, string> = {
   timeoutMs: 'QWOTY_TIMEOUT_SECONDS (--timeout)',
   retries: 'QWOTY_RETRIES (--retries)',
   deadlineMs: 'QWOTY_DEADLINE_MINUTES (--deadline)',
+  customerMaxAgeDays: 'QWOTY_CUSTOMER_MAX_AGE_DAYS (--customer-max-age)',
 };
 
 function parseFlags(argv: readonly string[]) {
@@ -162,6 +169,7 @@ function parseFlags(argv: readonly string[]) {
       timeout: { type: 'string' },
       retries: { type: 'string' },
       deadline: { type: 'string' },
+      'customer-max-age': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -1,9 +1,10 @@
 /**
  * Pulls one workspace: `GET /contacts` and `GET /addresses` together, then `GET /customers/{id}` for each
- * distinct customer with bounded concurrency (the API has no customer list). Every record is parsed once
- * with its zod schema; an invalid one is set aside as a `Reject` with its position, id and reasons.
+ * distinct customer with bounded concurrency (the API has no customer list), in order of need when there is a
+ * previous snapshot (see `freshness.ts`). Every record is parsed once with its zod schema; an invalid one is
+ * set aside as a `Reject` with its position, id and reasons.
  */
-import pLimit from 'p-limit';
+import PQueue from 'p-queue';
 import type { z } from 'zod';
 import { ApiError } from '../shared/errors.ts';
 import {
@@ -16,7 +17,15 @@ import {
   type Entity,
   type Reject,
 } from '../shared/schema.ts';
-import type { QwotyClient } from './qwoty-client.ts';
+import {
+  lookupPriority,
+  neverRead,
+  type PreviousCustomer,
+  type PreviousCustomers,
+  reusedCustomer,
+} from './freshness.ts';
+import { type QwotyClient, RetriesExhaustedError } from './qwoty-client.ts';
+import { RateLimitWaitError } from './rate-limit.ts';
 
 export interface FetchWorkspaceOptions {
   client: QwotyClient;
@@ -26,6 +35,23 @@ export interface FetchWorkspaceOptions {
   concurrency?: number;
   /** Told when each phase starts and ends, and after each customer look-up. */
   onEvent?: (event: FetchEvent) => void;
+  /**
+   * The previous snapshot's customers: the look-ups go in order of need, and a customer not read tonight
+   * keeps its record from there. Default: none (a first night).
+   */
+  previousCustomers?: Promise<PreviousCustomers | null> | undefined;
+  /**
+   * When the look-ups stop (ms since the epoch), so the run can publish before its deadline: those not
+   * made by then keep their previous record. Default: no cut-off.
+   */
+  lookupsUntil?: number | undefined;
+  /**
+   * True once the API has shown a rate limit. Customers read on an earlier night then wait for the whole
+   * contact list, so that the quota goes to them oldest first rather than in the order they stream in.
+   */
+  rateLimited?: (() => boolean) | undefined;
+  /** The clock of `fetchedAt`. Default: the system's. */
+  now?: (() => Date) | undefined;
 }
 
 export type FetchEvent =
@@ -38,8 +64,13 @@ export type Phase = 'contacts' | 'addresses' | 'customers';
 
 export interface FetchedWorkspace {
   contacts: Contact[];
-  /** Every customer that could be read, by id. */
+  /** Every customer that could be read, or whose earlier record is kept, by id. */
   customers: Map<string, Customer>;
+  /**
+   * When each customer's record in `customers` was read from the API (ISO 8601), by id; a record missing
+   * here counts as read when the snapshot is taken.
+   */
+  fetchedAt?: Map<string, string>;
   addresses: Address[];
   rejects: Reject[];
   /** How many contact records the API sent, valid or not: the base of the invalid share. */
@@ -50,6 +81,12 @@ export interface FetchedWorkspace {
 
 export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<FetchedWorkspace> {
   const { client, customerId = null, concurrency = 8, onEvent = () => {} } = options;
+  const refresh: RefreshPlan = {
+    previous: options.previousCustomers ?? Promise.resolve(null),
+    until: options.lookupsUntil ?? Number.POSITIVE_INFINITY,
+    rateLimited: options.rateLimited ?? (() => false),
+    now: options.now ?? (() => new Date()),
+  };
   const query = { customer_id: customerId ?? undefined };
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -65,7 +102,7 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     return value;
   };
 
-  const customers = createCustomerLookups(client, concurrency, onEvent);
+  const customers = createCustomerLookups(client, concurrency, onEvent, refresh);
   const interned = new Map<string, string>();
   const intern = (text: string) => {
     const known = interned.get(text);
@@ -117,6 +154,7 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   return {
     contacts: contacts.valid,
     customers: lookedUp.customers,
+    fetchedAt: lookedUp.fetchedAt,
     addresses: addresses.valid,
     rejects: [...contacts.rejects, ...addresses.rejects, ...lookedUp.rejects],
     contactRecords: contacts.total,
@@ -151,64 +189,165 @@ async function fetchList<S extends z.ZodType>(
   return { valid, rejects, total };
 }
 
+/** What the look-ups know of the previous night and of the time left. */
+interface RefreshPlan {
+  previous: Promise<PreviousCustomers | null>;
+  until: number;
+  rateLimited: () => boolean;
+  now: () => Date;
+}
+
 /**
  * Customer look-ups with bounded concurrency, started by `want` as ids appear and finished by `settle`,
  * which keeps only the customers the final contact list references. A 403 stops further look-ups.
+ *
+ * They go in order of need (`lookupPriority`): customers never read first, as soon as they appear; then those
+ * read longest ago, which wait for the whole list once the API has shown a rate limit, so that the quota is
+ * spent in that order. At the cut-off the look-ups stop. A customer not looked up by then, or whose look-up
+ * kept failing (5xx, timeouts) while others succeeded, keeps its record from the previous snapshot.
  */
 function createCustomerLookups(
   client: QwotyClient,
   concurrency: number,
   onEvent: (event: FetchEvent) => void,
+  refresh: RefreshPlan,
 ) {
-  const limit = pLimit(concurrency);
+  // Started once the previous snapshot's customers are known, so that the first look-ups are in order too.
+  const queue = new PQueue({ concurrency, autoStart: false });
   const results = new Map<string, Customer>();
+  const fetchedAt = new Map<string, string>();
   const rejects = new Map<string, Reject>();
   const missing = new Set<string>();
-  const pending = new Map<string, Promise<void>>();
+  /** Not looked up: the cut-off came first, or the rate limit allowed nothing more before it. */
+  const skipped = new Set<string>();
+  /** Looked up, but the API kept failing (5xx, timeouts, resets) past every retry. */
+  const failed = new Map<string, ApiError>();
+  const wanted = new Set<string>();
+  /** Ids waiting for the previous snapshot's customers, or for the whole contact list. */
+  let waiting: string[] = [];
+  let previous: PreviousCustomers | null | undefined;
+  let listComplete = false;
   let forbidden: ApiError | undefined;
   let failure: { error: unknown } | undefined;
+  /** The rate limit allows nothing more before the cut-off: the look-ups not yet started stop now. */
+  let exhausted = false;
   let done = 0;
+
+  const cutoff = new AbortController();
+  const timer = Number.isFinite(refresh.until)
+    ? setTimeout(
+        () => cutoff.abort(new Error('the look-ups reached their cut-off')),
+        refresh.until - Date.now(),
+      )
+    : undefined;
+  // A run that fails before `settle` must not wait for it.
+  timer?.unref();
+  const ready = refresh.previous.then((found) => {
+    previous = found;
+    release();
+  });
 
   const lookUp = async (id: string) => {
     if (forbidden || failure) return;
-    try {
-      const record = await client.get(`/customers/${encodeURIComponent(id)}`);
-      const parsed = CustomerSchema.safeParse(record);
-      if (parsed.success && parsed.data.id === id) results.set(id, parsed.data);
-      else if (parsed.success) {
-        rejects.set(id, toReject('customer', null, record, [{ path: 'id', message: `expected ${id}` }]));
-      } else rejects.set(id, toReject('customer', null, record, formatIssues(parsed.error)));
-    } catch (error) {
-      if (isForbidden(error)) forbidden ??= error;
-      else if (error instanceof ApiError && error.status === 404) missing.add(id);
-      else failure ??= { error };
+    if (cutoff.signal.aborted || exhausted) skipped.add(id);
+    else {
+      try {
+        const record = await client.get(
+          `/customers/${encodeURIComponent(id)}`,
+          {},
+          { signal: cutoff.signal, notAfter: refresh.until },
+        );
+        const parsed = CustomerSchema.safeParse(record);
+        if (parsed.success && parsed.data.id === id) {
+          results.set(id, parsed.data);
+          fetchedAt.set(id, refresh.now().toISOString());
+        } else if (parsed.success) {
+          rejects.set(id, toReject('customer', null, record, [{ path: 'id', message: `expected ${id}` }]));
+        } else rejects.set(id, toReject('customer', null, record, formatIssues(parsed.error)));
+      } catch (error) {
+        if (cutoff.signal.aborted || error instanceof RateLimitWaitError) {
+          skipped.add(id);
+          exhausted ||= error instanceof RateLimitWaitError;
+        } else if (isForbidden(error)) forbidden ??= error;
+        else if (error instanceof ApiError && error.status === 404) missing.add(id);
+        else if (error instanceof RetriesExhaustedError) failed.set(id, error);
+        else failure ??= { error };
+      }
     }
     done += 1;
-    onEvent({ type: 'customer', done, total: pending.size });
+    onEvent({ type: 'customer', done, total: wanted.size });
   };
 
+  const schedule = (id: string) => {
+    const known: PreviousCustomer | undefined = previous?.get(id);
+    if (!listComplete && !neverRead(known) && refresh.rateLimited()) waiting.push(id);
+    else void queue.add(() => lookUp(id), { priority: lookupPriority(known) });
+  };
+
+  /** Queues the ids held so far; all of them before any starts, since a running queue starts the first at once. */
+  function release() {
+    const ids = waiting;
+    waiting = [];
+    queue.pause();
+    for (const id of ids) schedule(id);
+    queue.start();
+  }
+
   const want = (id: string) => {
-    if (!pending.has(id))
-      pending.set(
-        id,
-        limit(() => lookUp(id)),
-      );
+    if (wanted.has(id)) return;
+    wanted.add(id);
+    if (previous === undefined) waiting.push(id);
+    else schedule(id);
   };
 
   const settle = async (ids: ReadonlySet<string>, warn: (message: string) => void) => {
+    listComplete = true;
     for (const id of [...ids].sort()) want(id);
-    await Promise.all(pending.values());
+    await ready;
+    release();
+    await queue.onIdle();
+    clearTimeout(timer);
     if (failure) throw failure.error;
     const customers = new Map<string, Customer>();
     if (forbidden) {
       warn(
         `The token may not read customers (${forbidden.status}): contacts are grouped by customer ID instead of name.`,
       );
-      return { customers, rejects: [] };
+      return { customers, fetchedAt: new Map<string, string>(), rejects: [] };
     }
     for (const id of ids) {
       const customer = results.get(id);
       if (customer) customers.set(id, customer);
+    }
+    const failing = [...failed].filter(([id]) => ids.has(id));
+    // Not one look-up went through: the API does not serve customers tonight, which is no single customer's
+    // trouble. Fail as before rather than publish every customer from an earlier night.
+    const [firstFailure] = failing;
+    if (firstFailure && results.size === 0) throw firstFailure[1];
+    const keep = (stale: readonly string[]) => {
+      let kept = 0;
+      let oldest: string | null = null;
+      for (const id of stale) {
+        const earlier = previous?.get(id);
+        const record = earlier ? reusedCustomer(earlier) : null;
+        if (!earlier?.fetchedAt || !record) continue;
+        customers.set(id, record);
+        fetchedAt.set(id, earlier.fetchedAt);
+        kept += 1;
+        if (oldest === null || earlier.fetchedAt < oldest) oldest = earlier.fetchedAt;
+      }
+      return describeKept(kept, stale.length - kept, oldest);
+    };
+    const notLookedUp = [...skipped].filter((id) => ids.has(id));
+    if (notLookedUp.length > 0) {
+      warn(
+        `${notLookedUp.length} customer look-up(s) could not be made before this run's cut-off at the pace the API allows: ${keep(notLookedUp)}; they are looked up first on the next night.`,
+      );
+    }
+    if (firstFailure) {
+      warn(
+        `${failing.length} customer look-up(s) kept failing (${firstFailure[1].message}): ${keep(failing.map(([id]) => id))}.`,
+      );
     }
     const kept = [...rejects].filter(([id]) => ids.has(id)).map(([, reject]) => reject);
     const notFound = [...missing].filter((id) => ids.has(id)).length;
@@ -217,10 +356,19 @@ function createCustomerLookups(
     if (kept.length > 0) {
       warn(`${kept.length} customer record(s) failed validation; they are shown by ID (see rejects.json).`);
     }
-    return { customers, rejects: kept };
+    return { customers, fetchedAt, rejects: kept };
   };
 
   return { want, settle };
+}
+
+/** "12 keep the details read on an earlier night (the oldest on 2026-11-20), 3 are shown by ID". */
+function describeKept(kept: number, unnamed: number, oldest: string | null): string {
+  const parts = [];
+  if (kept > 0)
+    parts.push(`${kept} keep the details read on an earlier night (the oldest on ${oldest?.slice(0, 10)})`);
+  if (unnamed > 0) parts.push(`${unnamed} had never been read and are shown by ID`);
+  return parts.join(', ');
 }
 
 function toReject(entity: Entity, index: number | null, record: unknown, issues: Reject['issues']): Reject {

@@ -77,6 +77,11 @@ export interface QwotyClient {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
+/** A failure worth retrying (network, timeout, 429, 5xx, a bad body) that went on past every retry. */
+export class RetriesExhaustedError extends ApiError {
+  override name = 'RetriesExhaustedError';
+}
+
 export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   const {
     baseUrl,
@@ -202,7 +207,7 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
       if (call.signal?.aborted) throw asError(call.signal.reason);
       if (error instanceof ApiError && error.retryable) {
-        throw new ApiError(
+        throw new RetriesExhaustedError(
           `${error.message} (gave up after ${retries + 1} attempts)`,
           { status: error.status, method: error.method, url: error.url, retryable: false },
           { cause: error },

@@ -400,7 +400,15 @@ export async function writePublishedSnapshot(
     generated_at: snapshot.generated_at,
     source: snapshot.source,
     counts: snapshot.counts,
-    run: { started_at: snapshot.generated_at, duration_ms: 1234, requests: 10, retries: 0, warnings: [] },
+    run: {
+      started_at: snapshot.generated_at,
+      duration_ms: 1234,
+      requests: 10,
+      retries: 0,
+      throttled: 0,
+      waited_ms: 0,
+      warnings: [],
+    },
     files: files.map((file) => ({
       name: file.name,
       bytes: file.body.length,

@@ -1,9 +1,21 @@
 /**
  * Data quality: findings a person can fix in Qwoty (missing or malformed emails and phones, emails shared by
- * several contacts, customers that could not be named) and the records validation set aside.
+ * several contacts, customers that could not be named), customers whose details were not read again for too
+ * long, and the records validation set aside.
  */
 import type { QualityKind, QualityReport, Reject, Snapshot, SnapshotContact } from '../../shared/schema.ts';
+import { assessFreshness } from '../freshness.ts';
 import { refOf } from './changes.ts';
+
+/** Default of QWOTY_CUSTOMER_MAX_AGE_DAYS. */
+export const DEFAULT_CUSTOMER_MAX_AGE_DAYS = 7;
+
+const DAY_MS = 86_400_000;
+
+export interface AssessQualityOptions {
+  /** A customer last read from the API longer ago than this, before the snapshot, is a finding. Default 7. */
+  customerMaxAgeDays?: number;
+}
 
 /** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -21,8 +33,22 @@ export function isMalformedPhone(phone: string): boolean {
   return !PHONE.test(phone.trim()) || digits < 6 || digits > 15;
 }
 
-export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): QualityReport {
+export function assessQuality(
+  snapshot: Snapshot,
+  rejects: readonly Reject[],
+  { customerMaxAgeDays = DEFAULT_CUSTOMER_MAX_AGE_DAYS }: AssessQualityOptions = {},
+): QualityReport {
   const findings: QualityReport['findings'] = [];
+  const taken = Date.parse(snapshot.generated_at);
+  // Per customer, once: when its details were read, if that was too long before the snapshot.
+  const staleSince = new Map<string, string>();
+  for (const customer of snapshot.customers) {
+    const read = customer.fetched_at ? Date.parse(customer.fetched_at) : Number.NaN;
+    if (customer.fetched_at && taken - read > customerMaxAgeDays * DAY_MS) {
+      const days = Math.floor((taken - read) / DAY_MS);
+      staleSince.set(customer.id, `${customer.fetched_at.slice(0, 10)} (${days} days before this snapshot)`);
+    }
+  }
   const add = (contact: SnapshotContact, kind: QualityKind, detail: string) =>
     findings.push({ ...refOf(contact), kind, detail });
 
@@ -42,6 +68,8 @@ export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): Q
       else byEmail.set(key, [contact]);
     }
     if (contact.customer_name === null) add(contact, 'unnamed_customer', `customer ${contact.customer_id}`);
+    const stale = staleSince.get(contact.customer_id);
+    if (stale !== undefined) add(contact, 'stale_customer', stale);
   }
   for (const [email, group] of byEmail) {
     if (group.length < 2) continue;
@@ -61,8 +89,10 @@ export function assessQuality(snapshot: Snapshot, rejects: readonly Reject[]): Q
       malformed_phone: count('malformed_phone'),
       duplicate_email: count('duplicate_email'),
       unnamed_customer: count('unnamed_customer'),
+      stale_customer: count('stale_customer'),
       rejected: rejects.length,
     },
+    freshness: assessFreshness(snapshot),
     findings,
     rejected: rejects.map(({ record: _record, ...reject }) => reject),
   };

@@ -123,8 +123,15 @@ export const FINDING_KINDS: Record<QualityKind, FindingKindText> = {
   unnamed_customer: {
     title: 'Customer without a name',
     means:
-      "The contact's customer could not be read from Qwoty (the API token may not read customers, or the customer was deleted), so the directory shows it by its id.",
-    todo: 'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists.',
+      "The contact's customer could not be read from Qwoty (the API token may not read customers, the customer was deleted, or the nightly run ran out of the API's quota before reaching it on its first night), so the directory shows it by its id.",
+    todo: 'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists. A customer the quota left out is looked up first on the next night.',
+  },
+  stale_customer: {
+    title: 'Customer details not refreshed',
+    means:
+      "The customer's details (its name, type and ids) were last read from Qwoty longer ago than the nightly run allows (QWOTY_CUSTOMER_MAX_AGE_DAYS): the API's rate limit left no time to read it again, or reading it kept failing, so the directory shows what was read then. The contacts themselves are current.",
+    todo: "Nothing in Qwoty: raise the API quota or the run's deadline (QWOTY_DEADLINE_MINUTES), or look at the nightly run's warnings for a customer whose look-up keeps failing.",
+    detail: 'Details read',
   },
 };
 
