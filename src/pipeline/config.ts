@@ -52,7 +52,7 @@ export const FetchConfigSchema = z.object({
   strict: z.boolean(),
   /** Allow publishing an empty snapshot, or one with less than half the previous contacts. */
   allowShrink: z.boolean(),
-  /** Requests in flight at once (the customer look-ups and the two lists), whatever the rate limit allows. */
+  /** Parallel customer look-ups, at most: the rate limit may allow fewer. */
   concurrency: whole(1, 64),
   /** Per-request timeout, including reading the body. */
   timeoutMs: whole(1_000, 3_600_000),
@@ -80,7 +80,7 @@ Options (each has an environment variable; flags win):
   --strict               fail on any invalid record             QWOTY_STRICT=1
   --allow-shrink         publish even if the snapshot is empty
                          or lost more than half its contacts    QWOTY_ALLOW_SHRINK=1
-  --concurrency <n>      requests in flight at once (8)         QWOTY_CONCURRENCY
+  --concurrency <n>      parallel customer look-ups (8)         QWOTY_CONCURRENCY
   --timeout <seconds>    per request, body included (120)       QWOTY_TIMEOUT_SECONDS
   --retries <n>          retries per request (6)                QWOTY_RETRIES
   --deadline <minutes>   for the whole run (30)                 QWOTY_DEADLINE_MINUTES

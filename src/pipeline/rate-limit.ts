@@ -45,27 +45,42 @@ export interface RateLimitInfo {
  */
 export function readRateLimitHeaders(headers: HeaderReader, now: number): RateLimitInfo {
   const candidates: RateLimitInfo[] = [];
-  for (const prefix of ['x-ratelimit-', 'x-rate-limit-', 'ratelimit-']) {
-    const limit = firstNumber(headers.get(`${prefix}limit`));
-    const remaining = firstNumber(headers.get(`${prefix}remaining`));
-    const reset = headers.get(`${prefix}reset`);
-    if (limit === undefined && remaining === undefined && reset === null) continue;
+  for (const prefix of PREFIXES) {
+    const limitText = headers.get(prefix.limit);
+    const remainingText = headers.get(prefix.remaining);
+    const reset = headers.get(prefix.reset);
+    if (limitText === null && remainingText === null && reset === null) continue;
+    const limit = firstNumber(limitText);
+    const remaining = firstNumber(remainingText);
     candidates.push({
       ...defined('limit', limit),
       ...defined('remaining', remaining),
-      ...defined('resetAt', resetTime(reset, now, prefix === 'ratelimit-')),
+      ...defined('resetAt', resetTime(reset, now, prefix.deltaOnly)),
     });
   }
-  candidates.push(...readIetfFields(headers.get('ratelimit'), headers.get('ratelimit-policy'), now));
+  const ietf = headers.get('ratelimit');
+  const retryAfterText = headers.get('retry-after');
+  // Most answers of most APIs carry none of these: no work, no garbage, for them.
+  if (candidates.length === 0 && ietf === null && retryAfterText === null) return {};
+  candidates.push(...readIetfFields(ietf, headers.get('ratelimit-policy'), now));
   const tightest = candidates
     .filter((info) => info.remaining !== undefined || info.limit !== undefined)
     .sort((a, b) => (a.remaining ?? a.limit ?? 0) - (b.remaining ?? b.limit ?? 0))[0];
-  const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
+  const retryAfter = parseRetryAfter(retryAfterText, now);
   return {
     ...tightest,
     ...defined('retryAt', retryAfter === undefined ? undefined : now + retryAfter),
   };
 }
+
+/** The header names of the three `<prefix>Limit/Remaining/Reset` forms, spelt once. */
+const PREFIXES = ['x-ratelimit-', 'x-rate-limit-', 'ratelimit-'].map((prefix) => ({
+  limit: `${prefix}limit`,
+  remaining: `${prefix}remaining`,
+  reset: `${prefix}reset`,
+  // The IETF drafts' reset is always seconds from now; the X- forms' may be a Unix time.
+  deltaOnly: prefix === 'ratelimit-',
+}));
 
 /**
  * `Retry-After` in milliseconds: delta-seconds or an HTTP date. Absent, unreadable, zero or in the past is no
@@ -455,6 +470,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return {
     acquire({ signal, notAfter = Number.POSITIVE_INFINITY } = {}) {
       if (signal?.aborted) return Promise.reject(signal.reason);
+      // Nobody waiting and a turn free now (an API without limits, most of the time): no waiter, no listener.
+      if (waiters.length === 0 && inFlight < concurrency) {
+        const at = now();
+        const next = earliest(at);
+        if (next !== null && next <= at) return Promise.resolve(grant(at));
+      }
       return new Promise<Permit>((resolve, reject) => {
         const waiter: Waiter = {
           resolve,

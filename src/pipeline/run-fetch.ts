@@ -75,8 +75,10 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
     );
 
+    // --concurrency bounds the look-ups (fetch-workspace.ts); the contacts and addresses lists stream beside
+    // them, as before the limiter: counting them in would leave the look-ups fewer places while they stream.
     const limiter =
-      options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency });
+      options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency + 2 });
     const client = createQwotyClient({
       limiter,
       baseUrl: config.apiUrl,
