@@ -74,6 +74,22 @@ describe('one pace for the whole run', () => {
     expect(limiter.limited).toBe(true);
   });
 
+  test('goes on at the pace of the quota after a lone 429 from in front of the API', async () => {
+    // As `npm run demo` does: one 429 with Retry-After and no quota, from a fault in front of a window, after
+    // the window is known and a few answers are in.
+    const server = await serve({ rateLimit: { kind: 'window', limit: 30, windowMs: 5_000 } });
+    const fifth = (server.workspace.customers as { id: string }[])[4]?.id;
+    server.setFaults([{ path: `/customers/${fifth}`, kind: 'rateLimit', times: 1, retryAfter: 1 }]);
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const started = performance.now();
+    // One at a time: no other answer is due when the 429 comes back.
+    const { ids } = await lookUpAll(server, limiter, 1, 20);
+    expect(server.count({ endpoint: 'customer', status: 200 })).toBe(ids.length);
+    expect(server.count({ status: 429 })).toBe(1);
+    // The 1 s pause, not the window's reset (5 s) nor a pace learnt from a handful of answers.
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   test('counts the requests in flight, so slow answers do not let it overspend the quota', async () => {
     // 150 ms per answer: when the first comes back saying 11 remain, 7 others are still on their way.
     const server = await serve({

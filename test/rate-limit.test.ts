@@ -154,6 +154,51 @@ describe('createRateLimiter', () => {
     expect(limiter.stats.throttled).toBe(1);
   });
 
+  test('keeps the announced quota through a 429 that announces nothing (a proxy), after its pause', async () => {
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const first = await limiter.acquire();
+    first.answered(200, headers({ 'X-RateLimit-Remaining': '20', 'X-RateLimit-Reset': '60' }));
+    first.release();
+    const throttled = await limiter.acquire();
+    throttled.answered(429, headers({}));
+    throttled.release();
+    expect(limiter.resumesAt - Date.now()).toBeLessThan(300);
+    const next = await within(limiter.acquire({ notAfter: Date.now() + 5_000 }), 500);
+    expect(next).not.toBe('waiting');
+  });
+
+  test('sets no pace from a lone 429 after a few answers, only a pause', async () => {
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const ok = await limiter.acquire();
+    ok.answered(200, headers({}));
+    ok.release();
+    const throttled = await limiter.acquire();
+    throttled.answered(429, headers({}));
+    throttled.release();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    for (let turn = 0; turn < 8; turn += 1) {
+      const permit = await limiter.acquire();
+      permit.answered(200, headers({}));
+      permit.release();
+    }
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  test('paces after a second 429 soon after the first, however little got through', async () => {
+    const limiter = createRateLimiter({ concurrency: 8 });
+    for (let event = 0; event < 2; event += 1) {
+      const throttled = await limiter.acquire();
+      throttled.answered(429, headers({}));
+      throttled.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, limiter.resumesAt - Date.now()) + 20));
+    const first = await limiter.acquire();
+    first.release();
+    // At most one a second now: the next turn is a while off.
+    expect(await within(limiter.acquire(), 200)).toBe('waiting');
+  });
+
   test('learns a new window with one request after the reset, not a burst', async () => {
     const limiter = createRateLimiter({ concurrency: 8 });
     const first = await limiter.acquire();

@@ -270,6 +270,8 @@ const DECREASE = 0.7;
 const INCREASE_PER_SECOND = 0.25;
 /** The slowest pace adaptation goes to, in requests per second (one a minute). */
 const MIN_RATE = 1 / 60;
+/** A 429 this soon after the last reaction to one shows a limit, however little was accepted before it. */
+const RECURRING_MS = 10_000;
 /** First pause after a 429 that says nothing; it doubles while 429s follow each other, up to the maximum. */
 const FIRST_PAUSE_MS = 250;
 const MAX_PAUSE_MS = 60_000;
@@ -422,18 +424,22 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
     stats.throttled += 1;
     const until = info.retryAt ?? (announced && info.resetAt !== undefined ? info.resetAt : undefined);
-    if (quota) quota.allowance = Math.min(quota.allowance, 0);
+    // A 429 that announces the quota has set it above (to 0, as a rule). One that does not comes from
+    // something else (a proxy, another limit): it pauses everyone, but the window's quota stands.
     if (until !== undefined) pausedUntil = Math.max(pausedUntil, until);
     // With a quota announced, its arithmetic sets the pace; and a request sent before the last reaction to a
     // 429 says nothing new (the others in flight then come back 429 too): one reaction per congestion.
     if ((announced && until !== undefined) || sentAt < lastCutAt) return;
     pauseStreak += 1;
+    const recurring = at - lastCutAt < RECURRING_MS;
     lastCutAt = at;
     const accepted = recentSuccesses.filter((time) => time > at - 1000).length;
-    // Before any pace is set, what the API accepted in the last second is the best guess of its rate;
-    // with nothing accepted yet there is no guess, only the pause.
-    if (rate !== null || accepted > 0) {
-      rate = Math.max(MIN_RATE, DECREASE * (rate ?? accepted));
+    // Before any pace is set, what the API accepted in the last second is the best guess of its rate, when
+    // that is some evidence: at least a full round of requests, or a second 429 soon after the first. A lone
+    // 429 after a few answers (a proxy's hiccup, a run that has barely started) only pauses: pacing to one
+    // answer a second from it would starve the whole run.
+    if (rate !== null || accepted >= concurrency || recurring) {
+      rate = Math.max(MIN_RATE, DECREASE * (rate ?? Math.max(1, accepted)));
       rateAtCut = rate;
       lastRaiseAt = at;
       nextAt = at;
