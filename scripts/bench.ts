@@ -11,12 +11,20 @@
  *
  * Flags: --sizes 1000,10000,100000  --runs 3  --latency <ms per API request, default 0>  --no-site
  *        --write-readme (replaces the table between the bench markers in README.md)
- * Results also go to .bench/bench.json.
+ *        --limit <scenarios>: instead, the fetch under the API's rate limits (see src/bench/rate-limits.ts),
+ *        e.g. --limit window:60/10s,bucket:40/s,none (--limit all for these), on --limit-contacts (2000)
+ * Results also go to .bench/bench.json (.bench/rate-limits.json with --limit).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  benchRateLimits,
+  DEFAULT_RATE_LIMIT_SCENARIOS,
+  formatRateLimitBench,
+  parseScenarios,
+} from '../src/bench/rate-limits.ts';
 import { parseToolFlags } from '../src/cli/run-main.ts';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
 import { createQwotyServer } from '../src/fake-api/server.ts';
@@ -52,8 +60,11 @@ const values = parseToolFlags(
     latency: { type: 'string', default: '0' },
     'no-site': { type: 'boolean', default: false },
     'write-readme': { type: 'boolean', default: false },
+    limit: { type: 'string' },
+    'limit-contacts': { type: 'string', default: '2000' },
   },
-  'Usage: npm run bench -- [--sizes 1000,10000,100000] [--runs 3] [--latency 0] [--no-site] [--write-readme]',
+  'Usage: npm run bench -- [--sizes 1000,10000,100000] [--runs 3] [--latency 0] [--no-site] [--write-readme]\n' +
+    `       npm run bench -- --limit all|<${DEFAULT_RATE_LIMIT_SCENARIOS}> [--limit-contacts 2000] [--runs 3] [--latency 0]`,
 );
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
@@ -61,6 +72,30 @@ const latencyMs = Number(values.latency);
 if (sizes.some((size) => !Number.isInteger(size) || size < 1) || !(runs >= 1) || !(latencyMs >= 0)) {
   console.error('Expected --sizes to be positive integers, --runs >= 1 and --latency >= 0.');
   process.exit(2);
+}
+
+if (values.limit !== undefined) {
+  const scenarios = values.limit === 'all' ? DEFAULT_RATE_LIMIT_SCENARIOS : values.limit;
+  const contacts = Number(values['limit-contacts']);
+  try {
+    parseScenarios(scenarios);
+    if (!Number.isInteger(contacts) || contacts < 1)
+      throw new Error('Expected --limit-contacts to be a positive integer.');
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'qwoty-bench-limits-'));
+  try {
+    const meta = { contacts, concurrency: 8, latencyMs, runs };
+    const rows = await benchRateLimits({ ...meta, scenarios, workDir, log });
+    console.log(`\n${formatRateLimitBench(rows, meta)}`);
+    await mkdir(path.join(ROOT, '.bench'), { recursive: true });
+    await writeFile(path.join(ROOT, '.bench', 'rate-limits.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'qwoty-bench-'));

@@ -4,10 +4,11 @@
  *
  *   npm run api -- --port 8787 --contacts 1000 --seed 1 --token demo-token
  *   npm run api -- --shape paginated     (a legal but unexpected answer; --help lists them)
+ *   npm run api -- --rate-limit window:60/10s      (or bucket:40/s: a silent limit)
  */
 import { runMain } from '../src/cli/run-main.ts';
 import { API_COMMAND } from '../src/fake-api/commands.ts';
-import { createQwotyServer, generateWorkspace, SCENARIOS } from '../src/fake-api/index.ts';
+import { createQwotyServer, describeRateLimit, generateWorkspace, SCENARIOS } from '../src/fake-api/index.ts';
 import { formatUsage, parseCommand } from '../src/shared/command.ts';
 import { ConfigError, ExitCode } from '../src/shared/errors.ts';
 
@@ -17,7 +18,7 @@ await runMain('api', async () => {
     console.log(formatUsage(API_COMMAND));
     return ExitCode.ok;
   }
-  const { port, host, contacts, seed, token, gzip, shape } = parsed.values;
+  const { port, host, contacts, seed, token, gzip, shape, rateLimit } = parsed.values;
   let server: Awaited<ReturnType<typeof createQwotyServer>>;
   try {
     server = await createQwotyServer({
@@ -28,6 +29,7 @@ await runMain('api', async () => {
       token,
       compress: gzip,
       ...(shape ? SCENARIOS[shape]?.apply(generateWorkspace({ contacts, seed })) : {}),
+      rateLimit,
     });
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
@@ -42,6 +44,7 @@ await runMain('api', async () => {
   );
   if (shape) console.log(`Shape: ${shape}: ${SCENARIOS[shape]?.description}`);
   console.log(`Token: ${server.token}   (the demo token, not a secret)`);
+  if (rateLimit) console.log(`Limit: ${describeRateLimit(rateLimit)}`);
   console.log(`Try:   curl -H 'Authorization: Bearer ${server.token}' ${server.url}/contacts`);
   console.log(`Fetch: QWOTY_API_URL=${server.url} QWOTY_API_TOKEN=${server.token} npm run fetch`);
   console.log('Press Ctrl+C to stop.');

@@ -38,6 +38,7 @@ describe('parseFetchConfig', () => {
       maxAnswerKb: 1024,
       maxRecordKb: 1024,
       maxDepth: 32,
+      customerMaxAgeDays: 7,
       demo: false,
     });
   });
@@ -150,6 +151,12 @@ describe('parseFetchConfig', () => {
     ],
     ['a share above 100%', { QWOTY_API_TOKEN: TOKEN, QWOTY_MAX_INVALID: '150%' }, [], /QWOTY_MAX_INVALID/],
     ['a concurrency of zero', { QWOTY_API_TOKEN: TOKEN, QWOTY_CONCURRENCY: '0' }, [], /QWOTY_CONCURRENCY/],
+    [
+      'a customer age that is not a number',
+      { QWOTY_API_TOKEN: TOKEN },
+      ['--customer-max-age', 'a week'],
+      /QWOTY_CUSTOMER_MAX_AGE_DAYS \(--customer-max-age\) is invalid/,
+    ],
     ['an unknown flag', { QWOTY_API_TOKEN: TOKEN }, ['--frobnicate'], /Unknown option '--frobnicate'/],
   ])('throws one clear sentence for %s', (_name, env, argv, message) => {
     const error = failure(env, argv);

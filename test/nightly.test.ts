@@ -70,6 +70,11 @@ describe('npm run nightly', () => {
     expect(written).toMatchObject({ status: 'ok', exit_code: 0, error: null, counts: { contacts: 40 } });
     expect(written.durations_ms).toHaveProperty('build');
     expect(written.changes).toMatchObject({ added: 40 });
+    expect(written).toMatchObject({ throttled: 0, freshness: { reused: 0, unnamed: 0, oldest: null } });
+    expect(written.freshness?.refreshed).toBe(written.counts?.customers);
+    expect(run.output).toMatch(
+      / +Customers: +\d+ read tonight, 0 kept from an earlier night, 0 without a name/,
+    );
     expect(run.output).toMatch(/Nightly run summary\n +Status: +published\n +Snapshot: +40 contacts/);
     expect(await readFile(path.join(root, 'step-summary.md'), 'utf8')).toMatch(
       /### ✅ Qwoty contacts snapshot published/,

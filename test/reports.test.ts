@@ -177,6 +177,7 @@ describe('assessQuality', () => {
       malformed_phone: 1,
       duplicate_email: 2,
       unnamed_customer: 1,
+      stale_customer: 0,
       rejected: 1,
       normalised: 0,
     });

@@ -1,6 +1,7 @@
 /** The settings of `npm run api` and `npm run demo`, declared once (see `src/shared/command.ts`). */
 import { z } from 'zod';
 import { defineCommand, type Settings, switchSchema, wholeSchema } from '../shared/command.ts';
+import { parseRateLimitSpec, RATE_LIMIT_SPEC_HELP } from './limiters.ts';
 import { DEMO_TOKEN } from './server.ts';
 import { SCENARIOS } from './shapes.ts';
 
@@ -11,6 +12,26 @@ const seed = {
   default: '1',
   help: 'the generator seed: the same seed gives the same workspace',
   schema: wholeSchema(0, 4_294_967_295),
+} as const;
+
+const rateLimit = {
+  flag: 'rate-limit',
+  type: 'string',
+  placeholder: '<limit>',
+  defaultLabel: 'none',
+  help: `a workspace-level rate limit: ${RATE_LIMIT_SPEC_HELP}`,
+  schema: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      try {
+        return parseRateLimitSpec(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 } as const;
 
 export const API_COMMAND = defineCommand({
@@ -71,6 +92,7 @@ client, curl or npm run fetch against it without a real token.`,
         })
         .optional(),
     },
+    rateLimit,
   } satisfies Settings,
   epilogue: `Shapes (answers that are legal but unexpected, and what a fetch run must do with them):
 ${Object.entries(SCENARIOS)
@@ -92,5 +114,14 @@ a real fetch into .demo/data, and the site built into .demo/site (then: npm run 
       schema: wholeSchema(1, 10_000_000),
     },
     seed,
+    rateLimit,
+    deadline: {
+      flag: 'deadline',
+      type: 'string',
+      placeholder: '<minutes>',
+      defaultLabel: '30',
+      help: "the fetch's deadline: with a tight --rate-limit, customers not looked up in time keep the record of the previous demo run",
+      schema: z.string().optional(),
+    },
   } satisfies Settings,
 });

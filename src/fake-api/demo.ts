@@ -7,11 +7,16 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { QwotyError, toExitCode } from '../shared/errors.ts';
 import { generateWorkspace } from './generate.ts';
+import { describeRateLimit, type RateLimitSpec } from './limiters.ts';
 import { createQwotyServer, DEMO_TOKEN } from './server.ts';
 
 export interface DemoOptions {
   contacts: number;
   seed: number;
+  /** The API's workspace-level rate limit, if any. */
+  rateLimit?: RateLimitSpec | undefined;
+  /** The fetch's deadline in minutes, as typed. */
+  deadline?: string | undefined;
   /** The project folder: the entry points are run from its `scripts/`, the demo written to its `.demo/`. */
   root: string;
   /** Node 22, to run the entry points with. */
@@ -33,8 +38,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     workspace,
     seed,
     faults: [{ path: '/contacts', kind: 'rateLimit', times: 1, retryAfter: 1 }],
+    rateLimit: options.rateLimit,
   });
   log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
+  if (options.rateLimit) log(`Its rate limit: ${describeRateLimit(options.rateLimit)}`);
   try {
     // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.
     await run('fetch', {
@@ -45,6 +52,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       QWOTY_DEMO: '1',
       // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
       QWOTY_ALLOW_SHRINK: '1',
+      // The fetch reads its deadline from the environment; the value is checked there like any other.
+      ...(options.deadline === undefined ? {} : { QWOTY_DEADLINE_MINUTES: options.deadline }),
     });
   } finally {
     await server.close();

@@ -8,6 +8,14 @@ export type {
   Workspace,
 } from './generate.ts';
 export { BENT_CONTACT_KINDS, generateWorkspace, INVALID_CONTACT_KINDS } from './generate.ts';
+export type { RateLimitHeaderForm, RateLimitSpec } from './limiters.ts';
+export {
+  describeRateLimit,
+  parseRateLimitSpec,
+  RATE_LIMIT_HEADER_FORMS,
+  RATE_LIMIT_SPEC_HELP,
+  rateLimitFlag,
+} from './limiters.ts';
 export type {
   Endpoint,
   Permissions,

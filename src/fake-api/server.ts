@@ -17,6 +17,7 @@ import {
   replyOfFault,
 } from './faults.ts';
 import { generateWorkspace } from './generate.ts';
+import { createServerRateLimiter, type RateLimitSpec, type ServerRateLimiter } from './limiters.ts';
 import {
   type HostileAnswer,
   listBody,
@@ -58,6 +59,11 @@ export interface QwotyServerOptions {
   permissions?: Permissions | undefined;
   /** Faults armed from the start; replace them at runtime with `setFaults`. */
   faults?: readonly Fault[] | undefined;
+  /**
+   * A workspace-level rate limit every request counts against (see `limiters.ts`); replace it at runtime with
+   * `setRateLimit`. Default: none. Faults act in front of it, like a proxy.
+   */
+  rateLimit?: RateLimitSpec | undefined;
   /** Delay before every answer, in milliseconds. Default 0. */
   latencyMs?: number | undefined;
   /**
@@ -118,6 +124,8 @@ export interface QwotyServer {
   resetStats: () => void;
   /** Replaces the armed faults; their `times` and the probability generator start over. */
   setFaults: (faults: readonly Fault[]) => void;
+  /** Replaces the rate limit (undefined: none); its quota starts over. */
+  setRateLimit: (spec: RateLimitSpec | undefined) => void;
   /** Stops listening and cuts open connections, including pending slow answers. */
   close: () => Promise<void>;
 }
@@ -240,6 +248,9 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
   let faults = createFaultPlan(options.faults ?? [], seed);
   const forbiddenIds = new Set(options.forbiddenIds ?? []);
   let answered = 0;
+  let rateLimiter: ServerRateLimiter | undefined = options.rateLimit
+    ? createServerRateLimiter(options.rateLimit)
+    : undefined;
 
   let requests: RequestRecord[] = [];
   let counters = new Map<Endpoint, Map<number, number>>();
@@ -338,7 +349,12 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
       sendHostile(response, hostile);
       return;
     }
-    const plain = (fault && replyOfFault(fault, Date.now())) ?? answer(request, url, route);
+    const limit = fault ? undefined : rateLimiter?.take(Date.now());
+    const plain =
+      (fault && replyOfFault(fault, Date.now())) ??
+      (limit && !limit.allowed
+        ? failureReply(429, 'Too many requests: workspace rate limit exceeded', limit.headers)
+        : withHeaders(answer(request, url, route), limit?.headers));
     const reply =
       options.compress && /\bgzip\b/i.test(request.headers['accept-encoding'] ?? '') ? gzipped(plain) : plain;
     const resetsFirst = fault?.kind === 'reset' && fault.when !== 'midBody';
@@ -417,6 +433,9 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
     setFaults: (next) => {
       faults = createFaultPlan(next, seed);
     },
+    setRateLimit: (spec) => {
+      rateLimiter = spec ? createServerRateLimiter(spec) : undefined;
+    },
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -434,6 +453,10 @@ function gzipped(reply: Reply): Reply {
     headers: { ...reply.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
     body: gzipSync(reply.body),
   };
+}
+
+function withHeaders(reply: Reply, headers: Record<string, string> | undefined): Reply {
+  return headers ? { ...reply, headers: { ...reply.headers, ...headers } } : reply;
 }
 
 function okBody(body: Buffer): Reply {

@@ -132,7 +132,7 @@ export const FETCH_SETTINGS = {
     type: 'string',
     placeholder: '<minutes>',
     default: '30',
-    help: 'for the whole run',
+    help: 'for the whole run; customer look-ups stop a tenth of it earlier (at least 5 s, at most 5 min) to leave time to publish',
     schema: durationSchema('minutes', 1 / 60, 24 * 60),
   },
   maxListMb: {
@@ -170,6 +170,15 @@ export const FETCH_SETTINGS = {
     default: '32',
     help: 'nesting depth of any value (a record is level 1, its role list level 2); a deeper record is set aside without its value',
     schema: wholeSchema(2, 1_000),
+  },
+  customerMaxAgeDays: {
+    flag: 'customer-max-age',
+    env: 'QWOTY_CUSTOMER_MAX_AGE_DAYS',
+    type: 'string',
+    placeholder: '<days>',
+    default: '7',
+    help: 'a customer whose details were not read again from the API for longer than this is a data-quality finding',
+    schema: z.coerce.number({ error: 'expected a number of days' }).min(0).max(3_650),
   },
   demo: {
     env: 'QWOTY_DEMO',

@@ -74,7 +74,15 @@ export interface PublishOptions {
    */
   extraFiles?: readonly ExtraFile[] | (() => Promise<readonly ExtraFile[]>);
   tool: { name: string; version: string };
-  run: { startedAt: Date; requests: number; retries: number; lists?: Manifest['run']['lists'] };
+  run: {
+    startedAt: Date;
+    requests: number;
+    retries: number;
+    lists?: Manifest['run']['lists'];
+    /** Answers that were 429, and how long the rate limit held requests back. Default 0. */
+    throttled?: number;
+    waitedMs?: number;
+  };
   /** Snapshot folders kept, the live one included. Default 2 (live and previous). */
   keep?: number;
   /** Called after each step; tests use it to kill the process there. */
@@ -153,6 +161,8 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
         duration_ms: Math.max(0, finishedAt.getTime() - run.startedAt.getTime()),
         requests: run.requests,
         retries: run.retries,
+        throttled: run.throttled ?? 0,
+        waited_ms: Math.round(run.waitedMs ?? 0),
         warnings: snapshot.warnings,
         lists: run.lists,
       },

@@ -25,6 +25,9 @@ import {
   type SetAside,
 } from './json-list-stream.ts';
 import { createPaginator, type ListSummary, type PageFacts, pageFingerprint } from './pagination.ts';
+import { type Permit, parseRetryAfter, type RateLimiter } from './rate-limit.ts';
+
+export { parseRetryAfter } from './rate-limit.ts';
 
 export interface QwotyClientOptions {
   /** Base URL such as `https://qwoty.app/api`, without a trailing slash. */
@@ -46,6 +49,19 @@ export interface QwotyClientOptions {
   userAgent?: string;
   /** What one answer may cost (see `answer-caps.ts`); each cap defaults to `DEFAULT_CAPS`. */
   caps?: Partial<AnswerCaps> | undefined;
+  /**
+   * Paces every request to the API's rate limit (see `rate-limit.ts`). With one, a 429 does not use up a
+   * retry: the limiter holds the next attempt for as long as the API asks, and the deadline bounds the wait.
+   */
+  limiter?: RateLimiter | undefined;
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** Stops this call (its waits, retries and request) when it aborts; it then rejects with the reason. */
+  signal?: AbortSignal | undefined;
+  /** Give up at once when the rate limit allows no request before this time (ms since the epoch). */
+  notAfter?: number | undefined;
 }
 
 export interface RetryEvent {
@@ -60,7 +76,7 @@ export interface RetryEvent {
 
 export interface QwotyClient {
   /** GET `path` (e.g. `/customers/{id}`) and return the envelope's `data`. */
-  get(path: string, query?: Record<string, string | undefined>): Promise<unknown>;
+  get(path: string, query?: Record<string, string | undefined>, options?: RequestOptions): Promise<unknown>;
   /**
    * GET a list (e.g. `/contacts`), all its pages (see `pagination.ts`), and hand each element of `data` to
    * `onItem` as it is parsed from the network, so a workspace-sized response is never held as one string.
@@ -72,6 +88,7 @@ export interface QwotyClient {
     path: string,
     query: Record<string, string | undefined>,
     handlers: ListHandlers,
+    options?: RequestOptions,
   ): Promise<ListSummary>;
   /** Requests sent (attempts, retries included) and retries made so far. */
   readonly stats: { requests: number; retries: number };
@@ -85,6 +102,11 @@ export interface ListHandlers {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
+/** A failure worth retrying (network, timeout, 429, 5xx, a bad body) that went on past every retry. */
+export class RetriesExhaustedError extends ApiError {
+  override name = 'RetriesExhaustedError';
+}
+
 export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   const {
     baseUrl,
@@ -96,6 +118,7 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     signal,
     onRetry,
     userAgent = 'qwoty-contacts-directory',
+    limiter,
   } = options;
   if (!token) throw new ConfigError('Expected `token` to be a non-empty string.');
   if (!Number.isInteger(retries) || retries < 0)
@@ -120,8 +143,21 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   };
   const stats = { requests: 0, retries: 0 };
 
-  /** One attempt: the request, then `read` on its response; every failure becomes an `ApiError`. */
-  async function attempt<T>(url: string, read: (response: Answer, where: Where) => Promise<T>): Promise<T> {
+  /** One attempt: a turn from the limiter, the request, then `read` on its response; failures become `ApiError`s. */
+  async function attempt<T>(
+    url: string,
+    read: (response: Answer, where: Where) => Promise<T>,
+    call: RequestOptions,
+    callSignal: AbortSignal | undefined,
+  ): Promise<T> {
+    const where = { method: 'GET', url };
+    let permit: Permit | undefined;
+    try {
+      permit = await limiter?.acquire({ signal: callSignal, notAfter: call.notAfter });
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError(deadlineError(where, error));
+      throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+    }
     stats.requests += 1;
     // One controller per attempt, unlinked when it ends: AbortSignal.any() and AbortSignal.timeout() on the
     // run's long-lived signal kept every one of 12,500 look-ups alive and cost seconds of CPU.
@@ -132,16 +168,17 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       controller.abort();
     }, timeoutMs);
     const onDeadline = () => controller.abort();
-    signal?.addEventListener('abort', onDeadline, { once: true });
-    const where = { method: 'GET', url };
+    callSignal?.addEventListener('abort', onDeadline, { once: true });
     let response: Answer | undefined;
     try {
       response = await send(url, headers, controller.signal);
+      permit?.answered(response.status, response.headers);
       return await read(response, where);
     } catch (error) {
       // Our own failures (a status, a cap, a partial list, a redirect) are already what to report.
       if (error instanceof QwotyError) throw error;
       if (signal?.aborted) throw new AbortError(deadlineError(where, error));
+      if (callSignal?.aborted) throw new AbortError(asError(callSignal.reason));
       throw new ApiError(
         timedOut
           ? `GET ${url} did not answer within ${formatSeconds(timeoutMs)}`
@@ -151,9 +188,10 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       );
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onDeadline);
+      callSignal?.removeEventListener('abort', onDeadline);
       // A body left unread would keep its connection busy.
       response?.release();
+      permit?.release();
     }
   }
 
@@ -164,71 +202,98 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
     return url.href;
   }
 
-  async function withRetries<T>(href: string, run: () => Promise<T>): Promise<T> {
+  async function withRetries<T>(
+    href: string,
+    call: RequestOptions,
+    run: (callSignal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
     let lastError: ApiError | undefined;
+    const linked = linkSignals(signal, call.signal);
+    const throttled = (error: unknown) =>
+      limiter !== undefined && error instanceof ApiError && error.status === 429;
     try {
-      return await pRetry(run, {
+      return await pRetry(() => run(linked.signal), {
         retries,
         factor: 2,
         minTimeout: minRetryDelayMs,
         maxTimeout: maxRetryDelayMs,
         randomize: true,
-        ...(signal ? { signal } : {}),
+        ...(linked.signal ? { signal: linked.signal } : {}),
         shouldRetry: ({ error }) => error instanceof ApiError && error.retryable,
+        // A 429 is the limiter's to pace: it holds the next attempt as long as the API asks.
+        shouldConsumeRetry: ({ error }) => !throttled(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
           if (!(error instanceof ApiError)) return;
           lastError = error;
           if (!error.retryable || retriesLeft === 0) return;
           stats.retries += 1;
+          if (limiter && throttled(error)) {
+            const delayMs = Math.max(0, limiter.resumesAt - Date.now());
+            onRetry?.({ method: 'GET', url: href, attempt: attemptNumber, error, delayMs });
+            return;
+          }
           // p-retry waits `retryDelay` after this callback; wait the rest of what the server asked for.
           const asked = Math.min(error.retryAfterMs ?? 0, maxRetryDelayMs);
           const extra = Math.max(0, asked - retryDelay);
           onRetry?.({ method: 'GET', url: href, attempt: attemptNumber, error, delayMs: retryDelay + extra });
-          if (extra > 0) await sleep(extra, signal);
+          if (extra > 0) await sleep(extra, linked.signal);
         },
       });
     } catch (error) {
       if (signal?.aborted) throw deadlineError({ method: 'GET', url: href }, lastError ?? error);
+      if (call.signal?.aborted) throw asError(call.signal.reason);
       if (error instanceof ApiError && error.retryable) {
-        throw new ApiError(
+        throw new RetriesExhaustedError(
           `${error.message} (gave up after ${retries + 1} attempts)`,
           { status: error.status, method: error.method, url: error.url, retryable: false },
           { cause: error },
         );
       }
       throw error;
+    } finally {
+      linked.dispose();
     }
   }
 
   return {
     stats,
-    get(path, query = {}) {
+    get(path, query = {}, call = {}) {
       const href = urlOf(path, query);
-      return withRetries(href, () =>
-        attempt(href, async (response, where) => {
-          const { text, over } = await readCapped(response.body, caps.maxAnswerBytes);
-          if (over && isSuccess(response.status))
-            throw capError(where, 'maxAnswerBytes', caps, 'sent an answer larger than');
-          // An error page over the cap is judged by its first bytes: its status says what to do.
-          const data = readEnvelope(response, text, where, base);
-          if (isDeeperThan(data, caps.maxDepth))
-            throw capError(where, 'maxDepth', caps, 'sent a record nested deeper than');
-          return data;
-        }),
+      return withRetries(href, call, (callSignal) =>
+        attempt(
+          href,
+          async (response, where) => {
+            const { text, over } = await readCapped(response.body, caps.maxAnswerBytes);
+            if (over && isSuccess(response.status))
+              throw capError(where, 'maxAnswerBytes', caps, 'sent an answer larger than');
+            // An error page over the cap is judged by its first bytes: its status says what to do.
+            const data = readEnvelope(response, text, where, base);
+            if (isDeeperThan(data, caps.maxDepth))
+              throw capError(where, 'maxDepth', caps, 'sent a record nested deeper than');
+            return data;
+          },
+          call,
+          callSignal,
+        ),
       );
     },
-    async getList(path, query, handlers) {
+    async getList(path, query, handlers, call = {}) {
       const paginator = createPaginator({ firstUrl: urlOf(path, query) });
       // The list cap counts every page that was read whole; a retried page counts once.
       let listBytes = 0;
       let start = 0;
       for (let url: string | null = urlOf(path, query); url !== null; ) {
         const pageUrl: string = url;
-        const page = await withRetries(pageUrl, () =>
-          attempt(pageUrl, (response, where) => {
-            handlers.onPage(start);
-            return readListPage(response, where, { base, caps, listBytes, start, handlers });
-          }),
+        const page = await withRetries(pageUrl, call, (callSignal) =>
+          attempt(
+            pageUrl,
+            (response, where) => {
+              handlers.onPage(start);
+              return readListPage(response, where, { base, caps, listBytes, start, handlers });
+            },
+            call,
+            callSignal,
+          ),
         );
         listBytes = page.listBytes;
         start += page.count;
@@ -267,6 +332,33 @@ function capError(
     { cap, url: where.url, reason },
     cause === undefined ? undefined : { cause },
   );
+}
+
+/**
+ * The run's signal and a call's own as one, unlinked by `dispose` (not `AbortSignal.any`, which keeps every
+ * call's signal alive as long as the run's: see `attempt`).
+ */
+function linkSignals(
+  run: AbortSignal | undefined,
+  call: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!call || !run) return { signal: call ?? run, dispose: () => {} };
+  const controller = new AbortController();
+  const abort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  if (run.aborted || call.aborted) controller.abort(run.aborted ? run.reason : call.reason);
+  run.addEventListener('abort', abort, { once: true });
+  call.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      run.removeEventListener('abort', abort);
+      call.removeEventListener('abort', abort);
+    },
+  };
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 type Where = { method: string; url: string };
@@ -539,23 +631,6 @@ function redirectError(response: Answer, where: Where, base: URL, location: stri
   return new ConfigError(
     `${where.method} ${where.url} answered ${response.status}${statusText(response)}, redirecting to ${target.href}; the token is not sent there unasked: set QWOTY_API_URL=${suggested.replace(/\/+$/, '')} if that is the API's new address.`,
   );
-}
-
-/**
- * `Retry-After` in milliseconds: delta-seconds or an HTTP date. Absent, unreadable, zero or in the past is no
- * hint (undefined): the backoff decides. The caller clamps it.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const ms = Math.round(Number(text) * 1000);
-    return ms > 0 ? ms : undefined;
-  }
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  const ms = date - now;
-  return ms > 0 ? ms : undefined;
 }
 
 function deadlineError(where: { method: string; url: string }, cause: unknown): ApiError {

@@ -11,8 +11,10 @@ import type { FetchConfig } from './config.ts';
 import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
 import { writeJson } from './exporters/json.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
+import { lookupCutoff, readPreviousCustomers } from './freshness.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
 import { createQwotyClient } from './qwoty-client.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
 import { historyFile, reportFiles } from './reports/files.ts';
 import { carryHistory, readLiveHistory, summariseNight } from './reports/history.ts';
@@ -30,6 +32,8 @@ export interface RunFetchOptions {
   pid: number;
   now?: () => Date;
   onPublishStep?: (step: PublishStep) => void | Promise<void>;
+  /** `false` sends requests unpaced, as before the rate limiter: for the benchmark's comparison only. */
+  rateLimiter?: false;
 }
 
 export interface FetchRunResult {
@@ -66,12 +70,26 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
       : Promise.resolve(null);
     previousSnapshot.catch(() => {}); // awaited below; a failed fetch must not leave it unhandled
+    // Its customers, for the look-ups' order and for those not read tonight: read before its contacts.
+    const previousCustomers = live
+      ? readPreviousCustomers(path.join(live.dir, jsonExporter.fileName)).catch((error: unknown) => {
+          reporter.warn(
+            `Could not read the previous snapshot's customers (${(error as Error).message}): every customer is looked up as new.`,
+          );
+          return null;
+        })
+      : Promise.resolve(null);
     const host = new URL(config.apiUrl).host;
     reporter.info(
       `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
     );
 
+    // --concurrency bounds the look-ups (fetch-workspace.ts); the contacts and addresses lists stream beside
+    // them, as before the limiter: counting them in would leave the look-ups fewer places while they stream.
+    const limiter =
+      options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency + 2 });
     const client = createQwotyClient({
+      limiter,
       baseUrl: config.apiUrl,
       token: config.token,
       timeoutMs: config.timeoutMs,
@@ -91,6 +109,11 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       client,
       customerId: config.customerId,
       concurrency: config.concurrency,
+      previousCustomers,
+      // Look-ups stop early enough to publish before the deadline; those left keep their earlier record.
+      lookupsUntil: lookupCutoff(Date.now(), config.deadlineMs),
+      rateLimited: () => limiter?.limited ?? false,
+      now,
       onEvent: (event) => {
         if (event.type === 'phase-end') {
           durations[event.phase] = Math.round(event.ms);
@@ -99,6 +122,12 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       },
     });
     for (const message of workspace.warnings) reporter.warn(message);
+    const pace = limiter?.stats ?? { throttled: 0, waitedMs: 0 };
+    if (limiter?.limited) {
+      reporter.info(
+        `rate limit: ${pace.throttled.toLocaleString('en')} answer(s) were 429, requests waited ${formatMs(pace.waitedMs)} in all`,
+      );
+    }
 
     await checkRejects(config, workspace.rejects, workspace.contactRecords, reporter);
 
@@ -137,7 +166,10 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       extraFiles: async () => {
         await jsonWritten;
         changes = await diffSnapshots(await previousSnapshot, snapshot, fingerprints);
-        quality = assessQuality(snapshot, workspace.rejects, workspace);
+        quality = assessQuality(snapshot, workspace.rejects, {
+          ...workspace,
+          customerMaxAgeDays: config.customerMaxAgeDays,
+        });
         reporter.info(
           `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
         );
@@ -152,6 +184,8 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         requests: client.stats.requests,
         retries: client.stats.retries,
         lists: workspace.lists,
+        throttled: pace.throttled,
+        waitedMs: pace.waitedMs,
       },
       now,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),

@@ -48,7 +48,22 @@ function facts(summary: RunSummary): [string, string][] {
       `${number(q.missing_email + q.missing_email_and_phone)} without email, ${number(q.missing_phone + q.missing_email_and_phone)} without phone, ${number(q.duplicate_email)} with a shared email, ${number(q.malformed_email)} malformed emails, ${number(q.malformed_phone)} malformed phones, ${number(q.unnamed_customer)} with an unnamed customer`,
     ]);
   }
-  rows.push(['Requests', `${number(summary.requests)} (${number(summary.retries)} retries)`]);
+  if (summary.freshness) {
+    const f = summary.freshness;
+    const oldest = f.oldest
+      ? ` (the oldest, ${f.oldest.name ?? f.oldest.id}, read ${f.oldest.fetched_at.slice(0, 10)})`
+      : '';
+    rows.push([
+      'Customers',
+      `${number(f.refreshed)} read tonight, ${number(f.reused)} kept from an earlier night${oldest}, ${number(f.unnamed)} without a name`,
+    ]);
+  }
+  const throttled = summary.throttled
+    ? `, ${number(summary.throttled)} throttled (429), waited ${seconds(summary.waited_ms)} for the rate limit`
+    : summary.waited_ms
+      ? `, waited ${seconds(summary.waited_ms)} for the rate limit`
+      : '';
+  rows.push(['Requests', `${number(summary.requests)} (${number(summary.retries)} retries${throttled})`]);
   const d = summary.durations_ms;
   rows.push([
     'Durations',

@@ -76,6 +76,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
     contactCounts.set(contact.customer_id, (contactCounts.get(contact.customer_id) ?? 0) + 1);
   }
 
+  const takenAt = generatedAt.toISOString();
   const customers: SnapshotCustomer[] = [...contactCounts.keys()].map((id) => {
     const customer = workspace.customers.get(id);
     const listed: SnapshotCustomer = {
@@ -89,6 +90,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
       tax_ids: customer?.tax_ids ?? [],
       addresses: sortAddresses(addressesByCustomer.get(id) ?? []).map(summary),
       contact_count: contactCounts.get(id) ?? 0,
+      fetched_at: customer ? (workspace.fetchedAt?.get(id) ?? takenAt) : null,
     };
     if (!customer) return listed;
     // The rest of what the API documents about the customer, and its custom properties when it has any.

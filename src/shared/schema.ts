@@ -221,6 +221,12 @@ export const SnapshotCustomerSchema = z.object({
   updated_at: TimestampSchema.nullable().optional(),
   /** Present when the API sent them. */
   custom_properties: CustomPropertiesSchema.optional(),
+  /**
+   * When its record was last read from the API. Earlier than the snapshot's `generated_at` when this night
+   * could not read it (a rate limit, failing look-ups) and the record of an earlier night was kept; null when
+   * it was never read (no name); absent in snapshots from before this field.
+   */
+  fetched_at: z.iso.datetime().nullable().optional(),
 });
 export type SnapshotCustomer = z.output<typeof SnapshotCustomerSchema>;
 
@@ -290,6 +296,10 @@ export const ManifestSchema = z.object({
     duration_ms: z.number().nonnegative(),
     requests: z.number().int().nonnegative(),
     retries: z.number().int().nonnegative(),
+    /** Answers that were 429 Too Many Requests (0 in manifests from before this field). */
+    throttled: z.number().int().nonnegative().default(0),
+    /** Wall-clock time requests were held back by the API's rate limit. */
+    waited_ms: z.number().nonnegative().default(0),
     warnings: z.string().array(),
     /** How each list endpoint answered, by path (`/contacts`); absent in older manifests. */
     lists: z.record(z.string(), ListFactsSchema).optional(),
@@ -384,11 +394,24 @@ export const QUALITY_KINDS = [
   'malformed_phone',
   'duplicate_email',
   'unnamed_customer',
+  'stale_customer',
 ] as const;
 export const QualityKindSchema = z.enum(QUALITY_KINDS);
 export type QualityKind = z.output<typeof QualityKindSchema>;
 
 const Count = z.number().int().nonnegative();
+
+/** How fresh a snapshot's customers are (see `freshness.ts`). */
+export const FreshnessSchema = z.object({
+  /** Customers whose record was read from the API on the night the snapshot was taken. */
+  refreshed: Count,
+  /** Customers that kept the record of an earlier night: not read in time, or their look-up kept failing. */
+  reused: Count,
+  /** Customers without a name: never read (a first night under a quota), not found, or not readable. */
+  unnamed: Count,
+  /** The reused record read longest ago. */
+  oldest: z.object({ id: z.string(), name: z.string().nullable(), fetched_at: z.iso.datetime() }).nullable(),
+});
 
 /** `quality.json`: findings a person can act on in Qwoty, and the records validation set aside. */
 export const QualityReportSchema = z.object({
@@ -403,10 +426,14 @@ export const QualityReportSchema = z.object({
     malformed_phone: Count,
     duplicate_email: Count,
     unnamed_customer: Count,
+    /** Contacts whose customer was last read from the API longer ago than QWOTY_CUSTOMER_MAX_AGE_DAYS. */
+    stale_customer: Count.default(0),
     rejected: Count,
     /** Fields published empty or mapped from an alternate shape; absent in older reports. */
     normalised: Count.default(0),
   }),
+  /** Null in reports from before this field. */
+  freshness: FreshnessSchema.nullable().default(null),
   findings: ContactRefSchema.extend({ kind: QualityKindSchema, detail: z.string() }).array(),
   /** The rejects' reasons, without the raw records (those stay in rejects.json). */
   rejected: RejectSchema.omit({ record: true }).array(),
@@ -430,6 +457,12 @@ export const RunSummarySchema = z.object({
   counts: SnapshotCountsSchema.nullable(),
   requests: z.number().int().nonnegative(),
   retries: z.number().int().nonnegative(),
+  /** Answers that were 429 Too Many Requests. */
+  throttled: z.number().int().nonnegative().default(0),
+  /** Wall-clock time requests were held back by the API's rate limit. */
+  waited_ms: z.number().nonnegative().default(0),
+  /** How fresh the customers are: read tonight, kept from an earlier night (and the oldest), unnamed. */
+  freshness: FreshnessSchema.nullable().default(null),
   warnings: z.string().array(),
   changes: ChangesReportSchema.shape.totals.nullable(),
   quality: QualityReportSchema.shape.totals.nullable(),

@@ -109,6 +109,9 @@ export function fixtureId(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** When the fixture's stale customers (every eleventh, from the fifth) were read: 10 days before the snapshot. */
+export const STALE_CUSTOMER_READ_AT = '2026-01-05T03:00:00.000Z';
+
 /** Builds a valid snapshot of `contacts` contacts grouped in customers, hostile values first. */
 export function makeSnapshot(options: FixtureOptions): Snapshot {
   const total = Math.max(1, Math.floor(options.contacts));
@@ -117,6 +120,9 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
   const customers: SnapshotCustomer[] = [];
   const contacts: SnapshotContact[] = [];
   const stamp = '2026-01-15T03:00:00.000Z';
+  // Customers read during the night of the snapshot, but every eleventh (from the fifth) kept the record read
+  // ten days before: the rate limit left no time to read it again (see STALE_CUSTOMER_READ_AT).
+  const readTonight = '2026-01-15T03:01:00.000Z';
   let addressCount = 0;
 
   for (let c = 0; c < customerCount; c++) {
@@ -204,6 +210,7 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
       tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
       addresses,
       contact_count: end - start,
+      fetched_at: readable ? (c % 11 === 4 ? STALE_CUSTOMER_READ_AT : readTonight) : null,
     });
   }
 
@@ -486,7 +493,15 @@ export async function writePublishedSnapshot(
     generated_at: snapshot.generated_at,
     source: snapshot.source,
     counts: snapshot.counts,
-    run: { started_at: snapshot.generated_at, duration_ms: 1234, requests: 10, retries: 0, warnings: [] },
+    run: {
+      started_at: snapshot.generated_at,
+      duration_ms: 1234,
+      requests: 10,
+      retries: 0,
+      throttled: 0,
+      waited_ms: 0,
+      warnings: [],
+    },
     files: files.map((file) => ({
       name: file.name,
       bytes: file.body.length,

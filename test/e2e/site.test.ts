@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type ChangesReport,
   ChangesReportSchema,
+  QUALITY_KINDS,
   type QualityReport,
   QualityReportSchema,
   type Snapshot,
@@ -486,8 +487,8 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await page.locator('h1').textContent()).toBe(text.t('quality.title'));
     expect((await nav.locator('[aria-current="page"]').textContent())?.trim()).toBe(text.t('nav.quality'));
     const totals = page.getByRole('table', { name: text.t('quality.byKind') });
-    // The header, the seven kinds of finding, the rejected records and the normalised fields.
-    expect(await totals.getByRole('row').count()).toBe(1 + 7 + 1 + 1);
+    // The header, each kind of finding, the rejected records and the normalised fields.
+    expect(await totals.getByRole('row').count()).toBe(1 + QUALITY_KINDS.length + 1 + 1);
   });
 
   test("follows a report's contact link to the contact's row on its customer page", async () => {
@@ -502,6 +503,45 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     const row = page.locator(`[id="contact-${target.id}"]`);
     expect(await row.evaluate((element) => element.matches(':target'))).toBe(true);
     expect(await row.locator('th').textContent()).toContain(target.name);
+  });
+
+  test('never shows the details of an earlier night as fresh: says when they were read, and only then', async () => {
+    const taken = Date.parse(snapshot.generated_at);
+    const earlier = snapshot.customers.filter(
+      (customer) => customer.fetched_at && Date.parse(customer.fetched_at) < taken,
+    );
+    const tonight = snapshot.customers.filter(
+      (customer) => customer.fetched_at && Date.parse(customer.fetched_at) >= taken,
+    );
+    if (!fixtureDir && earlier.length === 0) return; // a site whose every customer was read that night
+    const page = await newPage();
+    for (const customer of earlier.slice(0, 3)) {
+      await page.goto(`${server.url}/customers/${customer.id}/`);
+      const notice = page.getByText(/were read from Qwoty on/);
+      await expect.poll(() => notice.isVisible()).toBe(true);
+      expect(await notice.locator('time').getAttribute('datetime')).toBe(customer.fetched_at);
+      const fact = page
+        .locator('dt', { hasText: 'Details read from Qwoty' })
+        .locator('xpath=following-sibling::dd');
+      expect(await fact.locator('time').getAttribute('datetime')).toBe(customer.fetched_at);
+    }
+    expect(tonight.length).toBeGreaterThan(0);
+    for (const customer of tonight.slice(0, 3)) {
+      await page.goto(`${server.url}/customers/${customer.id}/`);
+      expect(await page.locator('h1').isVisible()).toBe(true);
+      expect(await page.getByText(/read from Qwoty/).count()).toBe(0);
+    }
+    await page.goto(`${server.url}/quality/`);
+    const reused = page.locator('#reused-customers');
+    expect(await reused.isVisible()).toBe(earlier.length > 0);
+    if (earlier.length > 0) {
+      expect(await reused.textContent()).toMatch(
+        new RegExp(`^\\s*${earlier.length} customers? kept the details`),
+      );
+      await reused.getByRole('link').click();
+      await page.waitForURL(`**/customers/${quality.freshness?.oldest?.id}/`);
+      expect(await page.getByText(/were read from Qwoty on/).isVisible()).toBe(true);
+    }
   });
 
   test('shows a changed contact named <script> as text on the change page', async () => {

@@ -23,6 +23,7 @@ import {
   makeRejects,
   makeSnapshot,
   RAW_REJECT_VALUE,
+  STALE_CUSTOMER_READ_AT,
   UNLINKABLE_EMAILS,
   writePublishedSnapshot,
 } from '../../src/testing/site-fixture.ts';
@@ -329,6 +330,28 @@ describe('a customer page', () => {
     expect(html).toContain(`Customer ${unnamed.id}`);
     expect(html).toContain('could not be read');
   });
+
+  test('says when its details were read from Qwoty when that was before the night of the snapshot', async () => {
+    const stale = site.snapshot.customers.find((customer) => customer.fetched_at === STALE_CUSTOMER_READ_AT);
+    if (!stale) throw new Error('fixture has no stale customer');
+    const html = await read(`customers/${stale.id}/index.html`);
+    expect(html).toMatch(
+      /<dt>Details read from Qwoty<\/dt>\s*<dd>\s*<time datetime="2026-01-05T03:00:00.000Z">5 January 2026 at 03:00 UTC<\/time>/,
+    );
+    expect(html).toMatch(/were read from Qwoty on\s*<time datetime="2026-01-05T03:00:00.000Z">/);
+  });
+
+  test('says nothing of when details were read when that was on the night of the snapshot', async () => {
+    const fresh = site.snapshot.customers.filter(
+      (customer) => customer.fetched_at && customer.fetched_at !== STALE_CUSTOMER_READ_AT,
+    );
+    expect(fresh.length).toBeGreaterThan(2);
+    for (const customer of fresh) {
+      const html = await read(`customers/${customer.id}/index.html`);
+      expect(html).not.toContain('read from Qwoty');
+      expect(html).not.toContain(customer.fetched_at ?? 'missing');
+    }
+  });
 });
 
 /** An address that is one recipient and nothing else: letters, digits, `.`, `_`, `+`, `-`, an `@`, a dotted domain. */
@@ -469,6 +492,7 @@ describe('the quality page', () => {
       ['malformed_phone', 'Malformed phone'],
       ['duplicate_email', 'Shared email'],
       ['unnamed_customer', 'Customer without a name'],
+      ['stale_customer', 'Customer details not refreshed'],
     ] as const) {
       const total = quality.totals[kind];
       expect(total, kind).toBeGreaterThan(0);
@@ -481,6 +505,24 @@ describe('the quality page', () => {
     }
     expect(html).toMatch(/<a href="\/quality\/" aria-current="page">/);
     expect(html).toContain('href="/downloads/quality.csv"');
+  });
+
+  test('counts the customers that kept the details of an earlier night, and names the oldest', async () => {
+    const stale = site.snapshot.customers.filter(
+      (customer) => customer.fetched_at === STALE_CUSTOMER_READ_AT,
+    );
+    expect(quality.freshness).toMatchObject({
+      reused: stale.length,
+      oldest: { fetched_at: STALE_CUSTOMER_READ_AT },
+    });
+    const html = await read('quality/index.html');
+    const notice = html.slice(
+      html.indexOf('id="reused-customers"'),
+      html.indexOf('</p>', html.indexOf('id="reused-customers"')),
+    );
+    expect(notice).toContain(`${stale.length} customer${stale.length === 1 ? '' : 's'} kept the details`);
+    expect(notice).toContain(`href="/customers/${quality.freshness?.oldest?.id}/"`);
+    expect(notice).toContain('<time datetime="2026-01-05T03:00:00.000Z">5 January 2026 at 03:00 UTC</time>');
   });
 
   test('shows a hostile name and value of a finding as text, linked to the contact', async () => {

@@ -1,6 +1,7 @@
 /**
  * Data quality: findings a person can fix in Qwoty (missing or malformed emails and phones, emails shared by
- * several contacts, customers that could not be named) and the records validation set aside.
+ * several contacts, customers that could not be named), customers whose details were not read again for too
+ * long, and the records validation set aside.
  */
 import type {
   NormalisedField,
@@ -10,7 +11,13 @@ import type {
   Snapshot,
   SnapshotContact,
 } from '../../shared/schema.ts';
+import { assessFreshness } from '../freshness.ts';
 import { refOf } from './changes.ts';
+
+/** Default of QWOTY_CUSTOMER_MAX_AGE_DAYS. */
+export const DEFAULT_CUSTOMER_MAX_AGE_DAYS = 7;
+
+const DAY_MS = 86_400_000;
 
 /** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -33,14 +40,30 @@ export interface QualityInputs {
   normalised?: readonly NormalisedField[] | undefined;
   /** Why a customer could not be named (not found, forbidden, set aside), by id: said in its findings. */
   unreadableCustomers?: ReadonlyMap<string, string> | undefined;
+  /** A customer last read from the API longer ago than this, before the snapshot, is a finding. Default 7. */
+  customerMaxAgeDays?: number | undefined;
 }
 
 export function assessQuality(
   snapshot: Snapshot,
   rejects: readonly Reject[],
-  { normalised = [], unreadableCustomers = new Map() }: QualityInputs = {},
+  {
+    normalised = [],
+    unreadableCustomers = new Map(),
+    customerMaxAgeDays = DEFAULT_CUSTOMER_MAX_AGE_DAYS,
+  }: QualityInputs = {},
 ): QualityReport {
   const findings: QualityReport['findings'] = [];
+  const taken = Date.parse(snapshot.generated_at);
+  // Per customer, once: when its details were read, if that was too long before the snapshot.
+  const staleSince = new Map<string, string>();
+  for (const customer of snapshot.customers) {
+    const read = customer.fetched_at ? Date.parse(customer.fetched_at) : Number.NaN;
+    if (customer.fetched_at && taken - read > customerMaxAgeDays * DAY_MS) {
+      const days = Math.floor((taken - read) / DAY_MS);
+      staleSince.set(customer.id, `${customer.fetched_at.slice(0, 10)} (${days} days before this snapshot)`);
+    }
+  }
   const add = (contact: SnapshotContact, kind: QualityKind, detail: string) =>
     findings.push({ ...refOf(contact), kind, detail });
 
@@ -63,6 +86,8 @@ export function assessQuality(
       const why = unreadableCustomers.get(contact.customer_id);
       add(contact, 'unnamed_customer', `customer ${contact.customer_id}${why ? `: ${why}` : ''}`);
     }
+    const stale = staleSince.get(contact.customer_id);
+    if (stale !== undefined) add(contact, 'stale_customer', stale);
   }
   for (const [email, group] of byEmail) {
     if (group.length < 2) continue;
@@ -82,9 +107,11 @@ export function assessQuality(
       malformed_phone: count('malformed_phone'),
       duplicate_email: count('duplicate_email'),
       unnamed_customer: count('unnamed_customer'),
+      stale_customer: count('stale_customer'),
       rejected: rejects.length,
       normalised: normalised.length,
     },
+    freshness: assessFreshness(snapshot),
     findings,
     rejected: rejects.map(({ record: _record, ...reject }) => reject),
     normalised: [...normalised],

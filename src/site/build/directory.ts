@@ -3,7 +3,7 @@
  * in alphabetical order with their contacts, letters, facets) so every page does work in proportion to
  * itself only.
  */
-
+import { readBefore } from '../../pipeline/freshness.ts';
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
 import { summariseNight } from '../../pipeline/reports/history.ts';
 import type {
@@ -21,7 +21,16 @@ import { siteContext } from './site-context.ts';
 import { siteText } from './site-text.ts';
 
 export interface CustomerEntry {
-  customer: SnapshotCustomer;
+  /**
+   * Without `fetched_at`: it changes every night a customer is read, and a customer page's props are its
+   * cache key (see `detailsReadAt`).
+   */
+  customer: Omit<SnapshotCustomer, 'fetched_at'>;
+  /**
+   * When the customer's details were read from Qwoty, if that was before the night the snapshot was taken
+   * (the record of an earlier night was kept); null when they were read that night, or never.
+   */
+  detailsReadAt: string | null;
   /** What to show: the name, or "Customer <id>" when it could not be read. */
   name: string;
   /** The letter it is listed under: A–Z, or "#" for anything else. */
@@ -184,9 +193,16 @@ export function letterLink(group: LetterGroup): LetterLink {
 export function buildDirectory(loaded: LoadedSnapshot, text: Text): Directory {
   const { snapshot } = loaded;
   const byId = new Map<string, CustomerEntry>();
-  const entry = (customer: SnapshotCustomer): CustomerEntry => {
+  const entry = ({ fetched_at: fetchedAt, ...customer }: SnapshotCustomer): CustomerEntry => {
     const name = customer.name?.trim() || text.t('customer.fallbackName', { id: customer.id });
-    return { customer, name, letter: customer.name?.trim() ? letterOf(name) : '#', contacts: [] };
+    return {
+      customer,
+      detailsReadAt:
+        fetchedAt && readBefore({ fetched_at: fetchedAt }, snapshot.generated_at) ? fetchedAt : null,
+      name,
+      letter: customer.name?.trim() ? letterOf(name) : '#',
+      contacts: [],
+    };
   };
   for (const customer of snapshot.customers) {
     byId.set(customer.id, entry(customer));

@@ -76,6 +76,7 @@ const DETAIL_HEADERS = {
   malformed_email: 'finding.malformed_email.detail',
   malformed_phone: 'finding.malformed_phone.detail',
   duplicate_email: 'finding.duplicate_email.detail',
+  stale_customer: 'finding.stale_customer.detail',
 } as const satisfies Partial<Record<QualityKind, StringKey>>;
 
 /** A kind of finding (or the rejected records) explained for the person who fixes it. */

@@ -275,9 +275,23 @@ export const en = {
   'finding.duplicate_email.detail': 'Shared email',
   'finding.unnamed_customer.title': 'Customer without a name',
   'finding.unnamed_customer.means':
-    "The contact's customer could not be read from Qwoty (the API token may not read customers, or the customer was deleted), so the directory shows it by its id.",
+    "The contact's customer could not be read from Qwoty (the API token may not read customers, the customer was deleted, or the nightly run ran out of the API's quota before reaching it on its first night), so the directory shows it by its id.",
   'finding.unnamed_customer.todo':
-    'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists.',
+    'Check that the API token may read customers (Settings → Developer → API Tokens) and that the customer still exists. A customer the quota left out is looked up first on the next night.',
+  'finding.stale_customer.title': 'Customer details not refreshed',
+  'finding.stale_customer.means':
+    "The customer's details (its name, type and ids) were last read from Qwoty longer ago than the nightly run allows (QWOTY_CUSTOMER_MAX_AGE_DAYS): the API's rate limit left no time to read it again, or reading it kept failing, so the directory shows what was read then. The contacts themselves are current.",
+  'finding.stale_customer.todo':
+    "Nothing in Qwoty: raise the API quota or the run's deadline (QWOTY_DEADLINE_MINUTES), or look at the nightly run's warnings for a customer whose look-up keeps failing.",
+  'finding.stale_customer.detail': 'Details read',
+  'customer.detailsReadLabel': 'Details read from Qwoty',
+  'customer.detailsRead':
+    "This customer's name, type and ids were read from Qwoty on {date}, not on the night of this snapshot: the nightly run could not read them again since (the API's rate limit, or a failing look-up). Its contacts and addresses are those of the snapshot.",
+  'quality.reused':
+    "{customers} kept the details (name, type, ids) read on an earlier night: the API's rate limit left no time to read them again before the deadline, or reading them kept failing.",
+  'quality.reusedOldest': 'The oldest, {name}, was read on {date}.',
+  'quality.reusedAfter':
+    'Their contacts and addresses are current; the nightly run reads them first on the coming nights.',
   'finding.rejected.title': 'Rejected records',
   'finding.rejected.means':
     'Records the directory cannot use: without a readable id, or whose customer id is not one, or larger or more deeply nested than the caps allow. They are left out of the directory and of every download; the raw values of the first kind stay in rejects.json beside the snapshot, which this site never publishes (an oversized record is set aside without its value).',
@@ -611,9 +625,18 @@ export const fr: Messages = {
     'Fusionnez les doublons dans Qwoty, ou donnez à chaque personne sa propre adresse.',
   'finding.duplicate_email.detail': 'E-mail partagé',
   'finding.unnamed_customer.title': 'Client sans nom',
-  'finding.unnamed_customer.means': `Le client du contact n'a pas pu être lu dans Qwoty (le jeton d'API n'a peut-être pas le droit de lire les clients, ou le client a été supprimé)${NBSP}: l'annuaire l'affiche donc par son identifiant.`,
+  'finding.unnamed_customer.means': `Le client du contact n'a pas pu être lu dans Qwoty (le jeton d'API n'a peut-être pas le droit de lire les clients, le client a été supprimé, ou la mise à jour nocturne a épuisé le quota de l'API avant de l'atteindre lors de sa première nuit)${NBSP}: l'annuaire l'affiche donc par son identifiant.`,
   'finding.unnamed_customer.todo':
-    "Vérifiez que le jeton d'API peut lire les clients (Settings → Developer → API Tokens) et que le client existe toujours.",
+    "Vérifiez que le jeton d'API peut lire les clients (Settings → Developer → API Tokens) et que le client existe toujours. Un client laissé de côté par le quota est lu en premier la nuit suivante.",
+  'finding.stale_customer.title': 'Coordonnées client non actualisées',
+  'finding.stale_customer.means': `Les coordonnées du client (son nom, son type et ses identifiants) ont été lues dans Qwoty il y a plus longtemps que la mise à jour nocturne ne le permet (QWOTY_CUSTOMER_MAX_AGE_DAYS)${NBSP}: la limite de débit de l'API n'a pas laissé le temps de les relire, ou leur lecture échouait, si bien que l'annuaire affiche ce qui avait été lu alors. Les contacts eux-mêmes sont à jour.`,
+  'finding.stale_customer.todo': `Rien à faire dans Qwoty${NBSP}: augmentez le quota de l'API ou le délai de la mise à jour (QWOTY_DEADLINE_MINUTES), ou cherchez dans les avertissements de la mise à jour nocturne un client dont la lecture échoue à chaque fois.`,
+  'finding.stale_customer.detail': 'Coordonnées lues',
+  'customer.detailsReadLabel': 'Coordonnées lues dans Qwoty',
+  'customer.detailsRead': `Le nom, le type et les identifiants de ce client ont été lus dans Qwoty le {date}, et non la nuit de cet instantané${NBSP}: la mise à jour nocturne n'a pas pu les relire depuis (limite de débit de l'API, ou lecture en échec). Ses contacts et adresses sont ceux de l'instantané.`,
+  'quality.reused': `{customers} ont gardé les coordonnées (nom, type, identifiants) lues une nuit précédente${NBSP}: la limite de débit de l'API n'a pas laissé le temps de les relire avant l'échéance, ou leur lecture échouait.`,
+  'quality.reusedOldest': 'Le plus ancien, {name}, a été lu le {date}.',
+  'quality.reusedAfter': `Leurs contacts et adresses sont à jour${NBSP}; la mise à jour nocturne les lira en premier les prochaines nuits.`,
   'finding.rejected.title': 'Enregistrements rejetés',
   'finding.rejected.means': `Des enregistrements que l'annuaire ne peut pas utiliser${NBSP}: sans identifiant lisible, ou dont l'identifiant de client n'en est pas un, ou plus volumineux ou plus imbriqués que les limites ne le permettent. Ils sont exclus de l'annuaire et de tous les téléchargements${NBSP}; les valeurs brutes des premiers restent dans rejects.json à côté de l'instantané, que ce site ne publie jamais (un enregistrement trop volumineux est mis de côté sans sa valeur).`,
   'finding.rejected.todo': `Retrouvez chaque enregistrement dans Qwoty par son identifiant et corrigez ce que disent les motifs${NBSP}; il reviendra avec la prochaine mise à jour nocturne.`,

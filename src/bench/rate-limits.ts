@@ -1,0 +1,274 @@
+/**
+ * `npm run bench -- --limit …`: the fetch run against the embedded API with a rate limit switched on, each
+ * figure against its bound:
+ *
+ * - a fixed window that announces itself (`window:60/10s`): the time from the first request to the last,
+ *   as the API saw them, within 1.25x of the least the quota allows, and about one 429 per window at most;
+ * - a silent token bucket (`bucket:40/s`): within 1.5x of the least the quota allows, under 10% of requests
+ *   answered 429;
+ * - no limit (`none`): the run with the limiter no slower than without it (as before it existed), both in
+ *   this same process after one warm-up run each, alternated, median of `runs`. Judged on CPU time (this
+ *   process: the API, the pipeline and its XLSX worker), within 5%, with no wait for a rate limit: without
+ *   one the limiter only adds work, and on a shared machine the wall time of two identical runs differed by
+ *   more than 20% while their CPU time stayed within 5%. The fetch's wall time is shown beside it.
+ *
+ * Runs are in this process: what is measured is time and 429s, not memory.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { generateWorkspace } from '../fake-api/generate.ts';
+import { describeRateLimit, parseRateLimitSpec, type RateLimitSpec } from '../fake-api/limiters.ts';
+import { createQwotyServer, type QwotyServer } from '../fake-api/server.ts';
+import { parseFetchConfig } from '../pipeline/config.ts';
+import { runFetch } from '../pipeline/run-fetch.ts';
+import { createReporter } from '../shared/reporter.ts';
+
+export const DEFAULT_RATE_LIMIT_SCENARIOS = 'window:60/10s,bucket:40/s,none';
+
+export interface RateLimitBenchOptions {
+  /** Comma-separated: `window:…`, `bucket:…` (see `parseRateLimitSpec`) or `none`. */
+  scenarios: string;
+  /** Contacts of the generated workspace; 2,000 make 250 customers, 252 requests a night. */
+  contacts: number;
+  /** Runs of each side of the `none` comparison. */
+  runs: number;
+  concurrency: number;
+  latencyMs: number;
+  /** Where the runs publish (removed afterwards). */
+  workDir: string;
+  log: (line: string) => void;
+}
+
+export interface RateLimitBenchResult {
+  scenario: string;
+  limit: string;
+  /** Requests the night needs: those answered 200. */
+  requests: number;
+  throttled: number;
+  /** First request to last, as the API saw them. */
+  spanMs: number;
+  /** The least time the quota allows for `requests` (null for no limit). */
+  quotaMs: number | null;
+  /** `spanMs / quotaMs`, or for no limit the fetch time with the limiter over the time without it. */
+  ratio: number | null;
+  /** For no limit: the fetch's wall time (lists and look-ups) with and without the limiter, medians. */
+  withLimiterMs?: number;
+  withoutLimiterMs?: number;
+  /** For no limit: the whole run's CPU time with and without the limiter, medians. */
+  withLimiterCpuMs?: number;
+  withoutLimiterCpuMs?: number;
+  /** For no limit: how long requests waited for the limiter, all runs together (should be 0). */
+  waitedMs?: number;
+  bound: string;
+  met: boolean;
+}
+
+const TOKEN = 'bench-rate-limit-token';
+
+/** Reads the scenarios up front, so that a typo stops the benchmark before anything runs. */
+export function parseScenarios(text: string): (RateLimitSpec | null)[] {
+  return text
+    .split(/\s*;\s*|\s*,\s*(?=window|bucket|none)/)
+    .filter(Boolean)
+    .map((item) => (item === 'none' ? null : parseRateLimitSpec(item)));
+}
+
+export async function benchRateLimits(options: RateLimitBenchOptions): Promise<RateLimitBenchResult[]> {
+  const scenarios = parseScenarios(options.scenarios);
+  options.log(`rate limits: generating ${options.contacts.toLocaleString('en')} contacts`);
+  const server = await createQwotyServer({
+    workspace: generateWorkspace({ contacts: options.contacts, seed: 1 }),
+    token: TOKEN,
+    latencyMs: options.latencyMs,
+  });
+  const results: RateLimitBenchResult[] = [];
+  try {
+    for (const spec of scenarios) {
+      results.push(spec ? await limited(server, spec, options) : await unlimited(server, options));
+      const last = results.at(-1);
+      if (last) options.log(`  ${last.scenario}: ${formatRow(last)}`);
+    }
+  } finally {
+    await server.close();
+  }
+  return results;
+}
+
+async function limited(
+  server: QwotyServer,
+  spec: RateLimitSpec,
+  options: RateLimitBenchOptions,
+): Promise<RateLimitBenchResult> {
+  server.setRateLimit(spec);
+  server.resetStats();
+  await fetchOnce(server, options, true);
+  const requests = server.count({ status: 200 });
+  const throttled = server.count({ status: 429 });
+  const times = server.requests.map((request) => request.time);
+  const spanMs = Math.max(...times) - Math.min(...times);
+  const scenario =
+    spec.kind === 'window' ? `window:${spec.limit}/${spec.windowMs / 1000}s` : `bucket:${spec.perSecond}/s`;
+  if (spec.kind === 'window') {
+    const quotaMs = Math.floor((requests - 1) / spec.limit) * spec.windowMs;
+    const windows = Math.ceil(requests / spec.limit);
+    const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
+    return {
+      scenario,
+      limit: describeRateLimit(spec),
+      requests,
+      throttled,
+      spanMs,
+      quotaMs,
+      ratio,
+      bound: `≤ 1.25×, ≤ 1 429 per window (${windows} windows)`,
+      met: (ratio ?? 0) <= 1.25 && throttled <= windows,
+    };
+  }
+  const burst = spec.burst ?? spec.perSecond;
+  const quotaMs = (Math.max(0, requests - burst) / spec.perSecond) * 1000;
+  const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
+  const share = throttled / (requests + throttled);
+  return {
+    scenario,
+    limit: describeRateLimit(spec),
+    requests,
+    throttled,
+    spanMs,
+    quotaMs,
+    ratio,
+    bound: '≤ 1.5×, < 10% answered 429',
+    met: (ratio ?? 0) <= 1.5 && share < 0.1,
+  };
+}
+
+async function unlimited(server: QwotyServer, options: RateLimitBenchOptions): Promise<RateLimitBenchResult> {
+  server.setRateLimit(undefined);
+  const withLimiter: Measured[] = [];
+  const without: Measured[] = [];
+  // One of each first, not counted: the first runs in a process pay for compiling the code.
+  await fetchOnce(server, options, false);
+  await fetchOnce(server, options, true);
+  let spanMs = 0;
+  let waitedMs = 0;
+  for (let run = 0; run < options.runs; run += 1) {
+    // Alternated, and in turn first, so that neither side always follows the other.
+    for (const paced of run % 2 === 0 ? [false, true] : [true, false]) {
+      server.resetStats();
+      const measured = await fetchOnce(server, options, paced);
+      (paced ? withLimiter : without).push(measured);
+      const times = server.requests.map((request) => request.time);
+      if (paced) {
+        spanMs = Math.max(...times) - Math.min(...times);
+        waitedMs += measured.waitedMs;
+      }
+    }
+  }
+  const withLimiterMs = median(withLimiter.map((run) => run.fetchMs));
+  const withoutLimiterMs = median(without.map((run) => run.fetchMs));
+  const withLimiterCpuMs = median(withLimiter.map((run) => run.cpuMs));
+  const withoutLimiterCpuMs = median(without.map((run) => run.cpuMs));
+  const ratio = withLimiterCpuMs / withoutLimiterCpuMs;
+  return {
+    scenario: 'none',
+    limit: 'no limit',
+    requests: server.count({ status: 200 }),
+    throttled: server.count({ status: 429 }),
+    spanMs,
+    quotaMs: null,
+    ratio,
+    withLimiterMs,
+    withoutLimiterMs,
+    withLimiterCpuMs,
+    withoutLimiterCpuMs,
+    waitedMs,
+    bound: 'no slower than without the limiter: CPU ≤ 1.05×, no wait',
+    met: ratio <= 1.05 && waitedMs === 0,
+  };
+}
+
+interface Measured {
+  /** The fetch's wall time: lists and look-ups, publish excluded. */
+  fetchMs: number;
+  /** The whole run's CPU time in this process (API server, pipeline, XLSX worker). */
+  cpuMs: number;
+  waitedMs: number;
+}
+
+/** One real fetch run. */
+async function fetchOnce(
+  server: QwotyServer,
+  options: RateLimitBenchOptions,
+  paced: boolean,
+): Promise<Measured> {
+  const dataDir = await mkdtemp(path.join(options.workDir, 'limits-'));
+  try {
+    const parsed = parseFetchConfig(
+      {
+        QWOTY_API_TOKEN: TOKEN,
+        QWOTY_API_URL: server.url,
+        QWOTY_DATA_DIR: dataDir,
+        QWOTY_CONCURRENCY: String(options.concurrency),
+      },
+      [],
+    );
+    if (parsed.help) throw new Error('unexpected help');
+    const cpu = process.cpuUsage();
+    const { durations, manifest } = await runFetch({
+      config: parsed.config,
+      reporter: createReporter({ write: () => {}, interactive: false, quiet: true }),
+      tool: { name: 'bench', version: '0' },
+      pid: process.pid,
+      ...(paced ? {} : { rateLimiter: false as const }),
+    });
+    const used = process.cpuUsage(cpu);
+    return {
+      fetchMs: (durations.contacts ?? 0) + (durations.customers ?? 0),
+      cpuMs: (used.user + used.system) / 1000,
+      waitedMs: manifest.run.waited_ms,
+    };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[half] ?? 0) : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function formatRow(row: RateLimitBenchResult): string {
+  const share = `${((row.throttled / (row.requests + row.throttled)) * 100).toFixed(1)}%`;
+  const time =
+    row.withLimiterMs !== undefined && row.withoutLimiterMs !== undefined
+      ? `${seconds(row.withLimiterMs)} / ${seconds(row.withoutLimiterMs)} (${(row.withLimiterMs / row.withoutLimiterMs).toFixed(2)}×); CPU ${seconds(row.withLimiterCpuMs ?? 0)} / ${seconds(row.withoutLimiterCpuMs ?? 0)}`
+      : seconds(row.spanMs);
+  return [
+    `${row.limit}`,
+    `${row.requests.toLocaleString('en')}`,
+    `${row.throttled} (${share})`,
+    time,
+    row.quotaMs === null ? '–' : seconds(row.quotaMs),
+    row.ratio === null ? '–' : `${row.ratio.toFixed(2)}×`,
+    row.bound,
+    row.met ? 'met' : 'NOT met',
+  ].join(' | ');
+}
+
+/** The results as a Markdown table. */
+export function formatRateLimitBench(
+  rows: readonly RateLimitBenchResult[],
+  meta: { contacts: number; concurrency: number; latencyMs: number; runs: number },
+): string {
+  return [
+    `${meta.contacts.toLocaleString('en')} contacts, --concurrency ${meta.concurrency}, API latency ${meta.latencyMs} ms. ` +
+      'Time: first request to last as the API saw them; without a limit, the fetch (lists and look-ups) with the limiter / without it, ' +
+      `and the whole run's CPU time, medians of ${meta.runs}; the ratio is the CPU time's.`,
+    '',
+    '| API limit | requests answered 200 | answered 429 | time | least the quota allows | ratio | bound | |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
+    ...rows.map((row) => `| ${formatRow(row)} |`),
+  ].join('\n');
+}

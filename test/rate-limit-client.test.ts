@@ -1,0 +1,121 @@
+/**
+ * The client and its rate limiter against the embedded API over real HTTP on loopback, with the API's own
+ * rate limits switched on.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { RATE_LIMIT_HEADER_FORMS, type RateLimitHeaderForm } from '../src/fake-api/limiters.ts';
+import { createQwotyServer, type QwotyServer, type QwotyServerOptions } from '../src/fake-api/server.ts';
+import { createQwotyClient } from '../src/pipeline/qwoty-client.ts';
+import { createRateLimiter, type RateLimiter } from '../src/pipeline/rate-limit.ts';
+
+const TOKEN = 'qwoty_live_rate_limit_test_token';
+let servers: QwotyServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  servers = [];
+});
+
+async function serve(options: QwotyServerOptions): Promise<QwotyServer> {
+  const server = await createQwotyServer({ contacts: 400, seed: 11, token: TOKEN, ...options });
+  servers.push(server);
+  return server;
+}
+
+/** Looks up every customer of the workspace through one client, `concurrency` at a time, as a run does. */
+async function lookUpAll(server: QwotyServer, limiter: RateLimiter, concurrency = 8, count = Infinity) {
+  const client = createQwotyClient({
+    baseUrl: server.url,
+    token: TOKEN,
+    retries: 3,
+    minRetryDelayMs: 5,
+    limiter,
+  });
+  const ids = (server.workspace.customers as { id: string }[]).map((customer) => customer.id).slice(0, count);
+  const queue = [...ids];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await client.get(`/customers/${id}`);
+    }),
+  );
+  return { client, ids };
+}
+
+describe('one pace for the whole run', () => {
+  test('one 429 pauses every worker for as long as Retry-After says, and the others never meet it', async () => {
+    const server = await serve({
+      faults: [{ path: '/customers/*', kind: 'rateLimit', times: 1, retryAfter: 1 }],
+    });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    await lookUpAll(server, limiter);
+
+    expect(server.count({ status: 429 })).toBe(1);
+    const throttled = server.requests.find((request) => request.status === 429);
+    if (!throttled) throw new Error('no 429 was answered');
+    // Requests already on their way when the 429 came back may arrive just after it; none is sent then on.
+    const sentDuringPause = server.requests.filter(
+      (request) => request.time > throttled.time + 100 && request.time < throttled.time + 900,
+    );
+    expect(sentDuringPause).toEqual([]);
+    expect(limiter.stats.throttled).toBe(1);
+    expect(limiter.stats.waitedMs).toBeGreaterThanOrEqual(800);
+  });
+
+  test.each(
+    RATE_LIMIT_HEADER_FORMS.filter((form): form is Exclude<RateLimitHeaderForm, 'none'> => form !== 'none'),
+  )('spends a quota announced with %s headers without meeting its wall', async (headers) => {
+    const server = await serve({ rateLimit: { kind: 'window', limit: 10, windowMs: 1_000, headers } });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const { ids } = await lookUpAll(server, limiter, 8, 16);
+
+    expect(server.count({ endpoint: 'customer', status: 200 })).toBe(ids.length);
+    expect(server.count({ status: 429 })).toBe(0);
+    expect(limiter.stats.waitedMs).toBeGreaterThan(0);
+    expect(limiter.limited).toBe(true);
+  });
+
+  test('goes on at the pace of the quota after a lone 429 from in front of the API', async () => {
+    // As `npm run demo` does: one 429 with Retry-After and no quota, from a fault in front of a window, after
+    // the window is known and a few answers are in.
+    const server = await serve({ rateLimit: { kind: 'window', limit: 30, windowMs: 5_000 } });
+    const fifth = (server.workspace.customers as { id: string }[])[4]?.id;
+    server.setFaults([{ path: `/customers/${fifth}`, kind: 'rateLimit', times: 1, retryAfter: 1 }]);
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const started = performance.now();
+    // One at a time: no other answer is due when the 429 comes back.
+    const { ids } = await lookUpAll(server, limiter, 1, 20);
+    expect(server.count({ endpoint: 'customer', status: 200 })).toBe(ids.length);
+    expect(server.count({ status: 429 })).toBe(1);
+    // The 1 s pause, not the window's reset (5 s) nor a pace learnt from a handful of answers.
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  test('counts the requests in flight, so slow answers do not let it overspend the quota', async () => {
+    // 150 ms per answer: when the first comes back saying 11 remain, 7 others are still on their way.
+    const server = await serve({
+      latencyMs: 150,
+      rateLimit: { kind: 'window', limit: 12, windowMs: 2_000 },
+    });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const { ids } = await lookUpAll(server, limiter, 8, 24);
+
+    expect(server.count({ status: 429 })).toBe(0);
+    expect(server.count()).toBe(ids.length);
+    // 24 look-ups at 12 per 2 s take a second window: it waited for the reset.
+    expect(limiter.stats.waitedMs).toBeGreaterThan(500);
+  });
+
+  test('finds the rate of a limit that announces nothing, and is rarely answered 429 once it has', async () => {
+    const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 60 } });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const { client, ids } = await lookUpAll(server, limiter, 8, 240);
+
+    expect(server.count({ endpoint: 'customer', status: 200 })).toBe(ids.length);
+    const throttled = server.count({ status: 429 });
+    expect(throttled).toBeGreaterThan(0);
+    expect(throttled / server.count()).toBeLessThan(0.1);
+    // 429s are the limiter's to pace: they do not use up the client's 3 retries per request.
+    expect(client.stats.retries).toBe(throttled);
+    expect(limiter.stats.throttled).toBe(throttled);
+  });
+});
