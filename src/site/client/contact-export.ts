@@ -81,11 +81,11 @@ export function startContactExport(): void {
         }
         return record;
       });
-      const filters = [...document.querySelectorAll<HTMLSelectElement>('form.contact-filters select')];
-      const name = fileName(
-        ['contacts', panel.dataset.customer ?? '', ...filters.map((select) => select.value)],
-        'csv',
+      // The filters as the reader reads them ("acheteur" on a French site), as the file's name says them.
+      const filters = [...document.querySelectorAll<HTMLSelectElement>('form.contact-filters select')].map(
+        (select) => (select.value ? (select.selectedOptions[0]?.text ?? select.value) : ''),
       );
+      const name = fileName(['contacts', panel.dataset.customer ?? '', ...filters], 'csv');
       saveFile(name, [records[0] ?? '', ...picked], 'text/csv;charset=utf-8');
       status.textContent = text.n('client.export.downloaded', picked.length, { file: name });
     } catch (error) {

@@ -14,7 +14,7 @@ export interface ResultSet {
   index: readonly IndexedContact[];
   query: string;
   filters: SearchFilters;
-  /** The words of the filters, for the file name: the role and the country chosen. */
+  /** The words of the filters, for the file name: the role (in the site's language) and the country chosen. */
   filterNames: readonly string[];
   /** How many contacts match: what the buttons announce. */
   total: number;
