@@ -310,6 +310,24 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     expect(copied.split(', ').sort()).toEqual(emails.sort());
   });
 
+  test("says what to do, in the page's language, when the customer's CSV no longer matches its page", async () => {
+    const customer = customerWithRoles();
+    const page = await newPage();
+    // A CSV from another night: its header and no contact.
+    await page.route(`**/customers/${customer.id}/contacts.csv`, (route) =>
+      route.fulfill({ body: contactsToCsv([]), contentType: 'text/csv; charset=utf-8' }),
+    );
+    await page.goto(`${server.url}/customers/${customer.id}/`);
+    await page.locator('#filter-role').selectOption({ index: 1 });
+    await page.locator('.contact-export [data-action="csv"]').click();
+    await shows(
+      page,
+      '.export-status',
+      text.t('client.export.downloadFailed', { reason: text.t('client.export.mismatch') }),
+    );
+    expect(await page.locator('.contact-export [data-action="csv"]').isEnabled()).toBe(true);
+  });
+
   withVobject("saves a contact's card from its row: the card of the customer's file, one card", async () => {
     // The contact with the most hostile name the snapshot has.
     const hostile =

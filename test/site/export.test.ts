@@ -10,7 +10,7 @@ import type { SnapshotContact } from '../../src/shared/schema.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
 import { getExportFiles } from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';
-import { distinctEmails, fileName } from '../../src/site/client/export-actions.ts';
+import { copyText, distinctEmails, fileName } from '../../src/site/client/export-actions.ts';
 import { loadExportRows, resultCsv } from '../../src/site/client/result-csv.ts';
 import { allMatches, matchingEmails, type ResultSet } from '../../src/site/client/result-export.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
@@ -190,6 +190,16 @@ describe('distinctEmails', () => {
   test('keeps each address once, trimmed, in order, whatever its case, and skips empty ones', () => {
     expect(distinctEmails(['b@x.io', null, ' A@x.io ', '', 'a@X.io', undefined, 'B@x.io', 'c@x.io'])).toEqual(
       ['b@x.io', 'A@x.io', 'c@x.io'],
+    );
+  });
+});
+
+describe('copyText', () => {
+  test('rejects in the words of the page where the browser gives no clipboard', async () => {
+    // Node has a `navigator` without a clipboard, as a browser has outside a secure context.
+    expect(globalThis.navigator.clipboard).toBeUndefined();
+    await expect(copyText('a@example.com', createText('fr', MESSAGES.fr))).rejects.toThrow(
+      /^ce navigateur ne donne pas accès au presse-papiers$/,
     );
   });
 });

@@ -77,7 +77,7 @@ export function startContactExport(): void {
         const record = records[rows.indexOf(row) + 1];
         // The file and the page are built from the same contacts in the same order; say so if they are not.
         if (records.length !== rows.length + 1 || !record?.includes(contactIdOf(row))) {
-          throw new Error('the CSV file does not match this page: reload the page');
+          throw new Error(text.t('client.export.mismatch'));
         }
         return record;
       });
@@ -98,7 +98,7 @@ export function startContactExport(): void {
   emailsButton.addEventListener('click', async () => {
     const emails = emailsOf(shown());
     try {
-      await copyText(emails.join(', '));
+      await copyText(emails.join(', '), text);
       status.textContent = text.n('client.export.copied', emails.length);
     } catch (error) {
       status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });

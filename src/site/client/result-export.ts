@@ -94,7 +94,7 @@ export function startResultExport(
     if (!set) return;
     const emails = matchingEmails(set);
     try {
-      await copyText(emails.join(', '));
+      await copyText(emails.join(', '), text);
       status.textContent = text.n('client.export.copied', emails.length);
     } catch (error) {
       status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });

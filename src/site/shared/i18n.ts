@@ -111,6 +111,8 @@ export const en = {
     other: 'Copied {count} email addresses to the clipboard, separated by commas.',
   },
   'client.export.copyFailed': 'The emails could not be copied ({reason}).',
+  'client.export.noClipboard': 'this browser gives no access to the clipboard',
+  'client.export.mismatch': 'the CSV file does not match this page: reload the page',
 
   'letters.label': 'Customers by first letter',
   'letters.other': 'Other',
@@ -457,6 +459,8 @@ export const fr: Messages = {
     many: '{count} d’adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
   },
   'client.export.copyFailed': 'Les adresses e-mail n’ont pas pu être copiées ({reason}).',
+  'client.export.noClipboard': 'ce navigateur ne donne pas accès au presse-papiers',
+  'client.export.mismatch': `le fichier CSV ne correspond pas à cette page${NBSP}: rechargez-la`,
 
   'letters.label': 'Clients par première lettre',
   'letters.other': 'Autres',
