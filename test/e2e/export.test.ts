@@ -3,20 +3,25 @@
  * a customer page's filter, the emails on the clipboard, and vCards. Downloads are saved by the browser and
  * read back by real parsers (csv-parse, python3-vobject).
  *
- * Like `site.test.ts`, they build a small fixture site, or run on a built one with `QWOTY_E2E_SITE=<dir>`,
- * and skip themselves with a message without Chromium (or python3-vobject, for the vCard checks), except in
- * CI, where that fails.
+ * Like `site.test.ts`, they build a small fixture site in each language, or run on a built one with
+ * `QWOTY_E2E_SITE=<dir>` in its language, and skip themselves with a message without Chromium (or
+ * python3-vobject, for the vCard checks), except in CI, where that fails. What the buttons and messages say is
+ * taken from the language tables.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parse } from 'csv-parse/sync';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { RESULT_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
 import { contactName } from '../../src/site/build/directory.ts';
+import { fileName } from '../../src/site/client/export-actions.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
+import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
+import { createText, LANGS, type Lang } from '../../src/site/shared/text.ts';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
 import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
@@ -33,6 +38,15 @@ const suite = missing && !inCi ? describe.skip : describe;
 const noVobject = !hasVobject();
 if (noVobject && !inCi) console.warn(`Skipping the vCard checks of the end-to-end tests. ${VOBJECT_MISSING}`);
 const withVobject = noVobject && !inCi ? test.skip : test;
+
+/** The languages to test: both, or the one of the site given in `QWOTY_E2E_SITE`. */
+const given = process.env.QWOTY_E2E_SITE;
+const languages: readonly Lang[] = given
+  ? [
+      (/<html lang="(\w+)"/.exec(await readFile(`${given}/index.html`, 'utf8').catch(() => ''))?.[1] ??
+        'en') as Lang,
+    ]
+  : LANGS;
 
 const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -66,11 +80,9 @@ async function typeQuery(page: Page, query: string): Promise<void> {
   );
 }
 
-/** The number a button or message announces: "Download 1,234 results (CSV)" → 1234. */
-async function announced(page: Page, selector: string, pattern: RegExp): Promise<number> {
-  await expect.poll(() => page.locator(selector).textContent()).toMatch(pattern);
-  const [, count = ''] = pattern.exec((await page.locator(selector).textContent()) ?? '') ?? [];
-  return Number(count.replaceAll(',', ''));
+/** Waits until what `selector` shows is `expected`. */
+async function shows(page: Page, selector: string, expected: string): Promise<void> {
+  await expect.poll(() => page.locator(selector).textContent()).toBe(expected);
 }
 
 /** Clicks and saves what the browser downloads. */
@@ -115,7 +127,7 @@ async function expectNoSeriousViolations(page: Page, what: string): Promise<void
  * A one-letter query with more matches than the results list draws, found with the site's own search files
  * and search code, so that the test holds on any site.
  */
-async function broadQuery(): Promise<string> {
+async function broadQuery(): Promise<{ query: string; total: number }> {
   const files = await readdir(`${siteDir}/search`);
   const read = (prefix: string) =>
     readFile(`${siteDir}/search/${files.find((file) => file.startsWith(prefix))}`, 'utf8');
@@ -127,7 +139,7 @@ async function broadQuery(): Promise<string> {
   );
   const [best] = totals.sort((a, b) => b[1] - a[1]);
   if (!best || best[1] <= 50) throw new Error('No one-letter query finds more than 50 contacts');
-  return best[0];
+  return { query: best[0], total: best[1] };
 }
 
 /** A customer whose contacts have several roles, so that its page has a role filter. */
@@ -141,17 +153,22 @@ function customerWithRoles() {
   return customer;
 }
 
-suite('taking contacts away from the site, in Chromium', () => {
+suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (lang) => {
+  const text = createText(lang, MESSAGES[lang]);
+
   beforeAll(async () => {
     if (missing) {
       throw new Error(
         `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
       );
     }
+    // Each language's site is served on a port of its own: what the last test checks starts afresh.
+    requests.length = 0;
+    problems.length = 0;
     if (process.env.QWOTY_E2E_SITE) {
       siteDir = process.env.QWOTY_E2E_SITE;
     } else {
-      const fixture = await buildFixtureSite({ contacts: 120 });
+      const fixture = await buildFixtureSite({ contacts: 120, lang });
       fixtureDir = fixture.dir;
       siteDir = fixture.siteDir;
     }
@@ -176,16 +193,10 @@ suite('taking contacts away from the site, in Chromium', () => {
     const page = await newPage();
     await page.goto(`${server.url}/`);
     expect(await page.locator('#result-export').isVisible()).toBe(false);
-    const query = await broadQuery();
+    const { query, total: count } = await broadQuery();
     await typeQuery(page, query);
-    const matching = await announced(page, '#search-status', /^([\d,]+) contacts match/);
-    expect(matching).toBeGreaterThan(50);
-    const count = await announced(
-      page,
-      '#result-export [data-action="csv"]',
-      /^Download ([\d,]+) results \(CSV\)$/,
-    );
-    expect(count).toBe(matching);
+    await shows(page, '#search-status', text.t('client.search.more', { count, shown: RESULT_LIMIT }));
+    await shows(page, '#result-export [data-action="csv"]', text.n('client.export.downloadResults', count));
 
     const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
     expect(file.suggestedFilename()).toBe(`contacts-${query}.csv`);
@@ -201,9 +212,11 @@ suite('taking contacts away from the site, in Chromium', () => {
       .locator('#search-results .result-name')
       .evaluateAll((links) => links.map((link) => link.getAttribute('href')?.split('#contact-')[1]));
     expect(contacts.slice(0, drawn.length).map((contact) => contact.id)).toEqual(drawn);
-    await expect
-      .poll(() => page.locator('#search-status').textContent())
-      .toBe(`Downloaded ${count.toLocaleString('en-GB')} contacts as contacts-${query}.csv.`);
+    await shows(
+      page,
+      '#search-status',
+      text.n('client.export.downloaded', count, { file: `contacts-${query}.csv` }),
+    );
   });
 
   test('downloads exactly the contacts a role filter finds, and only the export chunks they are in', async () => {
@@ -213,15 +226,15 @@ suite('taking contacts away from the site, in Chromium', () => {
     await page.goto(`${server.url}/`);
     await page.locator('#role').selectOption('signer');
     const expected = snapshot.contacts.filter((contact) => contact.role.includes('signer'));
-    const count = await announced(
+    await shows(
       page,
       '#result-export [data-action="csv"]',
-      /^Download ([\d,]+) results? \(CSV\)$/,
+      text.n('client.export.downloadResults', expected.length),
     );
-    expect(count).toBe(expected.length);
     expect(loaded.filter((path) => path.startsWith('/export/'))).toEqual([]);
     const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
-    expect(file.suggestedFilename()).toBe('contacts-signer.csv');
+    // Named after the role as the reader reads it.
+    expect(file.suggestedFilename()).toBe(lang === 'fr' ? 'contacts-signataire.csv' : 'contacts-signer.csv');
     const contacts = expectSnapshotRows(bytes.toString('utf8'));
     expect(contacts.map((contact) => contact.id).sort()).toEqual(
       expected.map((contact) => contact.id).sort(),
@@ -246,12 +259,13 @@ suite('taking contacts away from the site, in Chromium', () => {
         expected.push(email);
       }
     }
-    const count = await announced(page, '#result-export [data-action="emails"]', /^Copy ([\d,]+) emails?$/);
-    expect(count).toBe(expected.length);
+    await shows(
+      page,
+      '#result-export [data-action="emails"]',
+      text.n('client.export.copyEmails', expected.length),
+    );
     await page.locator('#result-export [data-action="emails"]').click();
-    await expect
-      .poll(() => page.locator('#search-status').textContent())
-      .toBe(`Copied ${count.toLocaleString('en-GB')} email addresses to the clipboard, separated by commas.`);
+    await shows(page, '#search-status', text.n('client.export.copied', expected.length));
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     expect(copied.split(', ').sort()).toEqual(expected.sort());
   });
@@ -266,28 +280,52 @@ suite('taking contacts away from the site, in Chromium', () => {
     const shown = await page
       .locator('table.contacts tbody tr:visible')
       .evaluateAll((rows) => rows.map((row) => row.id.replace('contact-', '')));
-    const count = await announced(
-      page,
-      '.contact-export [data-action="csv"]',
-      /^Download the ([\d,]+) contacts? shown \(CSV\)$/,
-    );
-    expect(count).toBe(shown.length);
+    const count = shown.length;
+    await shows(page, '.contact-export [data-action="csv"]', text.n('client.export.downloadShown', count));
     const { file, bytes } = await download(page, '.contact-export [data-action="csv"]');
-    expect(file.suggestedFilename()).toBe(`contacts-${customer.id}-${role.replaceAll('_', '-')}.csv`);
+    // Named after the role as the reader reads it: "decision-maker", "decideur".
+    expect(file.suggestedFilename()).toBe(
+      fileName(['contacts', customer.id, text.value('role', role)], 'csv'),
+    );
+    await shows(
+      page,
+      '.export-status',
+      text.n('client.export.downloaded', count, { file: file.suggestedFilename() }),
+    );
     const csv = bytes.toString('utf8');
     expect(parse(bytes, { bom: true })).toHaveLength(count + 1);
     const rows = expectSnapshotRows(csv);
     expect(rows.map((contact) => contact.id)).toEqual(shown);
     expect(csv).toBe(contactsToCsv(rows));
 
-    const emails = await announced(page, '.contact-export [data-action="emails"]', /^Copy ([\d,]+) emails?$/);
-    await page.locator('.contact-export [data-action="emails"]').click();
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
-    expect(copied.split(', ')).toHaveLength(emails);
-    expect(copied.split(', ').sort()).toEqual(
-      [...new Set(rows.map((contact) => contact.email?.trim()).filter(Boolean))].sort(),
+    const emails = [...new Set(rows.map((contact) => contact.email?.trim()).filter(Boolean))];
+    await shows(
+      page,
+      '.contact-export [data-action="emails"]',
+      text.n('client.export.copyEmails', emails.length),
     );
-    await expect.poll(() => page.locator('.export-status').textContent()).toMatch(/^Copied \d+ email/);
+    await page.locator('.contact-export [data-action="emails"]').click();
+    await shows(page, '.export-status', text.n('client.export.copied', emails.length));
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.split(', ').sort()).toEqual(emails.sort());
+  });
+
+  test("says what to do, in the page's language, when the customer's CSV no longer matches its page", async () => {
+    const customer = customerWithRoles();
+    const page = await newPage();
+    // A CSV from another night: its header and no contact.
+    await page.route(`**/customers/${customer.id}/contacts.csv`, (route) =>
+      route.fulfill({ body: contactsToCsv([]), contentType: 'text/csv; charset=utf-8' }),
+    );
+    await page.goto(`${server.url}/customers/${customer.id}/`);
+    await page.locator('#filter-role').selectOption({ index: 1 });
+    await page.locator('.contact-export [data-action="csv"]').click();
+    await shows(
+      page,
+      '.export-status',
+      text.t('client.export.downloadFailed', { reason: text.t('client.export.mismatch') }),
+    );
+    expect(await page.locator('.contact-export [data-action="csv"]').isEnabled()).toBe(true);
   });
 
   withVobject("saves a contact's card from its row: the card of the customer's file, one card", async () => {
@@ -341,7 +379,7 @@ suite('taking contacts away from the site, in Chromium', () => {
     for (const dark of [false, true]) {
       const page = await newPage({ dark });
       await page.goto(`${server.url}/`);
-      await typeQuery(page, await broadQuery());
+      await typeQuery(page, (await broadQuery()).query);
       await page.locator('#result-export [data-action="emails"]').waitFor();
       await expect.poll(() => page.locator('#result-export [data-action="emails"]').isEnabled()).toBe(true);
       await expectNoSeriousViolations(page, `search results with export${dark ? ' (dark)' : ''}`);

@@ -99,6 +99,29 @@ function matchesStatus(text: Text, total: number, shown: number): string {
     : text.n('client.search.some', total);
 }
 
+/** What `recordShownTexts` keeps on the page's `window`. */
+interface RecordedTexts {
+  shownTexts?: string[];
+}
+
+/**
+ * Keeps every text a status message or a button shows from now on, including those that do not stay (a
+ * button's "Copy emails" while it counts, "Preparing the CSV…"), in `window.shownTexts`.
+ */
+async function recordShownTexts(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const shown: string[] = [];
+    (window as unknown as RecordedTexts).shownTexts = shown;
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        const node = mutation.target instanceof Element ? mutation.target : mutation.target.parentElement;
+        const holder = node?.closest('[role="status"], button');
+        if (holder?.textContent) shown.push(holder.textContent);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -624,6 +647,23 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await page.locator(`[id="${nights[0]}"]`).evaluate((row) => row.matches(':target'))).toBe(true);
   });
 
+  /**
+   * A customer, and a role that some of its contacts have and some do not, at least one of those with an
+   * email: filtering its page by that role shows the export buttons of the rows shown.
+   */
+  function customerWithHidingRole(): { customer: string; role: string } {
+    for (const customer of snapshot.customers) {
+      const contacts = snapshot.contacts.filter((contact) => contact.customer_id === customer.id);
+      const roles = [...new Set(contacts.flatMap((contact) => contact.role))];
+      const role = roles.find((candidate) => {
+        const having = contacts.filter((contact) => contact.role.includes(candidate));
+        return having.length < contacts.length && having.some((contact) => contact.email);
+      });
+      if (roles.length > 1 && role) return { customer: customer.id, role };
+    }
+    throw new Error('No customer has a role filter that hides some of its contacts');
+  }
+
   test.runIf(lang !== 'en')('has no English left in its interface', async () => {
     const words = englishWords(lang);
     // What the snapshot and its reports hold is data, never translated: it is taken out of the text first.
@@ -684,6 +724,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
             parts.push(element.getAttribute(name) ?? '');
         }
         parts.push(document.querySelector('meta[name="description"]')?.getAttribute('content') ?? '');
+        parts.push(...((window as unknown as RecordedTexts).shownTexts ?? []));
         return parts.join('\n');
       });
     const english: string[] = [];
@@ -694,19 +735,50 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
         if (word.pattern.test(shown)) english.push(`${what}: "${word.words}" (${word.key})`);
     };
 
+    /**
+     * Downloads the CSV of the export buttons in `panel`, then copies the emails, waiting each time for what
+     * the page says about it in `status` (whatever the words, so that English left there is reported below).
+     */
+    const takeAway = async (page: Page, panel: string, status: string) => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator(`${panel} [data-action="csv"]`).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/\.csv$/);
+      await page.locator(`${panel} [data-action="csv"]:enabled`).waitFor();
+      const downloaded = await page.locator(status).textContent();
+      await page.locator(`${panel} [data-action="emails"]`).click();
+      await expect.poll(() => page.locator(status).textContent()).not.toBe(downloaded);
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('@');
+    };
+
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     const page = await newPage();
     // A reader a week late, so the out-of-date notice shows too.
     await page.clock.install({ time: Date.parse(snapshot.generated_at) + 7 * 24 * 3_600_000 });
     await page.goto(`${server.url}/`);
     await check(page, 'home');
+    await recordShownTexts(page);
     await typeQuery(page, 'a');
+    // The emails button shows its count once typing has paused.
+    await page.locator('#result-export [data-action="emails"]:enabled').waitFor();
     await check(page, 'search results');
+    await takeAway(page, '#result-export', '#search-status');
+    await check(page, 'search results, after a download and a copy');
     await typeQuery(page, 'zzzzqqq');
     await check(page, 'no result');
     const customer = snapshot.customers.find((item) => item.name === null) ?? snapshot.customers[0];
     await page.goto(`${server.url}/customers/${customer?.id}/`);
     await page.locator('#filter-role').selectOption({ index: 1 });
     await check(page, 'a customer page, filtered');
+    // A customer page whose filter hides some rows, leaving some with an email: its export buttons show.
+    const exported = customerWithHidingRole();
+    await page.goto(`${server.url}/customers/${exported.customer}/`);
+    await recordShownTexts(page);
+    await page.locator('#filter-role').selectOption(exported.role);
+    await page.locator('.contact-export [data-action="csv"]').waitFor();
+    await takeAway(page, '.contact-export', '.export-status');
+    await check(page, 'a customer page, filtered, after a download and a copy');
     const letter = await page
       .goto(`${server.url}/`)
       .then(() => page.locator('.letter-nav a').first().getAttribute('href'));

@@ -10,12 +10,11 @@ import type { SnapshotContact } from '../../src/shared/schema.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
 import { getExportFiles } from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';
-import { distinctEmails, fileName } from '../../src/site/client/export-actions.ts';
+import { copyText, distinctEmails, fileName } from '../../src/site/client/export-actions.ts';
 import { loadExportRows, resultCsv } from '../../src/site/client/result-csv.ts';
 import { allMatches, matchingEmails, type ResultSet } from '../../src/site/client/result-export.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { type ExportRecord, fromExportRecord, toExportRecord } from '../../src/site/shared/export-rows.ts';
-import { EXPORT_STRINGS, exportText } from '../../src/site/shared/export-strings.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, parseIdLines, search } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
@@ -195,6 +194,16 @@ describe('distinctEmails', () => {
   });
 });
 
+describe('copyText', () => {
+  test('rejects in the words of the page where the browser gives no clipboard', async () => {
+    // Node has a `navigator` without a clipboard, as a browser has outside a secure context.
+    expect(globalThis.navigator.clipboard).toBeUndefined();
+    await expect(copyText('a@example.com', createText('fr', MESSAGES.fr))).rejects.toThrow(
+      /^ce navigateur ne donne pas accès au presse-papiers$/,
+    );
+  });
+});
+
 describe('fileName', () => {
   test.each([
     [['contacts', 'Jean Dupont', 'buyer', 'DE'], 'csv', 'contacts-jean-dupont-buyer-de.csv'],
@@ -207,22 +216,5 @@ describe('fileName', () => {
     [['x'.repeat(100)], 'csv', `${'x'.repeat(60)}.csv`],
   ])('makes %j into a .%s named %s', (parts, extension, expected) => {
     expect(fileName(parts, extension)).toBe(expected);
-  });
-});
-
-describe('exportText', () => {
-  test('picks the plural form by the count and formats the count for the reader', () => {
-    expect(exportText(EXPORT_STRINGS.downloadResults, { count: 1 })).toBe('Download 1 result (CSV)');
-    expect(exportText(EXPORT_STRINGS.downloadResults, { count: 12345 })).toBe(
-      'Download 12,345 results (CSV)',
-    );
-    expect(exportText(EXPORT_STRINGS.copyEmails, { count: 0 })).toBe('Copy 0 emails');
-  });
-
-  test('fills the other placeholders, and leaves unknown ones as they are', () => {
-    expect(exportText(EXPORT_STRINGS.downloaded, { count: 2, file: 'a.csv' })).toBe(
-      'Downloaded 2 contacts as a.csv.',
-    );
-    expect(exportText('{reason} and {other}', { reason: 'why' })).toBe('why and {other}');
   });
 });

@@ -82,8 +82,36 @@ describe('createText', () => {
     ]);
   });
 
+  test('words the export buttons and messages by the count, in the locale of each language', () => {
+    expect([1, 12345].map((count) => english.n('client.export.downloadResults', count))).toEqual([
+      'Download 1 result (CSV)',
+      'Download 12,345 results (CSV)',
+    ]);
+    expect([0, 1, 12345, 2_000_000].map((count) => french.n('client.export.downloadResults', count))).toEqual(
+      [
+        'Télécharger 0 résultat (CSV)',
+        'Télécharger 1 résultat (CSV)',
+        'Télécharger les 12\u202f345 résultats (CSV)',
+        'Télécharger les 2\u202f000\u202f000 de résultats (CSV)',
+      ],
+    );
+    expect(english.n('client.export.downloaded', 2, { file: 'a.csv' })).toBe(
+      'Downloaded 2 contacts as a.csv.',
+    );
+    expect(french.n('client.export.downloaded', 1, { file: 'a.csv' })).toBe(
+      '1 contact téléchargé dans a.csv.',
+    );
+    expect(french.n('client.export.copied', 1500)).toBe(
+      '1\u202f500 adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
+    );
+    expect(french.t('client.export.copyFailed', { reason: 'refusé' })).toBe(
+      'Les adresses e-mail n’ont pas pu être copiées (refusé).',
+    );
+  });
+
   test('cuts a message around the slot an element fills', () => {
     expect(english.around('changes.since', 'date')).toEqual(['Since ', '']);
+    expect(french.around('contacts.saveContact', 'name')).toEqual(['Enregistrer le contact', ' (.vcf)']);
     expect(french.around('report.more', 'link', { count: 5 })).toEqual([
       'Et 5 de plus\u00a0: ',
       ', qui les liste tous.',

@@ -14,6 +14,8 @@ import {
   QualityReportSchema,
 } from '../../src/shared/schema.ts';
 import { vcardOf } from '../../src/site/build/vcards.ts';
+import { MESSAGES } from '../../src/site/shared/i18n.ts';
+import { createText } from '../../src/site/shared/text.ts';
 import { formatVcards, type VcardContact } from '../../src/site/shared/vcard.ts';
 import { buildFixtureSite, type FixtureSite, runBuild } from '../../src/testing/build-fixture-site.ts';
 import {
@@ -673,6 +675,32 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     const header = (await walk(join(french.siteDir, 'search'))).find((file) => file.startsWith('header.'));
     const parsed = JSON.parse(await page(`search/${header}`));
     expect(parsed.roleLabels[parsed.roles.indexOf('decision_maker')]).toBe('décideur');
+  });
+
+  test("words the roles of a customer's vCards in French, in its file and in its rows' cards alike", async () => {
+    const customer = french.snapshot.customers.find((item) =>
+      french.snapshot.contacts.some((contact) => contact.customer_id === item.id && contact.role.length > 0),
+    );
+    if (!customer) throw new Error('the French fixture has no contact with a role');
+    const contacts = french.snapshot.contacts
+      .filter((contact) => contact.customer_id === customer.id)
+      .sort((a, b) => (a.last_name ?? '').localeCompare(b.last_name ?? ''));
+    const words = createText('fr', MESSAGES.fr);
+    const inFrench = (role: string) => words.value('role', role);
+    const vcf = await page(`customers/${customer.id}/contacts.vcf`);
+    expect(vcf).toBe(formatVcards(contacts.map((contact) => vcardOf(contact, customer.name, inFrench))));
+    const titles = vcf.match(/^TITLE:.*$/gm) ?? [];
+    expect(titles.length).toBe(contacts.filter((contact) => contact.role.length > 0).length);
+    expect(titles.join(' ')).not.toMatch(/buyer|signer|billing|shipping|legal|admin\b|decision/);
+
+    const html = await page(`customers/${customer.id}/index.html`);
+    const cards = [...html.matchAll(/data-card="([^"]*)"/g)].map(
+      ([, card]): VcardContact =>
+        JSON.parse(
+          (card ?? '').replace(/&quot;|&#39;|&lt;|&gt;|&amp;/g, (entity) => ENTITIES[entity] ?? entity),
+        ),
+    );
+    expect(cards).toEqual(contacts.map((contact) => vcardOf(contact, customer.name, inFrench)));
   });
 
   test('writes the change feed in French', async () => {

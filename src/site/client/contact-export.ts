@@ -8,7 +8,7 @@
  * the build wrote, with the same columns and formula safety, and nothing to compute here.
  */
 import { splitCsvRecords } from '../shared/csv-records.ts';
-import { EXPORT_STRINGS, exportText } from '../shared/export-strings.ts';
+import { textFromData } from '../shared/text.ts';
 import { formatVcard, VCARD_MEDIA_TYPE, type VcardContact } from '../shared/vcard.ts';
 import { CONTACTS_FILTERED } from './contact-filters.ts';
 import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
@@ -40,6 +40,7 @@ export function startContactExport(): void {
   const csvButton = panel?.querySelector<HTMLButtonElement>('[data-action="csv"]');
   const emailsButton = panel?.querySelector<HTMLButtonElement>('[data-action="emails"]');
   if (!panel || !status || !table || !csvButton || !emailsButton) return;
+  const text = textFromData(panel);
   const rows = [...(table.tBodies[0]?.rows ?? [])];
   const cards = new Map(rows.map((row) => [row, cardOf(row)]));
   const shown = () => rows.filter((row) => !row.hidden);
@@ -57,11 +58,11 @@ export function startContactExport(): void {
 
   const update = () => {
     const visible = shown();
-    csvButton.textContent = exportText(EXPORT_STRINGS.downloadShown, { count: visible.length });
+    csvButton.textContent = text.n('client.export.downloadShown', visible.length);
     // Unfiltered, the link beside the heading already gives every contact.
     csvButton.hidden = visible.length === 0 || visible.length === rows.length;
     const emails = emailsOf(visible).length;
-    emailsButton.textContent = exportText(EXPORT_STRINGS.copyEmails, { count: emails });
+    emailsButton.textContent = text.n('client.export.copyEmails', emails);
     emailsButton.hidden = emails === 0;
     panel.hidden = csvButton.hidden && emailsButton.hidden;
   };
@@ -69,26 +70,26 @@ export function startContactExport(): void {
   csvButton.addEventListener('click', async () => {
     const visible = shown();
     csvButton.disabled = true;
-    status.textContent = exportText(EXPORT_STRINGS.preparing, { count: visible.length });
+    status.textContent = text.n('client.export.preparing', visible.length);
     try {
       const records = splitCsvRecords(await fetchCsv(panel.dataset.csv ?? ''));
       const picked = visible.map((row) => {
         const record = records[rows.indexOf(row) + 1];
         // The file and the page are built from the same contacts in the same order; say so if they are not.
         if (records.length !== rows.length + 1 || !record?.includes(contactIdOf(row))) {
-          throw new Error('the CSV file does not match this page: reload the page');
+          throw new Error(text.t('client.export.mismatch'));
         }
         return record;
       });
-      const filters = [...document.querySelectorAll<HTMLSelectElement>('form.contact-filters select')];
-      const name = fileName(
-        ['contacts', panel.dataset.customer ?? '', ...filters.map((select) => select.value)],
-        'csv',
+      // The filters as the reader reads them ("acheteur" on a French site), as the file's name says them.
+      const filters = [...document.querySelectorAll<HTMLSelectElement>('form.contact-filters select')].map(
+        (select) => (select.value ? (select.selectedOptions[0]?.text ?? select.value) : ''),
       );
+      const name = fileName(['contacts', panel.dataset.customer ?? '', ...filters], 'csv');
       saveFile(name, [records[0] ?? '', ...picked], 'text/csv;charset=utf-8');
-      status.textContent = exportText(EXPORT_STRINGS.downloaded, { count: picked.length, file: name });
+      status.textContent = text.n('client.export.downloaded', picked.length, { file: name });
     } catch (error) {
-      status.textContent = exportText(EXPORT_STRINGS.downloadFailed, { reason: reasonOf(error) });
+      status.textContent = text.t('client.export.downloadFailed', { reason: reasonOf(error) });
     } finally {
       csvButton.disabled = false;
     }
@@ -97,10 +98,10 @@ export function startContactExport(): void {
   emailsButton.addEventListener('click', async () => {
     const emails = emailsOf(shown());
     try {
-      await copyText(emails.join(', '));
-      status.textContent = exportText(EXPORT_STRINGS.copied, { count: emails.length });
+      await copyText(emails.join(', '), text);
+      status.textContent = text.n('client.export.copied', emails.length);
     } catch (error) {
-      status.textContent = exportText(EXPORT_STRINGS.copyFailed, { reason: reasonOf(error) });
+      status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
     }
   });
 

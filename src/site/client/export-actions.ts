@@ -3,6 +3,7 @@
  * which emails to copy. Files are made in the page (a `Blob`); nothing is sent anywhere.
  */
 import { fold } from '../shared/search.ts';
+import type { Text } from '../shared/text.ts';
 
 /** Offers `parts` as a download named `name`, as a link with `download` would. */
 export function saveFile(name: string, parts: BlobPart[], type: string): void {
@@ -18,10 +19,13 @@ export function saveFile(name: string, parts: BlobPart[], type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Puts `text` on the clipboard; rejects when the browser refuses (no permission, not a secure context). */
-export async function copyText(text: string): Promise<void> {
-  if (!navigator.clipboard) throw new Error('this browser gives no access to the clipboard');
-  await navigator.clipboard.writeText(text);
+/**
+ * Puts `value` on the clipboard; rejects when the browser refuses (no permission, not a secure context), saying
+ * why in the words of `text` where the page can tell.
+ */
+export async function copyText(value: string, text: Text): Promise<void> {
+  if (!navigator.clipboard) throw new Error(text.t('client.export.noClipboard'));
+  await navigator.clipboard.writeText(value);
 }
 
 /**

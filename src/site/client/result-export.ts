@@ -4,8 +4,8 @@
  * search data already loaded; the CSV needs every column, so its code and the export chunks its contacts
  * are in load when it is asked for, and only then.
  */
-import { EXPORT_STRINGS, exportText } from '../shared/export-strings.ts';
 import { type IndexedContact, type SearchContact, type SearchFilters, search } from '../shared/search.ts';
+import { textFromData } from '../shared/text.ts';
 import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
 
 /** A search whose results are on the page. */
@@ -14,7 +14,7 @@ export interface ResultSet {
   index: readonly IndexedContact[];
   query: string;
   filters: SearchFilters;
-  /** The words of the filters, for the file name: the role and the country chosen. */
+  /** The words of the filters, for the file name: the role (in the site's language) and the country chosen. */
   filterNames: readonly string[];
   /** How many contacts match: what the buttons announce. */
   total: number;
@@ -55,8 +55,8 @@ function whenQuiet(task: () => void): () => void {
 }
 
 /**
- * Wires the buttons in `container` (`[data-action="csv"]`, `[data-action="emails"]`), announcing in `status`.
- * `exportUrl` is the export index. Returns what the search calls after drawing results (or clearing them).
+ * Wires the buttons in `container` (`[data-action="csv"]`, `[data-action="emails"]`), announcing in `status`
+ * in the words `container` carries (`data-text`). `exportUrl` is the export index. Returns what the search calls after drawing results (or clearing them).
  */
 export function startResultExport(
   container: HTMLElement,
@@ -66,6 +66,7 @@ export function startResultExport(
   const csvButton = container.querySelector<HTMLButtonElement>('[data-action="csv"]');
   const emailsButton = container.querySelector<HTMLButtonElement>('[data-action="emails"]');
   if (!csvButton || !emailsButton) return () => undefined;
+  const text = textFromData(container);
   let current: ResultSet | null = null;
   let cancelCount: () => void = () => undefined;
 
@@ -73,16 +74,16 @@ export function startResultExport(
     const set = current;
     if (!set) return;
     csvButton.disabled = true;
-    status.textContent = exportText(EXPORT_STRINGS.preparing, { count: set.total });
+    status.textContent = text.n('client.export.preparing', set.total);
     try {
       const positions = allMatches(set);
       const { loadExportRows, resultCsv } = await import('./result-csv.ts');
       const rows = await loadExportRows(exportUrl, positions);
       const name = fileName(['contacts', set.query, ...set.filterNames], 'csv');
       saveFile(name, resultCsv(rows), 'text/csv;charset=utf-8');
-      status.textContent = exportText(EXPORT_STRINGS.downloaded, { count: rows.length, file: name });
+      status.textContent = text.n('client.export.downloaded', rows.length, { file: name });
     } catch (error) {
-      status.textContent = exportText(EXPORT_STRINGS.downloadFailed, { reason: reasonOf(error) });
+      status.textContent = text.t('client.export.downloadFailed', { reason: reasonOf(error) });
     } finally {
       csvButton.disabled = false;
     }
@@ -93,10 +94,10 @@ export function startResultExport(
     if (!set) return;
     const emails = matchingEmails(set);
     try {
-      await copyText(emails.join(', '));
-      status.textContent = exportText(EXPORT_STRINGS.copied, { count: emails.length });
+      await copyText(emails.join(', '), text);
+      status.textContent = text.n('client.export.copied', emails.length);
     } catch (error) {
-      status.textContent = exportText(EXPORT_STRINGS.copyFailed, { reason: reasonOf(error) });
+      status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
     }
   });
 
@@ -107,8 +108,8 @@ export function startResultExport(
       container.hidden = true;
       return;
     }
-    csvButton.textContent = exportText(EXPORT_STRINGS.downloadResults, { count: current.total });
-    emailsButton.textContent = EXPORT_STRINGS.copyEmailsCounting;
+    csvButton.textContent = text.n('client.export.downloadResults', current.total);
+    emailsButton.textContent = text.t('client.export.copyEmailsCounting');
     emailsButton.disabled = true;
     container.hidden = false;
     // Counting the emails scans every match again, as long as the search itself at 100,000 contacts: not
@@ -117,7 +118,7 @@ export function startResultExport(
     cancelCount = whenQuiet(() => {
       if (counted !== current) return;
       const emails = matchingEmails(counted).length;
-      emailsButton.textContent = exportText(EXPORT_STRINGS.copyEmails, { count: emails });
+      emailsButton.textContent = text.n('client.export.copyEmails', emails);
       emailsButton.disabled = false;
       emailsButton.hidden = emails === 0;
     });

@@ -213,7 +213,8 @@ export function startSearch(): void {
       index: data.index,
       query,
       filters,
-      filterNames: [role, country],
+      // The role as the reader reads it ("acheteur" on a French site), as the file's name says it.
+      filterNames: [data.header.roleLabels[filters.role] ?? role, country],
       total: found.total,
     });
     results.dataset.query = query;

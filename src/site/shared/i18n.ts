@@ -86,6 +86,34 @@ export const en = {
   'client.stale.hours': { one: '{count} hour', other: '{count} hours' },
   'client.stale.days': { one: '{count} day', other: '{count} days' },
 
+  'client.export.downloadResults': {
+    one: 'Download {count} result (CSV)',
+    other: 'Download {count} results (CSV)',
+  },
+  'client.export.downloadShown': {
+    one: 'Download the {count} contact shown (CSV)',
+    other: 'Download the {count} contacts shown (CSV)',
+  },
+  'client.export.copyEmails': { one: 'Copy {count} email', other: 'Copy {count} emails' },
+  'client.export.copyEmailsCounting': 'Copy emails',
+  'client.export.preparing': {
+    one: 'Preparing the CSV of {count} contact…',
+    other: 'Preparing the CSV of {count} contacts…',
+  },
+  'client.export.downloaded': {
+    one: 'Downloaded {count} contact as {file}.',
+    other: 'Downloaded {count} contacts as {file}.',
+  },
+  'client.export.downloadFailed':
+    'The CSV could not be made ({reason}). Try again, or download the whole file instead.',
+  'client.export.copied': {
+    one: 'Copied {count} email address to the clipboard.',
+    other: 'Copied {count} email addresses to the clipboard, separated by commas.',
+  },
+  'client.export.copyFailed': 'The emails could not be copied ({reason}).',
+  'client.export.noClipboard': 'this browser gives no access to the clipboard',
+  'client.export.mismatch': 'the CSV file does not match this page: reload the page',
+
   'letters.label': 'Customers by first letter',
   'letters.other': 'Other',
   'letters.item': '{letter}, {customers}',
@@ -126,6 +154,7 @@ export const en = {
   'customer.unreadable': 'The name of this customer could not be read from Qwoty.',
   'customer.addresses': 'Addresses',
   'customer.downloadCsv': 'Download these contacts (CSV)',
+  'customer.saveVcards': 'Save these contacts to an address book (.vcf)',
   'contacts.caption': 'Contacts of {name}',
   'contacts.name': 'Name',
   'contacts.roles': 'Roles',
@@ -134,6 +163,9 @@ export const en = {
   'contacts.address': 'Address',
   'contacts.externalIds': 'External ids',
   'contacts.none': 'none',
+  // The slot holds the contact's name, for screen readers only.
+  'contacts.saveContact': 'Save contact{name} (.vcf)',
+  'contacts.addressBook': 'Address book',
   'system.crm': 'CRM',
   'system.erp': 'ERP',
   'system.accounting': 'Accounting',
@@ -417,6 +449,43 @@ export const fr: Messages = {
   'client.stale.hours': { one: '{count} heure', other: '{count} heures' },
   'client.stale.days': { one: '{count} jour', other: '{count} jours' },
 
+  'client.export.downloadResults': {
+    one: 'Télécharger {count} résultat (CSV)',
+    other: 'Télécharger les {count} résultats (CSV)',
+    many: 'Télécharger les {count} de résultats (CSV)',
+  },
+  'client.export.downloadShown': {
+    one: 'Télécharger {count} contact affiché (CSV)',
+    other: 'Télécharger les {count} contacts affichés (CSV)',
+    many: 'Télécharger les {count} de contacts affichés (CSV)',
+  },
+  'client.export.copyEmails': {
+    one: 'Copier {count} adresse e-mail',
+    other: 'Copier {count} adresses e-mail',
+    many: 'Copier {count} d’adresses e-mail',
+  },
+  'client.export.copyEmailsCounting': 'Copier les adresses e-mail',
+  'client.export.preparing': {
+    one: 'Préparation du CSV de {count} contact…',
+    other: 'Préparation du CSV de {count} contacts…',
+    many: 'Préparation du CSV de {count} de contacts…',
+  },
+  'client.export.downloaded': {
+    one: '{count} contact téléchargé dans {file}.',
+    other: '{count} contacts téléchargés dans {file}.',
+    many: '{count} de contacts téléchargés dans {file}.',
+  },
+  'client.export.downloadFailed':
+    'Le CSV n’a pas pu être créé ({reason}). Réessayez, ou téléchargez plutôt le fichier complet.',
+  'client.export.copied': {
+    one: '{count} adresse e-mail copiée dans le presse-papiers.',
+    other: '{count} adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
+    many: '{count} d’adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
+  },
+  'client.export.copyFailed': 'Les adresses e-mail n’ont pas pu être copiées ({reason}).',
+  'client.export.noClipboard': 'ce navigateur ne donne pas accès au presse-papiers',
+  'client.export.mismatch': `le fichier CSV ne correspond pas à cette page${NBSP}: rechargez-la`,
+
   'letters.label': 'Clients par première lettre',
   'letters.other': 'Autres',
   'letters.item': '{letter}, {customers}',
@@ -461,6 +530,7 @@ export const fr: Messages = {
   'customer.unreadable': "Le nom de ce client n'a pas pu être lu dans Qwoty.",
   'customer.addresses': 'Adresses',
   'customer.downloadCsv': 'Télécharger ces contacts (CSV)',
+  'customer.saveVcards': "Enregistrer ces contacts dans un carnet d'adresses (.vcf)",
   'contacts.caption': 'Contacts de {name}',
   'contacts.name': 'Nom',
   'contacts.roles': 'Rôles',
@@ -469,6 +539,8 @@ export const fr: Messages = {
   'contacts.address': 'Adresse',
   'contacts.externalIds': 'Identifiants externes',
   'contacts.none': 'aucun',
+  'contacts.saveContact': 'Enregistrer le contact{name} (.vcf)',
+  'contacts.addressBook': "Carnet d'adresses",
   'system.crm': 'CRM',
   'system.erp': 'ERP',
   'system.accounting': 'comptable',
