@@ -11,6 +11,8 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../testing/chromium.ts';
 import { serveDirectory } from '../testing/static-server.ts';
+import { resultTimes, timeResults, waitForResultTimes } from './result-timer.ts';
+import { median } from './stats.ts';
 
 export interface FirstQueryTimes {
   /** From the first keystroke to its results painted, ms, one per page load. */
@@ -35,11 +37,6 @@ export interface FirstQueryResult {
   preloadGzipBytes: number;
   preloadRawBytes: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
-};
 
 /** One page load: wait `delayMs` after `load`, type the first character of `query`, time its results. */
 async function firstKeystroke(
@@ -76,37 +73,11 @@ async function firstKeystroke(
       const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
       return ready < 0 || !navigation ? null : ready - navigation.loadEventEnd;
     });
-    await page.evaluate(() => {
-      const state = { start: 0, ms: -1 };
-      Object.assign(window, { __firstQuery: state });
-      const input = document.querySelector<HTMLInputElement>('#q');
-      const results = document.querySelector<HTMLElement>('#search-results');
-      input?.addEventListener('keydown', () => {
-        state.start = performance.now();
-      });
-      new MutationObserver(() => {
-        if (!results || !input || results.dataset.query !== input.value || !state.start || state.ms >= 0)
-          return;
-        const started = state.start;
-        // Results are in the DOM; count the time until the frame that shows them has been painted.
-        requestAnimationFrame(() =>
-          setTimeout(() => {
-            state.ms = performance.now() - started;
-          }, 0),
-        );
-      }).observe(results ?? document.body, { attributes: true, attributeFilter: ['data-query'] });
-    });
+    await timeResults(page);
     await page.locator('#q').focus();
     await page.keyboard.type(options.query.charAt(0));
-    await page.waitForFunction(
-      () => (window as unknown as { __firstQuery: { ms: number } }).__firstQuery.ms >= 0,
-      {
-        timeout: 120_000,
-      },
-    );
-    const ms = await page.evaluate(
-      () => (window as unknown as { __firstQuery: { ms: number } }).__firstQuery.ms,
-    );
+    await waitForResultTimes(page, 1);
+    const [ms = Number.NaN] = await resultTimes(page);
     return { ms, preloaded, readyAfterLoadMs };
   } finally {
     await context.close();

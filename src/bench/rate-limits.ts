@@ -22,6 +22,7 @@ import { createQwotyServer, type QwotyServer } from '../fake-api/server.ts';
 import { parseFetchConfig } from '../pipeline/config.ts';
 import { runFetch } from '../pipeline/run-fetch.ts';
 import { createReporter } from '../shared/reporter.ts';
+import { median, seconds } from './stats.ts';
 
 export const DEFAULT_RATE_LIMIT_SCENARIOS = 'window:60/10s,bucket:40/s,none';
 
@@ -108,16 +109,22 @@ async function limited(
   const spanMs = Math.max(...times) - Math.min(...times);
   const scenario =
     spec.kind === 'window' ? `window:${spec.limit}/${spec.windowMs / 1000}s` : `bucket:${spec.perSecond}/s`;
+  const judged = judge(spec, requests, throttled, spanMs);
+  return { scenario, limit: describeRateLimit(spec), requests, throttled, spanMs, ...judged };
+}
+
+/** The least time the quota allows for `requests`, and how the run compares with its bound. */
+function judge(
+  spec: RateLimitSpec,
+  requests: number,
+  throttled: number,
+  spanMs: number,
+): Pick<RateLimitBenchResult, 'quotaMs' | 'ratio' | 'bound' | 'met'> {
   if (spec.kind === 'window') {
     const quotaMs = Math.floor((requests - 1) / spec.limit) * spec.windowMs;
     const windows = Math.ceil(requests / spec.limit);
     const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
     return {
-      scenario,
-      limit: describeRateLimit(spec),
-      requests,
-      throttled,
-      spanMs,
       quotaMs,
       ratio,
       bound: `≤ 1.25×, ≤ 1 429 per window (${windows} windows)`,
@@ -129,11 +136,6 @@ async function limited(
   const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
   const share = throttled / (requests + throttled);
   return {
-    scenario,
-    limit: describeRateLimit(spec),
-    requests,
-    throttled,
-    spanMs,
     quotaMs,
     ratio,
     bound: '≤ 1.5×, < 10% answered 429',
@@ -230,14 +232,6 @@ async function fetchOnce(
     await rm(dataDir, { recursive: true, force: true });
   }
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const half = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[half] ?? 0) : ((sorted[half - 1] ?? 0) + (sorted[half] ?? 0)) / 2;
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 function formatRow(row: RateLimitBenchResult): string {
   const share = `${((row.throttled / (row.requests + row.throttled)) * 100).toFixed(1)}%`;
