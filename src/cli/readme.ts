@@ -13,8 +13,13 @@ export function settingsTable(): string {
 
 /** `readme` with the text between the markers replaced by `settingsTable()`. */
 export function replaceSettingsTable(readme: string): string {
-  const start = readme.indexOf(SETTINGS_START);
-  const end = readme.indexOf(SETTINGS_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${SETTINGS_START} … ${SETTINGS_END} block`);
-  return `${readme.slice(0, start + SETTINGS_START.length)}\n${settingsTable()}\n${readme.slice(end)}`;
+  return replaceBlock(readme, SETTINGS_START, SETTINGS_END, settingsTable());
+}
+
+/** `readme` with the text between the `start` and `end` markers (generated text) replaced by `body`. */
+export function replaceBlock(readme: string, start: string, end: string, body: string): string {
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
+  return `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`;
 }

@@ -3,7 +3,6 @@
  * one sentence (never a stack, never the token), print a bug with its stack, and exit with the documented code.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ExitCode, QwotyError } from '../shared/errors.ts';
 
 export const TOOL = (() => {
@@ -54,26 +53,4 @@ export async function runMain(name: string, main: () => Promise<number | undefin
     }
   }
   process.exitCode = code;
-}
-
-/**
- * The flags of a tool without a `runMain` (the benchmarks): `--help` prints `usage` and exits 0; a flag it
- * does not know prints the problem and `usage`, and exits 2.
- */
-export function parseToolFlags<const T extends ParseArgsOptionsConfig>(
-  options: T,
-  usage: string,
-): ReturnType<typeof parseArgs<{ options: T }>>['values'] {
-  const help = { help: { type: 'boolean', short: 'h' } } as const;
-  try {
-    const { values } = parseArgs({ options: { ...options, ...help } });
-    if ((values as { help?: boolean }).help) {
-      console.log(usage);
-      process.exit(ExitCode.ok);
-    }
-    return values as ReturnType<typeof parseArgs<{ options: T }>>['values'];
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    process.exit(ExitCode.config);
-  }
 }
