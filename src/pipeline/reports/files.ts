@@ -69,27 +69,46 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
       field.entity === 'customer' ? field.id : '',
     ]),
   ];
-  const json = (value: unknown) => `${JSON.stringify(value, null, 1)}\n`;
+  const columns = ['Contact', 'Customer'];
+  const ids = ['Contact ID', 'Customer ID'];
   return [
-    { name: CHANGES_FILE, mediaType: 'application/json', rows: changeRows.length, content: json(changes) },
+    ...jsonAndCsv(
+      CHANGES_FILE,
+      changes,
+      CHANGES_CSV_FILE,
+      ['Change', ...columns, 'Fields', ...ids],
+      changeRows,
+    ),
+    ...jsonAndCsv(
+      QUALITY_FILE,
+      quality,
+      QUALITY_CSV_FILE,
+      ['Finding', ...columns, 'Detail', ...ids],
+      qualityRows,
+    ),
+  ];
+}
+
+/** One report as its two files: the JSON the site reads, and its rows as CSV for a spreadsheet. */
+function jsonAndCsv(
+  jsonName: string,
+  report: unknown,
+  csvName: string,
+  header: readonly string[],
+  rows: readonly (readonly (string | null)[])[],
+): ExtraFile[] {
+  return [
     {
-      name: CHANGES_CSV_FILE,
-      mediaType: 'text/csv; charset=utf-8',
-      rows: changeRows.length,
-      content: tableToCsv(
-        ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'],
-        changeRows,
-      ),
+      name: jsonName,
+      mediaType: 'application/json',
+      rows: rows.length,
+      content: `${JSON.stringify(report, null, 1)}\n`,
     },
-    { name: QUALITY_FILE, mediaType: 'application/json', rows: qualityRows.length, content: json(quality) },
     {
-      name: QUALITY_CSV_FILE,
+      name: csvName,
       mediaType: 'text/csv; charset=utf-8',
-      rows: qualityRows.length,
-      content: tableToCsv(
-        ['Finding', 'Contact', 'Customer', 'Detail', 'Contact ID', 'Customer ID'],
-        qualityRows,
-      ),
+      rows: rows.length,
+      content: tableToCsv(header, rows),
     },
   ];
 }
