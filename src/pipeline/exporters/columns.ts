@@ -57,6 +57,36 @@ export type ContactRow = Pick<
   | 'updated_at'
 > & { addresses: readonly Pick<AddressSummary, 'summary'>[] };
 
+/** What contacts and customers both have, read the same way: their IDs in other systems and addresses. */
+type SharedFields = Pick<SnapshotCustomer, 'id_crm' | 'id_erp' | 'id_accounting'> & {
+  addresses: readonly Pick<AddressSummary, 'summary'>[];
+};
+
+function sharedColumns<Row extends SharedFields>() {
+  const text = (key: 'id_crm' | 'id_erp' | 'id_accounting', header: string): Column<Row> => ({
+    key,
+    header,
+    width: 14,
+    kind: 'text',
+    value: (row) => row[key],
+  });
+  return {
+    idCrm: text('id_crm', 'CRM ID'),
+    idErp: text('id_erp', 'ERP ID'),
+    idAccounting: text('id_accounting', 'Accounting ID'),
+    addresses: {
+      key: 'addresses',
+      header: 'Addresses',
+      width: 50,
+      kind: 'text',
+      value: (row) => joinAddresses(row.addresses),
+    } satisfies Column<Row>,
+  };
+}
+
+const contact = sharedColumns<ContactRow>();
+const customer = sharedColumns<SnapshotCustomer>();
+
 /** The contact columns of `contacts.csv`, the "Contacts" sheet and the per-customer CSV downloads. */
 export const CONTACT_COLUMNS: readonly Column<ContactRow>[] = [
   { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.customer_name },
@@ -72,18 +102,12 @@ export const CONTACT_COLUMNS: readonly Column<ContactRow>[] = [
     kind: 'text',
     value: (c) => (c.role.length > 0 ? c.role.join(ROLE_SEPARATOR) : null),
   },
-  {
-    key: 'addresses',
-    header: 'Addresses',
-    width: 50,
-    kind: 'text',
-    value: (c) => joinAddresses(c.addresses),
-  },
+  contact.addresses,
   { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.customer_id },
   { key: 'contact_id', header: 'Contact ID', width: 38, kind: 'text', value: (c) => c.id },
-  { key: 'id_crm', header: 'CRM ID', width: 14, kind: 'text', value: (c) => c.id_crm },
-  { key: 'id_erp', header: 'ERP ID', width: 14, kind: 'text', value: (c) => c.id_erp },
-  { key: 'id_accounting', header: 'Accounting ID', width: 14, kind: 'text', value: (c) => c.id_accounting },
+  contact.idCrm,
+  contact.idErp,
+  contact.idAccounting,
   { key: 'created_at', header: 'Created at', width: 24, kind: 'text', value: (c) => c.created_at },
   { key: 'updated_at', header: 'Updated at', width: 24, kind: 'text', value: (c) => c.updated_at },
 ];
@@ -93,15 +117,9 @@ export const CUSTOMER_COLUMNS: readonly Column<SnapshotCustomer, string | number
   { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.name },
   { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.type },
   { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.id },
-  { key: 'id_crm', header: 'CRM ID', width: 14, kind: 'text', value: (c) => c.id_crm },
-  { key: 'id_erp', header: 'ERP ID', width: 14, kind: 'text', value: (c) => c.id_erp },
-  { key: 'id_accounting', header: 'Accounting ID', width: 14, kind: 'text', value: (c) => c.id_accounting },
+  customer.idCrm,
+  customer.idErp,
+  customer.idAccounting,
   { key: 'contact_count', header: 'Contacts', width: 10, kind: 'count', value: (c) => c.contact_count },
-  {
-    key: 'addresses',
-    header: 'Addresses',
-    width: 50,
-    kind: 'text',
-    value: (c) => joinAddresses(c.addresses),
-  },
+  customer.addresses,
 ];
