@@ -230,6 +230,22 @@ export const SnapshotCustomerSchema = z.object({
 });
 export type SnapshotCustomer = z.output<typeof SnapshotCustomerSchema>;
 
+/** A customer known only by what its contacts say (its id, name and type): every other field empty. */
+export function bareCustomer(owner: Pick<SnapshotCustomer, 'id' | 'name' | 'type'>): SnapshotCustomer {
+  return {
+    id: owner.id,
+    name: owner.name,
+    type: owner.type,
+    segment_id: null,
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: [],
+    addresses: [],
+    contact_count: 0,
+  };
+}
+
 export const SnapshotCountsSchema = z.object({
   contacts: z.number().int().nonnegative(),
   customers: z.number().int().nonnegative(),

@@ -2,7 +2,7 @@
  * The one way fixtures make a snapshot's contact or customer: every field present, empty unless given. The
  * hand-made sample, the site fixture and the previous-night fixture all start from these.
  */
-import type { SnapshotContact, SnapshotCustomer } from '../shared/schema.ts';
+import { bareCustomer, type SnapshotContact, type SnapshotCustomer } from '../shared/schema.ts';
 
 type Owner = Pick<SnapshotCustomer, 'id' | 'name' | 'type'>;
 
@@ -33,14 +33,5 @@ export function snapshotContact(
 
 /** A customer with nothing but `fields`. */
 export function snapshotCustomer(fields: Owner & Partial<SnapshotCustomer>): SnapshotCustomer {
-  return {
-    segment_id: null,
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    tax_ids: [],
-    addresses: [],
-    contact_count: 0,
-    ...fields,
-  };
+  return { ...bareCustomer(fields), ...fields };
 }

@@ -7,7 +7,7 @@
  * Both go through `SnapshotSchema`, so they are what the rest of the code receives.
  */
 import { type Snapshot, SnapshotSchema } from '../shared/schema.ts';
-import { snapshotContact } from './records.ts';
+import { snapshotContact, snapshotCustomer } from './records.ts';
 
 /** A deterministic UUID-shaped id: `id(1)` is `00000000-0000-4000-8000-000000000001`. */
 export function id(n: number): string {
@@ -59,30 +59,8 @@ const customers = [
     addresses: [SPLIT_FORMULA_ADDRESS],
     contact_count: 3,
   },
-  {
-    id: UNREADABLE_CUSTOMER,
-    name: null,
-    type: null,
-    segment_id: null,
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    tax_ids: [],
-    addresses: [],
-    contact_count: 1,
-  },
-  {
-    id: EMPTY_CUSTOMER,
-    name: 'Zoë & Søn — 株式会社',
-    type: 'decision_maker_inc',
-    segment_id: null,
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    tax_ids: [],
-    addresses: [],
-    contact_count: 0,
-  },
+  snapshotCustomer({ id: UNREADABLE_CUSTOMER, name: null, type: null, contact_count: 1 }),
+  snapshotCustomer({ id: EMPTY_CUSTOMER, name: 'Zoë & Søn — 株式会社', type: 'decision_maker_inc' }),
 ];
 
 function contact(n: number, customerId: string, fields: Record<string, unknown>) {

@@ -22,7 +22,7 @@ import type {
   SnapshotCustomer,
 } from '../shared/schema.ts';
 import { KNOWN_ROLES } from '../shared/schema.ts';
-import { snapshotContact } from './records.ts';
+import { snapshotContact, snapshotCustomer } from './records.ts';
 
 export interface FixtureOptions {
   /** Number of contacts (at least 1). */
@@ -273,18 +273,11 @@ export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: nu
   const removedCount = options.removed ?? 3;
   const lastCustomer = snapshot.customers.at(-1);
   const keptCustomer = snapshot.customers[1] ?? snapshot.customers[0];
-  const goneCustomer: SnapshotCustomer = {
+  const goneCustomer = snapshotCustomer({
     id: fixtureId('customer-gone'),
     name: 'Gone <i>Away</i> GmbH',
     type: 'company',
-    segment_id: null,
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    tax_ids: [],
-    addresses: [],
-    contact_count: 0,
-  };
+  });
   const stamp = '2026-01-14T03:00:00.000Z';
   const before: Record<number, (contact: SnapshotContact) => SnapshotContact> = {
     0: (contact) => ({

@@ -6,14 +6,15 @@
 import { readBefore } from '../../pipeline/freshness.ts';
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
 import { summariseNight } from '../../pipeline/reports/history.ts';
-import type {
-  ChangesNight,
-  ChangesReport,
-  Manifest,
-  QualityReport,
-  Snapshot,
-  SnapshotContact,
-  SnapshotCustomer,
+import {
+  bareCustomer,
+  type ChangesNight,
+  type ChangesReport,
+  type Manifest,
+  type QualityReport,
+  type Snapshot,
+  type SnapshotContact,
+  type SnapshotCustomer,
 } from '../../shared/schema.ts';
 import { fold } from '../shared/search.ts';
 import type { Text } from '../shared/text.ts';
@@ -213,18 +214,9 @@ export function buildDirectory(loaded: LoadedSnapshot, text: Text): Directory {
     let owner = byId.get(contact.customer_id);
     if (!owner) {
       // A contact whose customer is not in the list still gets a page, from what the contact says.
-      owner = entry({
-        id: contact.customer_id,
-        name: contact.customer_name,
-        type: contact.customer_type,
-        segment_id: null,
-        id_crm: null,
-        id_erp: null,
-        id_accounting: null,
-        tax_ids: [],
-        addresses: [],
-        contact_count: 0,
-      });
+      owner = entry(
+        bareCustomer({ id: contact.customer_id, name: contact.customer_name, type: contact.customer_type }),
+      );
       byId.set(contact.customer_id, owner);
     }
     owner.contacts.push(contact);
