@@ -32,3 +32,25 @@ export function digestOf(value: object): string {
   }
   return digest;
 }
+
+/** A generated file served at its own route (`/search/…`, `/export/…`): its name and its bytes. */
+export interface GeneratedFile {
+  name: string;
+  body: string;
+}
+
+/**
+ * The static paths of a `[file].ts` route that serves `files`, each file its props' body, so the incremental
+ * build reuses a file while its body is unchanged. The route's `GET` is `serveGeneratedFile`.
+ */
+export function generatedFilePaths(files: readonly GeneratedFile[]) {
+  return files.map((file) => ({
+    params: { file: file.name },
+    props: { file },
+    cacheKey: propsKey({ file }),
+  }));
+}
+
+export function serveGeneratedFile({ props }: { props: { file: GeneratedFile } }): Response {
+  return new Response(props.file.body);
+}
