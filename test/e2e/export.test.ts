@@ -8,11 +8,10 @@
  * python3-vobject, for the vCard checks), except in CI, where that fails. What the buttons and messages say is
  * taken from the language tables.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readdir, readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { RESULT_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
@@ -21,39 +20,30 @@ import { fileName } from '../../src/site/client/export-actions.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
-import { createText, LANGS, type Lang } from '../../src/site/shared/text.ts';
-import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
-import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
-import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
+import { createText } from '../../src/site/shared/text.ts';
+import { launchChromium } from '../../src/testing/chromium.ts';
+import type { StaticServer } from '../../src/testing/static-server.ts';
+import {
+  chromiumSuite,
+  e2eLanguages,
+  expectNoSeriousViolations,
+  type SiteUnderTest,
+  serveSiteUnderTest,
+  typeQuery,
+} from '../helpers/e2e.ts';
 import { hasVobject, readVcards, VOBJECT_MISSING } from '../helpers/vcards.ts';
 
-const missing = !hasChromium();
-const inCi = Boolean(process.env.CI);
-if (missing && !inCi) {
-  console.warn(
-    `Skipping the end-to-end export tests: no Chromium at ${CHROMIUM_PATH}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
-  );
-}
-const suite = missing && !inCi ? describe.skip : describe;
+const suite = chromiumSuite('the end-to-end export tests');
 const noVobject = !hasVobject();
-if (noVobject && !inCi) console.warn(`Skipping the vCard checks of the end-to-end tests. ${VOBJECT_MISSING}`);
-const withVobject = noVobject && !inCi ? test.skip : test;
-
-/** The languages to test: both, or the one of the site given in `QWOTY_E2E_SITE`. */
-const given = process.env.QWOTY_E2E_SITE;
-const languages: readonly Lang[] = given
-  ? [
-      (/<html lang="(\w+)"/.exec(await readFile(`${given}/index.html`, 'utf8').catch(() => ''))?.[1] ??
-        'en') as Lang,
-    ]
-  : LANGS;
-
-const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+if (noVobject && !process.env.CI)
+  console.warn(`Skipping the vCard checks of the end-to-end tests. ${VOBJECT_MISSING}`);
+const withVobject = noVobject && !process.env.CI ? test.skip : test;
+const languages = await e2eLanguages();
 
 let browser: Browser;
 let server: StaticServer;
 let siteDir: string;
-let fixtureDir: string | undefined;
+let site: SiteUnderTest | undefined;
 let snapshot: Snapshot;
 let byId: Map<string, SnapshotContact>;
 let context: BrowserContext;
@@ -68,16 +58,6 @@ async function newPage(options: { dark?: boolean } = {}): Promise<Page> {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
   return page;
-}
-
-/** Types like a person and waits until the results shown are those of what was typed. */
-async function typeQuery(page: Page, query: string): Promise<void> {
-  await page.locator('#q').fill('');
-  await page.locator('#q').pressSequentially(query, { delay: 5 });
-  await page.waitForFunction(
-    (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
-    query,
-  );
 }
 
 /** Waits until what `selector` shows is `expected`. */
@@ -104,23 +84,6 @@ function expectSnapshotRows(csv: string): SnapshotContact[] {
     expect(`${header}${records[index]}`).toBe(contactsToCsv([contact]));
   });
   return contacts;
-}
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  await page.evaluate(await axeSource);
-  const violations = await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time, untyped.
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((violation: { id: string; impact: string }) => ({
-      id: violation.id,
-      impact: violation.impact,
-    }));
-  });
-  expect(
-    violations.filter((violation: { impact: string }) => ['serious', 'critical'].includes(violation.impact)),
-    `axe on ${what}`,
-  ).toEqual([]);
 }
 
 /**
@@ -157,22 +120,11 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
   const text = createText(lang, MESSAGES[lang]);
 
   beforeAll(async () => {
-    if (missing) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
-      );
-    }
     // Each language's site is served on a port of its own: what the last test checks starts afresh.
     requests.length = 0;
     problems.length = 0;
-    if (process.env.QWOTY_E2E_SITE) {
-      siteDir = process.env.QWOTY_E2E_SITE;
-    } else {
-      const fixture = await buildFixtureSite({ contacts: 120, lang });
-      fixtureDir = fixture.dir;
-      siteDir = fixture.siteDir;
-    }
-    server = await serveDirectory(siteDir);
+    site = await serveSiteUnderTest(lang);
+    ({ siteDir, server } = site);
     snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
     byId = new Map(snapshot.contacts.map((contact) => [contact.id, contact]));
     browser = await launchChromium();
@@ -185,8 +137,7 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+    await site?.close();
   });
 
   test('downloads every result of a search, as many as announced, in the order listed', async () => {

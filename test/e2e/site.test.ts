@@ -9,11 +9,10 @@
  *
  * Without /usr/bin/chromium they are skipped with a message, except in CI (`CI` set), where that fails.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   type ChangesReport,
   ChangesReportSchema,
@@ -27,69 +26,29 @@ import { contactName, PUBLISHED_FILES } from '../../src/site/build/directory.ts'
 import { staleMessage } from '../../src/site/client/staleness.ts';
 import { en, MESSAGES } from '../../src/site/shared/i18n.ts';
 import { fold } from '../../src/site/shared/search.ts';
-import { createText, LANGS, type Lang, type Message, type Text } from '../../src/site/shared/text.ts';
-import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
-import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
+import { createText, type Lang, type Message, type Text } from '../../src/site/shared/text.ts';
+import { launchChromium } from '../../src/testing/chromium.ts';
 import {
   HISTORY_GONE_CUSTOMER,
   HOSTILE_NIGHT_CUSTOMER,
   makeHistory,
   makePreviousSnapshot,
 } from '../../src/testing/site-fixture.ts';
-import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
+import type { StaticServer } from '../../src/testing/static-server.ts';
+import {
+  chromiumSuite,
+  e2eLanguages,
+  expectNoSeriousViolations,
+  type SiteUnderTest,
+  serveSiteUnderTest,
+  typeQuery,
+} from '../helpers/e2e.ts';
 
-const missing = !hasChromium();
-const inCi = Boolean(process.env.CI);
-if (missing && !inCi) {
-  console.warn(
-    `Skipping the end-to-end tests: no Chromium at ${CHROMIUM_PATH}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
-  );
-}
-const suite = missing && !inCi ? describe.skip : describe;
-
-/** The languages to test: both, or the one of the site given in `QWOTY_E2E_SITE`. */
-const given = process.env.QWOTY_E2E_SITE;
-const languages: readonly Lang[] = given
-  ? [
-      (/<html lang="(\w+)"/.exec(await readFile(`${given}/index.html`, 'utf8').catch(() => ''))?.[1] ??
-        'en') as Lang,
-    ]
-  : LANGS;
-
-const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Types like a person and waits until the results shown are those of what was typed. */
-async function typeQuery(page: Page, query: string): Promise<void> {
-  await page.locator('#q').fill('');
-  await page.locator('#q').pressSequentially(query, { delay: 5 });
-  await page.waitForFunction(
-    (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
-    query,
-  );
-}
+const suite = chromiumSuite('the end-to-end tests');
+const languages = await e2eLanguages();
 
 async function resultNames(page: Page): Promise<string[]> {
   return page.locator('#search-results .result-name').allTextContents();
-}
-
-async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
-  await page.evaluate(await axeSource);
-  const violations = await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is injected at run time, untyped.
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map(
-      (violation: { id: string; impact: string; nodes: { target: string[] }[] }) => ({
-        id: violation.id,
-        impact: violation.impact,
-        targets: violation.nodes.slice(0, 3).map((node) => node.target.join(' ')),
-      }),
-    );
-  });
-  const serious = violations.filter((violation: { impact: string }) =>
-    ['serious', 'critical'].includes(violation.impact),
-  );
-  expect(serious, `axe on ${what}`).toEqual([]);
 }
 
 /** What the search status says when `total` contacts match, `shown` of them listed. */
@@ -151,7 +110,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
   let browser: Browser;
   let server: StaticServer;
   let siteDir: string;
-  let fixtureDir: string | undefined;
+  let site: SiteUnderTest | undefined;
   let snapshot: Snapshot;
   let changes: ChangesReport;
   let quality: QualityReport;
@@ -192,23 +151,11 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
   }
 
   beforeAll(async () => {
-    if (missing) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM_PATH}: CI must install it (apt-get install -y chromium) to run the end-to-end tests.`,
-      );
-    }
-    if (process.env.QWOTY_E2E_SITE) {
-      siteDir = process.env.QWOTY_E2E_SITE;
-    } else {
-      const fixture = await buildFixtureSite({
-        contacts: 120,
-        lang,
-        publish: (current) => ({ previous: makePreviousSnapshot(current), history: makeHistory(current, 3) }),
-      });
-      fixtureDir = fixture.dir;
-      siteDir = fixture.siteDir;
-    }
-    server = await serveDirectory(siteDir);
+    site = await serveSiteUnderTest(lang, (current) => ({
+      previous: makePreviousSnapshot(current),
+      history: makeHistory(current, 3),
+    }));
+    ({ siteDir, server } = site);
     const published = (name: string) => readFile(`${siteDir}/downloads/${name}`, 'utf8').then(JSON.parse);
     snapshot = SnapshotSchema.parse(await published('contacts.json'));
     changes = ChangesReportSchema.parse(await published('changes.json'));
@@ -220,8 +167,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
+    await site?.close();
   });
 
   test('finds a contact as you type, without accents, in either name order, and announces the count', async () => {
@@ -536,7 +482,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     const tonight = snapshot.customers.filter(
       (customer) => customer.fetched_at && Date.parse(customer.fetched_at) >= taken,
     );
-    if (!fixtureDir && earlier.length === 0) return; // a site whose every customer was read that night
+    if (site?.given && earlier.length === 0) return; // a site whose every customer was read that night
     const detailsRead = new RegExp(escapeRegExp(text.around('customer.detailsRead', 'date')[0].trim()));
     const page = await newPage();
     for (const customer of earlier.slice(0, 3)) {
@@ -673,7 +619,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
       // File names: `changes.csv` is a name, not the English word.
       ...Object.keys(PUBLISHED_FILES),
       // The customers the fixture's older nights name (a site given in QWOTY_E2E_SITE has others).
-      ...(given ? [] : [HOSTILE_NIGHT_CUSTOMER, HISTORY_GONE_CUSTOMER]),
+      ...(site?.given ? [] : [HOSTILE_NIGHT_CUSTOMER, HISTORY_GONE_CUSTOMER]),
     ]);
     for (const contact of snapshot.contacts) {
       for (const value of [
