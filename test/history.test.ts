@@ -3,7 +3,6 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
 import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
-import { parseFetchConfig } from '../src/pipeline/config.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { diffSnapshots, previousFromSnapshot } from '../src/pipeline/reports/changes.ts';
 import { HISTORY_FILE } from '../src/pipeline/reports/files.ts';
@@ -14,9 +13,7 @@ import {
   readLiveHistory,
   summariseNight,
 } from '../src/pipeline/reports/history.ts';
-import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ExitCode, SnapshotIoError } from '../src/shared/errors.ts';
-import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { ChangesHistorySchema, type ChangesNight } from '../src/shared/schema.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 import { makePreviousSnapshot, makeSnapshot, writePublishedSnapshot } from '../src/testing/site-fixture.ts';
@@ -29,20 +26,8 @@ async function fetchFrom(options: QwotyServerOptions) {
   return fetchFromServer(server);
 }
 
-async function fetchFromServer(server: QwotyServer) {
-  const parsed = parseFetchConfig(
-    { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: server.url, QWOTY_DATA_DIR: api.dir(), QWOTY_RETRIES: '0' },
-    [],
-  );
-  if (parsed.help) throw new Error('unexpected help');
-  const reporter = createMemoryReporter();
-  const result = await runFetch({
-    config: parsed.config,
-    reporter,
-    tool: { name: 'test', version: '0' },
-    pid: process.pid,
-  });
-  return { ...result, lines: reporter.lines };
+function fetchFromServer(server: QwotyServer) {
+  return api.fetch(server, { QWOTY_RETRIES: '0' });
 }
 
 const historyText = () => readFile(path.join(api.dir(), HISTORY_FILE), 'utf8');

@@ -2,12 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
-import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
-import { type FetchConfig, parseFetchConfig } from '../src/pipeline/config.ts';
+import type { QwotyServerOptions } from '../src/fake-api/server.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
-import { FAILED_REJECTS_FILE, runFetch } from '../src/pipeline/run-fetch.ts';
+import { FAILED_REJECTS_FILE } from '../src/pipeline/run-fetch.ts';
 import { ApiError, DataRejectedError, ExitCode } from '../src/shared/errors.ts';
-import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { RejectSchema } from '../src/shared/schema.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
@@ -16,31 +14,7 @@ const api = useEmbeddedApi(TOKEN, 'run');
 
 const serve = (options: QwotyServerOptions) => api.serve(options);
 
-function configFor(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []): FetchConfig {
-  const parsed = parseFetchConfig(
-    {
-      QWOTY_API_TOKEN: TOKEN,
-      QWOTY_API_URL: server.url,
-      QWOTY_DATA_DIR: api.dir(),
-      QWOTY_RETRIES: '2',
-      ...env,
-    },
-    argv,
-  );
-  if (parsed.help) throw new Error('unexpected help');
-  return parsed.config;
-}
-
-async function fetchInto(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []) {
-  const reporter = createMemoryReporter();
-  const result = await runFetch({
-    config: configFor(server, env, argv),
-    reporter,
-    tool: { name: 'test', version: '0' },
-    pid: process.pid,
-  });
-  return { ...result, lines: reporter.lines };
-}
+const fetchInto = api.fetch;
 
 async function everyFileText(dir: string): Promise<string> {
   const texts: string[] = [];

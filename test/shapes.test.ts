@@ -10,12 +10,9 @@ import { generateWorkspace, type Workspace } from '../src/fake-api/generate.ts';
 import type { QwotyServer, QwotyServerOptions } from '../src/fake-api/server.ts';
 import { deepRecord, NEXT_STYLES, SCENARIOS, withAlternateShapes } from '../src/fake-api/shapes.ts';
 import { AnswerCapError } from '../src/pipeline/answer-caps.ts';
-import { parseFetchConfig } from '../src/pipeline/config.ts';
 import { PartialListError } from '../src/pipeline/pagination.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
-import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ApiError, ExitCode, QwotyError } from '../src/shared/errors.ts';
-import { createMemoryReporter } from '../src/shared/reporter.ts';
 import { RejectSchema } from '../src/shared/schema.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
@@ -25,25 +22,8 @@ const api = useEmbeddedApi(TOKEN, 'shapes');
 const serve = (options: QwotyServerOptions) => api.serve(options);
 
 async function fetchInto(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []) {
-  const parsed = parseFetchConfig(
-    {
-      QWOTY_API_TOKEN: TOKEN,
-      QWOTY_API_URL: server.url,
-      QWOTY_DATA_DIR: api.dir(),
-      QWOTY_RETRIES: '2',
-      ...env,
-    },
-    argv,
-  );
-  if (parsed.help) throw new Error('unexpected help');
-  const reporter = createMemoryReporter();
-  const result = await runFetch({
-    config: parsed.config,
-    reporter,
-    tool: { name: 'test', version: '0' },
-    pid: process.pid,
-  });
-  return { ...result, log: reporter.lines.join('') };
+  const result = await api.fetch(server, env, argv);
+  return { ...result, log: result.lines.join('') };
 }
 
 async function failedFetch(server: QwotyServer, env: Record<string, string> = {}, argv: string[] = []) {
