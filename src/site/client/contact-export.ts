@@ -11,7 +11,7 @@ import { splitCsvRecords } from '../shared/csv-records.ts';
 import { textFromData } from '../shared/text.ts';
 import { formatVcard, VCARD_MEDIA_TYPE, type VcardContact } from '../shared/vcard.ts';
 import { CONTACTS_FILTERED } from './contact-filters.ts';
-import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
+import { copyEmails, distinctEmails, downloadCsv, fileName, saveFile } from './export-actions.ts';
 
 /** The card a row's "Save contact" link carries, as the customer's `.vcf` file has it. */
 function cardOf(row: HTMLTableRowElement): VcardContact | null {
@@ -69,9 +69,7 @@ export function startContactExport(): void {
 
   csvButton.addEventListener('click', async () => {
     const visible = shown();
-    csvButton.disabled = true;
-    status.textContent = text.n('client.export.preparing', visible.length);
-    try {
+    await downloadCsv({ button: csvButton, status, text }, visible.length, async () => {
       const records = splitCsvRecords(await fetchCsv(panel.dataset.csv ?? ''));
       const picked = visible.map((row) => {
         const record = records[rows.indexOf(row) + 1];
@@ -86,24 +84,11 @@ export function startContactExport(): void {
         (select) => (select.value ? (select.selectedOptions[0]?.text ?? select.value) : ''),
       );
       const name = fileName(['contacts', panel.dataset.customer ?? '', ...filters], 'csv');
-      saveFile(name, [records[0] ?? '', ...picked], 'text/csv;charset=utf-8');
-      status.textContent = text.n('client.export.downloaded', picked.length, { file: name });
-    } catch (error) {
-      status.textContent = text.t('client.export.downloadFailed', { reason: reasonOf(error) });
-    } finally {
-      csvButton.disabled = false;
-    }
+      return { name, parts: [records[0] ?? '', ...picked], rows: picked.length };
+    });
   });
 
-  emailsButton.addEventListener('click', async () => {
-    const emails = emailsOf(shown());
-    try {
-      await copyText(emails.join(', '), text);
-      status.textContent = text.n('client.export.copied', emails.length);
-    } catch (error) {
-      status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
-    }
-  });
+  emailsButton.addEventListener('click', () => copyEmails(emailsOf(shown()), status, text));
 
   document.addEventListener(CONTACTS_FILTERED, update);
   update();

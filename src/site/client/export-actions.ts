@@ -56,6 +56,39 @@ export function fileName(parts: readonly string[], extension: string, fallback =
   return `${stem || fallback}.${extension}`;
 }
 
+/**
+ * A CSV download started from `button`: `status` says it is being prepared (`count` contacts), then which
+ * file was saved and with how many rows, or why it failed; the button is disabled meanwhile.
+ */
+export async function downloadCsv(
+  controls: { button: HTMLButtonElement; status: HTMLElement; text: Text },
+  count: number,
+  make: () => Promise<{ name: string; parts: BlobPart[]; rows: number }>,
+): Promise<void> {
+  const { button, status, text } = controls;
+  button.disabled = true;
+  status.textContent = text.n('client.export.preparing', count);
+  try {
+    const { name, parts, rows } = await make();
+    saveFile(name, parts, 'text/csv;charset=utf-8');
+    status.textContent = text.n('client.export.downloaded', rows, { file: name });
+  } catch (error) {
+    status.textContent = text.t('client.export.downloadFailed', { reason: reasonOf(error) });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Copies `emails` to the clipboard, one line for a mail's To field; `status` says how many, or why not. */
+export async function copyEmails(emails: readonly string[], status: HTMLElement, text: Text): Promise<void> {
+  try {
+    await copyText(emails.join(', '), text);
+    status.textContent = text.n('client.export.copied', emails.length);
+  } catch (error) {
+    status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
+  }
+}
+
 /** What an error says, for a status message. */
 export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

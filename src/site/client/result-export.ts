@@ -6,7 +6,7 @@
  */
 import { type IndexedContact, type SearchContact, type SearchFilters, search } from '../shared/search.ts';
 import { textFromData } from '../shared/text.ts';
-import { copyText, distinctEmails, fileName, reasonOf, saveFile } from './export-actions.ts';
+import { copyEmails, distinctEmails, downloadCsv, fileName } from './export-actions.ts';
 
 /** A search whose results are on the page. */
 export interface ResultSet {
@@ -73,32 +73,17 @@ export function startResultExport(
   csvButton.addEventListener('click', async () => {
     const set = current;
     if (!set) return;
-    csvButton.disabled = true;
-    status.textContent = text.n('client.export.preparing', set.total);
-    try {
+    await downloadCsv({ button: csvButton, status, text }, set.total, async () => {
       const positions = allMatches(set);
       const { loadExportRows, resultCsv } = await import('./result-csv.ts');
       const rows = await loadExportRows(exportUrl, positions);
       const name = fileName(['contacts', set.query, ...set.filterNames], 'csv');
-      saveFile(name, resultCsv(rows), 'text/csv;charset=utf-8');
-      status.textContent = text.n('client.export.downloaded', rows.length, { file: name });
-    } catch (error) {
-      status.textContent = text.t('client.export.downloadFailed', { reason: reasonOf(error) });
-    } finally {
-      csvButton.disabled = false;
-    }
+      return { name, parts: resultCsv(rows), rows: rows.length };
+    });
   });
 
-  emailsButton.addEventListener('click', async () => {
-    const set = current;
-    if (!set) return;
-    const emails = matchingEmails(set);
-    try {
-      await copyText(emails.join(', '), text);
-      status.textContent = text.n('client.export.copied', emails.length);
-    } catch (error) {
-      status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
-    }
+  emailsButton.addEventListener('click', () => {
+    if (current) void copyEmails(matchingEmails(current), status, text);
   });
 
   return (set) => {
