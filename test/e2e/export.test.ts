@@ -10,7 +10,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
+import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { RESULT_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
@@ -21,7 +21,6 @@ import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
-import { launchChromium } from '../../src/testing/chromium.ts';
 import type { StaticServer } from '../../src/testing/static-server.ts';
 import {
   chromiumSuite,
@@ -40,25 +39,16 @@ if (noVobject && !process.env.CI)
 const withVobject = noVobject && !process.env.CI ? test.skip : test;
 const languages = await e2eLanguages();
 
+let site: SiteUnderTest;
 let browser: Browser;
 let server: StaticServer;
 let siteDir: string;
-let site: SiteUnderTest | undefined;
 let snapshot: Snapshot;
 let byId: Map<string, SnapshotContact>;
-let context: BrowserContext;
-const requests: string[] = [];
-const problems: string[] = [];
+let requests: string[];
+let problems: string[];
 
-async function newPage(options: { dark?: boolean } = {}): Promise<Page> {
-  const page = await context.newPage();
-  if (options.dark) await page.emulateMedia({ colorScheme: 'dark' });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  return page;
-}
+const newPage: SiteUnderTest['newPage'] = (options) => site.newPage(options);
 
 /** Waits until what `selector` shows is `expected`. */
 async function shows(page: Page, selector: string, expected: string): Promise<void> {
@@ -120,23 +110,16 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
   const text = createText(lang, MESSAGES[lang]);
 
   beforeAll(async () => {
-    // Each language's site is served on a port of its own: what the last test checks starts afresh.
-    requests.length = 0;
-    problems.length = 0;
-    site = await serveSiteUnderTest(lang);
-    ({ siteDir, server } = site);
+    // Each language's site is served on a port of its own, with its own lists of requests and problems.
+    site = await serveSiteUnderTest(lang, {
+      context: { acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] },
+    });
+    ({ siteDir, server, browser, requests, problems } = site);
     snapshot = SnapshotSchema.parse(JSON.parse(await readFile(`${siteDir}/downloads/contacts.json`, 'utf8')));
     byId = new Map(snapshot.contacts.map((contact) => [contact.id, contact]));
-    browser = await launchChromium();
-    context = await browser.newContext({
-      acceptDownloads: true,
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    context.on('request', (request) => requests.push(request.url()));
   });
 
   afterAll(async () => {
-    await browser?.close();
     await site?.close();
   });
 

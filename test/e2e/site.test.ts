@@ -27,7 +27,6 @@ import { staleMessage } from '../../src/site/client/staleness.ts';
 import { en, MESSAGES } from '../../src/site/shared/i18n.ts';
 import { fold } from '../../src/site/shared/search.ts';
 import { createText, type Lang, type Message, type Text } from '../../src/site/shared/text.ts';
-import { launchChromium } from '../../src/testing/chromium.ts';
 import {
   HISTORY_GONE_CUSTOMER,
   HOSTILE_NIGHT_CUSTOMER,
@@ -107,16 +106,16 @@ function englishWords(lang: Lang): { key: string; pattern: RegExp; words: string
 
 suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
   const text = createText(lang, MESSAGES[lang]);
+  let site: SiteUnderTest;
   let browser: Browser;
+  let context: BrowserContext;
   let server: StaticServer;
   let siteDir: string;
-  let site: SiteUnderTest | undefined;
   let snapshot: Snapshot;
   let changes: ChangesReport;
   let quality: QualityReport;
-  let context: BrowserContext;
-  const requests: string[] = [];
-  const problems: string[] = [];
+  let requests: string[];
+  let problems: string[];
 
   /** A contact whose full name is unique in the snapshot once folded, so a search for it has one answer. */
   function uniqueContact(predicate: (name: string) => boolean = () => true) {
@@ -136,37 +135,21 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     return found;
   }
 
-  async function newPage(options: { dark?: boolean; in?: BrowserContext } = {}): Promise<Page> {
-    const page = await (options.in ?? context).newPage();
-    if (options.dark) await page.emulateMedia({ colorScheme: 'dark' });
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    return page;
-  }
+  const newPage: SiteUnderTest['newPage'] = (options) => site.newPage(options);
 
   beforeAll(async () => {
-    site = await serveSiteUnderTest(lang, (current) => ({
-      previous: makePreviousSnapshot(current),
-      history: makeHistory(current, 3),
-    }));
-    ({ siteDir, server } = site);
+    site = await serveSiteUnderTest(lang, {
+      publish: (current) => ({ previous: makePreviousSnapshot(current), history: makeHistory(current, 3) }),
+      context: { acceptDownloads: true },
+    });
+    ({ siteDir, server, browser, context, requests, problems } = site);
     const published = (name: string) => readFile(`${siteDir}/downloads/${name}`, 'utf8').then(JSON.parse);
     snapshot = SnapshotSchema.parse(await published('contacts.json'));
     changes = ChangesReportSchema.parse(await published('changes.json'));
     quality = QualityReportSchema.parse(await published('quality.json'));
-    browser = await launchChromium();
-    context = await browser.newContext({ acceptDownloads: true });
-    context.on('request', (request) => requests.push(request.url()));
   });
 
   afterAll(async () => {
-    await browser?.close();
     await site?.close();
   });
 

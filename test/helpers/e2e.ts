@@ -4,12 +4,12 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import type { Snapshot } from '../../src/shared/schema.ts';
 import { LANGS, type Lang } from '../../src/site/shared/text.ts';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
-import { CHROMIUM_PATH, hasChromium } from '../../src/testing/chromium.ts';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';
 import type { PublishOptions } from '../../src/testing/site-fixture.ts';
 import { type StaticServer, serveDirectory } from '../../src/testing/static-server.ts';
 
@@ -66,23 +66,33 @@ export async function expectNoSeriousViolations(page: Page, what: string): Promi
   expect(serious, `axe on ${what}`).toEqual([]);
 }
 
-/** The site a suite runs on, served on loopback. */
+/** The site a suite runs on, served on loopback, and a browser open on it. */
 export interface SiteUnderTest {
   siteDir: string;
   /** The site was given in `QWOTY_E2E_SITE`, not built from the fixture. */
   given: boolean;
   server: StaticServer;
-  /** Stops the server and deletes the fixture site, if one was built. */
+  browser: Browser;
+  /** The browser context pages open in by default. */
+  context: BrowserContext;
+  /** Every URL `context`'s pages requested. */
+  requests: string[];
+  /** Page errors, console errors and dialogs of every page opened with `newPage`: expected to stay empty. */
+  problems: string[];
+  /** A page whose problems are recorded, in `context` or `options.in`, in dark mode if asked. */
+  newPage(options?: { dark?: boolean; in?: BrowserContext }): Promise<Page>;
+  /** Closes the browser, stops the server and deletes the fixture site, if one was built. */
   close(): Promise<void>;
 }
 
 /**
  * Serves the site in `QWOTY_E2E_SITE`, or builds a fixture site of 120 contacts in `lang` (published with
- * `publish`) and serves that. Throws when Chromium is missing: a suite only gets here without it in CI.
+ * `publish`) and serves that, and opens Chromium with a context made with `context`. Throws when Chromium is
+ * missing: a suite only gets here without it in CI.
  */
 export async function serveSiteUnderTest(
   lang: Lang,
-  publish?: (snapshot: Snapshot) => PublishOptions,
+  options: { publish?: (snapshot: Snapshot) => PublishOptions; context?: BrowserContextOptions } = {},
 ): Promise<SiteUnderTest> {
   if (!hasChromium()) {
     throw new Error(
@@ -92,14 +102,41 @@ export async function serveSiteUnderTest(
   const given = process.env.QWOTY_E2E_SITE;
   const fixture = given
     ? undefined
-    : await buildFixtureSite({ contacts: 120, lang, ...(publish ? { publish } : {}) });
+    : await buildFixtureSite({
+        contacts: 120,
+        lang,
+        ...(options.publish ? { publish: options.publish } : {}),
+      });
   const siteDir = given ?? fixture?.siteDir ?? '';
   const server = await serveDirectory(siteDir);
+  const browser = await launchChromium();
+  const context = await browser.newContext(options.context);
+  const requests: string[] = [];
+  const problems: string[] = [];
+  context.on('request', (request) => requests.push(request.url()));
   return {
     siteDir,
     given: Boolean(given),
     server,
+    browser,
+    context,
+    requests,
+    problems,
+    async newPage(pageOptions = {}) {
+      const page = await (pageOptions.in ?? context).newPage();
+      if (pageOptions.dark) await page.emulateMedia({ colorScheme: 'dark' });
+      page.on('dialog', (dialog) => {
+        problems.push(`dialog: ${dialog.message()}`);
+        void dialog.dismiss();
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      return page;
+    },
     async close() {
+      await browser.close();
       await server.close();
       if (fixture) await rm(fixture.dir, { recursive: true, force: true });
     },
