@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/pipeline/exporters/columns.ts';
-import { tableToCsv } from '../src/pipeline/exporters/csv.ts';
+import { tableCsvPieces, tableToCsv } from '../src/pipeline/exporters/csv.ts';
 import {
   contactsToCsv,
   csvExporter,
@@ -371,6 +371,19 @@ describe('toSafeCsv', () => {
     ];
     const header = ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'];
     expect(toSafeCsv(header, rows)).toBe(tableToCsv(header, rows));
+  });
+
+  test('and the same for a table written in several pieces (a large change report)', () => {
+    const rows = Array.from({ length: 1234 }, (_, index) => [
+      index % 2 ? 'added' : 'changed',
+      `Contact ${index};=${index}+1`,
+      index % 7 ? `Customer "${index % 13}"` : null,
+    ]);
+    const header = ['Change', 'Contact', 'Customer'];
+    const pieces = [...tableCsvPieces(header, rows)];
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(pieces.join('')).toBe(toSafeCsv(header, rows));
+    expect(tableToCsv(header, rows)).toBe(toSafeCsv(header, rows));
   });
 
   test('quotes every field, empty ones included, doubles quotes and neutralises every value', () => {

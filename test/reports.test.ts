@@ -196,10 +196,8 @@ describe('reportFiles', () => {
     });
     const files = reportFiles(await diffSnapshots(null, snapshot), assessQuality(snapshot, []));
     const quality = files.find((file) => file.name === 'quality.csv');
-    const rows = parse(quality?.content.replace(/^\uFEFF/, '') ?? '', { columns: true }) as Record<
-      string,
-      string
-    >[];
+    const text = [...(quality?.content() ?? [])].join('').replace(/^\uFEFF/, '');
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(quality?.rows ?? -1);
     expect(rows[0]).toMatchObject({
       Finding: 'missing_email_and_phone',

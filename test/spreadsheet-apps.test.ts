@@ -161,7 +161,7 @@ suite('the exports in LibreOffice Calc', () => {
     await csvExporter.write(snapshot, sourcePath('contacts.csv'));
     await writeFile(sourcePath('customer.csv'), contactsToCsv(customerContacts));
     for (const report of reports.filter((file) => file.name.endsWith('.csv'))) {
-      await writeFile(sourcePath(report.name), report.content);
+      await writeFile(sourcePath(report.name), [...report.content()].join(''));
     }
     await writeFile(sourcePath('unsafe.csv'), UNSAFE_CSV);
     await xlsxExporter.write(snapshot, sourcePath('contacts.xlsx'));

@@ -37,6 +37,7 @@ import {
   syncDir,
 } from '../shared/swap-dir.ts';
 import type { Exporter } from './exporters/index.ts';
+import { writeTextFile } from './exporters/write-text.ts';
 
 export const SNAPSHOTS_DIR = '.snapshots';
 export const CURRENT_LINK = 'current';
@@ -60,7 +61,12 @@ export interface ExtraFile {
   name: string;
   mediaType: string;
   rows: number;
-  content: string;
+  /**
+   * Its text in pieces, made as it is written: files are written one after the other, a piece at a time, so
+   * that a large report (the changes of a night where every contact changed) is never held whole. On such a
+   * night at 100,000 contacts, the report files made up front and written together cost 160 MB.
+   */
+  content: () => Iterable<string>;
 }
 
 export interface PublishOptions {
@@ -138,12 +144,13 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     ).then(() => finish({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
     const extrasWritten = (async () => {
       const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
-      return allSettled(
-        extras.map(async (file) => {
-          await writeFile(path.join(staging, file.name), file.content);
-          return finish({ name: file.name, mediaType: file.mediaType, rows: file.rows });
-        }),
-      );
+      // One after the other: a large report's text is not held together with the others' (nor its bytes).
+      const written: ManifestFile[] = [];
+      for (const file of extras) {
+        await writeTextFile(path.join(staging, file.name), file.content());
+        written.push(await finish({ name: file.name, mediaType: file.mediaType, rows: file.rows }));
+      }
+      return written;
     })();
     const files = (
       await allSettled<ManifestFile | ManifestFile[]>([exported, rejectsWritten, extrasWritten])

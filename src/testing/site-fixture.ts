@@ -472,7 +472,7 @@ export async function writePublishedSnapshot(
     },
     ...reports.map((file) => ({
       name: file.name,
-      body: Buffer.from(file.content),
+      body: Buffer.from([...file.content()].join('')),
       rows: file.rows,
       media_type: file.mediaType,
     })),

@@ -48,15 +48,29 @@ const ROWS_PER_PIECE = 500;
  * The CSV of `contacts` (byte order mark and header first), a few hundred rows per piece; each contact read
  * is counted in `counted.rows`.
  */
-export function* contactsCsvPieces(
+export function contactsCsvPieces(
   contacts: Iterable<ContactRow>,
   stringify: Stringify,
   counted: { rows: number } = { rows: 0 },
 ): Generator<string> {
-  let records: string[][] = [headerRecord()];
+  return csvPieces(headerRecord(), contacts, contactRecord, stringify, counted);
+}
+
+/**
+ * A CSV file in pieces of a few hundred rows (byte order mark and `header` first): each item of `items`
+ * becomes one record through `record`, as it is reached, and is counted in `counted.rows`.
+ */
+export function* csvPieces<T>(
+  header: string[],
+  items: Iterable<T>,
+  record: (item: T) => string[],
+  stringify: Stringify,
+  counted: { rows: number } = { rows: 0 },
+): Generator<string> {
+  let records: string[][] = [header];
   let options: Options = CSV_OPTIONS;
-  for (const contact of contacts) {
-    records.push(contactRecord(contact));
+  for (const item of items) {
+    records.push(record(item));
     counted.rows += 1;
     if (records.length === ROWS_PER_PIECE) {
       yield stringify(records, options);

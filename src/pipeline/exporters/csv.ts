@@ -10,7 +10,7 @@ import { stringify as stringifySync } from 'csv-stringify/sync';
 import { SnapshotIoError } from '../../shared/errors.ts';
 import type { SnapshotContact } from '../../shared/schema.ts';
 import { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
-import { CSV_OPTIONS, contactRecord, contactsCsvPieces, headerRecord } from './csv-format.ts';
+import { CSV_OPTIONS, contactRecord, contactsCsvPieces, csvPieces, headerRecord } from './csv-format.ts';
 import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';
 
@@ -23,16 +23,25 @@ export function contactsToCsv(contacts: Iterable<SnapshotContact>): string {
 }
 
 /**
- * Any small table as CSV text with the same format and formula safety as `contacts.csv`: for the reports.
- * `null` is an empty cell.
+ * Any table as CSV text with the same format and formula safety as `contacts.csv`: for the reports. `null` is
+ * an empty cell.
  */
-export function tableToCsv(header: readonly string[], rows: readonly (readonly (string | null)[])[]): string {
-  const safe = rows.map((row) => row.map((value) => (value === null ? '' : neutraliseFormula(value))));
-  return stringifySync([[...header], ...safe], CSV_OPTIONS);
+export function tableToCsv(header: readonly string[], rows: Iterable<readonly (string | null)[]>): string {
+  return [...tableCsvPieces(header, rows)].join('');
+}
+
+/** The same in pieces of a few hundred rows, each row made safe as it is reached: for large tables. */
+export function tableCsvPieces(
+  header: readonly string[],
+  rows: Iterable<readonly (string | null)[]>,
+): Generator<string> {
+  const safe = (row: readonly (string | null)[]) =>
+    row.map((value) => (value === null ? '' : neutraliseFormula(value)));
+  return csvPieces([...header], rows, safe, stringifySync);
 }
 
 /** The CSV of `contacts` (byte order mark and header first), a few hundred rows per piece. */
-function csvPieces(contacts: Iterable<SnapshotContact>, counted: { rows: number }): Generator<string> {
+function contactPieces(contacts: Iterable<SnapshotContact>, counted: { rows: number }): Generator<string> {
   return contactsCsvPieces(contacts, stringifySync, counted);
 }
 
@@ -46,8 +55,8 @@ export async function writeContactsCsv(
 ): Promise<{ rows: number }> {
   const counted = { rows: 0 };
   try {
-    if (typeof out === 'string') await writeTextFile(out, csvPieces(contacts, counted));
-    else await pipeline(Readable.from(csvPieces(contacts, counted)), out);
+    if (typeof out === 'string') await writeTextFile(out, contactPieces(contacts, counted));
+    else await pipeline(Readable.from(contactPieces(contacts, counted)), out);
   } catch (error) {
     const target = typeof out === 'string' ? out : 'the output stream';
     throw new SnapshotIoError(`Could not write the CSV export to ${target}: ${reason(error)}`, {

@@ -3,8 +3,9 @@
  */
 
 import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/schema.ts';
-import { tableToCsv } from '../exporters/csv.ts';
+import { tableCsvPieces } from '../exporters/csv.ts';
 import type { ExtraFile } from '../publish.ts';
+import { jsonPieces } from './json-pieces.ts';
 
 export const CHANGES_FILE = 'changes.json';
 export const CHANGES_CSV_FILE = 'changes.csv';
@@ -19,96 +20,83 @@ export function historyFile(history: ChangesHistory): ExtraFile {
     name: HISTORY_FILE,
     mediaType: 'application/json',
     rows: history.nights.length,
-    content: `${JSON.stringify(history, null, 1)}\n`,
+    content: () => jsonText(history),
   };
 }
 
 export function reportFiles(changes: ChangesReport, quality: QualityReport): ExtraFile[] {
-  const changeRows = [
-    ...changes.contacts.added.map((ref) => [
-      'added',
-      ref.name,
-      ref.customer_name,
-      '',
-      ref.id,
-      ref.customer_id,
-    ]),
-    ...changes.contacts.removed.map((ref) => [
-      'removed',
-      ref.name,
-      ref.customer_name,
-      '',
-      ref.id,
-      ref.customer_id,
-    ]),
-    ...changes.contacts.changed.map((ref) => [
-      'changed',
-      ref.name,
-      ref.customer_name,
-      ref.fields.join(', '),
-      ref.id,
-      ref.customer_id,
-    ]),
-  ];
-  const qualityRows = [
-    ...quality.findings.map((finding) => [
-      finding.kind,
-      finding.name,
-      finding.customer_name,
-      finding.detail,
-      finding.id,
-      finding.customer_id,
-    ]),
+  const { added, removed, changed } = changes.contacts;
+  function* changeRows() {
+    for (const ref of added) yield ['added', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
+    for (const ref of removed) yield ['removed', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
+    for (const ref of changed)
+      yield ['changed', ref.name, ref.customer_name, ref.fields.join(', '), ref.id, ref.customer_id];
+  }
+  function* qualityRows() {
+    for (const finding of quality.findings)
+      yield [
+        finding.kind,
+        finding.name,
+        finding.customer_name,
+        finding.detail,
+        finding.id,
+        finding.customer_id,
+      ];
     // Fields published empty or mapped from another shape: the record is kept, the field is named here.
-    ...quality.normalised.map((field) => [
-      'normalised_field',
-      '',
-      '',
-      `${field.entity}${field.entity === 'address' ? ` ${field.id}` : ''}: ${field.field} (${field.type}) ${field.action === 'mapped' ? 'mapped' : 'published empty'}: ${field.reason}`,
-      field.entity === 'contact' ? field.id : '',
-      field.entity === 'customer' ? field.id : '',
-    ]),
-  ];
+    for (const field of quality.normalised)
+      yield [
+        'normalised_field',
+        '',
+        '',
+        `${field.entity}${field.entity === 'address' ? ` ${field.id}` : ''}: ${field.field} (${field.type}) ${field.action === 'mapped' ? 'mapped' : 'published empty'}: ${field.reason}`,
+        field.entity === 'contact' ? field.id : '',
+        field.entity === 'customer' ? field.id : '',
+      ];
+  }
   const columns = ['Contact', 'Customer'];
   const ids = ['Contact ID', 'Customer ID'];
   return [
     ...jsonAndCsv(
-      CHANGES_FILE,
+      { json: CHANGES_FILE, csv: CHANGES_CSV_FILE },
       changes,
-      CHANGES_CSV_FILE,
       ['Change', ...columns, 'Fields', ...ids],
+      added.length + removed.length + changed.length,
       changeRows,
     ),
     ...jsonAndCsv(
-      QUALITY_FILE,
+      { json: QUALITY_FILE, csv: QUALITY_CSV_FILE },
       quality,
-      QUALITY_CSV_FILE,
       ['Finding', ...columns, 'Detail', ...ids],
+      quality.findings.length + quality.normalised.length,
       qualityRows,
     ),
   ];
 }
 
-/** One report as its two files: the JSON the site reads, and its rows as CSV for a spreadsheet. */
+/**
+ * One report as its two files: the JSON the site reads, and its rows as CSV for a spreadsheet. Each is
+ * written in pieces as it is made (see `ExtraFile`).
+ */
 function jsonAndCsv(
-  jsonName: string,
+  names: { json: string; csv: string },
   report: unknown,
-  csvName: string,
   header: readonly string[],
-  rows: readonly (readonly (string | null)[])[],
+  rows: number,
+  makeRows: () => Iterable<readonly (string | null)[]>,
 ): ExtraFile[] {
   return [
+    { name: names.json, mediaType: 'application/json', rows, content: () => jsonText(report) },
     {
-      name: jsonName,
-      mediaType: 'application/json',
-      rows: rows.length,
-      content: `${JSON.stringify(report, null, 1)}\n`,
-    },
-    {
-      name: csvName,
+      name: names.csv,
       mediaType: 'text/csv; charset=utf-8',
-      rows: rows.length,
-      content: tableToCsv(header, rows),
+      rows,
+      content: () => tableCsvPieces(header, makeRows()),
     },
   ];
+}
+
+/** `JSON.stringify(value, null, 1)` and a newline, in pieces. */
+function* jsonText(value: unknown): Generator<string> {
+  yield* jsonPieces(value);
+  yield '\n';
 }
