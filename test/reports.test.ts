@@ -81,18 +81,26 @@ describe('diffSnapshots', () => {
     });
     const previous = await previousOf(before);
     const asked: string[] = [];
-    const records = previous?.records.bind(previous);
+    const visited: string[] = [];
+    const eachRecord = previous?.eachRecord.bind(previous);
     const report = await diffSnapshots(
       previous && {
         ...previous,
-        records: (ids) => {
+        eachRecord: (ids, visit) => {
           asked.push(...ids);
-          return records?.(ids) ?? Promise.resolve(new Map());
+          return (
+            eachRecord?.(ids, (id, text) => {
+              visited.push(id);
+              visit(id, text);
+            }) ?? Promise.resolve()
+          );
         },
       },
       after,
     );
-    expect(asked.sort()).toEqual([before.contacts[0]?.id, before.contacts[5]?.id].sort());
+    const expected = [before.contacts[0]?.id, before.contacts[5]?.id].sort();
+    expect(asked.sort()).toEqual(expected);
+    expect(visited.sort()).toEqual(expected);
     expect(report.totals).toMatchObject({ changed: 1, removed: 1, unchanged: 4 });
   });
 

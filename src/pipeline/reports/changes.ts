@@ -1,8 +1,9 @@
 /**
  * What changed since the previous snapshot: contacts added, removed and changed (with the fields), customers
  * added and removed. The previous `contacts.json` is read line by line (it holds one record per line) into
- * one fingerprint per contact; only the changed and removed contacts' old records are read again, so a night
- * comparing 100,000 contacts holds a few megabytes of the previous snapshot, not all of it.
+ * one fingerprint per contact; only the changed and removed contacts' old records are read again, one at a
+ * time, so a night comparing 100,000 contacts holds a few megabytes of the previous snapshot, not all of it,
+ * even when every contact changed.
  */
 import { hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -25,8 +26,8 @@ export interface PreviousSnapshot {
   /** Each contact's fingerprint (`fingerprint` of its JSON text in `contacts.json`), by id. */
   contacts: Map<string, string>;
   customers: Map<string, string | null>;
-  /** The JSON text of these contacts in the previous snapshot, read again when asked. */
-  records(ids: ReadonlySet<string>): Promise<Map<string, string>>;
+  /** Reads again the JSON text of these contacts in the previous snapshot, handing each to `visit` in turn. */
+  eachRecord(ids: ReadonlySet<string>, visit: (id: string, text: string) => void): Promise<void>;
 }
 
 /**
@@ -44,8 +45,9 @@ export function previousFromSnapshot(snapshot: Snapshot): PreviousSnapshot {
     generatedAt: snapshot.generated_at,
     contacts: new Map([...texts].map(([id, text]) => [id, fingerprint(text)])),
     customers: new Map(snapshot.customers.map((customer) => [customer.id, customer.name])),
-    records: async (ids) =>
-      new Map([...ids].flatMap((id) => (texts.has(id) ? [[id, texts.get(id) ?? '']] : []))),
+    eachRecord: async (ids, visit) => {
+      for (const [id, text] of texts) if (ids.has(id)) visit(id, text);
+    },
   };
 }
 
@@ -83,19 +85,25 @@ export async function diffSnapshots(
     else differing.push(contact);
   }
   const removedIds = new Set([...(previous?.contacts.keys() ?? [])].filter((id) => !seen.has(id)));
-  const old = previous
-    ? await previous.records(new Set([...differing.map((contact) => contact.id), ...removedIds]))
-    : new Map<string, string>();
+  // Each old record is compared as it is read, and dropped: not all held until the end.
+  const differingById = new Map(differing.map((contact) => [contact.id, contact]));
+  const fieldsById = new Map<string, string[]>();
+  const removedById = new Map<string, ContactRef>();
+  await previous?.eachRecord(new Set([...differingById.keys(), ...removedIds]), (id, text) => {
+    const contact = differingById.get(id);
+    if (contact) fieldsById.set(id, changedFields(JSON.parse(text), contact));
+    else removedById.set(id, refOf(SnapshotContactSchema.parse(JSON.parse(text))));
+  });
 
   const changed: (ContactRef & { fields: string[] })[] = [];
   for (const contact of differing) {
-    const fields = changedFields(JSON.parse(old.get(contact.id) ?? '{}'), contact);
+    const fields = fieldsById.get(contact.id) ?? changedFields({}, contact);
     if (fields.length === 0) unchanged += 1;
     else changed.push({ ...refOf(contact), fields });
   }
   const removed = [...removedIds].flatMap((id) => {
-    const text = old.get(id);
-    return text === undefined ? [] : [refOf(SnapshotContactSchema.parse(JSON.parse(text)))];
+    const ref = removedById.get(id);
+    return ref ? [ref] : [];
   });
 
   const nextCustomers = new Map(next.customers.map((customer) => [customer.id, customer.name]));
@@ -165,11 +173,9 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
     generatedAt,
     contacts,
     customers,
-    records: async (ids) => {
-      const found = new Map<string, string>();
-      if (ids.size === 0) return found;
-      await scanLines(file, { contact: (id, text) => ids.has(id) && found.set(id, text) });
-      return found;
+    eachRecord: async (ids, visit) => {
+      if (ids.size === 0) return;
+      await scanLines(file, { contact: (id, text) => ids.has(id) && visit(id, text) });
     },
   };
 }
