@@ -4,13 +4,14 @@
  * Per size, in one run and alternating so all see the same machine: the bare baseline, the same baseline with
  * undici's request() and the real fetch+publish (`fetch-runs.ts`), each in its own process so that its peak
  * memory is its own, median of `runs`; a second fetch over the first ("the next night", with the change
- * report against it); then the site (`site.ts`): built from a fixture snapshot of that size against a bare
- * Astro build with as many pages, and search timed in Chromium.
+ * report against it); a third against the same workspace with every contact edited (the change report at its
+ * largest); then the site (`site.ts`): built from a fixture snapshot of that size against a bare Astro build
+ * with as many pages, and search timed in Chromium.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateWorkspace } from '../fake-api/generate.ts';
+import { generateWorkspace, type Workspace } from '../fake-api/generate.ts';
 import { createQwotyServer } from '../fake-api/server.ts';
 import { type FetchRunMode, type Measured, measureFetchRunInChild } from './fetch-runs.ts';
 import { formatSiteBench, measureSite, type SiteBenchResult } from './site.ts';
@@ -36,6 +37,8 @@ export interface SizeResult {
   baselineRequest: Measured;
   pipeline: Measured;
   nextNight: Measured;
+  /** A night over the next one where every contact changed: the change report names them all. */
+  everyContactChanged: Measured;
   ratio: number;
   /** `pipeline.ms / baselineRequest.ms`. */
   ratioToRequest: number;
@@ -56,11 +59,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Size
 async function benchSize(contacts: number, work: string, options: PipelineBenchOptions): Promise<SizeResult> {
   const { runs, latencyMs, log } = options;
   log(`${contacts.toLocaleString('en')} contacts: generating the workspace`);
-  const server = await createQwotyServer({
-    workspace: generateWorkspace({ contacts, seed: 1 }),
-    token: TOKEN,
-    latencyMs,
-  });
+  const workspace = generateWorkspace({ contacts, seed: 1 });
+  const server = await createQwotyServer({ workspace, token: TOKEN, latencyMs });
   const measure = async (mode: FetchRunMode, dir?: string) =>
     measureFetchRunInChild({
       mode,
@@ -88,6 +88,25 @@ async function benchSize(contacts: number, work: string, options: PipelineBenchO
     log(
       `  next night (change report against the first): ${seconds(nextNight.ms)} / ${megabytes(nextNight.maxRssMb)}`,
     );
+    const edited = await createQwotyServer({
+      workspace: editEveryContact(workspace),
+      token: TOKEN,
+      latencyMs,
+    });
+    let everyContactChanged: Measured;
+    try {
+      everyContactChanged = await measureFetchRunInChild({
+        mode: 'pipeline',
+        url: edited.url,
+        token: TOKEN,
+        dir: lastDataDir,
+      });
+    } finally {
+      await edited.close();
+    }
+    log(
+      `  a night where every contact changed: ${seconds(everyContactChanged.ms)} / ${megabytes(everyContactChanged.maxRssMb)}`,
+    );
     const medianBaseline = medianRun(baseline);
     const medianBaselineRequest = medianRun(baselineRequest);
     const medianPipeline = medianRun(pipeline);
@@ -108,6 +127,7 @@ async function benchSize(contacts: number, work: string, options: PipelineBenchO
       baselineRequest: medianBaselineRequest,
       pipeline: medianPipeline,
       nextNight,
+      everyContactChanged,
       ratio: medianPipeline.ms / medianBaseline.ms,
       ratioToRequest: medianPipeline.ms / medianBaselineRequest.ms,
       site,
@@ -115,6 +135,16 @@ async function benchSize(contacts: number, work: string, options: PipelineBenchO
   } finally {
     await server.close();
   }
+}
+
+/** The same workspace with every contact's last name and phone edited, as after a bulk change in Qwoty. */
+function editEveryContact(workspace: Workspace): Workspace {
+  const contacts = (workspace.contacts as Record<string, unknown>[]).map((contact, index) => ({
+    ...contact,
+    last_name: `${contact.last_name ?? ''} (edited)`,
+    phone: `+33 1 00 ${String(index).padStart(6, '0')}`,
+  }));
+  return { ...workspace, contacts };
 }
 
 function medianRun(runs: readonly Measured[]): Measured {
@@ -126,13 +156,13 @@ export function formatPipelineBench(rows: readonly SizeResult[], meta: { runs: n
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, API latency ${meta.latencyMs} ms, median of ${meta.runs} runs.`,
     '',
-    '| contacts | baseline (requests with fetch() + one JSON write) | fetch+publish | ratio | baseline with undici request() / ratio to it | peak RSS baseline / fetch+publish | fetch+publish, next night | site build: first night / next night / bare Astro | ratios to bare | home (gzip) | search data (gzip, first search) | keystroke → results (median / p95) | query 1 s after load: preloaded / on demand (median) |',
+    '| contacts | baseline (requests with fetch() + one JSON write) | fetch+publish | ratio | baseline with undici request() / ratio to it | peak RSS baseline / fetch+publish | fetch+publish, next night / every contact changed (time, peak RSS) | site build: first night / next night / bare Astro | ratios to bare | home (gzip) | search data (gzip, first search) | keystroke → results (median / p95) | query 1 s after load: preloaded / on demand (median) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const site = row.site;
     lines.push(
-      `| ${row.contacts.toLocaleString('en')} | ${seconds(row.baseline.ms)} | ${seconds(row.pipeline.ms)} | ${row.ratio.toFixed(2)}× | ${seconds(row.baselineRequest.ms)} / ${row.ratioToRequest.toFixed(2)}× | ${megabytes(row.baseline.maxRssMb)} / ${megabytes(row.pipeline.maxRssMb)} | ${seconds(row.nextNight.ms)} | ` +
+      `| ${row.contacts.toLocaleString('en')} | ${seconds(row.baseline.ms)} | ${seconds(row.pipeline.ms)} | ${row.ratio.toFixed(2)}× | ${seconds(row.baselineRequest.ms)} / ${row.ratioToRequest.toFixed(2)}× | ${megabytes(row.baseline.maxRssMb)} / ${megabytes(row.pipeline.maxRssMb)} | ${seconds(row.nextNight.ms)} / ${seconds(row.everyContactChanged.ms)}, ${megabytes(row.everyContactChanged.maxRssMb)} | ` +
         (site
           ? `${seconds(site.buildMs)} / ${seconds(site.reuseBuildMs)} / ${seconds(site.bareBuildMs)} | ${site.buildRatio.toFixed(2)}× / ${(site.reuseBuildMs / site.bareBuildMs).toFixed(2)}× | ${kilobytes(site.homeGzipBytes)} | ${kilobytes(site.searchUpfrontGzipBytes)} | ${site.keystrokeMedianMs.toFixed(0)} / ${site.keystrokeP95Ms.toFixed(0)} ms | ${site.firstQuery.preloaded.medianMs.toFixed(0)} / ${site.firstQuery.onDemand.medianMs.toFixed(0)} ms |`
           : '– | – | – | – | – | – |'),
