@@ -18,6 +18,16 @@ import {
   SnapshotSchema,
 } from '../../shared/schema.ts';
 
+/** What names a removed contact: checked, the rest of its old record left unread. */
+const RefFieldsSchema = SnapshotContactSchema.pick({
+  id: true,
+  first_name: true,
+  last_name: true,
+  email: true,
+  customer_id: true,
+  customer_name: true,
+});
+
 /** Fields whose change alone is not news: the API's bookkeeping, and what follows from another field. */
 const IGNORED_FIELDS = new Set(['updated_at', 'customer_type']);
 
@@ -92,7 +102,7 @@ export async function diffSnapshots(
   await previous?.eachRecord(new Set([...differingById.keys(), ...removedIds]), (id, text) => {
     const contact = differingById.get(id);
     if (contact) fieldsById.set(id, changedFields(JSON.parse(text), contact));
-    else removedById.set(id, refOf(SnapshotContactSchema.parse(JSON.parse(text))));
+    else removedById.set(id, refOf(RefFieldsSchema.parse(JSON.parse(text))));
   });
 
   const changed: (ContactRef & { fields: string[] })[] = [];
