@@ -75,7 +75,9 @@ describe('npm run nightly', () => {
     expect(run.output).toMatch(
       / +Customers: +\d+ read tonight, 0 kept from an earlier night, 0 without a name/,
     );
-    expect(run.output).toMatch(/Nightly run summary\n +Status: +published\n +Snapshot: +40 contacts/);
+    expect(run.output).toMatch(
+      /Nightly run summary\n +Status: +published\n +Run: +\d{8}T\d{6}Z-\d+\n +Snapshot: +40 contacts/,
+    );
     expect(await readFile(path.join(root, 'step-summary.md'), 'utf8')).toMatch(
       /### ✅ Qwoty contacts snapshot published/,
     );
