@@ -84,7 +84,9 @@ export function createReporter({
       if (step <= lastStep || done === total) return;
       lastStep = step;
       if (step > 0)
-        write(`${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`);
+        write(
+          `${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`,
+        );
     },
     echo(line) {
       clearLive();
