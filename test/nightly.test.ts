@@ -256,7 +256,8 @@ describe('npm run nightly', () => {
     expect(server.stats().total).toBe(requestsBefore);
     expect(await summary()).toMatchObject({ status: 'running', run_id: firstId });
 
-    // Killed during its build: the build goes away with it, and the site stays as it was.
+    // Killed during its build: the build goes away with it, and the site stays as it was. (Here its output
+    // pipe breaks too; test/run-nightly.test.ts checks that the build watches its parent without that.)
     process.kill(first.pid, 'SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     await waitFor(

@@ -1,4 +1,5 @@
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { lstat, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type NightlyOptions, runNightly } from '../src/nightly/run-nightly.ts';
@@ -138,5 +139,44 @@ describe('runNightly', () => {
     );
     expect(next.summary).toMatchObject({ status: 'ok', interrupted_run: '20261207T021700Z-4242' });
     expect(next.summary.run_id).toMatch(new RegExp(`^\\d{8}T\\d{6}Z-${process.pid}$`));
+  });
+});
+
+describe("the nightly's site build", () => {
+  test('stops, and switches no site in, as soon as the run that started it is gone', async () => {
+    const server = await api.serve({ contacts: 20 });
+    await api.fetch(server);
+    // Its output goes to a file, not a pipe: the build must stop because its parent is gone, not because
+    // writing to a closed pipe failed.
+    const log = path.join(api.dir(), 'build.log');
+    const out = await open(log, 'w');
+    const child = spawn(
+      process.execPath,
+      [path.join(import.meta.dirname, '..', 'scripts', 'build-site.ts')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          CI: 'true',
+          QWOTY_DATA_DIR: api.dir(),
+          QWOTY_SITE_DIR: path.join(api.dir(), 'site'),
+          QWOTY_SITE_CACHE_DIR: path.join(api.dir(), 'cache'),
+        },
+        stdio: ['ignore', out.fd, out.fd, 'ipc'],
+      },
+    );
+    const ended = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      // Well into its build (a first build of this snapshot takes several seconds), the parent goes away.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      child.disconnect();
+      expect(await ended).toBe(ExitCode.build);
+    } finally {
+      child.kill('SIGKILL');
+      await out.close();
+    }
+    expect(await readFile(log, 'utf8')).toContain(
+      'build: the run that started it is gone; stopping without switching the site.',
+    );
+    await expect(lstat(path.join(api.dir(), 'site'))).rejects.toThrow(/ENOENT/);
   });
 });
