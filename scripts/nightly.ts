@@ -46,7 +46,10 @@ await runMain('nightly', async () => {
     verbose: parsed.values.verbose,
     redact: hide,
   });
-  write(`\nNightly run summary\n${formatSummaryText(summary)}`);
+  write('\n');
+  // Through the reporter: in a log, the summary's first line says when the run ended.
+  reporter.echo('Nightly run summary');
+  write(formatSummaryText(summary));
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) await appendFile(stepSummary, formatSummaryMarkdown(summary)).catch(() => {});
   if (failure) throw failure;
