@@ -274,5 +274,6 @@ describe('npm run nightly', () => {
     expect(third.output).toContain(`warning: the run ${firstId} was killed before it finished`);
     expect(await summary()).toMatchObject({ status: 'ok', interrupted_run: firstId });
     expect(await realpath(site)).not.toBe(liveBefore);
-  });
+    // Two nightlies and most of a third, on a shared machine.
+  }, 180_000);
 });
