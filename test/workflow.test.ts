@@ -432,6 +432,17 @@ describe('the nightly workflow reads its settings and secrets where people put t
     expect(job.permissions).toEqual({ contents: 'read', actions: 'read' });
   });
 
+  test('publishes over SSH only when a target is set, with the key in that step alone', () => {
+    const ssh = byName('Publish the site to a server over SSH');
+    expect(ssh.if).toBe("success() && vars.QWOTY_SSH_TARGET != ''");
+    expect(ssh.run).toBe('deploy/publish-over-ssh.sh "$QWOTY_SITE_DIR" "$QWOTY_SSH_TARGET"');
+    expect(steps.indexOf(ssh)).toBeGreaterThan(nightly);
+    expect(ssh.env?.QWOTY_SSH_KEY).toBe(expr('secrets.QWOTY_SSH_KEY'));
+    expect(ssh.env?.QWOTY_SSH_KNOWN_HOSTS).toBe(expr('vars.QWOTY_SSH_KNOWN_HOSTS'));
+    const holders = steps.filter((step) => JSON.stringify(step).includes('QWOTY_SSH_KEY }}'));
+    expect(holders).toEqual([ssh]);
+  });
+
   test('deploys to Pages only after GitHub says the Pages site is private', () => {
     const deploy: { steps: Step[]; permissions: object } = workflow.jobs.deploy;
     const check = deploy.steps.findIndex(
