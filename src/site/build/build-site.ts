@@ -89,6 +89,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         dataDir: snapshotDir,
         staleAfterHours: settings.staleAfterHours,
         lang: settings.lang,
+        base: settings.base,
         siteDir: outDir,
         cacheDir,
       }),
