@@ -18,6 +18,9 @@ await runMain('build', async () => {
   loadDotEnv();
   // The site never needs the token: nothing in the build can read it.
   delete process.env.QWOTY_API_TOKEN;
+  // Astro's `import.meta.env` reads the environment while pages render: a BASE_URL there (vitest sets one
+  // for its children) would replace the configured base (QWOTY_SITE_BASE) in every URL of the pages.
+  delete process.env.BASE_URL;
   process.env.ASTRO_TELEMETRY_DISABLED = '1';
   const parsed = parseCommand(BUILD_COMMAND, process.env, process.argv.slice(2));
   if (parsed.help) {

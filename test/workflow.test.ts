@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { replaceWorkflowSettings, WORKFLOW_FIXED_SETTINGS } from '../src/cli/workflow.ts';
+import { NIGHTLY_COMMAND } from '../src/nightly/run-nightly.ts';
+import type { Setting } from '../src/shared/command.ts';
 
 interface Step {
   id?: string;
@@ -20,6 +23,8 @@ const source = await readFile(new URL('../.github/workflows/nightly.yml', import
 const workflow = parse(source);
 const job = workflow.jobs.snapshot;
 const steps: Step[] = job.steps;
+const ciSource = await readFile(new URL('../.github/workflows/ci.yml', import.meta.url), 'utf8');
+const ci = parse(ciSource);
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 const CRYPT_SCRIPT = '.github/scripts/cache-crypt.sh';
@@ -43,7 +48,7 @@ function secretReferences(node: unknown, at: string[] = []): { at: string[]; val
 }
 
 /** Runs a step's script as GitHub does (`bash -e -o pipefail`), with GITHUB_OUTPUT and GITHUB_STEP_SUMMARY. */
-async function runStep(step: Step, env: Record<string, string>) {
+async function runStep(step: Step, env: Record<string, string>, cwd?: string) {
   const dir = await mkdtemp(join(tmpdir(), 'qwoty-step-'));
   try {
     const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
@@ -51,7 +56,7 @@ async function runStep(step: Step, env: Record<string, string>) {
       execFile(
         'bash',
         ['--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', step.run ?? ''],
-        { env: { PATH: process.env.PATH, ...env, ...files } },
+        { env: { PATH: process.env.PATH, ...env, ...files }, ...(cwd ? { cwd } : {}) },
         (error, out) => (error ? reject(error) : resolve(out)),
       ),
     );
@@ -67,8 +72,9 @@ async function runStep(step: Step, env: Record<string, string>) {
 }
 
 describe('the nightly GitHub Actions workflow', () => {
-  test('is valid against the workflow schema', () => {
+  test('is valid against the workflow schema, like the CI workflow', () => {
     expect(validateWorkflow(source).errors).toEqual([]);
+    expect(validateWorkflow(ciSource).errors).toEqual([]);
   });
 
   test('runs on a schedule and on demand', () => {
@@ -113,7 +119,7 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(keySteps).toEqual(cryptSteps);
   });
 
-  test('caches and uploads only encrypted files, or run-summary.json, which holds no personal data', () => {
+  test('caches and uploads only encrypted files', () => {
     const encrypted = /\.(gpg|age|enc)$/;
     expect(cacheSteps.length).toBe(4);
     for (const step of cacheSteps) {
@@ -125,7 +131,7 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(uploads.length).toBeGreaterThan(0);
     for (const step of uploads) {
       for (const path of String(step.with?.path).split('\n').filter(Boolean)) {
-        expect(path, step.name).toMatch(/\.(gpg|age|enc)$|(^|\/)run-summary\.json$/);
+        expect(path, step.name).toMatch(encrypted);
       }
     }
   });
@@ -133,7 +139,7 @@ describe('the nightly GitHub Actions workflow', () => {
   test('decrypts each restored file before the nightly build and encrypts each saved one after it, when the key secret is set', async () => {
     const check = steps.find((step) => step.id === 'cache-key');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
-    expect(check?.env).toEqual({ HAS_CACHE_KEY: "${{ secrets.QWOTY_CACHE_KEY != '' }}" });
+    expect(check?.env).toMatchObject({ HAS_CACHE_KEY: "${{ secrets.QWOTY_CACHE_KEY != '' }}" });
     expect(steps.indexOf(check as Step)).toBeLessThan(steps.indexOf(cacheSteps[0] as Step));
     for (const step of [...cacheSteps, ...cryptSteps]) expect(step.if, step.name).toContain(KEY_PRESENT);
 
@@ -173,16 +179,22 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(upload?.with?.path).toBe(encryptDownloads?.file);
   });
 
-  test('says in the job summary that there is no baseline when the key secret is not set', async () => {
+  test('fails without the key secret, unless QWOTY_NO_BASELINE says no baseline is kept on purpose', async () => {
     const check = steps.find((step) => step.id === 'cache-key') as Step;
-    const without = await runStep(check, { HAS_CACHE_KEY: 'false' });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
+    expect(check.env?.NO_BASELINE).toBe('${{ vars.QWOTY_NO_BASELINE }}');
+    await expect(runStep(check, { HAS_CACHE_KEY: 'false', NO_BASELINE: '' })).rejects.toThrow(
+      /No QWOTY_CACHE_KEY secret.*QWOTY_NO_BASELINE=true/,
+    );
+
+    const without = await runStep(check, { HAS_CACHE_KEY: 'false', NO_BASELINE: 'true' });
     expect(without.output).toBe('present=false\n');
     expect(without.summary).toMatch(/^### No baseline: the secret QWOTY_CACHE_KEY is not set/);
     expect(without.summary).toContain('**no change report**');
     expect(without.summary).toContain('**no shrink guard against the previous night**');
     expect(without.stdout).toContain('::warning::');
 
-    const withKey = await runStep(check, { HAS_CACHE_KEY: 'true' });
+    const withKey = await runStep(check, { HAS_CACHE_KEY: 'true', NO_BASELINE: '' });
     expect(withKey).toEqual({ stdout: '', output: 'present=true\n', summary: '' });
   });
 
@@ -208,6 +220,240 @@ describe('the nightly GitHub Actions workflow', () => {
     expect(pages).toHaveLength(1);
     expect(pages[0]?.if).toBe("success() && vars.QWOTY_DEPLOY_PAGES == 'true'");
     expect(workflow.jobs.deploy.if).toBe("vars.QWOTY_DEPLOY_PAGES == 'true'");
+  });
+});
+
+/** The first major of each action that runs on Node 24 (its action.yml says `using: node24`). */
+const NODE24_MAJOR: Record<string, number> = {
+  'actions/checkout': 5,
+  'actions/setup-node': 5,
+  'actions/cache': 5,
+  'actions/upload-artifact': 6,
+  // Composite; v5 is the first that calls upload-artifact at a Node 24 major (v7).
+  'actions/upload-pages-artifact': 5,
+  'actions/deploy-pages': 5,
+};
+const byId = (id: string) => steps.find((step) => step.id === id) as Step;
+const byName = (name: string) => steps.find((step) => step.name === name) as Step;
+const expr = (text: string) => `\${{ ${text} }}`;
+
+describe('the workflows keep running as GitHub moves on', () => {
+  test('pin every action by commit SHA, with its tag in a comment, at a Node 24 major', () => {
+    const uses = [...`${source}\n${ciSource}`.matchAll(/^\s*(?:- )?uses: (\S+)(.*)$/gm)];
+    expect(uses.length).toBeGreaterThan(10);
+    for (const [line, target = '', comment = ''] of uses) {
+      const [name = '', ref = ''] = target.split('@');
+      expect(ref, line).toMatch(/^[0-9a-f]{40}$/);
+      const tag = /^ # v(\d+)\.\d+\.\d+$/.exec(comment);
+      expect(tag, `${line}: the tag in a comment, for Dependabot and readers`).not.toBeNull();
+      const action = name.split('/').slice(0, 2).join('/');
+      expect(NODE24_MAJOR[action], `${action}: check its action.yml says node24, then add it`).toBeDefined();
+      expect(Number(tag?.[1]), line).toBeGreaterThanOrEqual(NODE24_MAJOR[action] ?? Infinity);
+    }
+  });
+
+  test('CI runs .ci/run on pushes and pull requests, with no secret and read-only', () => {
+    expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['push', 'pull_request']));
+    expect(ciSource).not.toContain('secrets.');
+    expect(ci.permissions).toEqual({ contents: 'read' });
+    for (const each of Object.values(ci.jobs) as { permissions?: object }[]) {
+      expect(each.permissions).toBeUndefined();
+    }
+    const test: { container: string; steps: Step[] } = ci.jobs.test;
+    // Debian, as root: .ci/run installs the Debian packages the tests drive, so none of them skips.
+    expect(test.container).toMatch(/^debian:/);
+    expect(test.steps.at(-1)?.run).toBe('.ci/run');
+    const checkout = test.steps.find((step) => action(step) === 'actions/checkout');
+    expect(checkout?.with?.['persist-credentials']).toBe(false);
+  });
+
+  test('audits the dependencies the nightly runs, in CI rather than in the nightly', () => {
+    const audit: Step[] = ci.jobs.audit.steps;
+    expect(audit.map((step) => step.run).filter(Boolean)).toEqual(['npm audit --omit=dev']);
+    expect(source).not.toContain('npm audit');
+  });
+});
+
+describe('the nightly workflow never loses its baseline quietly', () => {
+  test('puts the attempt in every cache key, since a re-run keeps its run_id and a save under a used key fails', () => {
+    for (const step of cacheSteps) {
+      expect(step.with?.key, step.name).toMatch(
+        /-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$/,
+      );
+    }
+  });
+
+  test('fails when the previous snapshot is missing, unless a manual run says bootstrap', async () => {
+    expect(workflow.on.workflow_dispatch.inputs.bootstrap).toMatchObject({ type: 'boolean', default: false });
+    const check = byName('Check the baseline');
+    expect(check.if).toBe(KEY_PRESENT);
+    expect(check.env).toEqual({
+      MATCHED_KEY: expr('steps.restore-snapshot.outputs.cache-matched-key'),
+      BOOTSTRAP: expr("inputs.bootstrap && 'true' || 'false'"),
+    });
+    expect(steps.indexOf(check)).toBeGreaterThan(steps.indexOf(byId('restore-snapshot')) + 1);
+    expect(steps.indexOf(check)).toBeLessThan(nightly);
+
+    const data = await mkdtemp(join(tmpdir(), 'qwoty-baseline-'));
+    try {
+      await expect(
+        runStep(check, { MATCHED_KEY: '', BOOTSTRAP: 'false', QWOTY_DATA_DIR: data }),
+      ).rejects.toThrow(/No previous snapshot in the Actions cache.*bootstrap/);
+      const bootstrap = await runStep(check, { MATCHED_KEY: '', BOOTSTRAP: 'true', QWOTY_DATA_DIR: data });
+      expect(bootstrap.summary).toContain('**No baseline**: a bootstrap run');
+
+      await writeFile(join(data, 'manifest.json'), JSON.stringify({ generated_at: '2026-12-06T02:31:07Z' }));
+      const named = await runStep(check, {
+        MATCHED_KEY: 'qwoty-snapshot-gpg-911-1',
+        BOOTSTRAP: 'false',
+        QWOTY_DATA_DIR: data,
+      });
+      expect(named.summary).toBe(
+        '**Baseline**: the snapshot of 2026-12-06T02:31:07Z (cache `qwoty-snapshot-gpg-911-1`).\n',
+      );
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  test("removes the restored night's run summary and rejects before anything can fail", async () => {
+    const remove = byName("Remove the previous night's run summary and rejects");
+    const decrypt = steps.findIndex((step) => step.name === 'Decrypt the previous snapshot');
+    expect(steps.indexOf(remove)).toBe(decrypt + 1);
+    const data = await mkdtemp(join(tmpdir(), 'qwoty-old-summary-'));
+    try {
+      await writeFile(join(data, 'run-summary.json'), '{}');
+      await writeFile(join(data, 'rejects-of-failed-run.json'), '[]');
+      await writeFile(join(data, 'manifest.json'), '{}');
+      await runStep(remove, { QWOTY_DATA_DIR: data });
+      expect(await readdir(data)).toEqual(['manifest.json']);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the nightly workflow on a failed night', () => {
+  test('uploads the rejects and the run summary on failure, encrypted, and they decrypt with the key', async () => {
+    const encrypt = byName('Encrypt the evidence of a failed run');
+    const upload = byName('Upload the evidence of a failed run (encrypted)');
+    expect(encrypt.if).toBe(`failure() && ${KEY_PRESENT}`);
+    expect(upload.if).toBe(`failure() && ${KEY_PRESENT}`);
+    expect(steps.indexOf(encrypt)).toBe(steps.indexOf(upload) - 1);
+    expect(cryptCalls(encrypt).map((call) => call.file)).toEqual([upload.with?.path]);
+
+    const work = await mkdtemp(join(tmpdir(), 'qwoty-evidence-'));
+    try {
+      await symlink(new URL('../.github', import.meta.url).pathname, join(work, '.github'));
+      await mkdir(join(work, 'data'));
+      await writeFile(join(work, 'data', 'rejects-of-failed-run.json'), '[{"id":"c1"}]');
+      await writeFile(join(work, 'data', 'run-summary.json'), '{"exit_code":5}');
+      const env = { QWOTY_CACHE_KEY: 'k'.repeat(32), QWOTY_DATA_DIR: 'data', RUNNER_TEMP: join(work, 'tmp') };
+      await mkdir(env.RUNNER_TEMP);
+      await runStep(encrypt, env, work);
+      const encrypted = await readFile(join(work, String(upload.with?.path)));
+      expect(encrypted.includes('c1')).toBe(false);
+      await runStep({ run: `${CRYPT_SCRIPT} decrypt ${upload.with?.path} back` }, env, work);
+      expect((await readdir(join(work, 'back'))).sort()).toEqual([
+        'rejects-of-failed-run.json',
+        'run-summary.json',
+      ]);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  test('hands the run summary to the report job, which opens, updates or closes one issue with the job token', async () => {
+    const read = byId('summary');
+    expect(read.if).toBe(
+      "always() && (steps.nightly.outcome == 'success' || steps.nightly.outcome == 'failure')",
+    );
+    expect(steps.indexOf(read)).toBe(nightly + 1);
+    expect(job.outputs).toEqual({ 'run-summary': expr('steps.summary.outputs.json') });
+    const data = await mkdtemp(join(tmpdir(), 'qwoty-summary-'));
+    try {
+      await writeFile(join(data, 'run-summary.json'), '{\n  "status": "failed",\n  "exit_code": 5\n}\n');
+      const { output } = await runStep(read, { QWOTY_DATA_DIR: data });
+      expect(output).toBe('json<<RUN_SUMMARY_END\n{"status":"failed","exit_code":5}\nRUN_SUMMARY_END\n');
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+
+    const report = workflow.jobs.report;
+    expect(report.needs).toEqual(['snapshot', 'deploy']);
+    expect(report.if).toBe(expr('!cancelled()'));
+    expect(report.permissions).toEqual({ contents: 'read', issues: 'write' });
+    const step: Step = report.steps.at(-1);
+    expect(step.run).toBe('.github/scripts/github-api.sh report-outcome');
+    expect(step.env).toMatchObject({
+      GH_TOKEN: expr('github.token'),
+      OUTCOME: expr(
+        "(needs.snapshot.result == 'failure' || needs.deploy.result == 'failure') && 'failure' || 'success'",
+      ),
+      RUN_SUMMARY: expr('needs.snapshot.outputs.run-summary'),
+    });
+  });
+});
+
+describe('the nightly workflow reads its settings and secrets where people put them', () => {
+  test('passes every setting of npm run nightly as a variable of the same name, or says why not', () => {
+    expect(replaceWorkflowSettings(source), 'run `npm run docs`').toBe(source);
+    const env = steps[nightly]?.env ?? {};
+    for (const setting of Object.values(NIGHTLY_COMMAND.settings) as Setting[]) {
+      if (!setting.env || setting.hidden) continue;
+      const why = WORKFLOW_FIXED_SETTINGS[setting.env];
+      if (why) {
+        const set = env[setting.env] ?? job.env[setting.env];
+        expect(set, `${setting.env} (${why})`).toBeDefined();
+        expect(set, setting.env).not.toContain('vars.');
+      } else {
+        expect(env[setting.env], setting.env).toBe(expr(`vars.${setting.env}`));
+      }
+    }
+  });
+
+  test('names the environment from a variable, so secrets bound to an environment reach the job', () => {
+    expect(job.environment).toBe(expr('vars.QWOTY_ENVIRONMENT'));
+    const secretJobs = new Set(secretReferences(workflow).map(({ at }) => at[1]));
+    expect([...secretJobs]).toEqual(['snapshot']);
+  });
+
+  test('never drops a manual run: each has a group of its own, and every run first waits for the earlier ones', () => {
+    expect(workflow.concurrency).toEqual({
+      group: expr(
+        "github.event_name == 'workflow_dispatch' && format('qwoty-nightly-manual-{0}', github.run_id) || 'qwoty-nightly'",
+      ),
+      'cancel-in-progress': false,
+    });
+    const wait = steps[1] as Step;
+    expect(action(steps[0] as Step)).toBe('actions/checkout');
+    expect(wait.run).toBe('.github/scripts/github-api.sh wait-earlier-runs');
+    expect(wait.env).toEqual({ GH_TOKEN: expr('github.token') });
+    expect(job.permissions).toEqual({ contents: 'read', actions: 'read' });
+  });
+
+  test('publishes over SSH only when a target is set, with the key in that step alone', () => {
+    const ssh = byName('Publish the site to a server over SSH');
+    expect(ssh.if).toBe("success() && vars.QWOTY_SSH_TARGET != ''");
+    expect(ssh.run).toBe('deploy/publish-over-ssh.sh "$QWOTY_SITE_DIR" "$QWOTY_SSH_TARGET"');
+    expect(steps.indexOf(ssh)).toBeGreaterThan(nightly);
+    expect(ssh.env?.QWOTY_SSH_KEY).toBe(expr('secrets.QWOTY_SSH_KEY'));
+    expect(ssh.env?.QWOTY_SSH_KNOWN_HOSTS).toBe(expr('vars.QWOTY_SSH_KNOWN_HOSTS'));
+    const holders = steps.filter((step) => JSON.stringify(step).includes('QWOTY_SSH_KEY }}'));
+    expect(holders).toEqual([ssh]);
+  });
+
+  test('deploys to Pages only after GitHub says the Pages site is private', () => {
+    const deploy: { steps: Step[]; permissions: object } = workflow.jobs.deploy;
+    const check = deploy.steps.findIndex(
+      (step) => step.run === '.github/scripts/github-api.sh pages-private',
+    );
+    const pages = deploy.steps.findIndex((step) => action(step) === 'actions/deploy-pages');
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(check).toBeLessThan(pages);
+    expect(deploy.steps[check]?.if).toBeUndefined();
+    expect(deploy.steps[check]?.env).toEqual({ GH_TOKEN: expr('github.token') });
+    expect(deploy.permissions).toMatchObject({ pages: 'write' });
   });
 });
 

@@ -88,6 +88,8 @@ export async function buildFixtureSite(options: {
   dir?: string;
   /** The site's language (`QWOTY_SITE_LANG`); English by default. */
   lang?: Lang;
+  /** The path it is served under (`QWOTY_SITE_BASE`); `/` by default. */
+  base?: string;
   /** How to publish it (previous snapshot, rejects); a first run with one reject by default. */
   publish?: (snapshot: Snapshot) => PublishOptions;
 }): Promise<FixtureSite> {
@@ -96,7 +98,9 @@ export async function buildFixtureSite(options: {
   const siteDir = join(dir, 'dist');
   const snapshot = makeSnapshot({ contacts: options.contacts, demo: options.demo ?? true });
   await writePublishedSnapshot(dataDir, snapshot, options.publish?.(snapshot));
-  const build = await runBuild(dataDir, siteDir, { env: { QWOTY_SITE_LANG: options.lang ?? 'en' } });
+  const build = await runBuild(dataDir, siteDir, {
+    env: { QWOTY_SITE_LANG: options.lang ?? 'en', QWOTY_SITE_BASE: options.base ?? '/' },
+  });
   if (build.code !== 0) {
     throw new Error(`The site build failed (exit ${build.code}):\n${build.stderr || build.stdout}`);
   }

@@ -221,6 +221,22 @@ describe('findMissingAssets and findStaleCopy', () => {
     await writeFile(join(out, '_astro', 'gone.js'), '');
     expect(await findMissingAssets(out)).toEqual([]);
   });
+
+  test('finds them under the base path too (QWOTY_SITE_BASE), where pages link /contacts/_astro/…', async () => {
+    const out = join(dir, 'assets-base');
+    await mkdir(join(out, '_astro'), { recursive: true });
+    await writeFile(join(out, '_astro', 'Base.abc.css'), '');
+    await writeFile(
+      join(out, 'index.html'),
+      '<link href="/contacts/_astro/Base.abc.css"><script type="module" src="/contacts/_astro/gone.js"></script>',
+    );
+    const stale = 'index.html → /contacts/_astro/gone.js';
+    expect(await findMissingAssets(out, 10, undefined, '/contacts/')).toEqual([stale]);
+    expect(await findStaleCopy(out, null, '/contacts/')).toBe(stale);
+    expect(
+      await findStaleCopy(out, new Set(['/contacts/_astro/Base.abc.css']), '/contacts/'),
+    ).toBeUndefined();
+  });
 });
 
 describe('the build command (BUILD_COMMAND)', () => {

@@ -94,6 +94,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         dataDir: snapshotDir,
         staleAfterHours: settings.staleAfterHours,
         lang: settings.lang,
+        base: settings.base,
         siteDir: outDir,
         cacheDir,
       }),
@@ -157,14 +158,14 @@ async function buildPages(options: {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
     await build({ ...config, force });
-    const stale = force ? undefined : await findStaleCopy(outDir, before);
+    const stale = force ? undefined : await findStaleCopy(outDir, before, config.base);
     if (stale) {
       warn(
         `A page copied from the site cache links a file this build did not emit (${stale}): rendering every page.`,
       );
       await build({ ...config, force: true });
     }
-    await recordAssets(cacheDir, outDir);
+    await recordAssets(cacheDir, outDir, config.base);
     succeeded = true;
   } finally {
     await claim.release(succeeded);

@@ -10,13 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChangesNight } from '../../shared/schema.ts';
+import { siteUrl } from '../shared/site-url.ts';
 import type { Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 import { customerHref } from './reports.ts';
 
 /** Where the feed is published, and the page each entry links to. */
-export const FEED_PATH = '/changes/feed.xml';
-export const CHANGES_PATH = '/changes/';
+export const FEED_PATH = siteUrl('/changes/feed.xml');
+export const CHANGES_PATH = siteUrl('/changes/');
 
 /**
  * Customers an entry names at most: a night that touched hundreds would otherwise make every poll of the feed

@@ -5,6 +5,7 @@
  */
 import { REPORT_ROW_LIMIT } from '../../consts.ts';
 import type { ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import { siteUrl } from '../shared/site-url.ts';
 import type { StringKey, Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 
@@ -27,12 +28,12 @@ export function capRows<T>(rows: readonly T[], limit = REPORT_ROW_LIMIT): { show
 /** The contact's row on its customer page, when the contact is in this snapshot. */
 export function contactHref(directory: Directory, contactId: string): string | undefined {
   const customerId = directory.customerOfContact.get(contactId);
-  return customerId === undefined ? undefined : `/customers/${customerId}/#contact-${contactId}`;
+  return customerId === undefined ? undefined : siteUrl(`/customers/${customerId}/#contact-${contactId}`);
 }
 
 /** The customer's page, when the customer is in this snapshot. */
 export function customerHref(directory: Directory, customerId: string): string | undefined {
-  return directory.byId.has(customerId) ? `/customers/${customerId}/` : undefined;
+  return directory.byId.has(customerId) ? siteUrl(`/customers/${customerId}/`) : undefined;
 }
 
 /** What to call a customer: its name now, else the name the report recorded, else its id. */

@@ -74,11 +74,14 @@ const AssetRecordSchema = z.object({
 });
 type AssetRecord = z.output<typeof AssetRecordSchema>;
 
-/** The files Astro emitted under `/_astro/` in `outDir`, as the URLs pages link them by. */
-export async function listAssets(outDir: string): Promise<Set<string>> {
+/**
+ * The files Astro emitted under `/_astro/` in `outDir`, as the URLs pages link them by: under the site's
+ * base path (`QWOTY_SITE_BASE`), `/` by default.
+ */
+export async function listAssets(outDir: string, base = '/'): Promise<Set<string>> {
   const dir = path.join(outDir, ASSETS_DIR);
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  const url = (file: string) => `/${ASSETS_DIR}/${path.relative(dir, file).split(path.sep).join('/')}`;
+  const url = (file: string) => `${base}${ASSETS_DIR}/${path.relative(dir, file).split(path.sep).join('/')}`;
   return new Set(
     entries.filter((entry) => entry.isFile()).map((entry) => url(path.join(entry.parentPath, entry.name))),
   );
@@ -105,10 +108,10 @@ export async function recordedAssets(cacheDir: string): Promise<Set<string> | nu
 }
 
 /** After a build that succeeded, every page of which links only files it emitted: records those files. */
-export async function recordAssets(cacheDir: string, outDir: string): Promise<void> {
+export async function recordAssets(cacheDir: string, outDir: string, base = '/'): Promise<void> {
   const index = await indexDigest(cacheDir);
   if (index === null) return;
-  const record: AssetRecord = { index, assets: [...(await listAssets(outDir))].sort() };
+  const record: AssetRecord = { index, assets: [...(await listAssets(outDir, base))].sort() };
   await writeFile(path.join(cacheDir, ASSETS_FILE), `${JSON.stringify(record)}\n`);
 }
 
@@ -119,10 +122,14 @@ export async function recordAssets(cacheDir: string, outDir: string): Promise<vo
  * shared, renamed file. `before`, from `recordedAssets`, is what every cached page may link: when this build
  * emitted all of it again, there is nothing to read.
  */
-export async function findStaleCopy(outDir: string, before: Set<string> | null): Promise<string | undefined> {
-  const emitted = await listAssets(outDir);
+export async function findStaleCopy(
+  outDir: string,
+  before: Set<string> | null,
+  base = '/',
+): Promise<string | undefined> {
+  const emitted = await listAssets(outDir, base);
   if (before && [...before].every((url) => emitted.has(url))) return undefined;
-  return (await findMissingAssets(outDir, 1, emitted))[0];
+  return (await findMissingAssets(outDir, 1, emitted, base))[0];
 }
 
 /** The pages in `outDir` that link a file under `/_astro/` that is not there, as `page → file`, at most `limit`. */
@@ -130,13 +137,14 @@ export async function findMissingAssets(
   outDir: string,
   limit = 10,
   emitted?: Set<string>,
+  base = '/',
 ): Promise<string[]> {
-  const exists = emitted ?? (await listAssets(outDir));
+  const exists = emitted ?? (await listAssets(outDir, base));
   const entries = await readdir(outDir, { withFileTypes: true, recursive: true });
   const pages = entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.html'))
     .map((entry) => path.join(entry.parentPath, entry.name));
-  const needle = Buffer.from(`="/${ASSETS_DIR}/`);
+  const needle = Buffer.from(`="${base}${ASSETS_DIR}/`);
   const missing: string[] = [];
   let next = 0;
   // A few reads in flight: 12,500 pages take a second instead of three.

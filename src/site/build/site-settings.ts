@@ -64,6 +64,19 @@ export const SITE_SETTINGS = {
       z.enum(LANGS, { error: `expected one of ${LANGS.join(', ')}` }),
     ),
   },
+  base: {
+    env: 'QWOTY_SITE_BASE',
+    type: 'string',
+    default: '/',
+    help: 'the path the site is served under (`/contacts/` for `https://intranet/contacts/`): every link, script, search, export and download file then starts with it; the files stay at the top of the site folder',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? `/${value.trim()}/`.replace(/\/{2,}/g, '/') : value),
+      z.string().regex(/^\/(?:(?!\.\.?\/)[A-Za-z0-9._~-]+\/)*$/, {
+        error:
+          'expected a path such as /contacts/, of letters, digits and . _ ~ - only, with no . or .. folder',
+      }),
+    ),
+  },
   verbose: {
     flag: 'verbose',
     type: 'boolean',

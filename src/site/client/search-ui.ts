@@ -18,6 +18,7 @@ import {
   type SearchResult,
   search,
 } from '../shared/search.ts';
+import { siteUrl } from '../shared/site-url.ts';
 import { textFromData } from '../shared/text.ts';
 import { startResultExport } from './result-export.ts';
 
@@ -182,7 +183,7 @@ export function startSearch(): void {
       const customer = contact ? data.header.customers[contact.customer] : undefined;
       const item = element('li');
       if (!contact || !customer) return item;
-      const base = `/customers/${customer.id}/`;
+      const base = siteUrl(`/customers/${customer.id}/`);
       const name = element('a', undefined, 'result-name');
       name.append(element('bdi', contact.name));
       name.href = `${base}#contact-${ids.get(hit) ?? ''}`;

@@ -28,11 +28,14 @@ import { qwotySite } from './qwoty-site.ts';
 export interface SiteConfigOptions extends SiteContext {
   siteDir: string;
   cacheDir: string;
+  /** Astro's `base`, the path the site is served under (`QWOTY_SITE_BASE`); `/` by default. */
+  base?: string;
 }
 
 export function defineSiteConfig(options: SiteConfigOptions) {
   return defineConfig({
     outDir: options.siteDir,
+    base: options.base ?? '/',
     cacheDir: options.cacheDir,
     output: 'static',
     trailingSlash: 'ignore',
