@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
@@ -179,6 +179,21 @@ for (const kind of WEB_SERVERS) {
         `${server.url}/changes/`,
       );
       expectSecurityHeaders(response, 'redirect');
+    });
+
+    test('listens on loopback only: another address of this machine refuses the connection', async () => {
+      const port = new URL(server.url).port;
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((address) => address && !address.internal && address.family === 'IPv4');
+      if (others.length === 0) console.warn('No non-loopback IPv4 address on this machine: nothing to try');
+      for (const address of others) {
+        // The Host header the shipped file answers to: only where it listens may decide.
+        await expect(
+          fetch(`http://${address?.address}:${port}/`, { headers: { host: `127.0.0.1:${port}` } }),
+          String(address?.address),
+        ).rejects.toThrow();
+      }
     });
 
     test('lists no folder', async () => {

@@ -22,6 +22,8 @@ export interface WebServerOptions {
   root: string;
   /** Switch on the basic-auth lines the file ships commented out, with this one user. */
   basicAuth?: { user: string; password: string };
+  /** Switch on the oauth2-proxy SSO the file ships commented out, proxying to this `host:port`. */
+  sso?: { upstream: string };
 }
 
 export interface WebServer {
@@ -61,6 +63,26 @@ function replaceOnce(text: string, line: RegExp, replacement: string, what: stri
   return text.replace(new RegExp(line.source, 'm'), replacement);
 }
 
+/**
+ * Uncomments the lines between `# SSO from here` and `# SSO to here`, and `extra` lines anywhere, and points
+ * them at `upstream` instead of oauth2-proxy's 127.0.0.1:4180: what an administrator does to switch SSO on.
+ */
+function enableSso(text: string, upstream: string, extra?: RegExp): string {
+  const marker = text.match(/^\s*# SSO from here\n/m);
+  const start = marker?.index === undefined ? -1 : marker.index + marker[0].length;
+  const end = text.search(/^\s*# SSO to here$/m);
+  if (start < 0 || end < start) throw new Error('Expected an SSO block in the shipped file');
+  const uncomment = (block: string) => block.replace(/^(\s*)# ?/gm, '$1');
+  let result = text.slice(0, start) + uncomment(text.slice(start, end)) + text.slice(end);
+  if (extra) {
+    const found = result.match(new RegExp(extra.source, 'gm')) ?? [];
+    if (found.length === 0) throw new Error(`Expected lines matching ${extra} in the shipped file`);
+    result = result.replace(new RegExp(extra.source, 'gm'), (line) => line.replace(/^(\s*)# /, '$1'));
+  }
+  if (!result.includes('127.0.0.1:4180')) throw new Error('Expected oauth2-proxy at 127.0.0.1:4180');
+  return result.replaceAll('127.0.0.1:4180', upstream);
+}
+
 export function nginxServerBlock(
   template: string,
   port: number,
@@ -78,6 +100,7 @@ export function nginxServerBlock(
       'commented-out auth_basic_user_file',
     );
   }
+  if (options.sso) block = enableSso(block, options.sso.upstream, /^\s*# auth_request \/oauth2\/auth;$/);
   return block;
 }
 
@@ -98,6 +121,7 @@ export function caddySiteBlock(template: string, port: number, options: WebServe
       );
     block = block.slice(0, start) + enabled + block.slice(end + 3);
   }
+  if (options.sso) block = enableSso(block, options.sso.upstream);
   return block;
 }
 
