@@ -3,7 +3,7 @@
  *
  *   dist                          a relative symlink to the live site: serve this path
  *   .dist.versions/<build-id>/    the live site and the previous one
- *   .dist.versions/.staging-<id>/ a build in progress
+ *   .dist.versions/.staging-<id>-…/ a build in progress (mkdtemp)
  *   .dist.versions/.lock          held by the build putting a site in place
  *
  * A build writes into a staging folder, and the symlink is switched with one rename once the build succeeded
@@ -23,6 +23,7 @@ import {
   resolveGroup,
   shareTreeWithGroup,
 } from '../../shared/group-access.ts';
+import { checkOwnFolder } from '../../shared/own-folder.ts';
 import { acquirePidLock } from '../../shared/pid-lock.ts';
 import {
   cleanLeftovers,
@@ -102,6 +103,9 @@ export async function replaceSite<T>(
   const failed = (doing: string, error: unknown) =>
     new SnapshotIoError(`Could not ${doing} ${siteDir} (${(error as Error).message}).`, { cause: error });
 
+  // Only into folders no other user may write into: one could plant a link or take a version's name.
+  await checkOwnFolder(path.dirname(folder.link), 'The folder holding the site', { owner: false });
+  await checkOwnFolder(folder.versionsDir, "The site's versions folder");
   let taken: Awaited<ReturnType<typeof acquirePidLock>>;
   try {
     await mkdir(folder.versionsDir, { recursive: true });
