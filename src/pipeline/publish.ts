@@ -16,6 +16,7 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from '
 import path from 'node:path';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { checkOwnFolder } from '../shared/own-folder.ts';
 import { acquirePidLock } from '../shared/pid-lock.ts';
 import {
   type Manifest,
@@ -220,6 +221,8 @@ async function allSettled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
  */
 export async function lockDataDir(dataDir: string, pid: number): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, LOCK_FILE);
+  // Only into a folder that is ours alone: another user could plant links in it (own-folder.ts).
+  await checkOwnFolder(dataDir, 'The data folder');
   try {
     await mkdir(path.join(dataDir, SNAPSHOTS_DIR), { recursive: true });
   } catch (error) {
@@ -227,6 +230,7 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
       cause: error,
     });
   }
+  await checkOwnFolder(path.join(dataDir, SNAPSHOTS_DIR), "The data folder's snapshots folder");
   let taken: Awaited<ReturnType<typeof acquirePidLock>>;
   try {
     taken = await acquirePidLock(lockPath, { pid });

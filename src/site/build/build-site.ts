@@ -83,7 +83,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
-  await replaceSite(path.resolve(root, settings.siteDir), async (outDir) => {
+  const site = { dir: path.resolve(root, settings.siteDir), group: settings.siteGroup };
+  await replaceSite(site, async (outDir) => {
     const config: AstroInlineConfig = {
       ...defineSiteConfig({
         dataDir: snapshotDir,

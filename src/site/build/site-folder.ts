@@ -3,17 +3,27 @@
  *
  *   dist                          a relative symlink to the live site: serve this path
  *   .dist.versions/<build-id>/    the live site and the previous one
- *   .dist.versions/.staging-<id>/ a build in progress
+ *   .dist.versions/.staging-<id>-…/ a build in progress (mkdtemp)
  *   .dist.versions/.lock          held by the build putting a site in place
  *
  * A build writes into a staging folder, and the symlink is switched with one rename once the build succeeded
  * (`src/shared/swap-dir.ts`, as the snapshot's `current`): a web server serving `dist` never finds it missing
  * or half-written, and a failed or killed build leaves the last good site as it was. One build at a time puts
  * a site into a folder (`src/shared/pid-lock.ts`); a second one stops with exit code 6.
+ *
+ * With a group (`QWOTY_SITE_GROUP`, the web server's), the versions folder is given to it `g+x` and every new
+ * version `g+rx`/`g+r` before the switch: the web server can read each page from the instant it is live.
  */
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotIoError } from '../../shared/errors.ts';
+import {
+  type Group,
+  giveFolderToGroup,
+  resolveGroup,
+  shareTreeWithGroup,
+} from '../../shared/group-access.ts';
+import { checkOwnFolder } from '../../shared/own-folder.ts';
 import { acquirePidLock } from '../../shared/pid-lock.ts';
 import {
   cleanLeftovers,
@@ -51,16 +61,27 @@ async function isEarlierSite(dir: string): Promise<boolean> {
   return Boolean(index?.isFile() && assets?.isDirectory() && !git && !pkg);
 }
 
+/** Where a site goes, and how. */
+export interface SiteTarget {
+  /** The site's path (`QWOTY_SITE_DIR`): a link to the live version. */
+  dir: string;
+  /** The web server's group (`QWOTY_SITE_GROUP`): given read access to the new version before the switch. */
+  group?: string | null | undefined;
+}
+
 /**
  * Runs `write` on a new, empty folder, then makes that folder the site at `siteDir`, keeping the previous
  * one. When `write` fails, the folder is removed and the site stays as it was.
  */
 export async function replaceSite<T>(
-  siteDir: string,
+  site: string | SiteTarget,
   write: (dir: string) => Promise<T>,
-  options: { onStep?: (step: SiteStep) => void | Promise<void> } = {},
+  options: { onStep?: ((step: SiteStep) => void | Promise<void>) | undefined } = {},
 ): Promise<T> {
   const { onStep } = options;
+  const { dir: siteDir, group: groupName } = typeof site === 'string' ? { dir: site } : site;
+  // Before anything is built: a group that does not exist is a configuration error.
+  const group: Group | null = groupName ? await resolveGroup(groupName) : null;
   const folder = siteFolder(siteDir);
   const cwd = process.cwd();
   if (
@@ -82,6 +103,9 @@ export async function replaceSite<T>(
   const failed = (doing: string, error: unknown) =>
     new SnapshotIoError(`Could not ${doing} ${siteDir} (${(error as Error).message}).`, { cause: error });
 
+  // Only into folders no other user may write into: one could plant a link or take a version's name.
+  await checkOwnFolder(path.dirname(folder.link), 'The folder holding the site', { owner: false });
+  await checkOwnFolder(folder.versionsDir, "The site's versions folder");
   let taken: Awaited<ReturnType<typeof acquirePidLock>>;
   try {
     await mkdir(folder.versionsDir, { recursive: true });
@@ -97,6 +121,11 @@ export async function replaceSite<T>(
     );
   }
   try {
+    if (group) {
+      // The web server passes through the versions folder (g+x) without listing it; a user that may not give
+      // files to the group learns it here, before a build, not after.
+      await giveFolderToGroup(folder.versionsDir, group, 0o010);
+    }
     await cleanLeftovers(folder).catch((error: unknown) => {
       throw failed('tidy up the site folder', error);
     });
@@ -106,6 +135,7 @@ export async function replaceSite<T>(
     let result: T;
     try {
       result = await write(staged.dir);
+      if (group) await shareTreeWithGroup(staged.dir, group);
     } catch (error) {
       // Best effort: the reason the build failed may be the reason this fails too.
       await discardVersion(staged).catch(() => {});
