@@ -22,6 +22,8 @@ export interface WebServerOptions {
   root: string;
   /** Switch on the basic-auth lines the file ships commented out, with this one user. */
   basicAuth?: { user: string; password: string };
+  /** nginx only, as root: run the workers as this user (`www-data`), as a distribution's nginx does. */
+  workerUser?: string;
   /** Switch on the oauth2-proxy SSO the file ships commented out, proxying to this `host:port`. */
   sso?: { upstream: string };
 }
@@ -206,7 +208,7 @@ export const NGINX: WebServerKind = {
     // temporary folder: they keep the user running the tests.
     const temp = (name: string) => `${name}_temp_path "${join(dir, name)}";`;
     const config = [
-      userInfo().uid === 0 ? 'user root;' : '',
+      userInfo().uid === 0 ? `user ${options.workerUser ?? 'root'};` : '',
       'worker_processes 1;',
       'events { worker_connections 64; }',
       'http {',
