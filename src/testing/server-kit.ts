@@ -98,17 +98,19 @@ export interface ServiceUser {
  */
 export async function createServiceUser(extraGroups: string[] = []): Promise<ServiceUser> {
   const name = `qwkit${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  await runOrThrow('/usr/sbin/useradd', [
-    '--system',
-    '--user-group',
-    '--no-create-home',
-    '--home-dir',
-    '/nonexistent',
-    '--shell',
-    '/usr/sbin/nologin',
-    ...(extraGroups.length > 0 ? ['--groups', extraGroups.join(',')] : []),
-    name,
-  ]);
+  await retryLocked(() =>
+    runOrThrow('/usr/sbin/useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      ...(extraGroups.length > 0 ? ['--groups', extraGroups.join(',')] : []),
+      name,
+    ]),
+  );
   const uid = Number((await runOrThrow('/usr/bin/id', ['-u', name])).trim());
   const gid = Number((await runOrThrow('/usr/bin/id', ['-g', name])).trim());
   return {
@@ -116,9 +118,24 @@ export async function createServiceUser(extraGroups: string[] = []): Promise<Ser
     uid,
     gid,
     async remove() {
-      await runOrThrow('/usr/sbin/userdel', [name]).catch(() => {});
+      await retryLocked(() => runOrThrow('/usr/sbin/userdel', [name])).catch(() => {});
     },
   };
+}
+
+/**
+ * Runs `action` again while it fails because another test file holds /etc/passwd's lock (useradd and userdel
+ * say "cannot lock"): test files run in parallel, and several make users.
+ */
+async function retryLocked<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt >= 20 || !/lock/i.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /** What a clone holds that a run needs (no tests, no data); node_modules is linked, not copied. */

@@ -9,7 +9,18 @@
  * (`CI` set, run as root by .ci/run) that fails instead.
  */
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -32,6 +43,7 @@ import {
 const inCi = Boolean(process.env.CI);
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 const LOGROTATE = '/usr/sbin/logrotate';
+const STRACE = '/usr/bin/strace';
 const TOKEN = 'kit-test-token-0123456789';
 const NIGHT_TIMEOUT = 180_000;
 
@@ -72,6 +84,23 @@ function one(unit: Map<string, Map<string, string[]>>, section: string, key: str
   const values = unit.get(section)?.get(key) ?? [];
   expect(values, `${section}.${key}`).toHaveLength(1);
   return String(values[0]);
+}
+
+/** Adds the system calls of a `SystemCallFilter=` name (`@system-service`, nested groups, or a call) to `into`. */
+async function expandSyscallFilter(name: string, into: Set<string>): Promise<void> {
+  if (!name.startsWith('@')) {
+    into.add(name);
+    return;
+  }
+  const listed = await run(SYSTEMD_ANALYZE, ['syscall-filter', '--no-pager', name]);
+  expect(listed.code, listed.stderr).toBe(0);
+  for (const line of listed.stdout.split('\n')) {
+    const entry = line.match(/^\s+(@?[a-z_0-9-]+)$/)?.[1];
+    if (entry && !into.has(entry)) {
+      into.add(entry);
+      if (entry.startsWith('@')) await expandSyscallFilter(entry, into);
+    }
+  }
 }
 
 describe('deploy/qwoty-nightly.service', () => {
@@ -330,7 +359,6 @@ suiteNeeding('the cron and service runs of the kit', whyNoServiceUsers())(
         if (!host) throw new Error('no host');
         const alertFile = path.join(host.dir, 'alert-73.txt');
         await writeFile(alertFile, '');
-        const { chown } = await import('node:fs/promises');
         await chown(alertFile, host.user.uid, host.user.gid);
         const result = await runJob({
           QWOTY_NIGHTLY_LOG: '/var/log/qwoty-kit-test-nowhere/nightly.log',
@@ -351,7 +379,7 @@ suiteNeeding('the cron and service runs of the kit', whyNoServiceUsers())(
       afterAll(() => removeHost(host));
 
       test(
-        "ExecStart, as the unit's user with its environment, publishes, writing only into ReadWritePaths",
+        "ExecStart, as the unit's user with its environment, publishes, writing only into ReadWritePaths, with the system calls and sockets the unit allows",
         async () => {
           if (!host) throw new Error('no host');
           const place = { checkout: host.checkout, www: host.www, logDir: host.logDir, user: host.user.name };
@@ -381,8 +409,20 @@ suiteNeeding('the cron and service runs of the kit', whyNoServiceUsers())(
               expect((await lstat(entry)).uid, entry).toBe(0);
             }
           }
+          // The second night under strace, when there is one: this machine has no systemd to apply the
+          // unit's seccomp filter and address families, so the test compares what the night used with them.
+          const trace = path.join(host.dir, 'night.strace');
+          const traced = existsSync(STRACE);
+          if (traced) {
+            await writeFile(trace, '');
+            await chown(trace, host.user.uid, host.user.gid);
+          }
+          if (!traced && inCi) throw new Error(`CI must install strace (${STRACE})`);
+          if (!traced)
+            console.warn(`No ${STRACE}: the night's system calls are not compared with the unit's.`);
           for (let night = 1; night <= 2; night += 1) {
-            const result = await runAs(host.user, argv, {
+            const wrap = night === 2 && traced ? [STRACE, '-f', '-qq', '-o', trace] : [];
+            const result = await runAs(host.user, [...wrap, ...argv], {
               env,
               cwd: one(unit, 'Service', 'WorkingDirectory'),
               umask: one(unit, 'Service', 'UMask'),
@@ -392,6 +432,27 @@ suiteNeeding('the cron and service runs of the kit', whyNoServiceUsers())(
           }
           await expectPublishedSite(host.siteDir);
           expect(existsSync(path.join(host.checkout, 'data', 'current', 'manifest.json'))).toBe(true);
+          if (!traced) return;
+
+          const text = await readFile(trace, 'utf8');
+          const used = new Set(
+            [...text.matchAll(/^\d+ +([a-z_0-9]+)\(|<\.\.\. ([a-z_0-9]+) resumed>/gm)].map(
+              ([, call, resumed]) => String(call ?? resumed),
+            ),
+          );
+          expect(used.size).toBeGreaterThan(30);
+          const allowed = new Set<string>();
+          for (const filter of unit.get('Service')?.get('SystemCallFilter') ?? []) {
+            expect(filter, 'an allow list, not a deny list').not.toMatch(/^~/);
+            for (const name of filter.split(/\s+/)) await expandSyscallFilter(name, allowed);
+          }
+          expect([...used].filter((call) => !allowed.has(call))).toEqual([]);
+          const families = new Set(
+            [...text.matchAll(/\bsocket(?:pair)?\((AF_[A-Z0-9]+)/g)].map(([, f]) => f),
+          );
+          expect(families.has('AF_INET') || families.has('AF_INET6')).toBe(true);
+          const restricted = one(unit, 'Service', 'RestrictAddressFamilies').split(' ');
+          expect([...families].filter((family) => !restricted.includes(String(family)))).toEqual([]);
         },
         NIGHT_TIMEOUT,
       );
@@ -415,7 +476,6 @@ suiteNeeding('the cron and service runs of the kit', whyNoServiceUsers())(
           await writeFile(config, placeKitFile(await deployFile('qwoty-directory.logrotate'), place));
           const log = path.join(host.logDir, 'nightly.log');
           await writeFile(log, '==== a night\n');
-          const { chown } = await import('node:fs/promises');
           await chown(log, host.user.uid, 4);
           const state = path.join(host.dir, 'logrotate.state');
           const result = await run(LOGROTATE, ['--force', '--state', state, config]);
