@@ -10,12 +10,20 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
 import { cacheControlFor, MEDIA_TYPES, SECURITY_HEADERS } from '../deploy/expected-headers.ts';
-import { isInstalled, WEB_SERVERS, type WebServer, type WebServerKind } from './web-servers.ts';
+import {
+  DEBIAN_WELCOME,
+  isInstalled,
+  NGINX,
+  WEB_SERVERS,
+  type WebServer,
+  type WebServerKind,
+} from './web-servers.ts';
 
 const inCi = Boolean(process.env.CI);
 for (const kind of WEB_SERVERS) {
@@ -85,6 +93,21 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
   if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
 });
+
+/** A GET with this Host header (fetch sets its own), its status and body. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
 
 function expectSecurityHeaders(response: Response, path: string) {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
@@ -205,6 +228,32 @@ for (const kind of WEB_SERVERS) {
       }
     });
   });
+
+  if (kind === NGINX) {
+    suiteFor(kind)("nginx next to Debian's default site on the same port", () => {
+      let server: WebServer;
+
+      beforeAll(async () => {
+        requireInstalled(kind);
+        server = await kind.start({ root, besideDefaultSite: true });
+      });
+
+      afterAll(async () => {
+        await server?.stop();
+      });
+
+      test('serves the directory to its server_name, and the default site to any other name', async () => {
+        const name = server.config.match(/^\s*server_name\s+([^\s;]+);$/m)?.[1];
+        expect(name).toBeTruthy();
+        expect(name).not.toBe('_');
+        const home = await getWithHost(`${server.url}/`, String(name));
+        expect(home.status).toBe(200);
+        expect(home.body).toBe(await readFile(join(root, 'index.html'), 'utf8'));
+        const other = await getWithHost(`${server.url}/`, '127.0.0.1');
+        expect(other.body).toContain(DEBIAN_WELCOME);
+      });
+    });
+  }
 
   suiteFor(kind)(`${kind.name} with the basic auth that deploy/${kind.file} documents switched on`, () => {
     let server: WebServer;

@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 export const NGINX_PATH = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 export const CADDY_PATH = process.env.CADDY_PATH ?? '/usr/bin/caddy';
 
+/** What Debian's default site answers (its index.nginx-debian.html says it in a page). */
+export const DEBIAN_WELCOME = 'Welcome to nginx!';
+
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 
 export interface WebServerOptions {
@@ -24,6 +27,11 @@ export interface WebServerOptions {
   basicAuth?: { user: string; password: string };
   /** nginx only, as root: run the workers as this user (`www-data`), as a distribution's nginx does. */
   workerUser?: string;
+  /**
+   * nginx only: a server block in the shape of Debian's default site (`default_server`, "Welcome to nginx!")
+   * on the same address and port, as on a host where the package's site was left enabled.
+   */
+  besideDefaultSite?: boolean;
   /** Switch on the oauth2-proxy SSO the file ships commented out, proxying to this `host:port`. */
   sso?: { upstream: string };
 }
@@ -215,6 +223,9 @@ export const NGINX: WebServerKind = {
       `  access_log "${join(dir, 'access.log')}";`,
       `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
       server,
+      options.besideDefaultSite
+        ? `  server { listen 127.0.0.1:${port} default_server; server_name _; return 200 "${DEBIAN_WELCOME}"; }`
+        : '',
       '}',
       '',
     ].join('\n');
