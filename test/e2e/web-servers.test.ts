@@ -9,9 +9,9 @@
  * where that fails.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir, userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
@@ -93,6 +93,11 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
   if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
 });
+
+async function groupId(name: string): Promise<number | undefined> {
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(':')[2]) : undefined;
+}
 
 /** A GET with this Host header (fetch sets its own), its status and body. */
 function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
@@ -251,6 +256,50 @@ for (const kind of WEB_SERVERS) {
         expect(home.body).toBe(await readFile(join(root, 'index.html'), 'utf8'));
         const other = await getWithHost(`${server.url}/`, '127.0.0.1');
         expect(other.body).toContain(DEBIAN_WELCOME);
+      });
+    });
+  }
+
+  if (kind === NGINX) {
+    const asRoot = userInfo().uid === 0;
+    if (!asRoot && !inCi)
+      console.warn('Skipping the htpasswd mode test: it runs nginx as www-data, as root.');
+    (asRoot || inCi ? suiteFor(kind) : describe.skip)('nginx as www-data with a basic-auth user file', () => {
+      let readable: string;
+      const user = 'reader';
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+      beforeAll(async () => {
+        requireInstalled(kind);
+        readable = await mkdtemp(join(tmpdir(), 'qwoty-readable-'));
+        await chmod(readable, 0o755);
+        await writeFile(join(readable, 'index.html'), '<!doctype html><title>ok</title>\n', { mode: 0o644 });
+      });
+
+      afterAll(async () => {
+        if (readable) await rm(readable, { recursive: true, force: true });
+      });
+
+      test.each([
+        ['root:www-data, mode 640, as the file documents', 0o640, true, 200],
+        ['root:root, mode 600 (made under umask 077)', 0o600, false, 500],
+      ])('with the user file %s, the right password gets %d', async (_what, mode, webGroup, status) => {
+        const gid = webGroup ? await groupId('www-data') : 0;
+        if (gid === undefined) throw new Error('No www-data group');
+        const server = await kind.start({
+          root: readable,
+          basicAuth: { user, password },
+          workerUser: 'www-data',
+          userFileAccess: { mode, gid },
+        });
+        try {
+          const response = await fetch(`${server.url}/`, { headers: { authorization } });
+          await response.arrayBuffer();
+          expect(response.status).toBe(status);
+        } finally {
+          await server.stop();
+        }
       });
     });
   }

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ export interface WebServerOptions {
   basicAuth?: { user: string; password: string };
   /** nginx only, as root: run the workers as this user (`www-data`), as a distribution's nginx does. */
   workerUser?: string;
+  /** nginx only, as root: the basic-auth user file's mode and group id (root's, mode 600 by default). */
+  userFileAccess?: { mode: number; gid: number };
   /**
    * nginx only: a server block in the shape of Debian's default site (`default_server`, "Welcome to nginx!")
    * on the same address and port, as on a host where the package's site was left enabled.
@@ -203,8 +205,16 @@ export const NGINX: WebServerKind = {
     const port = await freePort();
     const userFile = join(dir, 'htpasswd');
     if (options.basicAuth) {
-      await writeFile(userFile, `${options.basicAuth.user}:{PLAIN}${options.basicAuth.password}\n`);
+      await writeFile(userFile, `${options.basicAuth.user}:{PLAIN}${options.basicAuth.password}\n`, {
+        mode: 0o600,
+      });
+      if (options.userFileAccess) {
+        await chown(userFile, 0, options.userFileAccess.gid);
+        await chmod(userFile, options.userFileAccess.mode);
+      }
     }
+    // Workers of another user pass through this folder to the user file, as through /etc/nginx.
+    if (options.workerUser) await chmod(dir, 0o711);
     const server = nginxServerBlock(
       await readFile(join(DEPLOY, 'nginx.conf'), 'utf8'),
       port,
