@@ -2,6 +2,7 @@
  * `npm run build [-- --force]`: builds the directory site from the snapshot alone (no network, no token).
  * Settings: `--help`, or `SITE_SETTINGS` in src/site/build/site-settings.ts.
  */
+import { watchParent } from '../src/cli/parent-watch.ts';
 import { isInteractive, loadDotEnv, runMain } from '../src/cli/run-main.ts';
 import { parseCommand } from '../src/shared/command.ts';
 import { ExitCode } from '../src/shared/errors.ts';
@@ -24,11 +25,14 @@ await runMain('build', async () => {
     return ExitCode.ok;
   }
   const { verbose } = parsed.values;
+  // Started by a nightly: stop when it is gone, and never switch a site in for it then.
+  const parent = watchParent('build');
   try {
     const built = await buildSite({
       settings: parsed.values,
       verbose,
       interactive: isInteractive(process.stdout),
+      beforeSwitch: parent.assertParentAlive,
     });
     console.log(
       `[build] ${(built.rendered + built.reused).toLocaleString('en')} pages (${built.rendered.toLocaleString('en')} rendered, ${built.reused.toLocaleString('en')} reused) in ${formatMs(built.ms)}, into ${parsed.values.siteDir}`,

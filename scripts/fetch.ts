@@ -14,7 +14,7 @@ import { createReporter, formatMs } from '../src/shared/reporter.ts';
 limitHeapGrowth();
 
 await runMain('fetch', async () => {
-  loadDotEnv();
+  const notes = loadDotEnv();
   const parsed = parseFetchConfig(process.env, process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(`${FETCH_USAGE}\n`);
@@ -27,6 +27,7 @@ await runMain('fetch', async () => {
     quiet,
     prefix: 'fetch',
   });
+  for (const note of notes) reporter.warn(note);
   try {
     const { manifest, dir } = await runFetch({ config, reporter, tool: TOOL, pid: process.pid });
     const { counts, run } = manifest;

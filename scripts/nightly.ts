@@ -18,7 +18,7 @@ import { createReporter } from '../src/shared/reporter.ts';
 limitHeapGrowth();
 
 await runMain('nightly', async () => {
-  loadDotEnv();
+  const notes = loadDotEnv();
   const parsed = parseCommand(NIGHTLY_COMMAND, process.env, process.argv.slice(2));
   if (parsed.help) {
     process.stdout.write(`${NIGHTLY_USAGE}\n`);
@@ -33,6 +33,7 @@ await runMain('nightly', async () => {
     quiet,
     prefix: 'nightly',
   });
+  for (const note of notes) reporter.warn(note);
   const { summary, failure } = await runNightly({
     config,
     siteDir: parsed.values.siteDir,
@@ -45,7 +46,10 @@ await runMain('nightly', async () => {
     verbose: parsed.values.verbose,
     redact: hide,
   });
-  write(`\nNightly run summary\n${formatSummaryText(summary)}`);
+  write('\n');
+  // Through the reporter: in a log, the summary's first line says when the run ended.
+  reporter.echo('Nightly run summary');
+  write(formatSummaryText(summary));
   const stepSummary = process.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) await appendFile(stepSummary, formatSummaryMarkdown(summary)).catch(() => {});
   if (failure) throw failure;

@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
+import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { ExitCode } from '../src/shared/errors.ts';
+import { isProcessAlive } from '../src/shared/pid-lock.ts';
 import { RunSummarySchema } from '../src/shared/schema.ts';
 import { siteFolder } from '../src/site/build/site-folder.ts';
 import { listModes, notOwnerOnly } from '../src/testing/file-modes.ts';
@@ -25,7 +27,13 @@ afterAll(async () => {
 
 /** Runs `npm run nightly`'s entry point; with `umask`, from a shell that sets it, as a login or cron would. */
 function nightly(env: Record<string, string>, umask?: string) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
+  return startNightly(env, umask).done;
+}
+
+/** Starts `npm run nightly`'s entry point: the process, and what it printed and how it ended once it did. */
+function startNightly(env: Record<string, string>, umask?: string) {
+  let started: ChildProcess | undefined;
+  const done = new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) => {
     const command = umask
       ? ([
           '/bin/sh',
@@ -54,8 +62,27 @@ function nightly(env: Record<string, string>, umask?: string) {
     child.stderr.on('data', (chunk) => {
       output += chunk;
     });
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('exit', (code, signal) => resolve({ code, signal, output }));
+    started = child;
   });
+  if (!started?.pid) throw new Error('the nightly did not start');
+  return { pid: started.pid, done };
+}
+
+/** The processes `pid` started (Linux). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const list = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return list.split(' ').filter(Boolean).map(Number);
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const summary = async () =>
@@ -75,11 +102,21 @@ describe('npm run nightly', () => {
     expect(run.output).toMatch(
       / +Customers: +\d+ read tonight, 0 kept from an earlier night, 0 without a name/,
     );
-    expect(run.output).toMatch(/Nightly run summary\n +Status: +published\n +Snapshot: +40 contacts/);
+    expect(run.output).toMatch(
+      /Nightly run summary\n +Status: +published\n +Run: +\d{8}T\d{6}Z-\d+\n +Snapshot: +40 contacts/,
+    );
     expect(await readFile(path.join(root, 'step-summary.md'), 'utf8')).toMatch(
       /### ✅ Qwoty contacts snapshot published/,
     );
     expect(run.output).not.toContain(TOKEN);
+    // One computation: the printed line and quality.json give the same counts.
+    const quality = JSON.parse(await readFile(path.join(root, 'data', 'quality.json'), 'utf8')).totals;
+    expect(written.quality).toEqual(quality);
+    expect(run.output).toContain(
+      `  Quality:   ${quality.missing_email} with a phone but no email, ${quality.missing_phone} with an email but no phone, ${quality.missing_email_and_phone} with neither,`,
+    );
+    // A log (not a terminal): every line of the run's own starts with the time.
+    expect(run.output).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[build\] /m);
   });
 
   test("copies the next night's unchanged pages from the site cache, and dates the home page anew", async () => {
@@ -172,4 +209,71 @@ describe('npm run nightly', () => {
       counts: { contacts: 40 },
     });
   });
+
+  test('names customers by id only in the summary, the job summary and the log, also one kept from an earlier night', async () => {
+    const { snapshot } = await readSnapshot(path.join(root, 'data'));
+    const kept = snapshot.customers.find((customer) => customer.name);
+    if (!kept?.name) throw new Error('the snapshot has no named customer');
+    server.setFaults([{ path: `/customers/${kept.id}`, kind: 'serverError', status: 503 }]);
+    let run: Awaited<ReturnType<typeof nightly>>;
+    try {
+      run = await nightly({});
+    } finally {
+      server.setFaults([]);
+    }
+    expect(run.code, run.output).toBe(ExitCode.ok);
+    expect(await summary()).toMatchObject({ freshness: { reused: 1, oldest: { id: kept.id } } });
+    expect(run.output).toContain(`kept from an earlier night (the oldest, ${kept.id}, read`);
+    for (const text of [
+      run.output,
+      await readFile(path.join(root, 'data', 'run-summary.json'), 'utf8'),
+      await readFile(path.join(root, 'step-summary.md'), 'utf8'),
+    ]) {
+      expect(text).not.toContain(kept.name);
+    }
+  });
+
+  test('runs one nightly at a time, and a killed one leaves no build behind and no site switched', async () => {
+    const site = path.join(root, 'site');
+    const liveBefore = await realpath(site);
+    const first = startNightly({});
+    const build = await waitFor('the site build to start', async () => (await childrenOf(first.pid))[0]);
+    expect(await summary()).toMatchObject({
+      status: 'running',
+      run_id: expect.stringMatching(`-${first.pid}$`),
+    });
+    const firstId = (await summary()).run_id;
+
+    // A second nightly meanwhile: it stops before asking the API anything, and leaves the summary alone.
+    const requestsBefore = server.stats().total;
+    const second = await nightly({});
+    expect(second.code, second.output).toBe(ExitCode.io);
+    expect(second.output).toMatch(
+      new RegExp(
+        `nightly failed: Another run \\(process ${first.pid} on .+, since \\d{4}-.+\\) is publishing into`,
+      ),
+    );
+    expect(server.stats().total).toBe(requestsBefore);
+    expect(await summary()).toMatchObject({ status: 'running', run_id: firstId });
+
+    // Killed during its build: the build goes away with it, and the site stays as it was. (Here its output
+    // pipe breaks too; test/run-nightly.test.ts checks that the build watches its parent without that.)
+    process.kill(first.pid, 'SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    await waitFor(
+      'the orphaned build to stop',
+      async () => (isProcessAlive(build) ? undefined : true),
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await realpath(site)).toBe(liveBefore);
+
+    // The next night says the killed one never finished, and builds and switches a site of its own.
+    const third = await nightly({});
+    expect(third.code, third.output).toBe(ExitCode.ok);
+    expect(third.output).toContain(`warning: the run ${firstId} was killed before it finished`);
+    expect(await summary()).toMatchObject({ status: 'ok', interrupted_run: firstId });
+    expect(await realpath(site)).not.toBe(liveBefore);
+    // Two nightlies and most of a third, on a shared machine.
+  }, 180_000);
 });

@@ -167,7 +167,7 @@ describe('lockDataDir', () => {
   test('refuses a second run while the first holds the lock, and takes over a dead one', async () => {
     const unlock = await lockDataDir(dataDir, process.pid);
     await expect(lockDataDir(dataDir, process.pid + 1)).rejects.toThrow(
-      /Another run \(process \d+\) is publishing/,
+      /Another run \(process \d+ on .+, since .+\) is publishing/,
     );
     await unlock();
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });

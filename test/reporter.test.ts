@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createMemoryReporter } from '../src/shared/reporter.ts';
+import { createMemoryReporter, createReporter } from '../src/shared/reporter.ts';
 
 describe('progress in a log (not a terminal)', () => {
   test('prints each tenth once, in order, while the total still grows', () => {
@@ -28,5 +28,40 @@ describe('progress in a log (not a terminal)', () => {
     const reporter = createMemoryReporter();
     reporter.progress('customers', 5, 5);
     expect(reporter.lines).toEqual([]);
+  });
+});
+
+describe('time stamps', () => {
+  const at = new Date('2026-12-07T02:17:03.456Z');
+  const capture = (interactive: boolean) => {
+    const lines: string[] = [];
+    const reporter = createReporter({
+      write: (text) => lines.push(text),
+      interactive,
+      prefix: 'nightly',
+      now: () => at,
+    });
+    return { reporter, lines };
+  };
+
+  test('start every line of a log with the time, to the second, in UTC', () => {
+    const { reporter, lines } = capture(false);
+    reporter.info('Fetching from qwoty.app');
+    reporter.warn('GET /contacts answered 503; retry 1 in 1.0 s');
+    reporter.progress('customers', 5, 10);
+    reporter.echo('[build] 120 pages');
+    expect(lines).toEqual([
+      '2026-12-07T02:17:03Z [nightly] Fetching from qwoty.app\n',
+      '2026-12-07T02:17:03Z [nightly] warning: GET /contacts answered 503; retry 1 in 1.0 s\n',
+      '2026-12-07T02:17:03Z [nightly] customers 5/10 (50%)\n',
+      '2026-12-07T02:17:03Z [build] 120 pages\n',
+    ]);
+  });
+
+  test("leave a terminal's lines as they were", () => {
+    const { reporter, lines } = capture(true);
+    reporter.info('Fetching from qwoty.app');
+    reporter.echo('[build] 120 pages');
+    expect(lines).toEqual(['[nightly] Fetching from qwoty.app\n', '[build] 120 pages\n']);
   });
 });

@@ -3,6 +3,7 @@
  * one sentence (never a stack, never the token), print a bug with its stack, and exit with the documented code.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { ExitCode, QwotyError } from '../shared/errors.ts';
 
 export const TOOL = (() => {
@@ -18,9 +19,27 @@ export function isInteractive(stream: { isTTY?: boolean }): boolean {
   return Boolean(stream.isTTY) && !process.env.CI;
 }
 
-/** Loads `.env` from the working directory when there is one; variables already set win. */
-export function loadDotEnv(file = '.env'): void {
-  if (existsSync(file)) process.loadEnvFile(file);
+/**
+ * Loads `.env` from the working directory when there is one. A variable already set in the environment wins,
+ * as with dotenv, Node's `--env-file` and Docker Compose: the environment is what this one run was given (a
+ * systemd `EnvironmentFile=`, a CI secret, an `export` in the shell), `.env` the checkout's standing default.
+ * Winning silently is what hurt (a stale token exported long ago hid the good one in `.env`): returns one
+ * sentence per `QWOTY_*` variable set in both with different values, naming the source used, never a value.
+ */
+export function loadDotEnv(file = '.env', env: NodeJS.ProcessEnv = process.env): string[] {
+  if (!existsSync(file)) return [];
+  const notes: string[] = [];
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) {
+    const current = env[name];
+    if (value === undefined) continue;
+    if (current === undefined) env[name] = value;
+    else if (name.startsWith('QWOTY_') && current.trim() !== value.trim()) {
+      notes.push(
+        `${name} is set both in the environment and in ${file}, with different values: the environment's is used (unset it there to use ${file}).`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** Replaces every occurrence of the secrets in `text`, as a last line of defence. */

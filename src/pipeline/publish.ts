@@ -247,7 +247,7 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
       );
     }
     throw new SnapshotIoError(
-      `Another run (process ${holder.pid}) is publishing into ${dataDir}; wait for it to finish, or delete ${lockPath} if no run is active.`,
+      `Another run (process ${holder.pid} on ${holder.host ?? 'this host'}, since ${holder.since ?? 'an unknown time'}) is publishing into ${dataDir} or building its site; wait for it to finish, or delete ${lockPath} if no run is active.`,
     );
   }
   const { lock } = taken;

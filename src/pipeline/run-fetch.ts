@@ -24,12 +24,33 @@ import { buildSnapshot } from './snapshot.ts';
 /** Where a run that refused to publish leaves the records it set aside, so they can still be inspected. */
 export const FAILED_REJECTS_FILE = 'rejects-of-failed-run.json';
 
+/** What a run has asked of the API so far. */
+export interface RequestTally {
+  requests: number;
+  retries: number;
+  /** Answers that were 429. */
+  throttled: number;
+  /** Time requests were held back by the rate limit. */
+  waitedMs: number;
+}
+
 export interface RunFetchOptions {
   config: FetchConfig;
   reporter: Reporter;
   tool: { name: string; version: string };
   /** This process's id, for the data folder's lock. */
   pid: number;
+  /**
+   * The caller already holds the data folder's lock (`lockDataDir`), and keeps it after this run: the nightly
+   * holds it from its first request to its site switch. Taking it again here would find it held (by this very
+   * process) and stop.
+   */
+  dataDirLocked?: boolean;
+  /**
+   * Given, as soon as the API client exists, a way to read its counts: they stay readable after the run
+   * failed, when no manifest carries them.
+   */
+  onTally?: (read: () => RequestTally) => void;
   now?: () => Date;
   onPublishStep?: (step: PublishStep) => void | Promise<void>;
   /** `false` sends requests unpaced, as before the rate limiter: for the benchmark's comparison only. */
@@ -51,7 +72,7 @@ export interface FetchRunResult {
 export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult> {
   const { config, reporter, tool, pid, now = () => new Date() } = options;
   const startedAt = now();
-  const unlock = await lockDataDir(config.dataDir, pid);
+  const unlock = options.dataDirLocked ? async () => {} : await lockDataDir(config.dataDir, pid);
   const durations: Record<string, number> = {};
   try {
     const live = await readLiveManifest(config.dataDir);
@@ -104,6 +125,13 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         maxDepth: config.maxDepth,
       },
     });
+
+    options.onTally?.(() => ({
+      requests: client.stats.requests,
+      retries: client.stats.retries,
+      throttled: limiter?.stats.throttled ?? 0,
+      waitedMs: limiter?.stats.waitedMs ?? 0,
+    }));
 
     const workspace = await fetchWorkspace({
       client,

@@ -4,11 +4,25 @@
  * job's summary page.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type RunSummary, RunSummarySchema } from '../shared/schema.ts';
 
 export const RUN_SUMMARY_FILE = 'run-summary.json';
+
+/** A run's id: when it started (UTC, to the second) and its process, e.g. `20261207T021700Z-4242`. */
+export function runId(startedAt: Date, pid: number): string {
+  return `${startedAt.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z-${pid}`;
+}
+
+/** The summary in the data folder, or null when there is none or it cannot be read (it is only a report). */
+export async function readRunSummary(dataDir: string): Promise<RunSummary | null> {
+  try {
+    return RunSummarySchema.parse(JSON.parse(await readFile(path.join(dataDir, RUN_SUMMARY_FILE), 'utf8')));
+  } catch {
+    return null;
+  }
+}
 
 /** Writes `run-summary.json` into the data folder atomically (temporary file, then rename). */
 export async function writeRunSummary(dataDir: string, summary: RunSummary): Promise<string> {
@@ -24,10 +38,17 @@ const seconds = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms /
 
 /** The facts of a summary as label/value pairs, shared by the text and Markdown forms. */
 function facts(summary: RunSummary): [string, string][] {
-  const rows: [string, string][] = [
-    ['Status', summary.status === 'ok' ? 'published' : `FAILED (exit ${summary.exit_code})`],
-  ];
+  const status = {
+    ok: 'published',
+    failed: `FAILED (exit ${summary.exit_code})`,
+    running: 'running',
+  }[summary.status];
+  const rows: [string, string][] = [['Status', status]];
+  if (summary.run_id) rows.push(['Run', summary.run_id]);
   if (summary.error) rows.push(['Reason', summary.error]);
+  if (summary.interrupted_run) {
+    rows.push(['Previous', `the run ${summary.interrupted_run} was killed before it finished`]);
+  }
   if (summary.counts) {
     rows.push([
       'Snapshot',
@@ -45,14 +66,14 @@ function facts(summary: RunSummary): [string, string][] {
     const q = summary.quality;
     rows.push([
       'Quality',
-      `${number(q.missing_email + q.missing_email_and_phone)} without email, ${number(q.missing_phone + q.missing_email_and_phone)} without phone, ${number(q.duplicate_email)} with a shared email, ${number(q.malformed_email)} malformed emails, ${number(q.malformed_phone)} malformed phones, ${number(q.unnamed_customer)} with an unnamed customer`,
+      // quality.json's own counts, as they are: each contact is in one of the three "missing" kinds at most.
+      `${number(q.missing_email)} with a phone but no email, ${number(q.missing_phone)} with an email but no phone, ${number(q.missing_email_and_phone)} with neither, ${number(q.duplicate_email)} with a shared email, ${number(q.malformed_email)} malformed emails, ${number(q.malformed_phone)} malformed phones, ${number(q.unnamed_customer)} with an unnamed customer`,
     ]);
   }
   if (summary.freshness) {
     const f = summary.freshness;
-    const oldest = f.oldest
-      ? ` (the oldest, ${f.oldest.name ?? f.oldest.id}, read ${f.oldest.fetched_at.slice(0, 10)})`
-      : '';
+    // By id: the summary is kept and shown in clear, where a customer's name has no place.
+    const oldest = f.oldest ? ` (the oldest, ${f.oldest.id}, read ${f.oldest.fetched_at.slice(0, 10)})` : '';
     rows.push([
       'Customers',
       `${number(f.refreshed)} read tonight, ${number(f.reused)} kept from an earlier night${oldest}, ${number(f.unnamed)} without a name`,
@@ -81,8 +102,11 @@ export function formatSummaryText(summary: RunSummary): string {
 
 export function formatSummaryMarkdown(summary: RunSummary): string {
   const escapeMarkdown = (text: string) => text.replace(/[|\\`*_<>[\]]/g, (char) => `\\${char}`);
-  const title =
-    summary.status === 'ok' ? '✅ Qwoty contacts snapshot published' : '❌ Qwoty contacts snapshot failed';
+  const title = {
+    ok: '✅ Qwoty contacts snapshot published',
+    failed: '❌ Qwoty contacts snapshot failed',
+    running: '⏳ Qwoty contacts snapshot running',
+  }[summary.status];
   const rows = facts(summary).map(([label, value]) => `| ${label} | ${escapeMarkdown(value)} |`);
   return `### ${title}\n\n| | |\n|---|---|\n${rows.join('\n')}\n`;
 }

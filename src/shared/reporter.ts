@@ -1,6 +1,8 @@
 /**
  * Progress a person can follow: one line per phase with counts and timings, a live counter for long phases
- * on a terminal, and plain lines (a few per phase) when the output is a log file or CI.
+ * on a terminal, and plain lines (a few per phase) when the output is a log file or CI. In a log, each line
+ * starts with the time it was written (UTC, to the second): a log file gathers many nights, and a line that
+ * says when it happened needs no separator. A terminal's lines stay as they are: its reader is watching.
  */
 
 export interface Reporter {
@@ -10,6 +12,8 @@ export interface Reporter {
   warn(message: string): void;
   /** Progress of a long phase; drawn in place on a terminal, every 10% otherwise. */
   progress(label: string, done: number, total: number): void;
+  /** A line of another process's output (the site build's), passed on as it is but for the time stamp. */
+  echo(line: string): void;
 }
 
 export interface ReporterOptions {
@@ -20,6 +24,15 @@ export interface ReporterOptions {
   quiet?: boolean;
   /** Shown before each line, e.g. "fetch". */
   prefix?: string;
+  /** Start each line with the time (`2026-12-07T02:17:03Z`); by default when the output is not a terminal. */
+  timestamps?: boolean;
+  /** The clock of the time stamps; tests fix it. */
+  now?: () => Date;
+}
+
+/** `2026-12-07T02:17:03Z `: the time stamp that starts a log line. */
+export function logTimestamp(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z `;
 }
 
 export function createReporter({
@@ -27,8 +40,11 @@ export function createReporter({
   interactive,
   quiet = false,
   prefix = '',
+  timestamps = !interactive,
+  now = () => new Date(),
 }: ReporterOptions): Reporter {
-  const lead = prefix ? `[${prefix}] ` : '';
+  const tag = prefix ? `[${prefix}] ` : '';
+  const stamp = () => (timestamps ? logTimestamp(now()) : '');
   let live = false;
   let lastDraw = 0;
   let lastStep = -1;
@@ -42,11 +58,11 @@ export function createReporter({
     info(message) {
       if (quiet) return;
       clearLive();
-      write(`${lead}${message}\n`);
+      write(`${stamp()}${tag}${message}\n`);
     },
     warn(message) {
       clearLive();
-      write(`${lead}warning: ${message}\n`);
+      write(`${stamp()}${tag}warning: ${message}\n`);
     },
     progress(label, done, total) {
       if (quiet || total === 0) return;
@@ -56,7 +72,7 @@ export function createReporter({
         if (done < total && now - lastDraw < 100) return;
         lastDraw = now;
         write(
-          `\r\u001b[2K${lead}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${percent}%)`,
+          `\r\u001b[2K${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${percent}%)`,
         );
         live = done < total;
         if (!live) write('\r\u001b[2K');
@@ -68,15 +84,27 @@ export function createReporter({
       if (step <= lastStep || done === total) return;
       lastStep = step;
       if (step > 0)
-        write(`${lead}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`);
+        write(
+          `${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`,
+        );
+    },
+    echo(line) {
+      clearLive();
+      write(`${stamp()}${line}\n`);
     },
   };
 }
 
 /** A reporter that records lines, for tests. */
-export function createMemoryReporter(): Reporter & { lines: string[] } {
+export function createMemoryReporter(options: { timestamps?: boolean } = {}): Reporter & {
+  lines: string[];
+} {
   const lines: string[] = [];
-  const reporter = createReporter({ write: (text) => lines.push(text), interactive: false });
+  const reporter = createReporter({
+    write: (text) => lines.push(text),
+    interactive: false,
+    timestamps: options.timestamps ?? false,
+  });
   return Object.assign(reporter, { lines });
 }
 

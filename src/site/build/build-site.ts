@@ -61,6 +61,11 @@ export interface BuildSiteOptions {
   interactive?: boolean;
   /** Where a warning goes (a busy or left-behind cache, a stale copied page); stderr by default. */
   warn?: (line: string) => void;
+  /**
+   * Called once the new site is complete, just before it is switched in; when it throws, the new site is
+   * discarded and the last good one stays (a nightly's build whose nightly is gone).
+   */
+  beforeSwitch?: () => void;
 }
 
 /** What a build did. */
@@ -105,6 +110,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       endBuildLog(interactive && !verbose);
     }
     await copyDownloads(snapshotDir, outDir);
+    options.beforeSwitch?.();
   });
   return { ...buildLogCounts(), ms: performance.now() - started };
 }
