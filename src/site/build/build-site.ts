@@ -25,6 +25,7 @@ import { defineSiteConfig } from '../integration/site-config.ts';
 import { downloadsOf } from './directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 import { replaceSite } from './site-folder.ts';
+import { writeSiteManifest } from './site-manifest.ts';
 import type { SiteSettings } from './site-settings.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -83,7 +84,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
-  const site = { dir: path.resolve(root, settings.siteDir), group: settings.siteGroup };
+  const site = {
+    dir: path.resolve(root, settings.siteDir),
+    group: settings.siteGroup,
+    keep: settings.keepNights,
+  };
   await replaceSite(site, async (outDir) => {
     const config: AstroInlineConfig = {
       ...defineSiteConfig({
@@ -105,6 +110,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       endBuildLog(interactive && !verbose);
     }
     await copyDownloads(snapshotDir, outDir);
+    // Names the snapshot this site shows, so the pair can be checked and rolled back together.
+    const { generated_at } = await readManifest(snapshotDir);
+    await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
   });
   return { ...buildLogCounts(), ms: performance.now() - started };
 }
