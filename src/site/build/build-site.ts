@@ -14,6 +14,7 @@ import { type AstroInlineConfig, build } from 'astro';
 import { readManifest } from '../../pipeline/publish.ts';
 import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
+import { replaceSymlink } from '../../shared/swap-dir.ts';
 import {
   type BuildLogCounts,
   buildLogCounts,
@@ -104,10 +105,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       logger: buildLogger({ verbose, interactive, expectedPages: expected }),
     };
     resetBuildLogCounts();
+    const unlinkPackages = await linkPackages(root, outDir);
     try {
       await buildPages({ config, cacheDir, outDir, warn, force: settings.force });
     } finally {
       endBuildLog(interactive && !verbose);
+      await unlinkPackages();
     }
     await copyDownloads(snapshotDir, outDir);
     // Names the snapshot this site shows, so the pair can be checked and rolled back together.
@@ -115,6 +118,22 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
   });
   return { ...buildLogCounts(), ms: performance.now() - started };
+}
+
+/**
+ * Astro writes its prerender bundle, which imports Astro's packages by name, into the site folder when that
+ * folder's path starts with the working folder's (always, under a cron or a unit whose working folder is `/`),
+ * and into `./.astro/` otherwise. Node looks for those packages from the bundle's folder upward: from a site
+ * outside the checkout (`/var/www/qwoty`) it never met a `node_modules` (`ERR_MODULE_NOT_FOUND: Cannot find
+ * package 'piccolore'`). So, for such a site, a link to the checkout's `node_modules` sits next to the staging
+ * folder while Astro builds: in the versions folder, which the web server never lists, and never in a site
+ * version (pruning and listing see folders only). Returns what removes it.
+ */
+async function linkPackages(root: string, outDir: string): Promise<() => Promise<void>> {
+  if (!path.relative(root, outDir).startsWith('..')) return async () => {};
+  const link = path.join(path.dirname(outDir), 'node_modules');
+  await replaceSymlink(path.join(root, 'node_modules'), link);
+  return () => rm(link, { force: true });
 }
 
 /**
