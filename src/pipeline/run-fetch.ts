@@ -216,6 +216,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         waitedMs: pace.waitedMs,
       },
       now,
+      keep: config.keepNights,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
     });
     durations.publish = Math.round(performance.now() - publishStarted);

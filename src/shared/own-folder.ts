@@ -54,7 +54,7 @@ export async function writeFileNoFollow(file: string, content: string): Promise<
   }
   const temporary = path.join(
     path.dirname(file),
-    `.${path.basename(file)}.${randomBytes(6).toString('hex')}`,
+    `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`,
   );
   const handle = await open(temporary, 'wx', 0o600);
   try {

@@ -113,17 +113,32 @@ export async function discardVersion(staged: Staged): Promise<void> {
   await rm(staged.dir, { recursive: true, force: true });
 }
 
-/** Keeps the live version and the `keep` newest (live included when it is among them); removes the others. */
-export async function pruneVersions(swap: SwapDir, keep: number): Promise<void> {
+/**
+ * Keeps the live version, the `keep` newest (live included when it is among them) and the versions named in
+ * `alsoKeep` (the one live before a switch, which may be older after a roll-back); removes the others.
+ */
+export async function pruneVersions(
+  swap: SwapDir,
+  keep: number,
+  alsoKeep: readonly (string | null)[] = [],
+): Promise<void> {
   const live = await readlink(swap.link).then(
     (target) => path.basename(target),
     () => null,
   );
   const all = await listVersions(swap);
-  const kept = new Set([live, ...all.slice(-Math.max(1, keep))]);
+  const kept = new Set([live, ...alsoKeep, ...all.slice(-Math.max(1, keep))]);
   for (const name of all) {
     if (!kept.has(name)) await rm(path.join(swap.versionsDir, name), { recursive: true, force: true });
   }
+}
+
+/** The live version's folder name, or null when there is none. */
+export async function liveVersionName(swap: SwapDir): Promise<string | null> {
+  const dir = await liveVersion(swap);
+  return dir && path.dirname(dir) === (await realpath(swap.versionsDir).catch(() => null))
+    ? path.basename(dir)
+    : null;
 }
 
 /**

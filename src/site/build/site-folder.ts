@@ -29,13 +29,14 @@ import {
   cleanLeftovers,
   commitVersion,
   discardVersion,
+  liveVersionName,
   pruneVersions,
   type SwapDir,
   type SwapStep,
   stageVersion,
 } from '../../shared/swap-dir.ts';
 
-/** Site folders kept: the live one and the previous one. */
+/** Site folders kept by default: the live one and the previous one (a build passes `QWOTY_KEEP_NIGHTS`). */
 export const SITES_KEPT = 2;
 const LOCK_FILE = '.lock';
 
@@ -67,6 +68,8 @@ export interface SiteTarget {
   dir: string;
   /** The web server's group (`QWOTY_SITE_GROUP`): given read access to the new version before the switch. */
   group?: string | null | undefined;
+  /** Versions kept (`QWOTY_KEEP_NIGHTS`), the live one and the one it replaces always among them. */
+  keep?: number | undefined;
 }
 
 /**
@@ -79,7 +82,11 @@ export async function replaceSite<T>(
   options: { onStep?: ((step: SiteStep) => void | Promise<void>) | undefined } = {},
 ): Promise<T> {
   const { onStep } = options;
-  const { dir: siteDir, group: groupName } = typeof site === 'string' ? { dir: site } : site;
+  const {
+    dir: siteDir,
+    group: groupName,
+    keep = SITES_KEPT,
+  } = typeof site === 'string' ? { dir: site } : site;
   // Before anything is built: a group that does not exist is a configuration error.
   const group: Group | null = groupName ? await resolveGroup(groupName) : null;
   const folder = siteFolder(siteDir);
@@ -99,27 +106,9 @@ export async function replaceSite<T>(
       `${siteDir} is a ${found.isDirectory() ? 'folder' : 'file'} that the site build did not make (a site has index.html and _astro/); move it away, or set QWOTY_SITE_DIR to another path.`,
     );
   }
-  const lockPath = path.join(folder.versionsDir, LOCK_FILE);
   const failed = (doing: string, error: unknown) =>
     new SnapshotIoError(`Could not ${doing} ${siteDir} (${(error as Error).message}).`, { cause: error });
-
-  // Only into folders no other user may write into: one could plant a link or take a version's name.
-  await checkOwnFolder(path.dirname(folder.link), 'The folder holding the site', { owner: false });
-  await checkOwnFolder(folder.versionsDir, "The site's versions folder");
-  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
-  try {
-    await mkdir(folder.versionsDir, { recursive: true });
-    taken = await acquirePidLock(lockPath);
-  } catch (error) {
-    throw failed('lock the site folder', error);
-  }
-  if (!taken.acquired) {
-    const { holder } = taken;
-    const where = holder.verdict.state === 'unknown' ? ` (${holder.verdict.reason})` : '';
-    throw new SnapshotIoError(
-      `Another build (process ${holder.pid}${where}) is putting a site into ${siteDir}; wait for it to finish, or delete ${lockPath} if no build is running.`,
-    );
-  }
+  const release = await lockSiteFolder(siteDir);
   try {
     if (group) {
       // The web server passes through the versions folder (g+x) without listing it; a user that may not give
@@ -142,16 +131,49 @@ export async function replaceSite<T>(
       throw error;
     }
     await onStep?.('staged');
+    const replaced = await liveVersionName(folder);
     await commitVersion(folder, staged, { onStep, adopt: isEarlierSite }).catch(async (error: unknown) => {
       await discardVersion(staged).catch(() => {});
       throw failed('put the new site in place at', error);
     });
-    await pruneVersions(folder, SITES_KEPT).catch((error: unknown) => {
+    await pruneVersions(folder, keep, [replaced]).catch((error: unknown) => {
       throw failed('remove old sites next to', error);
     });
     await onStep?.('pruned');
     return result;
   } finally {
-    await taken.lock.release();
+    await release();
   }
+}
+
+/**
+ * Takes the site folder's lock (one process at a time puts a site in place: a build, a roll-back) after
+ * checking no other user may write where the site goes. Returns the function that releases it.
+ */
+export async function lockSiteFolder(siteDir: string): Promise<() => Promise<void>> {
+  const folder = siteFolder(siteDir);
+  const lockPath = path.join(folder.versionsDir, LOCK_FILE);
+  // Only into folders no other user may write into: one could plant a link or take a version's name.
+  await checkOwnFolder(path.dirname(folder.link), 'The folder holding the site', { owner: false });
+  await checkOwnFolder(folder.versionsDir, "The site's versions folder");
+  let taken: Awaited<ReturnType<typeof acquirePidLock>>;
+  try {
+    await mkdir(folder.versionsDir, { recursive: true });
+    taken = await acquirePidLock(lockPath);
+  } catch (error) {
+    throw new SnapshotIoError(`Could not lock the site folder ${siteDir} (${(error as Error).message}).`, {
+      cause: error,
+    });
+  }
+  if (!taken.acquired) {
+    const { holder } = taken;
+    const where = holder.verdict.state === 'unknown' ? ` (${holder.verdict.reason})` : '';
+    throw new SnapshotIoError(
+      `Another build (process ${holder.pid}${where}) is putting a site into ${siteDir}; wait for it to finish, or delete ${lockPath} if no build is running.`,
+    );
+  }
+  const { lock } = taken;
+  return async () => {
+    await lock.release();
+  };
 }

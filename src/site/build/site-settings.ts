@@ -19,6 +19,8 @@ import { LANGS } from '../shared/text.ts';
 export const SITE_SETTINGS = {
   // The same folder, the same variable, the same default as the fetch that publishes into it.
   dataDir: FETCH_SETTINGS.dataDir,
+  // Sites are pruned as snapshots are: one of each per night.
+  keepNights: FETCH_SETTINGS.keepNights,
   siteDir: {
     env: 'QWOTY_SITE_DIR',
     type: 'string',
