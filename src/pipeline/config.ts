@@ -65,6 +65,13 @@ export const FETCH_SETTINGS = {
     help: 'where snapshots are published',
     schema: textSchema,
   },
+  keepNights: {
+    env: 'QWOTY_KEEP_NIGHTS',
+    type: 'string',
+    default: '7',
+    help: 'nights kept, each a snapshot and the site built from it, for `npm run rollback`; the live night and the one it replaced are always kept too',
+    schema: wholeSchema(1, 366),
+  },
   customerId: {
     flag: 'customer',
     env: 'QWOTY_CUSTOMER_ID',

@@ -16,6 +16,7 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from '
 import path from 'node:path';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { checkOwnFolder } from '../shared/own-folder.ts';
 import { acquirePidLock } from '../shared/pid-lock.ts';
 import {
   type Manifest,
@@ -29,6 +30,7 @@ import {
   commitVersion,
   listVersions,
   liveVersion,
+  liveVersionName,
   pruneVersions,
   replaceSymlink,
   type SwapDir,
@@ -36,6 +38,7 @@ import {
   stageVersion,
   syncDir,
 } from '../shared/swap-dir.ts';
+import { completeLinkSwitch } from '../shared/switch-links.ts';
 import type { Exporter } from './exporters/index.ts';
 import { writeTextFile } from './exporters/write-text.ts';
 
@@ -44,9 +47,11 @@ export const CURRENT_LINK = 'current';
 export const MANIFEST_FILE = 'manifest.json';
 export const REJECTS_FILE = 'rejects.json';
 const LOCK_FILE = '.lock';
+/** `npm run rollback`'s journal of the pair of links it switches (src/shared/switch-links.ts). */
+export const SWITCH_JOURNAL = '.rollback.json';
 
 /** The data folder as a folder replaced whole: `current` and its versions in `.snapshots/`. */
-function snapshotsOf(dataDir: string): SwapDir {
+export function snapshotsOf(dataDir: string): SwapDir {
   return { link: path.join(dataDir, CURRENT_LINK), versionsDir: path.join(dataDir, SNAPSHOTS_DIR) };
 }
 
@@ -89,7 +94,10 @@ export interface PublishOptions {
     throttled?: number;
     waitedMs?: number;
   };
-  /** Snapshot folders kept, the live one included. Default 2 (live and previous). */
+  /**
+   * Snapshot folders kept, the live one included (`QWOTY_KEEP_NIGHTS`); the one live before this publish is
+   * kept too, whatever its age (a night rolled back to). Default 2 (live and previous).
+   */
   keep?: number;
   /** Called after each step; tests use it to kill the process there. */
   onStep?: (step: PublishStep) => void | Promise<void>;
@@ -180,6 +188,7 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     await syncDir(staging);
     await onStep?.('staged');
 
+    const replaced = await liveVersionName(snapshots);
     await commitVersion(snapshots, staged, { onStep });
 
     for (const name of [...files.map((file) => file.name), MANIFEST_FILE]) {
@@ -188,7 +197,7 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
     await syncDir(dataDir);
     await onStep?.('linked');
 
-    await pruneVersions(snapshots, keep);
+    await pruneVersions(snapshots, keep, [replaced]);
     await onStep?.('pruned');
     return { dir: staged.final, manifest };
   } catch (error) {
@@ -220,6 +229,8 @@ async function allSettled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
  */
 export async function lockDataDir(dataDir: string, pid: number): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, LOCK_FILE);
+  // Only into a folder that is ours alone: another user could plant links in it (own-folder.ts).
+  await checkOwnFolder(dataDir, 'The data folder');
   try {
     await mkdir(path.join(dataDir, SNAPSHOTS_DIR), { recursive: true });
   } catch (error) {
@@ -227,6 +238,7 @@ export async function lockDataDir(dataDir: string, pid: number): Promise<() => P
       cause: error,
     });
   }
+  await checkOwnFolder(path.join(dataDir, SNAPSHOTS_DIR), "The data folder's snapshots folder");
   let taken: Awaited<ReturnType<typeof acquirePidLock>>;
   try {
     taken = await acquirePidLock(lockPath, { pid });
@@ -284,6 +296,8 @@ export async function listSnapshots(dataDir: string): Promise<string[]> {
 
 async function cleanLeftovers(dataDir: string) {
   await cleanSwapLeftovers(snapshotsOf(dataDir));
+  // A roll-back killed between its two switches is finished first: the night it chose is the baseline.
+  await completeLinkSwitch(path.join(dataDir, SWITCH_JOURNAL));
   // The top-level links' own half-made replacements (`contacts.json.tmp-…`).
   for (const entry of await readdir(dataDir)) {
     if (entry.includes('.tmp-')) await rm(path.join(dataDir, entry), { force: true });

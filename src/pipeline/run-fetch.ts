@@ -2,9 +2,9 @@
  * One fetch run, end to end: lock the data folder, pull and validate the workspace, apply the validation
  * threshold and the publish guards, publish atomically. Any failure leaves the live snapshot as it was.
  */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataRejectedError } from '../shared/errors.ts';
+import { DataRejectedError, SnapshotIoError } from '../shared/errors.ts';
+import { writeFileNoFollow } from '../shared/own-folder.ts';
 import { formatMs, type Reporter } from '../shared/reporter.ts';
 import type { ChangesReport, Manifest, QualityReport, Reject } from '../shared/schema.ts';
 import type { FetchConfig } from './config.ts';
@@ -216,6 +216,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
         waitedMs: pace.waitedMs,
       },
       now,
+      keep: config.keepNights,
       ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
     });
     durations.publish = Math.round(performance.now() - publishStarted);
@@ -247,7 +248,10 @@ async function checkRejects(
     return;
   }
   const file = path.join(config.dataDir, FAILED_REJECTS_FILE);
-  await writeFile(file, `${JSON.stringify(rejects, null, 2)}\n`);
+  await writeFileNoFollow(file, `${JSON.stringify(rejects, null, 2)}\n`).catch((error: unknown) => {
+    if (error instanceof SnapshotIoError) throw error;
+    throw new SnapshotIoError(`Could not write ${file} (${(error as Error).message}).`, { cause: error });
+  });
   throw new DataRejectedError(
     `${summary}, ${refuse}: nothing was published and the last good snapshot is kept; the records and reasons are in ${file} (raise --max-invalid to accept them).`,
   );

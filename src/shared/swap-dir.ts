@@ -4,7 +4,7 @@
  *
  *   <link>                          a relative symlink to the live version: the path readers and web servers use
  *   <versionsDir>/<id>/             complete versions: the live one and the previous ones kept
- *   <versionsDir>/.staging-<id>/    a version being written
+ *   <versionsDir>/.staging-<id>-…/  a version being written (made with mkdtemp)
  *
  * A new version is written into a staging folder, renamed to its final name, then `link` is switched with one
  * rename of a new symlink over the old one. Until that rename the previous version is live and untouched;
@@ -17,7 +17,19 @@
  * `link` between them: once, for microseconds. A crash between them is completed by the next `cleanLeftovers`.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 
 export const STAGING_PREFIX = '.staging-';
@@ -45,16 +57,15 @@ export function makeVersionId(date: Date): string {
   return `${date.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates an empty staging folder for a version named after `date`. */
+/**
+ * Creates an empty staging folder for a version named after `date`, with `mkdtemp`: a name no other process
+ * could have taken first (a folder made in advance would otherwise be written into as if it were ours).
+ */
 export async function stageVersion(swap: SwapDir, date: Date = new Date()): Promise<Staged> {
   const id = makeVersionId(date);
-  const staged = {
-    id,
-    dir: path.join(swap.versionsDir, `${STAGING_PREFIX}${id}`),
-    final: path.join(swap.versionsDir, id),
-  };
-  await mkdir(staged.dir, { recursive: true });
-  return staged;
+  await mkdir(swap.versionsDir, { recursive: true });
+  const dir = await mkdtemp(path.join(swap.versionsDir, `${STAGING_PREFIX}${id}-`));
+  return { id, dir, final: path.join(swap.versionsDir, id) };
 }
 
 /**
@@ -102,17 +113,32 @@ export async function discardVersion(staged: Staged): Promise<void> {
   await rm(staged.dir, { recursive: true, force: true });
 }
 
-/** Keeps the live version and the `keep` newest (live included when it is among them); removes the others. */
-export async function pruneVersions(swap: SwapDir, keep: number): Promise<void> {
+/**
+ * Keeps the live version, the `keep` newest (live included when it is among them) and the versions named in
+ * `alsoKeep` (the one live before a switch, which may be older after a roll-back); removes the others.
+ */
+export async function pruneVersions(
+  swap: SwapDir,
+  keep: number,
+  alsoKeep: readonly (string | null)[] = [],
+): Promise<void> {
   const live = await readlink(swap.link).then(
     (target) => path.basename(target),
     () => null,
   );
   const all = await listVersions(swap);
-  const kept = new Set([live, ...all.slice(-Math.max(1, keep))]);
+  const kept = new Set([live, ...alsoKeep, ...all.slice(-Math.max(1, keep))]);
   for (const name of all) {
     if (!kept.has(name)) await rm(path.join(swap.versionsDir, name), { recursive: true, force: true });
   }
+}
+
+/** The live version's folder name, or null when there is none. */
+export async function liveVersionName(swap: SwapDir): Promise<string | null> {
+  const dir = await liveVersion(swap);
+  return dir && path.dirname(dir) === (await realpath(swap.versionsDir).catch(() => null))
+    ? path.basename(dir)
+    : null;
 }
 
 /**

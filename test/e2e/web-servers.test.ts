@@ -9,13 +9,21 @@
  * where that fails.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { networkInterfaces, tmpdir, userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
 import { cacheControlFor, MEDIA_TYPES, SECURITY_HEADERS } from '../deploy/expected-headers.ts';
-import { isInstalled, WEB_SERVERS, type WebServer, type WebServerKind } from './web-servers.ts';
+import {
+  DEBIAN_WELCOME,
+  isInstalled,
+  NGINX,
+  WEB_SERVERS,
+  type WebServer,
+  type WebServerKind,
+} from './web-servers.ts';
 
 const inCi = Boolean(process.env.CI);
 for (const kind of WEB_SERVERS) {
@@ -85,6 +93,26 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
   if (fixtureDir) await rm(fixtureDir, { recursive: true, force: true });
 });
+
+async function groupId(name: string): Promise<number | undefined> {
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(':')[2]) : undefined;
+}
+
+/** A GET with this Host header (fetch sets its own), its status and body. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
 
 function expectSecurityHeaders(response: Response, path: string) {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
@@ -181,6 +209,21 @@ for (const kind of WEB_SERVERS) {
       expectSecurityHeaders(response, 'redirect');
     });
 
+    test('listens on loopback only: another address of this machine refuses the connection', async () => {
+      const port = new URL(server.url).port;
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((address) => address && !address.internal && address.family === 'IPv4');
+      if (others.length === 0) console.warn('No non-loopback IPv4 address on this machine: nothing to try');
+      for (const address of others) {
+        // The Host header the shipped file answers to: only where it listens may decide.
+        await expect(
+          fetch(`http://${address?.address}:${port}/`, { headers: { host: `127.0.0.1:${port}` } }),
+          String(address?.address),
+        ).rejects.toThrow();
+      }
+    });
+
     test('lists no folder', async () => {
       for (const path of ['/customers/', '/downloads/', '/search/']) {
         const response = await get(path);
@@ -190,6 +233,76 @@ for (const kind of WEB_SERVERS) {
       }
     });
   });
+
+  if (kind === NGINX) {
+    suiteFor(kind)("nginx next to Debian's default site on the same port", () => {
+      let server: WebServer;
+
+      beforeAll(async () => {
+        requireInstalled(kind);
+        server = await kind.start({ root, besideDefaultSite: true });
+      });
+
+      afterAll(async () => {
+        await server?.stop();
+      });
+
+      test('serves the directory to its server_name, and the default site to any other name', async () => {
+        const name = server.config.match(/^\s*server_name\s+([^\s;]+);$/m)?.[1];
+        expect(name).toBeTruthy();
+        expect(name).not.toBe('_');
+        const home = await getWithHost(`${server.url}/`, String(name));
+        expect(home.status).toBe(200);
+        expect(home.body).toBe(await readFile(join(root, 'index.html'), 'utf8'));
+        const other = await getWithHost(`${server.url}/`, '127.0.0.1');
+        expect(other.body).toContain(DEBIAN_WELCOME);
+      });
+    });
+  }
+
+  if (kind === NGINX) {
+    const asRoot = userInfo().uid === 0;
+    if (!asRoot && !inCi)
+      console.warn('Skipping the htpasswd mode test: it runs nginx as www-data, as root.');
+    (asRoot || inCi ? suiteFor(kind) : describe.skip)('nginx as www-data with a basic-auth user file', () => {
+      let readable: string;
+      const user = 'reader';
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+      beforeAll(async () => {
+        requireInstalled(kind);
+        readable = await mkdtemp(join(tmpdir(), 'qwoty-readable-'));
+        await chmod(readable, 0o755);
+        await writeFile(join(readable, 'index.html'), '<!doctype html><title>ok</title>\n', { mode: 0o644 });
+      });
+
+      afterAll(async () => {
+        if (readable) await rm(readable, { recursive: true, force: true });
+      });
+
+      test.each([
+        ['root:www-data, mode 640, as the file documents', 0o640, true, 200],
+        ['root:root, mode 600 (made under umask 077)', 0o600, false, 500],
+      ])('with the user file %s, the right password gets %d', async (_what, mode, webGroup, status) => {
+        const gid = webGroup ? await groupId('www-data') : 0;
+        if (gid === undefined) throw new Error('No www-data group');
+        const server = await kind.start({
+          root: readable,
+          basicAuth: { user, password },
+          workerUser: 'www-data',
+          userFileAccess: { mode, gid },
+        });
+        try {
+          const response = await fetch(`${server.url}/`, { headers: { authorization } });
+          await response.arrayBuffer();
+          expect(response.status).toBe(status);
+        } finally {
+          await server.stop();
+        }
+      });
+    });
+  }
 
   suiteFor(kind)(`${kind.name} with the basic auth that deploy/${kind.file} documents switched on`, () => {
     let server: WebServer;

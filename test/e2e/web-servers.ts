@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 export const NGINX_PATH = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 export const CADDY_PATH = process.env.CADDY_PATH ?? '/usr/bin/caddy';
 
+/** What Debian's default site answers (its index.nginx-debian.html says it in a page). */
+export const DEBIAN_WELCOME = 'Welcome to nginx!';
+
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 
 export interface WebServerOptions {
@@ -22,6 +25,17 @@ export interface WebServerOptions {
   root: string;
   /** Switch on the basic-auth lines the file ships commented out, with this one user. */
   basicAuth?: { user: string; password: string };
+  /** nginx only, as root: run the workers as this user (`www-data`), as a distribution's nginx does. */
+  workerUser?: string;
+  /** nginx only, as root: the basic-auth user file's mode and group id (root's, mode 600 by default). */
+  userFileAccess?: { mode: number; gid: number };
+  /**
+   * nginx only: a server block in the shape of Debian's default site (`default_server`, "Welcome to nginx!")
+   * on the same address and port, as on a host where the package's site was left enabled.
+   */
+  besideDefaultSite?: boolean;
+  /** Switch on the oauth2-proxy SSO the file ships commented out, proxying to this `host:port`. */
+  sso?: { upstream: string };
 }
 
 export interface WebServer {
@@ -61,6 +75,26 @@ function replaceOnce(text: string, line: RegExp, replacement: string, what: stri
   return text.replace(new RegExp(line.source, 'm'), replacement);
 }
 
+/**
+ * Uncomments the lines between `# SSO from here` and `# SSO to here`, and `extra` lines anywhere, and points
+ * them at `upstream` instead of oauth2-proxy's 127.0.0.1:4180: what an administrator does to switch SSO on.
+ */
+function enableSso(text: string, upstream: string, extra?: RegExp): string {
+  const marker = text.match(/^\s*# SSO from here\n/m);
+  const start = marker?.index === undefined ? -1 : marker.index + marker[0].length;
+  const end = text.search(/^\s*# SSO to here$/m);
+  if (start < 0 || end < start) throw new Error('Expected an SSO block in the shipped file');
+  const uncomment = (block: string) => block.replace(/^(\s*)# ?/gm, '$1');
+  let result = text.slice(0, start) + uncomment(text.slice(start, end)) + text.slice(end);
+  if (extra) {
+    const found = result.match(new RegExp(extra.source, 'gm')) ?? [];
+    if (found.length === 0) throw new Error(`Expected lines matching ${extra} in the shipped file`);
+    result = result.replace(new RegExp(extra.source, 'gm'), (line) => line.replace(/^(\s*)# /, '$1'));
+  }
+  if (!result.includes('127.0.0.1:4180')) throw new Error('Expected oauth2-proxy at 127.0.0.1:4180');
+  return result.replaceAll('127.0.0.1:4180', upstream);
+}
+
 export function nginxServerBlock(
   template: string,
   port: number,
@@ -78,6 +112,7 @@ export function nginxServerBlock(
       'commented-out auth_basic_user_file',
     );
   }
+  if (options.sso) block = enableSso(block, options.sso.upstream, /^\s*# auth_request \/oauth2\/auth;$/);
   return block;
 }
 
@@ -98,6 +133,7 @@ export function caddySiteBlock(template: string, port: number, options: WebServe
       );
     block = block.slice(0, start) + enabled + block.slice(end + 3);
   }
+  if (options.sso) block = enableSso(block, options.sso.upstream);
   return block;
 }
 
@@ -169,8 +205,16 @@ export const NGINX: WebServerKind = {
     const port = await freePort();
     const userFile = join(dir, 'htpasswd');
     if (options.basicAuth) {
-      await writeFile(userFile, `${options.basicAuth.user}:{PLAIN}${options.basicAuth.password}\n`);
+      await writeFile(userFile, `${options.basicAuth.user}:{PLAIN}${options.basicAuth.password}\n`, {
+        mode: 0o600,
+      });
+      if (options.userFileAccess) {
+        await chown(userFile, 0, options.userFileAccess.gid);
+        await chmod(userFile, options.userFileAccess.mode);
+      }
     }
+    // Workers of another user pass through this folder to the user file, as through /etc/nginx.
+    if (options.workerUser) await chmod(dir, 0o711);
     const server = nginxServerBlock(
       await readFile(join(DEPLOY, 'nginx.conf'), 'utf8'),
       port,
@@ -182,13 +226,16 @@ export const NGINX: WebServerKind = {
     // temporary folder: they keep the user running the tests.
     const temp = (name: string) => `${name}_temp_path "${join(dir, name)}";`;
     const config = [
-      userInfo().uid === 0 ? 'user root;' : '',
+      userInfo().uid === 0 ? `user ${options.workerUser ?? 'root'};` : '',
       'worker_processes 1;',
       'events { worker_connections 64; }',
       'http {',
       `  access_log "${join(dir, 'access.log')}";`,
       `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
       server,
+      options.besideDefaultSite
+        ? `  server { listen 127.0.0.1:${port} default_server; server_name _; return 200 "${DEBIAN_WELCOME}"; }`
+        : '',
       '}',
       '',
     ].join('\n');

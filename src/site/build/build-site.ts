@@ -14,6 +14,7 @@ import { type AstroInlineConfig, build } from 'astro';
 import { readManifest } from '../../pipeline/publish.ts';
 import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
+import { replaceSymlink } from '../../shared/swap-dir.ts';
 import {
   type BuildLogCounts,
   buildLogCounts,
@@ -25,6 +26,7 @@ import { defineSiteConfig } from '../integration/site-config.ts';
 import { downloadsOf } from './directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 import { replaceSite } from './site-folder.ts';
+import { writeSiteManifest } from './site-manifest.ts';
 import type { SiteSettings } from './site-settings.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -88,7 +90,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
-  await replaceSite(path.resolve(root, settings.siteDir), async (outDir) => {
+  const site = {
+    dir: path.resolve(root, settings.siteDir),
+    group: settings.siteGroup,
+    keep: settings.keepNights,
+  };
+  await replaceSite(site, async (outDir) => {
     const config: AstroInlineConfig = {
       ...defineSiteConfig({
         dataDir: snapshotDir,
@@ -104,15 +111,36 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       logger: buildLogger({ verbose, interactive, expectedPages: expected }),
     };
     resetBuildLogCounts();
+    const unlinkPackages = await linkPackages(root, outDir);
     try {
       await buildPages({ config, cacheDir, outDir, warn, force: settings.force });
     } finally {
       endBuildLog(interactive && !verbose);
+      await unlinkPackages();
     }
     await copyDownloads(snapshotDir, outDir);
+    // Names the snapshot this site shows, so the pair can be checked and rolled back together.
+    const { generated_at } = await readManifest(snapshotDir);
+    await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
     options.beforeSwitch?.();
   });
   return { ...buildLogCounts(), ms: performance.now() - started };
+}
+
+/**
+ * Astro writes its prerender bundle, which imports Astro's packages by name, into the site folder when that
+ * folder's path starts with the working folder's (always, under a cron or a unit whose working folder is `/`),
+ * and into `./.astro/` otherwise. Node looks for those packages from the bundle's folder upward: from a site
+ * outside the checkout (`/var/www/qwoty`) it never met a `node_modules` (`ERR_MODULE_NOT_FOUND: Cannot find
+ * package 'piccolore'`). So, for such a site, a link to the checkout's `node_modules` sits next to the staging
+ * folder while Astro builds: in the versions folder, which the web server never lists, and never in a site
+ * version (pruning and listing see folders only). Returns what removes it.
+ */
+async function linkPackages(root: string, outDir: string): Promise<() => Promise<void>> {
+  if (!path.relative(root, outDir).startsWith('..')) return async () => {};
+  const link = path.join(path.dirname(outDir), 'node_modules');
+  await replaceSymlink(path.join(root, 'node_modules'), link);
+  return () => rm(link, { force: true });
 }
 
 /**

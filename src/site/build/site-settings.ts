@@ -19,12 +19,21 @@ import { LANGS } from '../shared/text.ts';
 export const SITE_SETTINGS = {
   // The same folder, the same variable, the same default as the fetch that publishes into it.
   dataDir: FETCH_SETTINGS.dataDir,
+  // Sites are pruned as snapshots are: one of each per night.
+  keepNights: FETCH_SETTINGS.keepNights,
   siteDir: {
     env: 'QWOTY_SITE_DIR',
     type: 'string',
     default: 'dist',
     help: 'where `npm run build` and `npm run nightly` put the site',
     schema: textSchema,
+  },
+  siteGroup: {
+    env: 'QWOTY_SITE_GROUP',
+    type: 'string',
+    defaultLabel: '(none: owner only)',
+    help: "the web server's group (such as `www-data`): every new site version is given to it, folders `g+rx` and files `g+r`, before it is switched in. The user running the build must be a member. The snapshot and the cache stay owner-only",
+    schema: textSchema.optional().transform((group) => group ?? null),
   },
   cacheDir: {
     env: 'QWOTY_SITE_CACHE_DIR',

@@ -20,6 +20,7 @@
  * no faster). Pages are about 10 kB, so 16 in memory are nothing. Same pages, same bytes, same cache: only
  * the lines of the build log interleave.
  */
+import path from 'node:path';
 import { defineConfig } from 'astro/config';
 import type { SiteContext } from '../build/site-context.ts';
 import { siteFolder } from '../build/site-folder.ts';
@@ -44,6 +45,9 @@ export function defineSiteConfig(options: SiteConfigOptions) {
     devToolbar: { enabled: false },
     prefetch: false,
     vite: {
+      // Vite's dependency cache goes with the site cache, not into the checkout's node_modules/.vite: the
+      // nightly's user may write only its data, site and cache folders (deploy/qwoty-nightly.service).
+      cacheDir: path.join(options.cacheDir, 'vite'),
       build: { assetsInlineLimit: 0 },
       // Vite ignores the site folder (`outDir`), a link; not the versions it points into, which `astro dev`
       // would otherwise watch: two copies of every page.
