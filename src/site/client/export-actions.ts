@@ -52,7 +52,7 @@ export function distinctEmails(emails: Iterable<string | null | undefined>): str
  */
 export function fileName(parts: readonly string[], extension: string, fallback = 'contacts'): string {
   const words = parts.flatMap((part) => fold(part).match(/[\p{L}\p{N}]+/gu) ?? []);
-  const stem = Array.from(words.join('-')).slice(0, 60).join('').replace(/-+$/, '');
+  const stem = Array.from(words.join('-')).slice(0, 60).join('').replace(/-$/, '');
   return `${stem || fallback}.${extension}`;
 }
 

@@ -26,7 +26,7 @@ async function fetchJson<T>(url: string): Promise<T> {
  */
 export async function loadExportRows(indexUrl: string, positions: readonly number[]): Promise<ContactRow[]> {
   const index = await fetchJson<ExportIndex>(indexUrl);
-  const base = indexUrl.replace(/[^/]*$/, '');
+  const base = indexUrl.slice(0, indexUrl.lastIndexOf('/') + 1);
   const chunks = [...new Set(positions.map((position) => Math.floor(position / index.per)))];
   const loaded = await Promise.all(
     chunks.map((chunk) => {
