@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/pipeline/exporters/columns.ts';
 import { tableCsvPieces, tableToCsv } from '../src/pipeline/exporters/csv.ts';
 import {
   contactsToCsv,
@@ -24,6 +23,7 @@ import { writeJson } from '../src/pipeline/exporters/json.ts';
 import { MAX_CELL_CHARS, toCellText } from '../src/pipeline/exporters/xlsx.ts';
 import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
+import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/shared/export-columns.ts';
 import { type Snapshot, SnapshotSchema } from '../src/shared/schema.ts';
 import { toSafeCsv } from '../src/shared/spreadsheet-safety.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from '../src/testing/sample-snapshot.ts';

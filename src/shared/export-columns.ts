@@ -6,7 +6,7 @@
  * Pure on purpose (type imports only): the home page's browser bundle builds the CSV of a search from these
  * same columns.
  */
-import type { AddressSummary, SnapshotContact, SnapshotCustomer } from '../../shared/schema.ts';
+import type { AddressSummary, SnapshotContact, SnapshotCustomer } from './schema.ts';
 
 /** How a column's value is written: text (timestamps included: ISO 8601 text sorts in time order), or a count. */
 export type ColumnKind = 'text' | 'count';
