@@ -8,8 +8,8 @@ import { parseCommand } from '../src/shared/command.ts';
 import { ExitCode } from '../src/shared/errors.ts';
 import { limitHeapGrowth } from '../src/shared/heap.ts';
 import { formatMs } from '../src/shared/reporter.ts';
-import { buildSite, findQwotyError } from '../src/site/build/build-site.ts';
 import { BUILD_COMMAND, BUILD_USAGE } from '../src/site/build/site-settings.ts';
+import { buildSite, findQwotyError } from '../src/site/integration/build-site.ts';
 
 // The build's heap, like a fetch's, is mostly garbage between collections (see heap.ts).
 limitHeapGrowth();

@@ -63,6 +63,10 @@ describe('parseFetchConfig', () => {
     expect(parse({ QWOTY_API_URL: url }).apiUrl).toBe(url);
   });
 
+  test('drops the slashes at the end of the API URL', () => {
+    expect(parse({ QWOTY_API_URL: 'https://app.qwoty.io/api///' }).apiUrl).toBe('https://app.qwoty.io/api');
+  });
+
   test('accepts any token prefix, since the docs disagree on it', () => {
     for (const token of ['qwoty_abc', 'qwoty_live_x', 'qwt_prod_y', 'anything-else']) {
       expect(parse({ QWOTY_API_TOKEN: token }).token).toBe(token);
@@ -136,6 +140,12 @@ describe('parseFetchConfig', () => {
       { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'http://192.168.1.20:8787/api' },
       [],
       /so the token never crosses a network in clear text/,
+    ],
+    [
+      'plain http to a name under .localhost, which the resolver may send anywhere',
+      { QWOTY_API_TOKEN: TOKEN, QWOTY_API_URL: 'http://api.localhost:8787/api' },
+      [],
+      /QWOTY_API_URL must use https:\/\//,
     ],
     [
       'a depth cap of zero',

@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/pipeline/exporters/columns.ts';
 import { tableCsvPieces, tableToCsv } from '../src/pipeline/exporters/csv.ts';
 import {
   contactsToCsv,
@@ -24,6 +23,7 @@ import { writeJson } from '../src/pipeline/exporters/json.ts';
 import { MAX_CELL_CHARS, toCellText } from '../src/pipeline/exporters/xlsx.ts';
 import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
+import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/shared/export-columns.ts';
 import { type Snapshot, SnapshotSchema } from '../src/shared/schema.ts';
 import { toSafeCsv } from '../src/shared/spreadsheet-safety.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from '../src/testing/sample-snapshot.ts';
@@ -51,8 +51,11 @@ function target(exporter: Exporter): string {
 /** A value a spreadsheet could read as a formula, restated from OWASP plus the tricks in the sample. */
 const FORMULA_LIKE = /^(?:[\t\r\n]|[\s\u200B\uFEFF"]*[=+\-@＝＋－＠﹦﹢﹣﹫])/u;
 
-/** The same after a `;`, a tab or a line break inside a value, where a reader splitting there starts a cell. */
-const FORMULA_AFTER_BREAK = /([;\t\r\n])(?=[ \u00A0\u200B\uFEFF"]*[=+\-@＝＋－＠﹦﹢﹣﹫])/gu;
+/**
+ * The same after a `,`, a `;`, a tab or a line break inside a value, where a reader splitting there (or
+ * ignoring the quotes) starts a cell.
+ */
+const FORMULA_AFTER_BREAK = /([,;\t\r\n])(?=[ \u00A0\u200B\uFEFF"]*[=+\-@＝＋－＠﹦﹢﹣﹫])/gu;
 
 /** The CSV cell expected for a column value. */
 function csvCell(value: string | null): string {
@@ -162,8 +165,9 @@ const FORMATS: FormatCase[] = [
       for (const cell of rows.flat()) {
         expect(cell).not.toMatch(FORMULA_LIKE);
       }
-      // Split on `;` or tab as some spreadsheets split a comma file, no cell starts a formula either.
-      for (const separator of [';', '\t']) {
+      // Split on `;` or tab as some spreadsheets split a comma file, or on commas by a reader that ignores
+      // the quotes, no cell starts a formula either.
+      for (const separator of [';', '\t', ',']) {
         for (const cell of naiveCells(bytes.toString(), separator)) {
           expect(cell.normalize('NFKC'), JSON.stringify(separator)).not.toMatch(/^[=+\-@]/);
         }
@@ -327,7 +331,10 @@ describe('neutraliseFormula', () => {
     ['a; b', 'a; b'],
     ['0012;34', '0012;34'],
     ['a\tb\nc', 'a\tb\nc'],
-    ['a,=1', 'a,=1'],
+    ['a,=1', "a,'=1"],
+    ['a,=1+1,', "a,'=1+1,"],
+    ['12 rue de la Paix, 75002 Paris', '12 rue de la Paix, 75002 Paris'],
+    ['Dupont, -Jr', "Dupont,' -Jr"],
     ['+33 6 12 34 56 78', "'+33 6 12 34 56 78"],
     ['＝1+1', "'＝1+1"],
     ['﹢1', "'﹢1"],

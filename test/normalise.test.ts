@@ -54,9 +54,18 @@ describe('normaliseContact', () => {
     }
   });
 
-  test('keeps fields the docs do not list, whatever their shape', () => {
-    const result = normaliseContact({ ...contact, email: 1, job_title: { en: 'CFO' } });
-    expect(result).toMatchObject({ ok: true, record: { job_title: { en: 'CFO' } } });
+  test('drops fields the docs do not list, whatever their shape, so that they are never published', () => {
+    for (const raw of [
+      { ...contact, job_title: { en: 'CFO' }, locale: 'fr-FR' },
+      { ...contact, email: 1, job_title: { en: 'CFO' }, locale: 'fr-FR' },
+    ]) {
+      const result = normaliseContact(raw);
+      expect(result.ok).toBe(true);
+      if (result.ok)
+        expect(Object.keys(result.record).filter((key) => key === 'job_title' || key === 'locale')).toEqual(
+          [],
+        );
+    }
   });
 });
 

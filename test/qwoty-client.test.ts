@@ -123,6 +123,71 @@ describe('createQwotyClient', () => {
     );
   });
 
+  test.each([
+    'http://app.localhost/api',
+    'http://127.0.0.1.nip.io/api',
+    'http://localhost./api',
+    'http://[::ffff:127.0.0.1]/api',
+  ])('refuses plain http to %s: only a literal loopback address counts', (baseUrl) => {
+    expect(() => createQwotyClient({ baseUrl, token: TOKEN })).toThrow(/Expected `baseUrl` to use https/);
+  });
+
+  test.each([
+    'http://localhost:8787/api',
+    'http://127.0.0.1/api',
+    'http://127.1.2.3/api',
+    'http://[::1]:8787/api',
+  ])('accepts plain http to the loopback address %s', (baseUrl) => {
+    expect(() => createQwotyClient({ baseUrl, token: TOKEN })).not.toThrow();
+  });
+
+  describe('an HTML error page', () => {
+    async function pageServer(body: string) {
+      const html = createServer((_request, response) => {
+        response.writeHead(503, { 'content-type': 'text/html' });
+        response.end(body);
+      });
+      await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+      const { port } = html.address() as AddressInfo;
+      return { url: `http://127.0.0.1:${port}/api`, close: () => html.close() };
+    }
+
+    test('is named by the title in its head', async () => {
+      const page = await pageServer(
+        `<html><head><title lang="en">  Service Unavailable </title></head><body>${'x'.repeat(8_000)}<title>late</title></body></html>`,
+      );
+      try {
+        const error = await failure(client({ baseUrl: page.url, retries: 0 }).get(contactsPath));
+        expect(error.message).toContain('(an HTML page: "Service Unavailable")');
+      } finally {
+        page.close();
+      }
+    });
+
+    test('of 200 KB built to make a title search backtrack costs under 100 ms of work', async () => {
+      // Every "<title" without its ">" made /<title[^>]*>/ scan to the end again: 200 KB took seconds, during
+      // which no timeout could fire.
+      const hostile = `<html>${'<title'.repeat(34_000)}`;
+      const warmUp = await pageServer('<html><title>warm-up</title>');
+      const page = await pageServer(hostile);
+      try {
+        await failure(client({ baseUrl: warmUp.url, retries: 0, timeoutMs: 1_000 }).get(contactsPath));
+        const before = process.cpuUsage();
+        const started = performance.now();
+        const error = await failure(
+          client({ baseUrl: page.url, retries: 0, timeoutMs: 1_000 }).get(contactsPath),
+        );
+        const { user, system } = process.cpuUsage(before);
+        expect(error.message).toMatch(/answered 503 .*\(an HTML page\)/);
+        expect((user + system) / 1_000).toBeLessThan(100);
+        expect(performance.now() - started).toBeLessThan(1_000);
+      } finally {
+        warmUp.close();
+        page.close();
+      }
+    });
+  });
+
   test('does not retry a 403, and reports it as an authentication failure', async () => {
     const restricted = await createQwotyServer({
       contacts: 5,

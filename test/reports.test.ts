@@ -152,8 +152,21 @@ describe('assessQuality', () => {
     ['12', true],
     ['call me maybe', true],
     ['+1234567890123456', true],
+    ['555 01 x1234', true],
+    ['+33 1 23 45 67 89 x 4', false],
   ])('judges the phone %s malformed: %s', (phone, malformed) => {
     expect(isMalformedPhone(phone)).toBe(malformed);
+  });
+
+  test('judges a phone longer than 64 characters malformed without a regex, in under 100 ms of work', () => {
+    // "1", 80 KB of spaces and "a": an unanchored extension pattern took seconds on it.
+    const hostile = `1${' '.repeat(80_000)}a`;
+    const before = process.cpuUsage();
+    expect(isMalformedPhone(hostile)).toBe(true);
+    expect(isMalformedPhone(`+33 6 12 34 56 78${' '.repeat(80_000)}x1`)).toBe(true);
+    const { user, system } = process.cpuUsage(before);
+    expect((user + system) / 1_000).toBeLessThan(100);
+    expect(isMalformedPhone(`+33 6 12 34 56 78${' '.repeat(40)}x1`)).toBe(false);
   });
 
   test('finds missing, malformed and duplicate values and unnamed customers, and counts them', () => {

@@ -6,7 +6,7 @@ import type { QwotyServerOptions } from '../src/fake-api/server.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { FAILED_REJECTS_FILE } from '../src/pipeline/run-fetch.ts';
 import { ApiError, DataRejectedError, ExitCode } from '../src/shared/errors.ts';
-import { RejectSchema } from '../src/shared/schema.ts';
+import { RejectSchema, SnapshotContactSchema } from '../src/shared/schema.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwt_prod_secret_token_value_42';
@@ -44,6 +44,29 @@ describe('runFetch', () => {
     );
     expect(rejects.every((reject) => reject.issues.length > 0 && reject.record !== undefined)).toBe(true);
     expect(lines.join('')).toMatch(/6 invalid record\(s\) set aside \(6 of 300 contacts, 2%\)/);
+  });
+
+  test('publishes the documented fields of a contact and the ones we add, nothing the API adds by surprise', async () => {
+    const workspace = generateWorkspace({ contacts: 120, seed: 5, invalid: 2 });
+    // The API sends a field the docs never mention (the demo's `locale`), on valid and invalid records alike.
+    const raw = JSON.stringify(workspace.contacts);
+    expect(raw).toContain('"locale":"fr-FR"');
+    const server = await serve({ workspace });
+    await fetchInto(server);
+
+    const published = await readFile(path.join(api.dir(), 'contacts.json'), 'utf8');
+    expect(published).not.toContain('"locale"');
+    const documented = new Set(Object.keys(SnapshotContactSchema.shape));
+    const { contacts } = JSON.parse(published) as { contacts: Record<string, unknown>[] };
+    expect(contacts).toHaveLength(118);
+    for (const contact of contacts)
+      expect(Object.keys(contact).filter((key) => !documented.has(key))).toEqual([]);
+    // The set-aside records stay whole in rejects.json, in the data folder only, to be fixed at the source.
+    const rejects = RejectSchema.array().parse(
+      JSON.parse(await readFile(path.join(api.dir(), 'rejects.json'), 'utf8')),
+    );
+    expect(rejects).toHaveLength(2);
+    expect(rejects.every((reject) => typeof reject.record === 'object' && reject.record !== null)).toBe(true);
   });
 
   test('never writes the token into any published file or log line', async () => {

@@ -149,13 +149,15 @@ describe('buildSnapshot', () => {
     expect(snapshot.counts).toEqual({ contacts: 1, customers: 1, addresses: 3, rejected: 0 });
   });
 
-  test('keeps fields the API added that the docs do not list', () => {
+  test('publishes none of the fields the API added that the docs do not list', () => {
     const snapshot = buildSnapshot({
-      workspace: workspace({ contacts: [contact(1, 9, 'A', 'B', { job_title: 'CFO' })] }),
+      workspace: workspace({ contacts: [contact(1, 9, 'A', 'B', { job_title: 'CFO', locale: 'fr-FR' })] }),
       source,
       generatedAt,
     });
-    expect(snapshot.contacts[0]).toMatchObject({ job_title: 'CFO' });
+    expect(snapshot.contacts[0]).toMatchObject({ first_name: 'A', customer_name: null });
+    expect(snapshot.contacts[0]).not.toHaveProperty('job_title');
+    expect(snapshot.contacts[0]).not.toHaveProperty('locale');
   });
 });
 

@@ -279,7 +279,7 @@ export async function createQwotyServer(options: QwotyServerOptions = {}): Promi
         'www-authenticate': 'Bearer',
       });
     }
-    const presented = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
+    const presented = /^Bearer\s(.+)$/i.exec(authorization)?.[1]?.trim();
     answered += 1;
     const revoked = options.revokeTokenAfter !== undefined && answered > options.revokeTokenAfter;
     if (presented !== token || revoked) {

@@ -16,7 +16,7 @@ import {
   wholeSchema,
 } from '../shared/command.ts';
 import { IdSchema } from '../shared/schema.ts';
-import { isLoopback } from './qwoty-client.ts';
+import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
 
 export const DEFAULT_API_URL = 'https://qwoty.app/api';
 
@@ -54,7 +54,7 @@ export const FETCH_SETTINGS = {
         error:
           'QWOTY_API_URL must use https:// (plain http:// only for a loopback address such as 127.0.0.1), so the token never crosses a network in clear text',
       })
-      .transform((url) => url.replace(/\/+$/, '')),
+      .transform(withoutTrailingSlashes),
   },
   dataDir: {
     flag: 'data-dir',

@@ -17,6 +17,7 @@ import {
   isDeeperThan,
   readCapped,
 } from './answer-caps.ts';
+import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
 import {
   JsonListLimitError,
   type JsonListResult,
@@ -124,7 +125,7 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
   if (!Number.isInteger(retries) || retries < 0)
     throw new ConfigError('Expected `retries` to be a non-negative integer.');
   if (!(timeoutMs > 0)) throw new ConfigError('Expected `timeoutMs` to be a positive number.');
-  const base = new URL(`${baseUrl.replace(/\/+$/, '')}/`);
+  const base = new URL(`${withoutTrailingSlashes(baseUrl)}/`);
   if (base.protocol !== 'https:' && !isLoopback(base)) {
     throw new ConfigError(
       'Expected `baseUrl` to use https: the token must not cross a network in clear text.',
@@ -302,17 +303,6 @@ export function createQwotyClient(options: QwotyClientOptions): QwotyClient {
       return paginator.summary();
     },
   };
-}
-
-/** Loopback addresses, the only ones plain http may reach: there, nothing crosses a network. */
-export function isLoopback(url: URL): boolean {
-  const host = url.hostname.toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127(\.\d{1,3}){3}$/.test(host) ||
-    host === '[::1]'
-  );
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -629,7 +619,7 @@ function redirectError(response: Answer, where: Where, base: URL, location: stri
   const path = `${target.origin}${target.pathname}`;
   const suggested = asked && path.endsWith(asked) ? path.slice(0, -asked.length) : path;
   return new ConfigError(
-    `${where.method} ${where.url} answered ${response.status}${statusText(response)}, redirecting to ${target.href}; the token is not sent there unasked: set QWOTY_API_URL=${suggested.replace(/\/+$/, '')} if that is the API's new address.`,
+    `${where.method} ${where.url} answered ${response.status}${statusText(response)}, redirecting to ${target.href}; the token is not sent there unasked: set QWOTY_API_URL=${withoutTrailingSlashes(suggested)} if that is the API's new address.`,
   );
 }
 
@@ -647,11 +637,30 @@ function statusText(response: Answer): string {
 
 function describeBody(body: string, contentType: string): string {
   if (/html/i.test(contentType) || /^\s*</.test(body)) {
-    const title = /<title[^>]*>([^<]{0,120})/i.exec(body)?.[1]?.trim();
+    const title = htmlTitle(body);
     return title ? ` (an HTML page: "${title}")` : ' (an HTML page)';
   }
   if (body.length === 0) return ' (an empty body)';
   return ` (${body.length} bytes starting ${JSON.stringify(body.slice(0, 40))})`;
+}
+
+/** Where an error page's title is looked for: a proxy's page names itself in its head. */
+const TITLE_SEARCH_CHARS = 4096;
+
+/**
+ * The first 120 characters of an HTML page's `<title>`, looked for in its first 4 KB with string searches
+ * only. A regex such as `/<title[^>]*>([^<]*)/` is quadratic on a page of repeated `<title`: 200 KB held the
+ * event loop, and with it every timeout and deadline, for seconds.
+ */
+function htmlTitle(body: string): string | undefined {
+  const head = body.slice(0, TITLE_SEARCH_CHARS);
+  const open = head.search(/<title[\s>]/i);
+  if (open < 0) return undefined;
+  const close = head.indexOf('>', open);
+  if (close < 0) return undefined;
+  const text = head.slice(close + 1);
+  const end = text.indexOf('<');
+  return (end < 0 ? text : text.slice(0, end)).slice(0, 120).trim();
 }
 
 function describeNetworkError(error: unknown): string {

@@ -12,13 +12,14 @@ const IGNORABLE_LEAD = /^[\p{White_Space}\p{Cf}\p{Cc}"]+/u;
 
 /**
  * Where a spreadsheet may start a new cell or row inside a quoted value: LibreOffice and French or German
- * Excel split a comma file on `;`, others on tab, and once a reader has lost track of the quotes a line break
- * inside a value ends its row. The text after each of these must be as safe as the start of the value.
+ * Excel split a comma file on `;`, others on tab, a reader that ignores quotes splits on the comma itself, and
+ * once a reader has lost track of the quotes a line break inside a value ends its row. The text after each of
+ * these must be as safe as the start of the value.
  */
-const CELL_BREAK = /[;\t\r\n]/;
+const CELL_BREAK = /[,;\t\r\n]/;
 
 /** The same, keeping each break as its own piece: `split` gives text, break, text, break, … */
-const CELL_BREAKS = /([;\t\r\n])/;
+const CELL_BREAKS = /([,;\t\r\n])/;
 
 /** Does this text start a formula once a spreadsheet has skipped what it ignores in front? */
 function startsFormula(text: string): boolean {
@@ -37,13 +38,14 @@ function startsPlain(value: string): boolean {
 
 /**
  * Makes a cell safe to open in a spreadsheet (OWASP "CSV Injection"), whatever separator the reader splits
- * it on: a `'` goes in front of the value when a spreadsheet could read it as a formula, and after every `;`,
- * tab, CR or LF inside it that a formula could follow. A formula start is a tab, CR or LF first, or a first
+ * it on: a `'` goes in front of the value when a spreadsheet could read it as a formula, and after every `,`,
+ * `;`, tab, CR or LF inside it that a formula could follow. A formula start is a tab, CR or LF first, or a first
  * visible character `=`, `+`, `-` or `@`, including their fullwidth and small forms (`＝`, `﹢`…, which some
  * spreadsheets fold onto the ASCII ones) and behind spaces, zero-width characters or double quotes.
  *
  * "Ann;=1+1" becomes "Ann;'=1+1": read as comma-separated it is one cell with a visible `'`; split on `;`, as
  * French and German spreadsheets do, its second cell is the text "'=1+1" instead of the formula `=1+1,5`.
+ * Likewise "a,=1+1," becomes "a,'=1+1,": a reader that ignores the quotes finds no clean `=1+1` cell.
  *
  * Phone numbers are no exception: Excel reads "+33 6 12 34 56 78" as a formula (showing #NULL!) and
  * "+33612345678" as the number 33612345678, dropping the "+". Of the safe forms, "'+33 6 12 34 56 78" is the

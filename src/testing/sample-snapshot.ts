@@ -131,7 +131,8 @@ const contacts = [
     id_erp: 'lone \uD800 surrogate',
     id_accounting: '  padded  ',
   }),
-  contact(6, FORMULA_CUSTOMER, { email: 'only.email@example.com', role: [] }),
+  // Read by something that ignores the quotes and splits on commas, "a,=1+1," was a clean `=1+1` cell.
+  contact(6, FORMULA_CUSTOMER, { email: 'only.email@example.com', role: [], id_crm: 'a,=1+1,' }),
   contact(7, UNREADABLE_CUSTOMER, { first_name: 'Orphan', last_name: '-' }),
   // Read as `;`- or tab-separated, as French and German spreadsheets read a comma file, each part after a `;`
   // or a tab is a cell of its own: "Ann;=1+1","5;=2+2" became the formula `=1+1,5`.

@@ -49,7 +49,7 @@ export const HOSTILE_CONTACTS = [
 
 /**
  * Addresses a `mailto:` link must not carry as they are: each would add a hidden recipient, a header or a
- * body. Contacts 11 to 15 of every 50 get one; the pages show them as text.
+ * body. Contacts 11 to 16 of every 50 get one; the pages show them as text.
  */
 export const UNLINKABLE_EMAILS = [
   'ann@example.com?bcc=spy@evil.example',
@@ -57,6 +57,7 @@ export const UNLINKABLE_EMAILS = [
   'ann&cc=spy@evil.example',
   'ann%2Cspy%40evil.example@example.com',
   'spy@evil.example,ann@example.com',
+  'a@x.com, evil@y.com',
 ] as const;
 
 const FIRST = [

@@ -16,8 +16,9 @@ import { RESULT_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
 import { contactName } from '../../src/site/build/directory.ts';
-import { fileName } from '../../src/site/client/export-actions.ts';
+import { fileName, leftOutMessage } from '../../src/site/client/export-actions.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
+import { mailtoHref } from '../../src/site/shared/format.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
@@ -93,6 +94,23 @@ async function broadQuery(): Promise<{ query: string; total: number }> {
   const [best] = totals.sort((a, b) => b[1] - a[1]);
   if (!best || best[1] <= 50) throw new Error('No one-letter query finds more than 50 contacts');
   return { query: best[0], total: best[1] };
+}
+
+/**
+ * The emails of `contacts` as a mail client may get them, found with the rule of the pages' `mailto:` links:
+ * each once (whatever its case), and the values a link would not carry, left out.
+ */
+function recipientsOf(contacts: readonly SnapshotContact[]): { addresses: string[]; leftOut: string[] } {
+  const seen = new Set<string>();
+  const addresses: string[] = [];
+  const leftOut: string[] = [];
+  for (const contact of contacts) {
+    const email = contact.email?.replace(/[\t\r\n]+/g, ' ').trim();
+    if (!email || seen.has(email.toLowerCase())) continue;
+    seen.add(email.toLowerCase());
+    (mailtoHref(email) ? addresses : leftOut).push(email);
+  }
+  return { addresses, leftOut };
 }
 
 /** A customer whose contacts have several roles, so that its page has a role filter. */
@@ -184,24 +202,56 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     const page = await newPage();
     await page.goto(`${server.url}/`);
     await page.locator('#role').selectOption('signer');
-    const seen = new Set<string>();
-    const expected: string[] = [];
-    for (const contact of snapshot.contacts.filter((item) => item.role.includes('signer'))) {
-      const email = contact.email?.replace(/[\t\r\n]+/g, ' ').trim();
-      if (email && !seen.has(email.toLowerCase())) {
-        seen.add(email.toLowerCase());
-        expected.push(email);
-      }
-    }
+    const { addresses: expected, leftOut } = recipientsOf(
+      snapshot.contacts.filter((item) => item.role.includes('signer')),
+    );
     await shows(
       page,
       '#result-export [data-action="emails"]',
       text.n('client.export.copyEmails', expected.length),
     );
     await page.locator('#result-export [data-action="emails"]').click();
-    await shows(page, '#search-status', text.n('client.export.copied', expected.length));
+    const copiedStatus = text.n('client.export.copied', expected.length);
+    await expect
+      .poll(async () => ((await page.locator('#search-status').textContent()) ?? '').startsWith(copiedStatus))
+      .toBe(true);
+    const status = (await page.locator('#search-status').textContent()) ?? '';
+    if (leftOut.length > 0 && leftOut.length <= 10) {
+      for (const value of leftOut) expect(status).toContain(`"${value}"`);
+    } else if (leftOut.length === 0) expect(status).toBe(copiedStatus);
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     expect(copied.split(', ').sort()).toEqual(expected.sort());
+  });
+
+  test('copies from a customer page only what a mailto: link would carry, and names what it left out', async () => {
+    // The fixture's "a@x.com, evil@y.com"; on a site given in QWOTY_E2E_SITE, any value a link would not carry.
+    const target =
+      snapshot.contacts.find((contact) => contact.email === 'a@x.com, evil@y.com') ??
+      (site.given
+        ? snapshot.contacts.find((contact) => contact.email && !mailtoHref(contact.email))
+        : undefined);
+    if (!target) throw new Error('The snapshot has no email that a mailto: link would not carry');
+    const contacts = snapshot.contacts.filter((contact) => contact.customer_id === target.customer_id);
+    const { addresses, leftOut } = recipientsOf(contacts);
+    expect(leftOut).toContain(target.email?.trim());
+    const page = await newPage();
+    await page.goto(`${server.url}/customers/${target.customer_id}/`);
+    // The page shows the value as text, not as a link: the same rule.
+    expect(await page.locator(`[id="contact-${target.id}"] a[href^="mailto:"]`).count()).toBe(0);
+    await shows(
+      page,
+      '.contact-export [data-action="emails"]',
+      text.n('client.export.copyEmails', addresses.length),
+    );
+    await page.locator('.contact-export [data-action="emails"]').click();
+    await shows(
+      page,
+      '.export-status',
+      `${text.n('client.export.copied', addresses.length)} ${leftOutMessage(leftOut, text)}`,
+    );
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.split(', ').sort()).toEqual([...addresses].sort());
+    if (target.email === 'a@x.com, evil@y.com') expect(copied).not.toContain('evil@y.com');
   });
 
   test("downloads the rows a customer page's filter shows, byte for byte as in the customer's CSV", async () => {
@@ -232,14 +282,20 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     expect(rows.map((contact) => contact.id)).toEqual(shown);
     expect(csv).toBe(contactsToCsv(rows));
 
-    const emails = [...new Set(rows.map((contact) => contact.email?.trim()).filter(Boolean))];
+    const { addresses: emails, leftOut } = recipientsOf(rows);
     await shows(
       page,
       '.contact-export [data-action="emails"]',
       text.n('client.export.copyEmails', emails.length),
     );
     await page.locator('.contact-export [data-action="emails"]').click();
-    await shows(page, '.export-status', text.n('client.export.copied', emails.length));
+    await shows(
+      page,
+      '.export-status',
+      leftOut.length > 0
+        ? `${text.n('client.export.copied', emails.length)} ${leftOutMessage(leftOut, text)}`
+        : text.n('client.export.copied', emails.length),
+    );
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     expect(copied.split(', ').sort()).toEqual(emails.sort());
   });

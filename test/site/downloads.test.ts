@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
 import { SnapshotIoError } from '../../src/shared/errors.ts';
-import { copyDownloads } from '../../src/site/build/build-site.ts';
+import { copyDownloads } from '../../src/site/integration/build-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 describe('copyDownloads', () => {

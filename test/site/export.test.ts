@@ -10,11 +10,12 @@ import type { SnapshotContact } from '../../src/shared/schema.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
 import { getExportFiles } from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';
-import { copyText, distinctEmails, fileName } from '../../src/site/client/export-actions.ts';
+import { copyText, fileName, leftOutMessage, mailRecipients } from '../../src/site/client/export-actions.ts';
 import { loadExportRows, resultCsv } from '../../src/site/client/result-csv.ts';
 import { allMatches, matchingEmails, type ResultSet } from '../../src/site/client/result-export.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { type ExportRecord, fromExportRecord, toExportRecord } from '../../src/site/shared/export-rows.ts';
+import { mailtoHref } from '../../src/site/shared/format.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { indexContact, parseContactLines, parseIdLines, search } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
@@ -159,16 +160,19 @@ describe('allMatches and matchingEmails', () => {
 
   test("gives each matching contact's email once, whatever its case, skipping contacts without one", () => {
     const set = searchSet('', { role: -1, country: 0 });
-    const emails = matchingEmails(set);
+    const { addresses: emails, leftOut } = matchingEmails(set);
     const all = allMatches(set)
       .map((position) => set.contacts[position]?.email.toLowerCase() ?? '')
-      .filter(Boolean);
+      .filter((email) => email && mailtoHref(email));
     const expected = new Set(all);
     // The fixture shares some addresses between contacts ("Team1@Example.com"), and leaves some out.
     expect(all.length).toBeGreaterThan(expected.size);
     expect(allMatches(set).length).toBeGreaterThan(all.length);
     expect(emails.map((email) => email.toLowerCase())).toEqual([...expected]);
     expect(emails.some((email) => email.startsWith('Team'))).toBe(true);
+    // The fixture's unlinkable addresses are set aside, not copied.
+    expect(leftOut.length).toBeGreaterThan(0);
+    expect(leftOut.every((email) => mailtoHref(email) === null)).toBe(true);
   });
 });
 
@@ -186,11 +190,47 @@ describe('splitCsvRecords', () => {
   });
 });
 
-describe('distinctEmails', () => {
+describe('mailRecipients', () => {
   test('keeps each address once, trimmed, in order, whatever its case, and skips empty ones', () => {
-    expect(distinctEmails(['b@x.io', null, ' A@x.io ', '', 'a@X.io', undefined, 'B@x.io', 'c@x.io'])).toEqual(
-      ['b@x.io', 'A@x.io', 'c@x.io'],
+    expect(mailRecipients(['b@x.io', null, ' A@x.io ', '', 'a@X.io', undefined, 'B@x.io', 'c@x.io'])).toEqual(
+      {
+        addresses: ['b@x.io', 'A@x.io', 'c@x.io'],
+        leftOut: [],
+      },
     );
+  });
+
+  test('leaves out, once each, the values a mailto: link would not carry, as mailtoHref does', () => {
+    const values = [
+      'a@x.com, evil@y.com',
+      'ok@x.com',
+      'ann@example.com?bcc=spy@evil.example',
+      'ann@example.com;-1',
+      ' A@X.com, evil@y.com ',
+      'not an address',
+    ];
+    const { addresses, leftOut } = mailRecipients(values);
+    expect(addresses).toEqual(['ok@x.com']);
+    expect(leftOut).toEqual([
+      'a@x.com, evil@y.com',
+      'ann@example.com?bcc=spy@evil.example',
+      'ann@example.com;-1',
+      'not an address',
+    ]);
+    for (const value of values) expect(addresses.includes(value.trim())).toBe(mailtoHref(value) !== null);
+  });
+});
+
+describe('leftOutMessage', () => {
+  test('names the first ten values left out, then how many more', () => {
+    const text = createText('en', MESSAGES.en);
+    expect(leftOutMessage(['a@x.com, evil@y.com'], text)).toBe(
+      'Left out 1 value that is not one address a mail client can take as it is: "a@x.com, evil@y.com".',
+    );
+    const many = Array.from({ length: 13 }, (_, n) => `v${n}`);
+    const message = leftOutMessage(many, text);
+    expect(message).toContain('"v9" and 3 more.');
+    expect(message).not.toContain('"v10"');
   });
 });
 

@@ -111,7 +111,9 @@ describe('the worst records the caps let through', () => {
     expect(second.manifest.counts).toMatchObject({ contacts: 117, rejected: 2 });
     const { snapshot } = await readSnapshot(dataDir);
     const deep = snapshot.contacts.find((contact) => contact.first_name?.startsWith('ü'));
-    expect(deep?.x_deep).toEqual(nested(31));
+    // Its undocumented field, nested as deep as the caps allow, is read but not published.
+    expect(deep).toBeDefined();
+    expect(Object.keys(deep ?? {})).not.toContain('x_deep');
     expect(snapshot.customers.find((customer) => customer.custom_properties)?.custom_properties).toEqual({
       tree: nested(30),
     });
@@ -129,7 +131,10 @@ describe('the worst records the caps let through', () => {
     const customer = customers.find((entry) => entry.id === hostile?.customer_id);
     expect(hostile?.customer_name).toBe(customer?.name);
     expect(hostile?.customer_name).not.toBe('polluted');
-    expect(hostile).toMatchObject({ role: ['decision_maker'], phone: null, x_huge_number: null });
+    expect(hostile).toMatchObject({ role: ['decision_maker'], phone: null });
+    // Undocumented keys are not published at all.
+    for (const key of ['x_huge_number', 'constructor', '__proto__'])
+      expect(Object.hasOwn(hostile ?? {}, key)).toBe(false);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 

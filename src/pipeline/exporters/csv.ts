@@ -7,10 +7,16 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify as stringifySync } from 'csv-stringify/sync';
+import {
+  CSV_OPTIONS,
+  contactRecord,
+  contactsCsvPieces,
+  csvPieces,
+  headerRecord,
+} from '../../shared/csv-format.ts';
 import { SnapshotIoError } from '../../shared/errors.ts';
 import type { SnapshotContact } from '../../shared/schema.ts';
 import { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
-import { CSV_OPTIONS, contactRecord, contactsCsvPieces, csvPieces, headerRecord } from './csv-format.ts';
 import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';
 

@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import type { Column, ColumnKind } from './columns.ts';
+import type { Column, ColumnKind } from '../../shared/export-columns.ts';
 import { CELL, NULL_CELL, ROW, SHEETS, type ToWorker, type WorkbookJob } from './xlsx.ts';
 
 const CREATOR = 'Qwoty contacts directory';

@@ -1,5 +1,5 @@
 /**
- * `contacts.xlsx`: a "Contacts" sheet (one row per contact, the columns of `columns.ts`) and a "Customers"
+ * `contacts.xlsx`: a "Contacts" sheet (one row per contact, the columns of `src/shared/export-columns.ts`) and a "Customers"
  * sheet, written with exceljs' streaming writer, one committed row at a time.
  *
  * Every value is a typed cell: text is a text cell, never a formula and never a number, so phones
@@ -21,8 +21,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SnapshotIoError } from '../../shared/errors.ts';
+import { CONTACT_COLUMNS, type Column, CUSTOMER_COLUMNS } from '../../shared/export-columns.ts';
 import type { Snapshot } from '../../shared/schema.ts';
-import { CONTACT_COLUMNS, type Column, CUSTOMER_COLUMNS } from './columns.ts';
 import type { Exporter } from './index.ts';
 
 /** Excel's limit on the characters of one cell; longer text is cut (Excel would otherwise repair the file). */

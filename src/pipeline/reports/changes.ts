@@ -157,7 +157,8 @@ export function refOf(
   };
 }
 
-function changedFields(before: Record<string, unknown>, after: SnapshotContact): string[] {
+function changedFields(before: Record<string, unknown>, contact: SnapshotContact): string[] {
+  const after: Record<string, unknown> = contact;
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys]
     .filter((key) => !IGNORED_FIELDS.has(key))

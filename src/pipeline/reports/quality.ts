@@ -21,8 +21,14 @@ const DAY_MS = 86_400_000;
 
 /** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-/** Digits with the usual separators, an optional leading + and an optional extension. */
-const PHONE = /^\+?[\d\s().\-/]+((x|ext\.?)\s?\d+)?$/i;
+/**
+ * Digits with the usual separators, an optional leading + and an optional extension; the first group is the
+ * number without its extension. Anchored at both ends, and no separator is a letter, so there is one way to
+ * split a phone: linear time.
+ */
+const PHONE = /^\+?([\d\s().\-/]+)((x|ext\.?)\s?\d+)?$/i;
+/** Longer than any number written with its separators and an extension: malformed without a regex. */
+const MAX_PHONE_LENGTH = 64;
 
 export function isMalformedEmail(email: string): boolean {
   return !EMAIL.test(email.trim());
@@ -30,9 +36,12 @@ export function isMalformedEmail(email: string): boolean {
 
 /** A phone is malformed when it holds other characters, or fewer than 6 or more than 15 digits (E.164). */
 export function isMalformedPhone(phone: string): boolean {
-  const main = phone.trim().replace(/\s*(x|ext\.?)\s?\d+$/i, '');
+  const trimmed = phone.trim();
+  if (trimmed.length > MAX_PHONE_LENGTH) return true;
+  const main = PHONE.exec(trimmed)?.[1];
+  if (main === undefined) return true;
   const digits = main.replace(/\D/g, '').length;
-  return !PHONE.test(phone.trim()) || digits < 6 || digits > 15;
+  return digits < 6 || digits > 15;
 }
 
 export interface QualityInputs {

@@ -11,7 +11,7 @@ import { splitCsvRecords } from '../shared/csv-records.ts';
 import { textFromData } from '../shared/text.ts';
 import { formatVcard, VCARD_MEDIA_TYPE, type VcardContact } from '../shared/vcard.ts';
 import { CONTACTS_FILTERED } from './contact-filters.ts';
-import { copyEmails, distinctEmails, downloadCsv, fileName, saveFile } from './export-actions.ts';
+import { copyEmails, downloadCsv, fileName, mailRecipients, saveFile } from './export-actions.ts';
 
 /** The card a row's "Save contact" link carries, as the customer's `.vcf` file has it. */
 function cardOf(row: HTMLTableRowElement): VcardContact | null {
@@ -45,7 +45,7 @@ export function startContactExport(): void {
   const cards = new Map(rows.map((row) => [row, cardOf(row)]));
   const shown = () => rows.filter((row) => !row.hidden);
   const emailsOf = (visible: readonly HTMLTableRowElement[]) =>
-    distinctEmails(visible.map((row) => cards.get(row)?.email));
+    mailRecipients(visible.map((row) => cards.get(row)?.email));
 
   table.addEventListener('click', (event) => {
     const link = event.target instanceof Element ? event.target.closest('a.save-contact') : null;
@@ -61,7 +61,7 @@ export function startContactExport(): void {
     csvButton.textContent = text.n('client.export.downloadShown', visible.length);
     // Unfiltered, the link beside the heading already gives every contact.
     csvButton.hidden = visible.length === 0 || visible.length === rows.length;
-    const emails = emailsOf(visible).length;
+    const emails = emailsOf(visible).addresses.length;
     emailsButton.textContent = text.n('client.export.copyEmails', emails);
     emailsButton.hidden = emails === 0;
     panel.hidden = csvButton.hidden && emailsButton.hidden;

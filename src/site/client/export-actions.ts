@@ -2,6 +2,7 @@
  * What the export buttons of the home and customer pages share: saving text as a file, the clipboard, and
  * which emails to copy. Files are made in the page (a `Blob`); nothing is sent anywhere.
  */
+import { mailAddress } from '../shared/format.ts';
 import { fold } from '../shared/search.ts';
 import type { Text } from '../shared/text.ts';
 
@@ -28,23 +29,35 @@ export async function copyText(value: string, text: Text): Promise<void> {
   await navigator.clipboard.writeText(value);
 }
 
+/** The emails of some contacts, sorted by what a mail client may be given. */
+export interface MailRecipients {
+  /** The addresses a `mailto:` link would carry: each once (whatever its case), trimmed, in the order given. */
+  addresses: string[];
+  /** The values that are not one address as they stand ("a@x.com, evil@y.com"), each once, trimmed. */
+  leftOut: string[];
+}
+
 /**
- * The emails worth copying: each address once (whatever its case), trimmed, in the order given; contacts
- * without one are skipped.
+ * Sorts `emails` by the rule of `mailto:` links (`mailAddress`), so that a crafted value cannot paste a hidden
+ * recipient into a To line; contacts without an email are skipped.
  */
-export function distinctEmails(emails: Iterable<string | null | undefined>): string[] {
+export function mailRecipients(emails: Iterable<string | null | undefined>): MailRecipients {
   const seen = new Set<string>();
-  const kept: string[] = [];
+  const recipients: MailRecipients = { addresses: [], leftOut: [] };
   for (const email of emails) {
     const trimmed = email?.trim();
     if (!trimmed) continue;
     const key = trimmed.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);
-    kept.push(trimmed);
+    if (mailAddress(trimmed) === null) recipients.leftOut.push(trimmed);
+    else recipients.addresses.push(trimmed);
   }
-  return kept;
+  return recipients;
 }
+
+/** How many left-out values the status names; past that it says how many more. */
+const LEFT_OUT_NAMED = 10;
 
 /**
  * A file name made of the words of `parts`, without case, accents, spaces or punctuation, so it is safe on
@@ -52,7 +65,7 @@ export function distinctEmails(emails: Iterable<string | null | undefined>): str
  */
 export function fileName(parts: readonly string[], extension: string, fallback = 'contacts'): string {
   const words = parts.flatMap((part) => fold(part).match(/[\p{L}\p{N}]+/gu) ?? []);
-  const stem = Array.from(words.join('-')).slice(0, 60).join('').replace(/-+$/, '');
+  const stem = Array.from(words.join('-')).slice(0, 60).join('').replace(/-$/, '');
   return `${stem || fallback}.${extension}`;
 }
 
@@ -79,14 +92,28 @@ export async function downloadCsv(
   }
 }
 
-/** Copies `emails` to the clipboard, one line for a mail's To field; `status` says how many, or why not. */
-export async function copyEmails(emails: readonly string[], status: HTMLElement, text: Text): Promise<void> {
+/**
+ * Copies the addresses of `recipients` to the clipboard, one line for a mail's To field; `status` says how
+ * many and names the values left out, or says why nothing was copied.
+ */
+export async function copyEmails(recipients: MailRecipients, status: HTMLElement, text: Text): Promise<void> {
+  const { addresses, leftOut } = recipients;
   try {
-    await copyText(emails.join(', '), text);
-    status.textContent = text.n('client.export.copied', emails.length);
+    await copyText(addresses.join(', '), text);
+    status.textContent = text.n('client.export.copied', addresses.length);
+    if (leftOut.length > 0) status.textContent += ` ${leftOutMessage(leftOut, text)}`;
   } catch (error) {
     status.textContent = text.t('client.export.copyFailed', { reason: reasonOf(error) });
   }
+}
+
+/** "Left out 2 values that are not one address: "a@x.com, evil@y.com", "b@x.com?bcc=c@y.com"." */
+export function leftOutMessage(leftOut: readonly string[], text: Text): string {
+  const named = leftOut.slice(0, LEFT_OUT_NAMED).map((value) => `"${value}"`);
+  const more = leftOut.length - named.length;
+  const values =
+    more > 0 ? `${named.join(', ')} ${text.n('client.export.leftOutMore', more)}` : named.join(', ');
+  return text.n('client.export.leftOut', leftOut.length, { values });
 }
 
 /** What an error says, for a status message. */

@@ -1,12 +1,12 @@
 /**
  * The CSV of a search, made in the browser: loaded only when someone asks for it (`import()`), with the
  * csv-stringify build for browsers. Columns, formula safety and options are those of the snapshot's
- * `contacts.csv` (`src/pipeline/exporters/csv-format.ts`), so a row here is byte for byte that contact's row
+ * `contacts.csv` (`src/shared/csv-format.ts`), so a row here is byte for byte that contact's row
  * there.
  */
 import { stringify } from 'csv-stringify/browser/esm/sync';
-import type { ContactRow } from '../../pipeline/exporters/columns.ts';
-import { contactsCsvPieces } from '../../pipeline/exporters/csv-format.ts';
+import { contactsCsvPieces } from '../../shared/csv-format.ts';
+import type { ContactRow } from '../../shared/export-columns.ts';
 import { type ExportIndex, type ExportRecord, fromExportRecord } from '../shared/export-rows.ts';
 
 /** The CSV of `rows` (byte order mark and header first), in pieces to hand to a `Blob`. */
@@ -26,7 +26,7 @@ async function fetchJson<T>(url: string): Promise<T> {
  */
 export async function loadExportRows(indexUrl: string, positions: readonly number[]): Promise<ContactRow[]> {
   const index = await fetchJson<ExportIndex>(indexUrl);
-  const base = indexUrl.replace(/[^/]*$/, '');
+  const base = indexUrl.slice(0, indexUrl.lastIndexOf('/') + 1);
   const chunks = [...new Set(positions.map((position) => Math.floor(position / index.per)))];
   const loaded = await Promise.all(
     chunks.map((chunk) => {

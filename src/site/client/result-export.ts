@@ -6,7 +6,7 @@
  */
 import { type IndexedContact, type SearchContact, type SearchFilters, search } from '../shared/search.ts';
 import { textFromData } from '../shared/text.ts';
-import { copyEmails, distinctEmails, downloadCsv, fileName } from './export-actions.ts';
+import { copyEmails, downloadCsv, fileName, type MailRecipients, mailRecipients } from './export-actions.ts';
 
 /** A search whose results are on the page. */
 export interface ResultSet {
@@ -25,9 +25,9 @@ export function allMatches(set: ResultSet): number[] {
   return search(set.contacts, set.index, set.query, set.filters, set.contacts.length).hits;
 }
 
-/** The distinct emails of every match of `set`. */
-export function matchingEmails(set: ResultSet, positions = allMatches(set)): string[] {
-  return distinctEmails(positions.map((position) => set.contacts[position]?.email));
+/** The distinct emails of every match of `set`, sorted by the rule of `mailto:` links. */
+export function matchingEmails(set: ResultSet, positions = allMatches(set)): MailRecipients {
+  return mailRecipients(positions.map((position) => set.contacts[position]?.email));
 }
 
 /** How long typing must pause before the emails of a search are counted. */
@@ -102,7 +102,7 @@ export function startResultExport(
     const counted = current;
     cancelCount = whenQuiet(() => {
       if (counted !== current) return;
-      const emails = matchingEmails(counted).length;
+      const emails = matchingEmails(counted).addresses.length;
       emailsButton.textContent = text.n('client.export.copyEmails', emails);
       emailsButton.disabled = false;
       emailsButton.hidden = emails === 0;

@@ -154,7 +154,8 @@ export function startSearch(): void {
     }, 200);
   };
 
-  const idBase = (form.dataset.contacts ?? '').replace(/[^/]*$/, '');
+  const contactsUrl = form.dataset.contacts ?? '';
+  const idBase = contactsUrl.slice(0, contactsUrl.lastIndexOf('/') + 1);
   const exportPanel = document.querySelector<HTMLElement>('#result-export');
   const showExport = exportPanel
     ? startResultExport(exportPanel, status, form.dataset.export ?? '')

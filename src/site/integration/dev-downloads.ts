@@ -1,6 +1,6 @@
 /**
  * `/downloads/<file>` in `astro dev`. A built site has them because `npm run build` copies them from the
- * snapshot (`copyDownloads` in `src/site/build/build-site.ts`; they are not Astro routes), so without this the dev
+ * snapshot (`copyDownloads` in `build-site.ts`; they are not Astro routes), so without this the dev
  * server answered every download link with a 404. Each request reads the live snapshot of `QWOTY_DATA_DIR`
  * again, so a fetch while the dev server runs is picked up; only the files the site offers and the manifest
  * lists are served (`downloadsOf`), never `rejects.json` or the manifest, and anything else falls through

@@ -7,7 +7,7 @@
  *
  * Isomorphic: `src/site/build/export-data.ts` writes these, `src/site/client/result-csv.ts` reads them.
  */
-import type { ContactRow } from '../../pipeline/exporters/columns.ts';
+import type { ContactRow } from '../../shared/export-columns.ts';
 
 /** The export index: where each contact's record is. */
 export interface ExportIndex {

@@ -74,11 +74,20 @@ const LINKABLE_EMAIL =
   /^[\p{L}\p{M}\p{N}.!$'*+/=^_`{|}~-]+@[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?)+$/u;
 
 /**
- * The `mailto:` URL for an email address, or `null` when the address is not one a link can carry as it is:
- * the page then shows it as text, so that no crafted address can add hidden recipients, headers or a body.
- * Spaces around the address are not part of it.
+ * The address a mail client may be given, trimmed, or `null` when it is not one address as it stands: the one
+ * rule for everything bound for a mail client (`mailto:` links, "Copy N emails"), so that no crafted value can
+ * add hidden recipients, headers or a body.
+ */
+export function mailAddress(email: string): string | null {
+  const address = email.trim();
+  return LINKABLE_EMAIL.test(address) ? address : null;
+}
+
+/**
+ * The `mailto:` URL for an email address, or `null` when the address is not one a link can carry as it is
+ * (see `mailAddress`): the page then shows it as text.
  */
 export function mailtoHref(email: string): string | null {
-  const address = email.trim();
-  return LINKABLE_EMAIL.test(address) ? `mailto:${address}` : null;
+  const address = mailAddress(email);
+  return address === null ? null : `mailto:${address}`;
 }

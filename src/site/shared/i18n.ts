@@ -110,6 +110,11 @@ export const en = {
     one: 'Copied {count} email address to the clipboard.',
     other: 'Copied {count} email addresses to the clipboard, separated by commas.',
   },
+  'client.export.leftOut': {
+    one: 'Left out {count} value that is not one address a mail client can take as it is: {values}.',
+    other: 'Left out {count} values that are not one address a mail client can take as they are: {values}.',
+  },
+  'client.export.leftOutMore': { one: 'and {count} more', other: 'and {count} more' },
   'client.export.copyFailed': 'The emails could not be copied ({reason}).',
   'client.export.noClipboard': 'this browser gives no access to the clipboard',
   'client.export.mismatch': 'the CSV file does not match this page: reload the page',
@@ -482,6 +487,11 @@ export const fr: Messages = {
     other: '{count} adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
     many: '{count} d’adresses e-mail copiées dans le presse-papiers, séparées par des virgules.',
   },
+  'client.export.leftOut': {
+    one: `{count} valeur laissée de côté, qui n’est pas une adresse qu’un logiciel de messagerie peut prendre telle quelle${NBSP}: {values}.`,
+    other: `{count} valeurs laissées de côté, qui ne sont pas des adresses qu’un logiciel de messagerie peut prendre telles quelles${NBSP}: {values}.`,
+  },
+  'client.export.leftOutMore': { one: 'et {count} autre', other: 'et {count} autres' },
   'client.export.copyFailed': 'Les adresses e-mail n’ont pas pu être copiées ({reason}).',
   'client.export.noClipboard': 'ce navigateur ne donne pas accès au presse-papiers',
   'client.export.mismatch': `le fichier CSV ne correspond pas à cette page${NBSP}: rechargez-la`,

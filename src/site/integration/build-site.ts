@@ -15,19 +15,19 @@ import { readManifest } from '../../pipeline/publish.ts';
 import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
 import { replaceSymlink } from '../../shared/swap-dir.ts';
+import { downloadsOf } from '../build/directory.ts';
+import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from '../build/site-cache.ts';
+import { replaceSite } from '../build/site-folder.ts';
+import { writeSiteManifest } from '../build/site-manifest.ts';
+import type { SiteSettings } from '../build/site-settings.ts';
 import {
   type BuildLogCounts,
   buildLogCounts,
   buildLogger,
   endBuildLog,
   resetBuildLogCounts,
-} from '../integration/build-log.ts';
-import { defineSiteConfig } from '../integration/site-config.ts';
-import { downloadsOf } from './directory.ts';
-import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
-import { replaceSite } from './site-folder.ts';
-import { writeSiteManifest } from './site-manifest.ts';
-import type { SiteSettings } from './site-settings.ts';
+} from './build-log.ts';
+import { defineSiteConfig } from './site-config.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
 export function findQwotyError(error: unknown): QwotyError | undefined {

@@ -1,12 +1,12 @@
 /**
  * The one definition of what the tabular exports (CSV, XLSX) show. Values are the snapshot's text as it is;
  * each format makes it safe for its readers (formula neutralising for CSV, typed cells for XLSX). Fields the
- * API sends that the docs don't list stay out of the tables: they are in `contacts.json`.
+ * API sends that the docs don't list are not published at all (see `ContactSchema`).
  *
  * Pure on purpose (type imports only): the home page's browser bundle builds the CSV of a search from these
  * same columns.
  */
-import type { AddressSummary, SnapshotContact, SnapshotCustomer } from '../../shared/schema.ts';
+import type { AddressSummary, SnapshotContact, SnapshotCustomer } from './schema.ts';
 
 /** How a column's value is written: text (timestamps included: ISO 8601 text sorts in time order), or a count. */
 export type ColumnKind = 'text' | 'count';

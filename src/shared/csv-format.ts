@@ -5,8 +5,8 @@
  * csv-stringify build for its runtime. One definition, so the two cannot drift apart.
  */
 import type { Options } from 'csv-stringify';
-import { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
-import { CONTACT_COLUMNS, type ContactRow } from './columns.ts';
+import { CONTACT_COLUMNS, type ContactRow } from './export-columns.ts';
+import { neutraliseFormula } from './spreadsheet-safety.ts';
 
 /**
  * RFC 4180 with CRLF, UTF-8 with a byte order mark (so Excel reads accents and other scripts). Every field
