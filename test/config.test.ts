@@ -26,6 +26,7 @@ describe('parseFetchConfig', () => {
       token: TOKEN,
       apiUrl: DEFAULT_API_URL,
       dataDir: 'data',
+      keepNights: 7,
       customerId: null,
       maxInvalidShare: 0.1,
       strict: false,

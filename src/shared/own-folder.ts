@@ -23,7 +23,8 @@ export async function checkOwnFolder(
   options: { owner?: boolean } = {},
 ): Promise<void> {
   const info = await stat(dir).catch(() => null);
-  if (!info) return;
+  // Missing, or not a folder: the caller's own mkdir or write fails with its own sentence.
+  if (!info?.isDirectory()) return;
   const me = userInfo();
   if (options.owner !== false && info.uid !== me.uid) {
     throw new SnapshotIoError(

@@ -13,23 +13,20 @@ export const SiteManifestSchema = z.object({
   schema_version: z.literal(1),
   /** The snapshot folder's name in `data/.snapshots/` (its run id), which `data/current` points at. */
   snapshot: z.string().min(1),
-  /** When that snapshot's data was fetched. */
+  /** When that snapshot's data was fetched. (No build time: the same snapshot gives the same bytes.) */
   generated_at: z.iso.datetime({ offset: true }),
-  /** When this site was built. */
-  built_at: z.iso.datetime({ offset: true }),
 });
 export type SiteManifest = z.output<typeof SiteManifestSchema>;
 
 /** Writes the manifest of a site built from the snapshot folder `snapshotDir` into `siteDir`. */
 export async function writeSiteManifest(
   siteDir: string,
-  from: { snapshotDir: string; generatedAt: string; now?: Date },
+  from: { snapshotDir: string; generatedAt: string },
 ): Promise<void> {
   const manifest: SiteManifest = SiteManifestSchema.parse({
     schema_version: 1,
     snapshot: path.basename(from.snapshotDir),
     generated_at: from.generatedAt,
-    built_at: (from.now ?? new Date()).toISOString(),
   });
   await writeFile(path.join(siteDir, SITE_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
