@@ -36,8 +36,8 @@ export function placeKitFile(text: string, place: KitPlace): string {
     .replaceAll(KIT.logDir, place.logDir)
     .replace(/^(User|Group)=qwoty$/gm, `$1=${place.user}`)
     .replace(/^(\S+ \S+ \S+ \S+ \S+ )qwoty /gm, `$1${place.user} `)
-    .replace(/^(\s*su )qwoty /gm, `$1${place.user} `)
-    .replace(/^(\s*create \d+ )qwoty /gm, `$1${place.user} `);
+    .replace(/^([ \t]*su )qwoty /gm, `$1${place.user} `)
+    .replace(/^([ \t]*create \d+ )qwoty /gm, `$1${place.user} `);
 }
 
 export interface CommandResult {
@@ -183,7 +183,7 @@ export async function installDir(dir: string, uid: number, gid: number, mode: nu
 export function parseEnvLines(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const match = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    const match = line.match(/^[ \t]*([A-Za-z_]\w*)[ \t]*=(.*)$/);
     if (match?.[1] && match[2] !== undefined) env[match[1]] = match[2].trim().replace(/^"(.*)"$/, '$1');
   }
   return env;
