@@ -14,6 +14,8 @@ export const WORKFLOW_FIXED_SETTINGS: Readonly<Record<string, string>> = {
   QWOTY_API_TOKEN: 'a secret, in the environment of the nightly step alone',
   QWOTY_ALLOW_SHRINK:
     'from the `allow_shrink` input of a manual run: a variable would switch the shrink guard off every night',
+  QWOTY_KEEP_NIGHTS:
+    'fixed at 1: the whole data folder is encrypted into the Actions cache every night, so more nights cost cache space and no runner rolls back',
   QWOTY_DATA_DIR: 'the folder the workflow decrypts, caches and uploads (job env)',
   QWOTY_SITE_DIR: 'the folder the workflow deploys to Pages (job env)',
   QWOTY_SITE_CACHE_DIR: 'the folder the workflow decrypts and caches (job env)',
