@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import { parsePhone } from '../../src/pipeline/phone.ts';
 import {
+  decodeDial,
+  encodeDial,
   fold,
   formatContactLine,
   formatIdLines,
@@ -73,9 +76,16 @@ const header: SearchHeader = {
   customers: [
     { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
     { id: '22222222-2222-4222-8222-222222222222', name: 'Acme GmbH' },
+    { id: '33333333-3333-4333-8333-333333333333', name: 'Standard SA' },
   ],
   ids: { per: 2048, files: ['ids-0.000000000000.txt'] },
 };
+
+/** The `dial` field as the site build writes it, from the number as publish reads it (FR by default). */
+function dialOf(phone: string): string {
+  const parsed = parsePhone(phone);
+  return parsed ? encodeDial(phone, parsed) : '';
+}
 
 const contacts: SearchContact[] = [
   {
@@ -85,6 +95,7 @@ const contacts: SearchContact[] = [
     phone: '+33 6 12 34 56 78',
     roles: [0],
     countries: [0],
+    dial: dialOf('+33 6 12 34 56 78'),
   },
   {
     customer: 1,
@@ -93,6 +104,7 @@ const contacts: SearchContact[] = [
     phone: '+49 30 1234567',
     roles: [1, 2],
     countries: [1],
+    dial: dialOf('+49 30 1234567'),
   },
   {
     customer: 1,
@@ -101,6 +113,34 @@ const contacts: SearchContact[] = [
     phone: '',
     roles: [],
     countries: [],
+    dial: '',
+  },
+  {
+    customer: 2,
+    name: 'Paul Poste',
+    email: '',
+    phone: '+33 1 20 57 94 57 ext. 10',
+    roles: [],
+    countries: [],
+    dial: dialOf('+33 1 20 57 94 57 ext. 10'),
+  },
+  {
+    customer: 2,
+    name: 'Anne National',
+    email: '',
+    phone: '04 72 10 20 30',
+    roles: [],
+    countries: [],
+    dial: dialOf('04 72 10 20 30'),
+  },
+  {
+    customer: 2,
+    name: 'Luc Unread',
+    email: '',
+    phone: 'ask 9988 reception',
+    roles: [],
+    countries: [],
+    dial: dialOf('ask 9988 reception'),
   },
 ];
 const index = contacts.map((contact) => indexContact(contact, header));
@@ -124,9 +164,18 @@ describe('search', () => {
     ['decideur', ['Jean Dupont']],
     ['acheteur', ['Zoë Ñúñez']],
     ['+33 6 12 34', ['Zoë Ñúñez']],
-    ['0612345678', []],
+    ['06 12 34 56 78', ['Zoë Ñúñez']],
+    ['0612345678', ['Zoë Ñúñez']],
     ['612345678', ['Zoë Ñúñez']],
     ['30-123', ['Jean Dupont']],
+    ['030 1234567', ['Jean Dupont']],
+    ['01 20 57 94 57', ['Paul Poste']],
+    ['+33120579457', ['Paul Poste']],
+    ['9457', ['Paul Poste']],
+    ['+33 4 72 10 20 30', ['Anne National']],
+    ['04 72 10', ['Anne National']],
+    ['2030', ['Anne National']],
+    ['9988', ['Luc Unread']],
     ['upont', []],
     ['jean zoe', []],
   ])('finds %j: %j', (query, names) => {
@@ -177,7 +226,42 @@ describe('formatContactLine and parseContactLines', () => {
     } as SearchContact;
     const text = [...contacts, hostile].map(formatContactLine).join('\n');
     const parsed = parseContactLines(`${text}\n`);
-    expect(parsed.slice(0, 3)).toEqual(contacts);
-    expect(parsed[3]?.name).toBe('Tab here newline');
+    expect(parsed.slice(0, contacts.length)).toEqual(contacts);
+    expect(parsed[contacts.length]?.name).toBe('Tab here newline');
+  });
+});
+
+describe('encodeDial and decodeDial', () => {
+  test.each([
+    ['+33 1 20 57 94 57 ext. 10', 'tel:+33120579457;ext=10', '0120579457', '2.0'],
+    ['+33 6 74 49 25 45', 'tel:+33674492545', '0674492545', '33.0.2'],
+    ['06 74 49 25 45', 'tel:+33674492545', '0674492545', '33.0.1'],
+    ['0612345678 x12', 'tel:+33612345678;ext=12', '0612345678', '33.0.1.2'],
+    ['+33 (0)6 12 34 56 78', 'tel:+33612345678', '0612345678', '33.0.3'],
+    ['+39 06 1234 5678', 'tel:+390612345678', '0612345678', '39..2'],
+    ['+1 (555) 010-9999', 'tel:+15550109999', '5550109999', '1..1'],
+    ['+44 20 7946 0958', 'tel:+442079460958', '02079460958', '44.0.2'],
+  ])('gives %j the link %s and the national digits %s', (phone, uri, national, dial) => {
+    const parsed = parsePhone(phone);
+    if (!parsed) throw new Error(`libphonenumber-js could not read ${phone}`);
+    // The link is the one libphonenumber-js's getURI() gave at publish, rebuilt from a few characters.
+    expect(parsed.uri).toBe(uri);
+    const encoded = encodeDial(phone, parsed);
+    if (dial !== '2.0') expect(encoded).toBe(dial);
+    expect(decodeDial(phone, encoded)).toMatchObject({ uri, national, international: parsed.e164.slice(1) });
+  });
+
+  test('writes a number in full when its digits as sent do not hold its national number', () => {
+    const encoded = encodeDial('+33 6 12 34 56 78', {
+      e164: '+33699999999',
+      national: '06 99 99 99 99',
+      extension: null,
+    });
+    expect(encoded).toBe('=33699999999=0699999999=');
+    expect(decodeDial('+33 6 12 34 56 78', encoded)?.uri).toBe('tel:+33699999999');
+  });
+
+  test('has no forms for a number publish could not read', () => {
+    expect(decodeDial('ask 9988 reception', '')).toBeNull();
   });
 });

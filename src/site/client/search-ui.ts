@@ -6,7 +6,9 @@
  * keystroke then scans the compact index in memory; the contact ids for the links load by chunk, only for
  * the results shown. Results are built with `textContent` only: a value from the API is never read as markup.
  */
+import { mailtoHref } from '../shared/format.ts';
 import {
+  decodeDial,
   headerWords,
   type IndexedContact,
   indexContact,
@@ -94,6 +96,38 @@ function element<K extends keyof HTMLElementTagNameMap>(
   if (text !== undefined) node.textContent = text;
   if (className) node.className = className;
   return node;
+}
+
+/**
+ * A result's email, phone and roles, joined by " · ": the email and the phone as links a tap opens, the phone
+ * as the RFC 3966 link of the number read at publish; a phone that could not be read is shown as sent,
+ * without a link. Empty fields are left out.
+ */
+function resultDetails(contact: SearchContact, header: SearchHeader): HTMLElement {
+  const details = element('span', undefined, 'result-details');
+  const parts: Node[] = [];
+  const email = contact.email.trim();
+  if (email) {
+    const href = mailtoHref(email);
+    const link = href ? element('a', email, 'result-email') : element('span', email);
+    if (link instanceof HTMLAnchorElement && href) link.href = href;
+    parts.push(link);
+  }
+  if (contact.phone.trim()) {
+    const dial = decodeDial(contact.phone, contact.dial);
+    const phone = dial ? element('a', contact.phone, 'result-phone') : element('span', contact.phone);
+    if (dial && phone instanceof HTMLAnchorElement) phone.href = dial.uri;
+    parts.push(phone);
+  }
+  const roles = contact.roles
+    .map((index) => header.roleLabels[index] ?? header.roles[index] ?? '')
+    .join(', ');
+  if (roles) parts.push(document.createTextNode(roles));
+  parts.forEach((part, index) => {
+    if (index > 0) details.append(' · ');
+    details.append(part);
+  });
+  return details;
 }
 
 export function startSearch(): void {
@@ -191,14 +225,7 @@ export function startSearch(): void {
       customerLink.append(element('bdi', customer.name));
       customerLink.href = base;
       at.append(customerLink);
-      const details = [
-        contact.email,
-        contact.phone,
-        contact.roles
-          .map((index) => data.header.roleLabels[index] ?? data.header.roles[index] ?? '')
-          .join(', '),
-      ].filter(Boolean);
-      item.append(name, at, element('span', details.join(' · '), 'result-details'));
+      item.append(name, at, resultDetails(contact, data.header));
       return item;
     });
     results.replaceChildren(...items);

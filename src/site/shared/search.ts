@@ -85,6 +85,8 @@ export interface SearchContact {
   roles: number[];
   /** Indexes into `SearchHeader.countries`. */
   countries: number[];
+  /** The phone's forms as read at publish, written by `encodeDial`; empty when it could not be read. */
+  dial: string;
 }
 
 export interface SearchCustomer {
@@ -104,7 +106,7 @@ export interface SearchHeader {
   ids: { per: number; files: string[] };
 }
 
-/** One contact line: `customer⇥name⇥email⇥phone⇥roles⇥countries` (lists comma-separated). */
+/** One contact line: `customer⇥name⇥email⇥phone⇥roles⇥countries⇥dial` (lists comma-separated). */
 export function formatContactLine(contact: SearchContact): string {
   return [
     contact.customer,
@@ -113,7 +115,83 @@ export function formatContactLine(contact: SearchContact): string {
     clean(contact.phone),
     contact.roles.join(','),
     contact.countries.join(','),
+    contact.dial,
   ].join('\t');
+}
+
+/** What the site needs of a phone number read at publish (`ParsedPhone` in `src/shared/schema.ts`). */
+export interface DialInput {
+  /** `+33120579457`. */
+  e164: string;
+  /** `01 20 57 94 57 ext. 10`. */
+  national: string;
+  extension: string | null;
+}
+
+/** A phone's forms for matching and dialling, as digits. */
+export interface DialForms {
+  /** `33120579457`: E.164 without its `+`. */
+  international: string;
+  /** `0120579457`: the national form's digits, without the extension. */
+  national: string;
+  extension: string;
+  /** RFC 3966, as libphonenumber-js's `getURI()` gives it: `tel:+33120579457;ext=10`. */
+  uri: string;
+}
+
+/**
+ * The forms of a phone, written as a few characters relative to the digits of the phone as sent: shipping
+ * the E.164 and national digits themselves would add about a third to the compressed search data, since
+ * digits barely compress. `cc.prefix.start[.ext]` says that the number's national significant number starts
+ * at digit `start` of the number as sent and runs to its extension (the last `ext` digits), that `cc` is its
+ * country calling code and `prefix` what the national form puts before it (`0` in France). A number that
+ * does not have that shape is written in full: `=international=national=extension`.
+ */
+export function encodeDial(phone: string, parsed: DialInput): string {
+  const sent = phone.replace(/\D+/g, '');
+  const international = parsed.e164.replace(/\D+/g, '');
+  const extension = parsed.extension ?? '';
+  const nationalAll = parsed.national.replace(/\D+/g, '');
+  const national =
+    extension && nationalAll.endsWith(extension) ? nationalAll.slice(0, -extension.length) : nationalAll;
+  // Country calling codes have 1 to 3 digits; the shortest one after which the national form ends alike.
+  for (let cc = 1; cc <= 3 && cc < international.length; cc++) {
+    const significant = international.slice(cc);
+    if (!national.endsWith(significant)) continue;
+    const start = sent.length - extension.length - significant.length;
+    if (start < 0 || sent.slice(start, start + significant.length) !== significant) break;
+    if (!sent.endsWith(extension)) break;
+    const prefix = national.slice(0, national.length - significant.length);
+    const fields = [international.slice(0, cc), prefix, String(start)];
+    if (extension) fields.push(String(extension.length));
+    return fields.join('.');
+  }
+  return `=${international}=${national}=${extension}`;
+}
+
+/** The forms `encodeDial` wrote for the phone `phone`; null when the phone could not be read at publish. */
+export function decodeDial(phone: string, dial: string): DialForms | null {
+  if (!dial) return null;
+  let international: string;
+  let national: string;
+  let extension: string;
+  if (dial.startsWith('=')) {
+    [, international = '', national = '', extension = ''] = dial.split('=');
+  } else {
+    const [cc = '', prefix = '', start = '0', extensionLength = '0'] = dial.split('.');
+    const sent = phone.replace(/\D+/g, '');
+    const cut = sent.length - Number(extensionLength);
+    const significant = sent.slice(Number(start), cut);
+    extension = sent.slice(cut);
+    international = cc + significant;
+    national = prefix + significant;
+  }
+  return {
+    international,
+    national,
+    extension,
+    uri: `tel:+${international}${extension ? `;ext=${extension}` : ''}`,
+  };
 }
 
 function clean(value: string): string {
@@ -142,7 +220,7 @@ function indexes(list: string | undefined): number[] {
 
 /** Reads one contact line back; the inverse of `formatContactLine`. */
 export function parseContactLine(line: string): SearchContact {
-  const [customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
+  const [customer = '0', name = '', email = '', phone = '', roles, countries, dial = ''] = line.split('\t');
   return {
     customer: Number(customer),
     name,
@@ -150,6 +228,7 @@ export function parseContactLine(line: string): SearchContact {
     phone,
     roles: indexes(roles),
     countries: indexes(countries),
+    dial,
   };
 }
 
@@ -164,7 +243,7 @@ export interface IndexedContact {
   all: string;
   /** " word word … " over the name alone, to rank name matches first. */
   name: string;
-  /** The phone's digits. */
+  /** The phone's digits as sent, then its international and national digits when it was read at publish. */
   digits: string;
 }
 
@@ -197,8 +276,15 @@ export function indexContact(
   return {
     all: spaced([...name, ...words(contact.email), ...customer, ...roles]),
     name: spaced(name),
-    digits: contact.phone.replace(/\D+/g, ''),
+    digits: phoneDigits(contact),
   };
+}
+
+/** " sent international national": a typed number matches within any one of them, never across two. */
+function phoneDigits(contact: SearchContact): string {
+  const sent = contact.phone.replace(/\D+/g, '');
+  const forms = decodeDial(contact.phone, contact.dial);
+  return forms ? `${sent} ${forms.international} ${forms.national}` : sent;
 }
 
 export interface SearchFilters {

@@ -1,0 +1,121 @@
+/**
+ * End-to-end tests of the home page's search as a salesperson uses it, in headless Chromium, once in each
+ * language of the site: phone numbers in any form, links a tap dials, typos, companies, the phone layout and
+ * the filter counts. Expectations come from the site's own `/downloads/contacts.json`.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
+import { contactName } from '../../src/site/build/directory.ts';
+import {
+  chromiumSuite,
+  e2eLanguages,
+  type SiteUnderTest,
+  serveSiteUnderTest,
+  typeQuery,
+} from '../helpers/e2e.ts';
+
+const suite = chromiumSuite('the search end-to-end tests');
+const languages = await e2eLanguages();
+
+/** The result of `contact` in the list shown, by the link to its row. */
+function resultOf(page: Page, contact: SnapshotContact) {
+  return page.locator('#search-results li', {
+    has: page.locator(`a.result-name[href="/customers/${contact.customer_id}/#contact-${contact.id}"]`),
+  });
+}
+
+suite.each(languages)('search in Chromium (%s)', (lang) => {
+  let site: SiteUnderTest;
+  let snapshot: Snapshot;
+  let url: string;
+
+  beforeAll(async () => {
+    site = await serveSiteUnderTest(lang);
+    url = site.server.url;
+    snapshot = SnapshotSchema.parse(
+      JSON.parse(await readFile(`${site.siteDir}/downloads/contacts.json`, 'utf8')),
+    );
+  });
+
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  /** The first contact whose phone satisfies `predicate` and whose phone digits no other contact shares. */
+  function contactWithPhone(predicate: (contact: SnapshotContact) => boolean): SnapshotContact {
+    const digits = (contact: SnapshotContact) => contact.phone?.replace(/\D/g, '') ?? '';
+    const counts = new Map<string, number>();
+    for (const contact of snapshot.contacts)
+      counts.set(digits(contact), (counts.get(digits(contact)) ?? 0) + 1);
+    const found = snapshot.contacts.find(
+      (contact) => contact.phone && counts.get(digits(contact)) === 1 && predicate(contact),
+    );
+    if (!found) throw new Error('The snapshot has no such phone number');
+    return found;
+  }
+
+  test('finds an international number typed in national form, and a national one typed internationally', async () => {
+    const page = await site.newPage();
+    await page.goto(`${url}/`);
+    const international = contactWithPhone((contact) => /^\+33 6/.test(contact.phone ?? ''));
+    const national = international.phone_parsed?.national ?? '';
+    expect(national).toMatch(/^06 /);
+    await typeQuery(page, national);
+    expect(await resultOf(page, international).count()).toBe(1);
+
+    const sentNational = contactWithPhone((contact) => /^04 72/.test(contact.phone ?? ''));
+    const e164 = sentNational.phone_parsed?.e164 ?? 'missing';
+    await typeQuery(
+      page,
+      `${e164.slice(0, 3)} ${e164.slice(3, 4)} ${e164.slice(4).replace(/(\d\d)(?=\d)/g, '$1 ')}`,
+    );
+    expect(await resultOf(page, sentNational).count()).toBe(1);
+    await typeQuery(page, e164);
+    expect(await resultOf(page, sentNational).count()).toBe(1);
+
+    // Any run of four or more of its digits, from the middle of the number.
+    const digits = sentNational.phone_parsed?.e164.slice(5, 10) ?? 'missing';
+    await typeQuery(page, digits);
+    expect(await resultOf(page, sentNational).count()).toBe(1);
+  });
+
+  test('links a number with an extension as RFC 3966, and shows an unreadable number without a link', async () => {
+    const page = await site.newPage();
+    await page.goto(`${url}/`);
+    const extended = contactWithPhone((contact) => Boolean(contact.phone_parsed?.extension));
+    const uri = extended.phone_parsed?.uri ?? '';
+    expect(uri).toMatch(/^tel:\+331\d{8};ext=10$/);
+    await typeQuery(page, extended.phone_parsed?.national.replace(/ ext\..*/, '') ?? 'missing');
+    expect(await resultOf(page, extended).locator('a.result-phone').getAttribute('href')).toBe(uri);
+
+    const unreadable = snapshot.contacts.find((contact) => contact.phone && !contact.phone_parsed);
+    if (!unreadable?.phone) throw new Error('The snapshot has no unreadable phone number');
+    await typeQuery(page, contactName(unreadable));
+    const result = resultOf(page, unreadable);
+    expect(await result.locator('.result-details').textContent()).toContain(unreadable.phone);
+    expect(await result.locator('a.result-phone').count()).toBe(0);
+
+    // The customer pages link the same way.
+    await page.goto(`${url}/customers/${extended.customer_id}/`);
+    expect(await page.locator(`[id="contact-${extended.id}"] a.phone`).getAttribute('href')).toBe(uri);
+    await page.goto(`${url}/customers/${unreadable.customer_id}/`);
+    const cell = page.locator(`[id="contact-${unreadable.id}"] .phone`);
+    expect(await cell.textContent()).toBe(unreadable.phone);
+    expect(await cell.evaluate((node) => node.tagName)).toBe('SPAN');
+  });
+
+  test('makes every email a result shows a mailto: link', async () => {
+    const page = await site.newPage();
+    await page.goto(`${url}/`);
+    const contact = snapshot.contacts.find(
+      (item) => item.email && /^[a-z0-9.]+@example\.com$/.test(item.email),
+    );
+    if (!contact?.email) throw new Error('The snapshot has no plain email');
+    await typeQuery(page, contact.email);
+    expect(await resultOf(page, contact).locator('a.result-email').getAttribute('href')).toBe(
+      `mailto:${contact.email}`,
+    );
+  });
+});
