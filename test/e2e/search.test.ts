@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
 import { contactName } from '../../src/site/build/directory.ts';
+import { MESSAGES } from '../../src/site/shared/i18n.ts';
+import { createText } from '../../src/site/shared/text.ts';
 import {
   chromiumSuite,
   e2eLanguages,
@@ -27,6 +29,7 @@ function resultOf(page: Page, contact: SnapshotContact) {
 }
 
 suite.each(languages)('search in Chromium (%s)', (lang) => {
+  const text = createText(lang, MESSAGES[lang]);
   let site: SiteUnderTest;
   let snapshot: Snapshot;
   let url: string;
@@ -118,4 +121,34 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
       `mailto:${contact.email}`,
     );
   });
+
+  test('forgives typos when nothing matches as typed, says so, and ranks the closest first', async () => {
+    const page = await site.newPage();
+    await page.goto(`${url}/`);
+    const zoe = snapshot.contacts.find((contact) => contact.last_name === 'Ñúñez');
+    const bjorn = snapshot.contacts.find((contact) => contact.last_name === 'Ångström');
+    if (!zoe || !bjorn) throw new Error('The fixture has lost its accented names');
+    const status = page.locator('#search-status');
+    const names = () => page.locator('#search-results .result-name').allTextContents();
+
+    // A swap of two letters, accents left out: one edit.
+    await typeQuery(page, 'zoe nunze');
+    expect(await status.textContent()).toMatch(
+      new RegExp(`^${escape(text.t('client.search.closest', { query: 'zoe nunze' }))} `),
+    );
+    expect((await names())[0]).toBe(contactName(zoe));
+
+    // Two letters changed in a word of 8: two edits; and one in a word of 5.
+    await typeQuery(page, 'ungstrum bjarn');
+    expect((await names())[0]).toBe(contactName(bjorn));
+
+    // Found as typed: no fallback, and no "closest".
+    await typeQuery(page, 'angstrom');
+    expect(await status.textContent()).not.toContain(text.t('client.search.closest', { query: 'angstrom' }));
+    expect(await names()).toEqual([contactName(bjorn)]);
+  });
 });
+
+function escape(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

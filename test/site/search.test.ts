@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { parsePhone } from '../../src/pipeline/phone.ts';
 import {
+  allowedEdits,
   decodeDial,
+  editDistance,
   encodeDial,
   fold,
   formatContactLine,
@@ -176,8 +178,10 @@ describe('search', () => {
     ['04 72 10', ['Anne National']],
     ['2030', ['Anne National']],
     ['9988', ['Luc Unread']],
-    ['upont', []],
-    ['jean zoe', []],
+    // Nothing as typed: the closest, "dupont" one edit away.
+    ['upont', ['Jean Dupont']],
+    // Nothing has both: those with one of them.
+    ['jean zoe', ['Zoë Ñúñez', 'Jean Dupont', 'Marie Jeanne']],
   ])('finds %j: %j', (query, names) => {
     expect(find(query)).toEqual(names);
   });
@@ -188,7 +192,7 @@ describe('search', () => {
   });
 
   test('matches nothing for an empty query without filters', () => {
-    expect(search(contacts, index, '  ', any, 50)).toEqual({ total: 0, hits: [] });
+    expect(search(contacts, index, '  ', any, 50)).toEqual({ total: 0, hits: [], fuzzy: false });
   });
 
   test('lists a facet when the query is empty', () => {
@@ -205,6 +209,79 @@ describe('search', () => {
     const result = search(contacts, index, 'acme', any, 1);
     expect(result.total).toBe(2);
     expect(result.hits).toHaveLength(1);
+  });
+});
+
+describe('editDistance', () => {
+  test.each([
+    ['girad', 'girard', 1],
+    ['gerard', 'girard', 1],
+    ['lefebvre', 'lefevre', 1],
+    ['lefebrve', 'lefevre', 2],
+    ['duopnt', 'dupont', 1],
+    ['helen', 'helene', 1],
+    ['martin', 'martin', 0],
+    ['abcdef', 'uvwxyz', 3],
+  ])('puts %s and %s %i edits apart (at most 2 counted)', (a, b, distance) => {
+    expect(editDistance(a, b, 2)).toBe(Math.min(distance, 3));
+  });
+
+  test('allows one edit from 4 characters and two from 8', () => {
+    expect([3, 4, 7, 8, 12].map(allowedEdits)).toEqual([0, 1, 1, 2, 2]);
+  });
+});
+
+describe('search with typos', () => {
+  const people: SearchContact[] = [
+    ['Hélène Girard', 0],
+    ['Hélène Martin', 0],
+    ['Paul Girard', 1],
+    ['Marc Lefèvre', 1],
+    ['Marc Lefebvre', 2],
+    ['Anna Gérard', 2],
+    ['Luc Dupont', 2],
+  ].map(([name, customer]) => ({
+    customer: Number(customer),
+    name: String(name),
+    email: '',
+    phone: '',
+    roles: [],
+    countries: [],
+    dial: '',
+  }));
+  const peopleIndex = people.map((contact) => indexContact(contact, header));
+  const closest = (query: string) => {
+    const found = search(people, peopleIndex, query, any, 50);
+    return { fuzzy: found.fuzzy, names: found.hits.map((hit) => people[hit]?.name) };
+  };
+
+  test('answers as typed when the words match, whole words and names first, without a fallback', () => {
+    expect(closest('lefevre')).toEqual({ fuzzy: false, names: ['Marc Lefèvre'] });
+    expect(closest('gerard')).toEqual({ fuzzy: false, names: ['Anna Gérard'] });
+    expect(closest('g')).toEqual({
+      fuzzy: false,
+      names: ['Hélène Girard', 'Paul Girard', 'Anna Gérard', 'Hélène Martin', 'Marc Lefèvre'],
+    });
+  });
+
+  test('falls back to close words, most matched words first, then exact, prefix, close', () => {
+    expect(closest('helene girad')).toEqual({
+      fuzzy: true,
+      names: ['Hélène Girard', 'Hélène Martin', 'Paul Girard'],
+    });
+    // Two words matched first; then a whole word (Gérard) before a prefix (Hélène) before a close word.
+    expect(closest('helen gerard')).toEqual({
+      fuzzy: true,
+      names: ['Hélène Girard', 'Anna Gérard', 'Hélène Martin', 'Paul Girard'],
+    });
+    expect(closest('lefebre')).toEqual({ fuzzy: true, names: ['Marc Lefèvre', 'Marc Lefebvre'] });
+    expect(closest('duopnt')).toEqual({ fuzzy: true, names: ['Luc Dupont'] });
+  });
+
+  test('allows two edits only from 8 characters, and none below 4', () => {
+    expect(closest('lefebrve').names).toContain('Marc Lefèvre');
+    expect(closest('dpuotn').names).toEqual([]);
+    expect(closest('lcu')).toEqual({ fuzzy: false, names: [] });
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type SearchHeader,
   type SearchResult,
   search,
+  vocabularyOf,
 } from '../shared/search.ts';
 import { textFromData } from '../shared/text.ts';
 import { startResultExport } from './result-export.ts';
@@ -147,9 +148,11 @@ export function startSearch(): void {
       const started = loadData(form.dataset.header ?? '', form.dataset.contacts ?? '');
       // A failed load is tried again on the next focus or keystroke.
       started.then(
-        () => {
+        (data) => {
           // Marks the data as indexed: the tests and the benchmark wait on it.
           form.dataset.loaded = 'true';
+          // The words a typo is compared with, worked out while nobody types rather than on the first typo.
+          whenIdle(() => vocabularyOf(data.contacts, data.index));
         },
         () => {
           if (loading === started) loading = undefined;
@@ -232,9 +235,16 @@ export function startSearch(): void {
     const searched = query.trim() || role || country;
     if (!searched) status.textContent = '';
     else if (found.total === 0) status.textContent = text.t('client.search.none');
-    else if (found.total > found.hits.length)
-      status.textContent = text.t('client.search.more', { count: found.total, shown: found.hits.length });
-    else status.textContent = text.n('client.search.some', found.total);
+    else {
+      const count =
+        found.total > found.hits.length
+          ? text.t('client.search.more', { count: found.total, shown: found.hits.length })
+          : text.n('client.search.some', found.total);
+      // Typos forgiven: said first, so a reader knows these are not what was typed.
+      status.textContent = found.fuzzy
+        ? `${text.t('client.search.closest', { query: query.trim() })} ${count}`
+        : count;
+    }
     showExport({
       contacts: data.contacts,
       index: data.index,
@@ -244,6 +254,8 @@ export function startSearch(): void {
       filterNames: [data.header.roleLabels[filters.role] ?? role, country],
       total: found.total,
     });
+    // Set before `query`, which the tests and the benchmark wait on.
+    results.dataset.fuzzy = String(found.fuzzy);
     results.dataset.query = query;
   };
 
@@ -302,9 +314,12 @@ export function startSearch(): void {
 function preloadWhenIdle(preload: () => void): void {
   const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
   if (connection?.saveData) return;
-  if (typeof window.requestIdleCallback === 'function')
-    window.requestIdleCallback(preload, { timeout: 2000 });
-  else setTimeout(preload, 200);
+  whenIdle(preload);
+}
+
+function whenIdle(work: () => void): void {
+  if (typeof window.requestIdleCallback === 'function') window.requestIdleCallback(work, { timeout: 2000 });
+  else setTimeout(work, 200);
 }
 
 function reasonOf(error: unknown): string {

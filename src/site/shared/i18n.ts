@@ -355,6 +355,9 @@ export const en = {
   'field.address_ids': 'addresses',
   'field.addresses': 'addresses',
   'field.created_at': 'creation date',
+
+  // Search that finds people (issue 19).
+  'client.search.closest': "No exact match for '{query}'; closest:",
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -736,6 +739,9 @@ export const fr: Messages = {
   'field.address_ids': 'adresses',
   'field.addresses': 'adresses',
   'field.created_at': 'date de création',
+
+  // Search that finds people (issue 19).
+  'client.search.closest': `Aucune correspondance exacte pour «${NBSP}{query}${NBSP}»${NBSP}; les plus proches${NBSP}:`,
 };
 
 /** Every table, by language. */
