@@ -147,6 +147,46 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     expect(await status.textContent()).not.toContain(text.t('client.search.closest', { query: 'angstrom' }));
     expect(await names()).toEqual([contactName(bjorn)]);
   });
+
+  test('lists matching customers above their contacts, with type, count and link, by URL and keyboard', async () => {
+    const customer = snapshot.customers.find((item) => item.name?.startsWith('Globex'));
+    if (!customer?.name) throw new Error('The fixture has no Globex customer');
+    const matching = snapshot.customers.filter((item) => item.name && /(^|\s)globex/i.test(item.name));
+    const page = await site.newPage();
+    await page.goto(`${url}/?q=globex`);
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#search-results')?.dataset.query === 'globex',
+    );
+    const links = page.locator('#search-customers a.result-name');
+    expect(await links.count()).toBe(Math.min(5, matching.length));
+    const first = page.locator('#search-customers li').first();
+    expect(await first.locator('a').getAttribute('href')).toBe(`/customers/${matching[0]?.id}/`);
+    expect(await first.locator('.result-details').textContent()).toBe(
+      `${text.value('customerType', matching[0]?.type ?? '')} · ${text.n('client.search.customerContacts', matching[0]?.contact_count ?? 0)}`,
+    );
+    expect(await page.locator('#search-status').textContent()).toMatch(
+      new RegExp(`^${escape(text.n('client.search.customers', matching.length))} `),
+    );
+    expect(await page.locator('#search-customers').getAttribute('aria-label')).toBe(
+      text.t('search.customers'),
+    );
+
+    // From the search box, Tab reaches the customers before any contact.
+    await page.locator('#q').focus();
+    let focused = '';
+    for (let step = 0; step < 10 && !focused.includes('result-name'); step++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(
+        () =>
+          `${document.activeElement?.closest('ul, ol')?.id ?? ''} ${document.activeElement?.className ?? ''}`,
+      );
+    }
+    expect(focused).toBe('search-customers result-name');
+
+    // A phone number matches no customer; an empty box hides them.
+    await typeQuery(page, '+33 6');
+    expect(await page.locator('#search-customers').isVisible()).toBe(false);
+  });
 });
 
 function escape(value: string): string {

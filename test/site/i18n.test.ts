@@ -48,6 +48,7 @@ describe('the language tables', () => {
         'col.contact',
         'customer.type',
         'customer.contacts',
+        'client.search.customerContacts',
         'entity.contact',
         'quality.colPosition',
       ].sort(),

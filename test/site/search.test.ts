@@ -8,6 +8,7 @@ import {
   fold,
   formatContactLine,
   formatIdLines,
+  headerWords,
   indexContact,
   parseContactLines,
   parseIdLines,
@@ -15,6 +16,7 @@ import {
   type SearchContact,
   type SearchHeader,
   search,
+  searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
 
@@ -282,6 +284,26 @@ describe('search with typos', () => {
     expect(closest('lefebrve').names).toContain('Marc Lefèvre');
     expect(closest('dpuotn').names).toEqual([]);
     expect(closest('lcu')).toEqual({ fuzzy: false, names: [] });
+  });
+});
+
+describe('searchCustomers', () => {
+  const known = headerWords(header);
+  test.each([
+    ['acme', [1]],
+    ['soc gen', [0]],
+    ['generale', [0]],
+    ['a', [1]],
+    ['s', [0, 2]],
+    ['acme 12', []],
+    ['zoe', []],
+    ['', []],
+  ])('finds %j: customers %j', (query, hits) => {
+    expect(searchCustomers(known, query, 5).hits).toEqual(hits);
+  });
+
+  test('counts every match but returns at most `limit`', () => {
+    expect(searchCustomers(known, 's', 1)).toEqual({ total: 2, hits: [0] });
   });
 });
 

@@ -73,7 +73,12 @@ export function getSearchFiles(directory: Directory, text: Text): SearchFiles {
     roles,
     roleLabels: roles.map((role) => text.value('role', role)),
     countries,
-    customers: directory.customers.map((entry) => ({ id: entry.customer.id, name: entry.name })),
+    customers: directory.customers.map((entry) => ({
+      id: entry.customer.id,
+      name: entry.name,
+      type: entry.customer.type ? text.value('customerType', entry.customer.type) : '',
+      contacts: entry.contacts.length,
+    })),
     ids: { per: IDS_PER_FILE, files: ids.map((file) => file.name) },
   };
   const headerFile = named('header', 'json', JSON.stringify(header));

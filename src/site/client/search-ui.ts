@@ -9,6 +9,7 @@
 import { mailtoHref } from '../shared/format.ts';
 import {
   decodeDial,
+  type HeaderWords,
   headerWords,
   type IndexedContact,
   indexContact,
@@ -19,13 +20,16 @@ import {
   type SearchHeader,
   type SearchResult,
   search,
+  searchCustomers,
   vocabularyOf,
 } from '../shared/search.ts';
-import { textFromData } from '../shared/text.ts';
+import { type Text, textFromData } from '../shared/text.ts';
 import { startResultExport } from './result-export.ts';
 
 interface Loaded {
   header: SearchHeader;
+  /** The header's words, for matching customers. */
+  known: HeaderWords;
   contacts: SearchContact[];
   index: IndexedContact[];
   /** Id files by number, fetched once each. */
@@ -64,7 +68,7 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
     if (end < lines.length) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   performance.mark('search-data:indexed');
-  return { header, contacts, index, ids: new Map() };
+  return { header, known, contacts, index, ids: new Map() };
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */
@@ -97,6 +101,25 @@ function element<K extends keyof HTMLElementTagNameMap>(
   if (text !== undefined) node.textContent = text;
   if (className) node.className = className;
   return node;
+}
+
+/** Customers listed above the contacts of a search, at most. */
+const CUSTOMER_LIMIT = 5;
+
+/** A matching customer: its name linked to its page, its type and its number of contacts. */
+function customerItem(header: SearchHeader, hit: number, text: Text): HTMLLIElement {
+  const customer = header.customers[hit];
+  const item = element('li');
+  if (!customer) return item;
+  const link = element('a', undefined, 'result-name');
+  link.append(element('bdi', customer.name));
+  link.href = `/customers/${customer.id}/`;
+  const facts = [
+    customer.type ?? '',
+    customer.contacts === undefined ? '' : text.n('client.search.customerContacts', customer.contacts),
+  ];
+  item.append(link, element('span', facts.filter(Boolean).join(' · '), 'result-details'));
+  return item;
 }
 
 /**
@@ -136,6 +159,7 @@ export function startSearch(): void {
   const input = document.querySelector<HTMLInputElement>('#q');
   const status = document.querySelector<HTMLElement>('#search-status');
   const results = document.querySelector<HTMLOListElement>('#search-results');
+  const customerResults = document.querySelector<HTMLUListElement>('#search-customers');
   if (!form || !input || !status || !results) return;
   const roleSelect = form.querySelector<HTMLSelectElement>('#role');
   const countrySelect = form.querySelector<HTMLSelectElement>('#country');
@@ -232,9 +256,16 @@ export function startSearch(): void {
       return item;
     });
     results.replaceChildren(...items);
+    const customers = searchCustomers(data.known, query, CUSTOMER_LIMIT);
+    if (customerResults) {
+      customerResults.replaceChildren(...customers.hits.map((hit) => customerItem(data.header, hit, text)));
+      customerResults.hidden = customers.hits.length === 0;
+    }
+    // Customers first, as they are listed: "2 customers match. 14 contacts match."
+    const customerCount = customers.total > 0 ? `${text.n('client.search.customers', customers.total)} ` : '';
     const searched = query.trim() || role || country;
     if (!searched) status.textContent = '';
-    else if (found.total === 0) status.textContent = text.t('client.search.none');
+    else if (found.total === 0) status.textContent = `${customerCount}${text.t('client.search.none')}`;
     else {
       const count =
         found.total > found.hits.length
@@ -242,8 +273,8 @@ export function startSearch(): void {
           : text.n('client.search.some', found.total);
       // Typos forgiven: said first, so a reader knows these are not what was typed.
       status.textContent = found.fuzzy
-        ? `${text.t('client.search.closest', { query: query.trim() })} ${count}`
-        : count;
+        ? `${customerCount}${text.t('client.search.closest', { query: query.trim() })} ${count}`
+        : `${customerCount}${count}`;
     }
     showExport({
       contacts: data.contacts,
@@ -266,6 +297,8 @@ export function startSearch(): void {
     updateUrl();
     if (!query.trim() && !roleSelect?.value && !countrySelect?.value) {
       results.replaceChildren();
+      customerResults?.replaceChildren();
+      if (customerResults) customerResults.hidden = true;
       status.textContent = '';
       showExport(null);
       results.dataset.query = query;

@@ -358,6 +358,9 @@ export const en = {
 
   // Search that finds people (issue 19).
   'client.search.closest': "No exact match for '{query}'; closest:",
+  'search.customers': 'Matching customers',
+  'client.search.customers': { one: '{count} customer matches.', other: '{count} customers match.' },
+  'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -742,6 +745,9 @@ export const fr: Messages = {
 
   // Search that finds people (issue 19).
   'client.search.closest': `Aucune correspondance exacte pour «${NBSP}{query}${NBSP}»${NBSP}; les plus proches${NBSP}:`,
+  'search.customers': 'Clients correspondants',
+  'client.search.customers': { one: '{count} client correspond.', other: '{count} clients correspondent.' },
+  'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
 };
 
 /** Every table, by language. */

@@ -93,6 +93,10 @@ export interface SearchCustomer {
   id: string;
   /** What to show: the customer's name, or its id when the name could not be read. */
   name: string;
+  /** Its type in the site's language ("company", "société"); empty when unknown. Absent in older data. */
+  type?: string;
+  /** How many contacts it has. Absent in older data. */
+  contacts?: number;
 }
 
 /** The header file: facets, customers and where the contact ids are. */
@@ -551,4 +555,25 @@ function closestMatches(
     hits: order.slice(0, limit).map((position) => found[position] ?? 0),
     fuzzy: true,
   };
+}
+
+/**
+ * The customers whose name matches every word of `query` (as word prefixes, like contacts), in directory
+ * order, at most `limit`; `total` counts them all. A query with a number matches no customer.
+ */
+export function searchCustomers(
+  known: HeaderWords,
+  query: string,
+  limit: number,
+): { total: number; hits: number[] } {
+  const parsed = parseQuery(query);
+  if (parsed.words.length === 0 || parsed.numbers.length > 0) return { total: 0, hits: [] };
+  const hits: number[] = [];
+  let total = 0;
+  known.customers.forEach((name, customer) => {
+    if (!parsed.words.every((word) => name.some((part) => part.startsWith(word)))) return;
+    total++;
+    if (hits.length < limit) hits.push(customer);
+  });
+  return { total, hits };
 }
