@@ -134,7 +134,7 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     // A swap of two letters, accents left out: one edit.
     await typeQuery(page, 'zoe nunze');
     expect(await status.textContent()).toMatch(
-      new RegExp(`^${escape(text.t('client.search.closest', { query: 'zoe nunze' }))} `),
+      new RegExp(`^${escapeRegExp(text.t('client.search.closest', { query: 'zoe nunze' }))} `),
     );
     expect((await names())[0]).toBe(contactName(zoe));
 
@@ -165,7 +165,7 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
       `${text.value('customerType', matching[0]?.type ?? '')} · ${text.n('client.search.customerContacts', matching[0]?.contact_count ?? 0)}`,
     );
     expect(await page.locator('#search-status').textContent()).toMatch(
-      new RegExp(`^${escape(text.n('client.search.customers', matching.length))} `),
+      new RegExp(`^${escapeRegExp(text.n('client.search.customers', matching.length))} `),
     );
     expect(await page.locator('#search-customers').getAttribute('aria-label')).toBe(
       text.t('search.customers'),
@@ -189,6 +189,6 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
   });
 });
 
-function escape(value: string): string {
+function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
