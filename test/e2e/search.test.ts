@@ -187,6 +187,58 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     await typeQuery(page, '+33 6');
     expect(await page.locator('#search-customers').isVisible()).toBe(false);
   });
+
+  test('on a 390×844 phone with its keyboard open, shows the first result under the box, filters folded', async () => {
+    // The software keyboard takes about 336 px of the 844: what is left is the viewport.
+    const phone = await site.browser.newContext({
+      viewport: { width: 390, height: 844 - 336 },
+      hasTouch: true,
+    });
+    const page = await site.newPage({ in: phone });
+    await page.goto(`${url}/`);
+    const toggle = page.locator('#filters-toggle');
+    expect(await toggle.isVisible()).toBe(true);
+    expect(await toggle.textContent()).toBe(text.t('client.search.filters'));
+    expect(await page.locator('#role').isVisible()).toBe(false);
+    // A phone scrolls the box it focuses into the middle of what the keyboard leaves.
+    await page.locator('#q').evaluate((box) => {
+      box.focus();
+      box.scrollIntoView({ block: 'center' });
+    });
+    await typeQuery(page, 'zoe');
+    const first = await page.locator('#search-results li').first().boundingBox();
+    const height = page.viewportSize()?.height ?? 0;
+    expect(first?.y).toBeGreaterThanOrEqual(0);
+    expect((first?.y ?? height) + (first?.height ?? 0)).toBeLessThanOrEqual(height);
+    // Its email and phone are links a tap opens.
+    expect(
+      await page.locator('#search-results li').first().locator('a.result-email, a.result-phone').count(),
+    ).toBe(2);
+
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    await page.locator('#role').selectOption({ index: 1 });
+    await expect.poll(() => toggle.textContent()).toBe(text.t('client.search.filtersCount', { count: 1 }));
+
+    // On a contact card, an empty field is left out rather than shown as "none".
+    const bare = snapshot.contacts.find((contact) => !contact.phone && contact.email);
+    if (!bare) throw new Error('The fixture has no contact without a phone');
+    await page.goto(`${url}/customers/${bare.customer_id}/`);
+    const row = page.locator(`[id="contact-${bare.id}"]`);
+    expect(await row.locator('td.empty').count()).toBeGreaterThan(0);
+    for (const cell of await row.locator('td.empty').all()) expect(await cell.isVisible()).toBe(false);
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, without the hidden cells.
+    expect(await row.innerText()).not.toContain(text.t('contacts.none'));
+    await phone.close();
+  });
+
+  test('on a wide screen, shows the filters and no fold button', async () => {
+    const page = await site.newPage();
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(`${url}/`);
+    expect(await page.locator('#filters-toggle').isVisible()).toBe(false);
+    expect(await page.locator('#role').isVisible()).toBe(true);
+  });
 });
 
 function escapeRegExp(value: string): string {

@@ -103,6 +103,34 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/**
+ * The button that folds the filters on a phone (the style sheet shows it below 600 px once the form has
+ * `search-folds`): it opens and closes them, and says how many are set ("Filters (2)"). Returns what updates
+ * that count.
+ */
+function startFilterToggle(
+  form: HTMLFormElement,
+  selects: readonly (HTMLSelectElement | null)[],
+  text: Text,
+): () => void {
+  const toggle = form.querySelector<HTMLButtonElement>('#filters-toggle');
+  const filters = form.querySelector<HTMLElement>('#search-filters');
+  if (!toggle || !filters) return () => undefined;
+  const label = () => {
+    const set = selects.filter((select) => select?.value).length;
+    toggle.textContent = set
+      ? text.t('client.search.filtersCount', { count: set })
+      : text.t('client.search.filters');
+  };
+  toggle.addEventListener('click', () => {
+    const open = filters.classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  form.classList.add('search-folds');
+  label();
+  return label;
+}
+
 /** Customers listed above the contacts of a search, at most. */
 const CUSTOMER_LIMIT = 5;
 
@@ -165,6 +193,7 @@ export function startSearch(): void {
   const countrySelect = form.querySelector<HTMLSelectElement>('#country');
   const limit = Number(form.dataset.limit) || 50;
   const text = textFromData(form);
+  const foldFilters = startFilterToggle(form, [roleSelect, countrySelect], text);
 
   let loading: Promise<Loaded> | undefined;
   const load = () => {
@@ -196,6 +225,7 @@ export function startSearch(): void {
     const value = params.get(name);
     if (select && value && [...select.options].some((option) => option.value === value)) select.value = value;
   }
+  foldFilters();
 
   let urlTimer: ReturnType<typeof setTimeout> | undefined;
   const updateUrl = () => {
@@ -329,6 +359,7 @@ export function startSearch(): void {
   form.addEventListener('pointerenter', () => void load().catch(() => undefined), { once: true });
   input.addEventListener('input', () => void run());
   form.addEventListener('change', (event) => {
+    foldFilters();
     if (event.target !== input) void run();
   });
   form.addEventListener('submit', (event) => {

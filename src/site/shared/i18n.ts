@@ -361,6 +361,8 @@ export const en = {
   'search.customers': 'Matching customers',
   'client.search.customers': { one: '{count} customer matches.', other: '{count} customers match.' },
   'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
+  'client.search.filters': 'Filters',
+  'client.search.filtersCount': 'Filters ({count})',
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -748,6 +750,8 @@ export const fr: Messages = {
   'search.customers': 'Clients correspondants',
   'client.search.customers': { one: '{count} client correspond.', other: '{count} clients correspondent.' },
   'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
+  'client.search.filters': 'Filtres',
+  'client.search.filtersCount': 'Filtres ({count})',
 };
 
 /** Every table, by language. */
