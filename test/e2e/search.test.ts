@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
 import { contactName } from '../../src/site/build/directory.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
+import { fold } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
 import {
   chromiumSuite,
@@ -238,6 +239,46 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     await page.goto(`${url}/`);
     expect(await page.locator('#filters-toggle').isVisible()).toBe(false);
     expect(await page.locator('#role').isVisible()).toBe(true);
+  });
+
+  test('shows on each role and country how many of the matches it keeps, zero included and usable', async () => {
+    const page = await site.newPage();
+    await page.goto(`${url}/`);
+    const counts = new Map<string, number>();
+    for (const contact of snapshot.contacts)
+      counts.set(fold(contactName(contact)), (counts.get(fold(contactName(contact))) ?? 0) + 1);
+    const contact = snapshot.contacts.find(
+      (item) =>
+        item.first_name &&
+        item.last_name &&
+        item.role.length === 1 &&
+        counts.get(fold(contactName(item))) === 1,
+    );
+    if (!contact) throw new Error('The fixture has no contact with one role and a unique name');
+    await typeQuery(page, contactName(contact));
+    for (const option of await page.locator('#role option').all()) {
+      const value = (await option.getAttribute('value')) ?? '';
+      if (!value) continue;
+      const kept = contact.role.includes(value) ? 1 : 0;
+      expect(await option.textContent()).toBe(
+        text.t('client.search.option', { value: text.value('role', value), count: kept }),
+      );
+      expect(await option.isDisabled()).toBe(false);
+    }
+    const other = (
+      await page
+        .locator('#role option')
+        .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))
+    ).find((value) => value && !contact.role.includes(value));
+    await page.locator('#role').selectOption(other ?? '');
+    await expect.poll(() => page.locator('#search-status').textContent()).toBe(text.t('client.search.none'));
+    // Clearing the search puts back the directory's totals.
+    await page.locator('#role').selectOption('');
+    await typeQuery(page, '');
+    const total = snapshot.contacts.filter((item) => item.role.includes(other ?? '')).length;
+    expect(await page.locator(`#role option[value="${other}"]`).textContent()).toBe(
+      text.t('filter.option', { value: text.value('role', other ?? ''), count: total }),
+    );
   });
 });
 

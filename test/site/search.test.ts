@@ -194,7 +194,12 @@ describe('search', () => {
   });
 
   test('matches nothing for an empty query without filters', () => {
-    expect(search(contacts, index, '  ', any, 50)).toEqual({ total: 0, hits: [], fuzzy: false });
+    expect(search(contacts, index, '  ', any, 50)).toEqual({
+      total: 0,
+      hits: [],
+      fuzzy: false,
+      facets: { roles: [], countries: [] },
+    });
   });
 
   test('lists a facet when the query is empty', () => {
@@ -205,6 +210,22 @@ describe('search', () => {
   test('applies filters together with the query', () => {
     expect(find('acme', { role: 2, country: 1 })).toEqual(['Jean Dupont']);
     expect(find('acme', { role: 0, country: -1 })).toEqual([]);
+  });
+
+  test('counts, for each role and country, the matches choosing it would keep, the other filter applied', () => {
+    const facets = (query: string, filters = any) => {
+      const found = search(contacts, index, query, filters, 50).facets;
+      return {
+        roles: Array.from({ length: 3 }, (_, r) => found.roles[r] ?? 0),
+        countries: Array.from({ length: 2 }, (_, c) => found.countries[c] ?? 0),
+      };
+    };
+    expect(facets('acme')).toEqual({ roles: [0, 1, 1], countries: [0, 1] });
+    expect(facets('zoe')).toEqual({ roles: [1, 0, 0], countries: [1, 0] });
+    // With France chosen, the roles count French matches; the countries still count every role.
+    expect(facets('', { role: 0, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [1, 0] });
+    expect(facets('', { role: 1, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [0, 1] });
+    expect(search(contacts, index, '', any, 50).facets).toEqual({ roles: [], countries: [] });
   });
 
   test('counts every match but returns at most `limit` hits', () => {
@@ -278,6 +299,14 @@ describe('search with typos', () => {
     });
     expect(closest('lefebre')).toEqual({ fuzzy: true, names: ['Marc Lefèvre', 'Marc Lefebvre'] });
     expect(closest('duopnt')).toEqual({ fuzzy: true, names: ['Luc Dupont'] });
+  });
+
+  test('does not guess when the words match as typed but a filter leaves none', () => {
+    expect(search(people, peopleIndex, 'girard', { role: 0, country: -1 }, 50)).toMatchObject({
+      total: 0,
+      hits: [],
+      fuzzy: false,
+    });
   });
 
   test('allows two edits only from 8 characters, and none below 4', () => {

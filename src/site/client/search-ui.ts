@@ -131,6 +131,36 @@ function startFilterToggle(
   return label;
 }
 
+/**
+ * Writes on each choice of `select` how many of the current matches it would keep ("buyer (12)"), from
+ * `counts` by index into `values`; a choice that keeps none says 0 and stays usable. The build wrote the
+ * directory's totals, which the first search replaces.
+ */
+function showFacetCounts(
+  select: HTMLSelectElement | null,
+  values: readonly string[],
+  counts: readonly number[],
+  text: Text,
+): void {
+  if (!select) return;
+  for (const option of select.options) {
+    if (!option.value) continue;
+    option.dataset.total ??= option.textContent?.trim() ?? '';
+    const count = counts[values.indexOf(option.value)] ?? 0;
+    option.textContent = text.t('client.search.option', {
+      value: option.dataset.label ?? option.value,
+      count,
+    });
+  }
+}
+
+/** Puts back the directory's totals on the choices of `select`, once nothing is searched. */
+function showFacetTotals(select: HTMLSelectElement | null): void {
+  for (const option of select?.options ?? []) {
+    if (option.dataset.total !== undefined) option.textContent = option.dataset.total;
+  }
+}
+
 /** Customers listed above the contacts of a search, at most. */
 const CUSTOMER_LIMIT = 5;
 
@@ -286,6 +316,8 @@ export function startSearch(): void {
       return item;
     });
     results.replaceChildren(...items);
+    showFacetCounts(roleSelect, data.header.roles, found.facets.roles, text);
+    showFacetCounts(countrySelect, data.header.countries, found.facets.countries, text);
     const customers = searchCustomers(data.known, query, CUSTOMER_LIMIT);
     if (customerResults) {
       customerResults.replaceChildren(...customers.hits.map((hit) => customerItem(data.header, hit, text)));
@@ -329,6 +361,8 @@ export function startSearch(): void {
       results.replaceChildren();
       customerResults?.replaceChildren();
       if (customerResults) customerResults.hidden = true;
+      showFacetTotals(roleSelect);
+      showFacetTotals(countrySelect);
       status.textContent = '';
       showExport(null);
       results.dataset.query = query;

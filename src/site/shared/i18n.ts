@@ -363,6 +363,7 @@ export const en = {
   'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
   'client.search.filters': 'Filters',
   'client.search.filtersCount': 'Filters ({count})',
+  'client.search.option': '{value} ({count})',
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -752,6 +753,7 @@ export const fr: Messages = {
   'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
   'client.search.filters': 'Filtres',
   'client.search.filtersCount': 'Filtres ({count})',
+  'client.search.option': '{value} ({count})',
 };
 
 /** Every table, by language. */

@@ -308,6 +308,16 @@ export interface SearchResult {
   hits: number[];
   /** True when the words found nothing as typed, and `hits` are the closest matches (typos forgiven). */
   fuzzy: boolean;
+  /**
+   * For each role (by index into `roles`), how many of the query's matches have it and pass the country
+   * filter: what choosing that role would show; likewise for each country with the role filter. Empty for
+   * an empty query without filters.
+   */
+  facets: { roles: number[]; countries: number[] };
+}
+
+function count(counts: number[], indexes: readonly number[]): void {
+  for (const index of indexes) counts[index] = (counts[index] ?? 0) + 1;
 }
 
 /** How many edits a typed word may be off by: one from 4 characters, two from 8, none below. */
@@ -461,7 +471,10 @@ export function search(
 ): SearchResult {
   const parsed = parseQuery(query);
   const empty = parsed.words.length === 0 && parsed.numbers.length === 0;
-  if (empty && filters.role < 0 && filters.country < 0) return { total: 0, hits: [], fuzzy: false };
+  if (empty && filters.role < 0 && filters.country < 0) {
+    return { total: 0, hits: [], fuzzy: false, facets: { roles: [], countries: [] } };
+  }
+  const facets = { roles: [] as number[], countries: [] as number[] };
   const wordNeedles = parsed.words.map((word) => ` ${word}`);
   const wholeNeedles = parsed.words.map((word) => ` ${word} `);
   const numberNeedles = parsed.numbers.map((number) => ` ${number}`);
@@ -469,12 +482,12 @@ export function search(
   // `limit` each, so ranking costs nothing on a query that matches most of the directory.
   const ranks: number[][] = [[], [], [], []];
   let total = 0;
+  // Contacts the words match as typed, filters aside: a filter that leaves none is no reason to guess.
+  let textMatched = 0;
   for (let i = 0; i < contacts.length; i++) {
     const entry = index[i];
     const contact = contacts[i];
     if (!entry || !contact) continue;
-    if (filters.role >= 0 && !contact.roles.includes(filters.role)) continue;
-    if (filters.country >= 0 && !contact.countries.includes(filters.country)) continue;
     let matches = true;
     for (const needle of wordNeedles) {
       if (!entry.all.includes(needle)) {
@@ -483,14 +496,20 @@ export function search(
       }
     }
     if (!matches || !numbersMatch(entry, numberNeedles)) continue;
+    textMatched++;
+    const roleKept = filters.role < 0 || contact.roles.includes(filters.role);
+    const countryKept = filters.country < 0 || contact.countries.includes(filters.country);
+    if (countryKept) count(facets.roles, contact.roles);
+    if (roleKept) count(facets.countries, contact.countries);
+    if (!roleKept || !countryKept) continue;
     total++;
     const byName = wordNeedles.length > 0 && wordNeedles.every((needle) => entry.name.includes(needle));
     const whole = wholeNeedles.every((needle) => entry.all.includes(needle));
     const rank = ranks[(byName ? 0 : 2) + (whole ? 0 : 1)];
     if (rank && rank.length < limit) rank.push(i);
   }
-  if (total > 0 || !parsed.words.some((word) => allowedEdits(word.length) > 0)) {
-    return { total, hits: ranks.flat().slice(0, limit), fuzzy: false };
+  if (textMatched > 0 || !parsed.words.some((word) => allowedEdits(word.length) > 0)) {
+    return { total, hits: ranks.flat().slice(0, limit), fuzzy: false, facets };
   }
   return closestMatches(contacts, index, parsed, numberNeedles, filters, limit);
 }
@@ -519,12 +538,11 @@ function closestMatches(
   }));
   const found: number[] = [];
   const keys: number[] = [];
+  const facets = { roles: [] as number[], countries: [] as number[] };
   for (let i = 0; i < contacts.length; i++) {
     const entry = index[i];
     const contact = contacts[i];
     if (!entry || !contact) continue;
-    if (filters.role >= 0 && !contact.roles.includes(filters.role)) continue;
-    if (filters.country >= 0 && !contact.countries.includes(filters.country)) continue;
     let matched = 0;
     let quality = 0;
     let inName = 0;
@@ -545,6 +563,11 @@ function closestMatches(
       }
     }
     if (matched === 0 || !numbersMatch(entry, numberNeedles)) continue;
+    const roleKept = filters.role < 0 || contact.roles.includes(filters.role);
+    const countryKept = filters.country < 0 || contact.countries.includes(filters.country);
+    if (countryKept) count(facets.roles, contact.roles);
+    if (roleKept) count(facets.countries, contact.countries);
+    if (!roleKept || !countryKept) continue;
     found.push(i);
     keys.push(matched * 10_000 + quality * 100 + inName);
   }
@@ -554,6 +577,7 @@ function closestMatches(
     total: found.length,
     hits: order.slice(0, limit).map((position) => found[position] ?? 0),
     fuzzy: true,
+    facets,
   };
 }
 
