@@ -280,6 +280,41 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
       text.t('filter.option', { value: text.value('role', other ?? ''), count: total }),
     );
   });
+
+  test('wraps ids only at their separators, even in a column squeezed narrower than them', async () => {
+    const contact = snapshot.contacts.find((item) => item.id_crm && item.id_erp);
+    if (!contact) throw new Error('The fixture has no contact with two external ids');
+    const page = await site.newPage();
+    await page.goto(`${url}/customers/${contact.customer_id}/`);
+    // Set through the CSSOM: the site's Content-Security-Policy forbids a style element.
+    await page.locator('.ids').evaluateAll((lists) => {
+      for (const list of lists) (list as HTMLElement).style.width = '2ch';
+    });
+    const cells = page.locator(`[id="contact-${contact.id}"] .ids`).locator('dt, dd');
+    expect(await cells.count()).toBeGreaterThanOrEqual(4);
+    // Where the text goes to a new line, the character before must be a separator (or the label's end).
+    const cuts = await cells.evaluateAll((nodes) =>
+      nodes.flatMap((node) => {
+        const textNodes: Text[] = [];
+        const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) textNodes.push(walker.currentNode as Text);
+        const chars = textNodes.flatMap((textNode) =>
+          Array.from(textNode.data, (char, offset) => {
+            const range = document.createRange();
+            range.setStart(textNode, offset);
+            range.setEnd(textNode, offset + 1);
+            return { char, top: Math.round(range.getBoundingClientRect().top) };
+          }),
+        );
+        return chars.flatMap((entry, index) => {
+          const before = chars[index - 1];
+          return before && entry.top > before.top ? [`${before.char}|${entry.char}`] : [];
+        });
+      }),
+    );
+    expect(cuts.length).toBeGreaterThan(0);
+    for (const cut of cuts) expect(cut).toMatch(/^[-_./:]\|/);
+  });
 });
 
 function escapeRegExp(value: string): string {

@@ -76,3 +76,11 @@ export function mailtoHref(email: string): string | null {
   const address = email.trim();
   return LINKABLE_EMAIL.test(address) ? `mailto:${address}` : null;
 }
+
+/**
+ * An identifier cut after each of its separators (`-`, `_`, `.`, `/`, `:`): the pieces between which a
+ * narrow column may wrap it, with a `<wbr>`, and nowhere else ("CRM-411001-11", not "411001/11").
+ */
+export function idPieces(id: string): string[] {
+  return id.split(/(?<=[-_./:])/);
+}
