@@ -129,7 +129,11 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     expect(await page.locator('#result-export').isVisible()).toBe(false);
     const { query, total: count } = await broadQuery();
     await typeQuery(page, query);
-    await shows(page, '#search-status', text.t('client.search.more', { count, shown: RESULT_LIMIT }));
+    // After the number of matching customers, when the query names some too.
+    const contactsMatch = text.t('client.search.more', { count, shown: RESULT_LIMIT });
+    await expect
+      .poll(async () => (await page.locator('#search-status').textContent())?.endsWith(contactsMatch))
+      .toBe(true);
     await shows(page, '#result-export [data-action="csv"]', text.n('client.export.downloadResults', count));
 
     const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
