@@ -40,8 +40,17 @@ describe('parseFetchConfig', () => {
       maxRecordKb: 1024,
       maxDepth: 32,
       customerMaxAgeDays: 7,
+      defaultCountry: 'FR',
       demo: false,
     });
+  });
+
+  test('reads the default phone country in any case, and refuses one libphonenumber-js does not know', () => {
+    expect(parse({ QWOTY_DEFAULT_COUNTRY: ' be ' }).defaultCountry).toBe('BE');
+    expect(parse({}, ['--default-country', 'DE']).defaultCountry).toBe('DE');
+    expect(() => parse({ QWOTY_DEFAULT_COUNTRY: 'France' })).toThrow(
+      /QWOTY_DEFAULT_COUNTRY must be a country code/,
+    );
   });
 
   test('reads the caps on what one answer may cost from flags and the environment', () => {

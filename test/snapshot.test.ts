@@ -70,6 +70,33 @@ describe('compareText', () => {
 });
 
 describe('buildSnapshot', () => {
+  test('reads each phone once: E.164, national form, extension and RFC 3966 link, in the default country', () => {
+    const phones = ['+33 1 20 57 94 57 ext. 10', '02 12 34 56 78', 'call me', null];
+    const build = (defaultCountry?: string) =>
+      buildSnapshot({
+        workspace: workspace({
+          contacts: phones.map((phone, n) => contact(20 + n, 1, `P${n}`, 'Phone', { phone })),
+          customers: new Map([[id(1), customer(1, 'Acme')]]),
+        }),
+        source,
+        generatedAt,
+        ...(defaultCountry ? { defaultCountry } : {}),
+      }).contacts.map((item) => item.phone_parsed ?? null);
+    const [extended, national, unreadable, none] = build();
+    expect(extended).toEqual({
+      e164: '+33120579457',
+      national: '01 20 57 94 57 ext. 10',
+      extension: '10',
+      uri: 'tel:+33120579457;ext=10',
+      country: 'FR',
+    });
+    expect(national?.e164).toBe('+33212345678');
+    expect(unreadable).toBeNull();
+    expect(none).toBeNull();
+    // Belgium's numbers are shorter: the same national digits read as a Belgian number.
+    expect(build('BE')[1]?.e164).toBe('+32212345678');
+  });
+
   test('groups contacts by customer name, then last and first name, whatever order the API used', () => {
     const snapshot = buildSnapshot({
       workspace: workspace({

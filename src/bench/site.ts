@@ -46,6 +46,10 @@ export interface SiteBenchResult {
   keystrokeMedianMs: number;
   keystrokeP95Ms: number;
   keystrokes: number;
+  /** From the keystroke that makes a query misspelt (`FUZZY_QUERIES`) to its closest matches painted, ms. */
+  fuzzyMedianMs: number;
+  fuzzyP95Ms: number;
+  fuzzyKeystrokes: number;
   /** A query typed 1 s after the home page loaded, search data preloaded or on demand (`first-query.ts`). */
   firstQuery: FirstQueryResult;
 }
@@ -61,6 +65,15 @@ export const BENCH_QUERIES = [
   'example.com',
   'signer',
 ];
+
+/**
+ * Misspelt queries, each of which finds nothing as typed once its last character is typed (that keystroke
+ * is timed, several times): a swap, a letter dropped, doubled or changed, alone or after an exact word.
+ */
+export const FUZZY_QUERIES = ['zoe nunze', 'sohpie', 'vandeley', 'inittech', 'bjorn angstorm', 'hoooli'];
+
+/** Times each query's last keystroke is retyped in the fuzzy measure. */
+const FUZZY_REPEATS = 5;
 
 const gzip = (body: Buffer | string) => gzipSync(body, { level: 6 }).length;
 
@@ -153,7 +166,32 @@ async function measureKeystrokes(siteDir: string, queries: readonly string[]) {
       await page.waitForTimeout(50);
       times.push(...(await resultTimes(page)));
     }
-    return { firstSearchMs, times };
+    const fuzzyTimes: number[] = [];
+    for (const query of FUZZY_QUERIES) {
+      await page.locator('#q').fill(query.slice(0, -1));
+      await page.waitForFunction(
+        (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+        query.slice(0, -1),
+      );
+      for (let repeat = 0; repeat < FUZZY_REPEATS; repeat++) {
+        await clearResultTimes(page);
+        await page.keyboard.type(query.slice(-1));
+        await page.waitForFunction(
+          (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+          query,
+        );
+        await page.waitForTimeout(50);
+        const fuzzy = await page.locator('#search-results').getAttribute('data-fuzzy');
+        if (fuzzy !== 'true') throw new Error(`"${query}" found matches as typed: not a fuzzy query`);
+        fuzzyTimes.push(...(await resultTimes(page)));
+        await page.keyboard.press('Backspace');
+        await page.waitForFunction(
+          (expected) => document.querySelector<HTMLElement>('#search-results')?.dataset.query === expected,
+          query.slice(0, -1),
+        );
+      }
+    }
+    return { firstSearchMs, times, fuzzyTimes };
   } finally {
     await browser.close();
     await server.close();
@@ -273,6 +311,9 @@ export async function measureSite(options: {
     keystrokeMedianMs: percentile(typed.times, 0.5),
     keystrokeP95Ms: percentile(typed.times, 0.95),
     keystrokes: typed.times.length,
+    fuzzyMedianMs: percentile(typed.fuzzyTimes, 0.5),
+    fuzzyP95Ms: percentile(typed.fuzzyTimes, 0.95),
+    fuzzyKeystrokes: typed.fuzzyTimes.length,
     firstQuery,
   };
 }
@@ -313,6 +354,10 @@ export function formatSiteBench(result: SiteBenchResult): string {
     [
       'keystroke → results painted',
       `median ${result.keystrokeMedianMs.toFixed(1)} ms, p95 ${result.keystrokeP95Ms.toFixed(1)} ms (${result.keystrokes} keystrokes)`,
+    ],
+    [
+      'misspelt query → closest matches painted',
+      `median ${result.fuzzyMedianMs.toFixed(1)} ms, p95 ${result.fuzzyP95Ms.toFixed(1)} ms (${result.fuzzyKeystrokes} keystrokes; ${(result.fuzzyMedianMs / result.keystrokeMedianMs).toFixed(1)}× / ${(result.fuzzyP95Ms / result.keystrokeP95Ms).toFixed(1)}× the exact queries)`,
     ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

@@ -17,6 +17,7 @@ import {
 } from '../shared/command.ts';
 import { IdSchema } from '../shared/schema.ts';
 import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
+import { DEFAULT_PHONE_COUNTRY, isPhoneCountry } from './phone.ts';
 
 export const DEFAULT_API_URL = 'https://qwoty.app/api';
 
@@ -186,6 +187,19 @@ export const FETCH_SETTINGS = {
     default: '7',
     help: 'a customer whose details were not read again from the API for longer than this is a data-quality finding',
     schema: z.coerce.number({ error: 'expected a number of days' }).min(0).max(3_650),
+  },
+  defaultCountry: {
+    flag: 'default-country',
+    env: 'QWOTY_DEFAULT_COUNTRY',
+    type: 'string',
+    placeholder: '<code>',
+    default: DEFAULT_PHONE_COUNTRY,
+    help: 'the country of phone numbers written without a country code (ISO 3166-1 alpha-2, such as `FR` or `BE`)',
+    schema: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine(isPhoneCountry, { error: 'QWOTY_DEFAULT_COUNTRY must be a country code such as FR, BE or DE' }),
   },
   demo: {
     env: 'QWOTY_DEMO',

@@ -163,6 +163,7 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
       workspace,
       source: { host, customer_id: config.customerId, demo: config.demo },
       generatedAt: startedAt,
+      defaultCountry: config.defaultCountry,
     });
     checkGuards(config, snapshot.counts.contacts, previous);
 

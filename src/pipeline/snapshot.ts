@@ -14,6 +14,7 @@ import type {
   SnapshotSource,
 } from '../shared/schema.ts';
 import type { FetchedWorkspace } from './fetch-workspace.ts';
+import { DEFAULT_PHONE_COUNTRY, parsePhone } from './phone.ts';
 
 const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
@@ -49,9 +50,16 @@ export interface BuildSnapshotOptions {
   workspace: FetchedWorkspace;
   source: SnapshotSource;
   generatedAt: Date;
+  /** The country of phone numbers written without a country code (`QWOTY_DEFAULT_COUNTRY`); FR by default. */
+  defaultCountry?: string;
 }
 
-export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotOptions): Snapshot {
+export function buildSnapshot({
+  workspace,
+  source,
+  generatedAt,
+  defaultCountry = DEFAULT_PHONE_COUNTRY,
+}: BuildSnapshotOptions): Snapshot {
   // One summary per address, shared by the customer and each contact that lists it.
   const summaries = new Map<Address, AddressSummary>();
   const summary = (address: Address) => {
@@ -119,6 +127,7 @@ export function buildSnapshot({ workspace, source, generatedAt }: BuildSnapshotO
       customer_name: customer?.name ?? null,
       customer_type: customer?.type ?? null,
       addresses: [...own, ...sortAddresses(linked)].map(summary),
+      phone_parsed: parsePhone(contact.phone, defaultCountry),
     });
   });
   // Collation is slow: rank each distinct name once, then sort by numbers.

@@ -190,6 +190,21 @@ export const AddressSummarySchema = z.object({
 });
 export type AddressSummary = z.output<typeof AddressSummarySchema>;
 
+/** A phone number as libphonenumber-js read it at publish (`src/pipeline/phone.ts`). */
+export const ParsedPhoneSchema = z.object({
+  /** `+33120579457`: the number without its extension. */
+  e164: z.string(),
+  /** `01 20 57 94 57 ext. 10`. */
+  national: z.string(),
+  /** `10`, or null. */
+  extension: z.string().nullable(),
+  /** RFC 3966: `tel:+33120579457;ext=10`. */
+  uri: z.string(),
+  /** ISO 3166-1 alpha-2 of the number, when the library could tell. */
+  country: z.string().nullable(),
+});
+export type ParsedPhone = z.output<typeof ParsedPhoneSchema>;
+
 /**
  * A contact as published: the fields the API documents plus what the site needs to show it without other
  * lookups, and nothing else.
@@ -201,6 +216,11 @@ export const SnapshotContactSchema = z.object({
   customer_type: z.string().nullable(),
   /** The contact's own addresses (`address_ids`), in that order, as far as they were readable. */
   addresses: AddressSummarySchema.array(),
+  /**
+   * The phone read once at publish; null when there is none or it could not be read (it is then shown as
+   * sent, without a link); absent in snapshots from before this field.
+   */
+  phone_parsed: ParsedPhoneSchema.nullable().optional(),
 });
 export type SnapshotContact = z.output<typeof SnapshotContactSchema>;
 

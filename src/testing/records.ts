@@ -2,6 +2,7 @@
  * The one way fixtures make a snapshot's contact or customer: every field present, empty unless given. The
  * hand-made sample, the site fixture and the previous-night fixture all start from these.
  */
+import { parsePhone } from '../pipeline/phone.ts';
 import { bareCustomer, type SnapshotContact, type SnapshotCustomer } from '../shared/schema.ts';
 
 type Owner = Pick<SnapshotCustomer, 'id' | 'name' | 'type'>;
@@ -27,6 +28,8 @@ export function snapshotContact(
     customer_name: customer.name,
     customer_type: customer.type,
     addresses: [],
+    // As publish reads it, with the default country.
+    phone_parsed: parsePhone(fields.phone ?? null),
     ...fields,
   };
 }

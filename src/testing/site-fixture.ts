@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parsePhone } from '../pipeline/phone.ts';
 import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes.ts';
 import { historyFile, reportFiles } from '../pipeline/reports/files.ts';
 import { carryHistory, summariseNight } from '../pipeline/reports/history.ts';
@@ -169,7 +170,13 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
           ? null
           : flaw === 10
             ? '12'
-            : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
+            : flaw === 20
+              ? // An extension, which a link must carry as `;ext=10`.
+                `+33 1 20 57 ${pad(i % 100)} ${pad(c % 100)} ext. 10`
+              : flaw === 21
+                ? // The national form, which publish reads as a number of the default country (FR).
+                  `04 72 ${pad(i % 100)} ${pad(c % 100)} ${pad(Math.floor(i / 100) % 100)}`
+                : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
       const email =
         hostile?.email ??
         UNLINKABLE_EMAILS[flaw - 11] ??
@@ -198,6 +205,8 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
         customer_name: readable ? name : null,
         customer_type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
         addresses: own,
+        // As publish reads it, with the default country.
+        phone_parsed: parsePhone(phone),
       });
     }
     customers.push({
@@ -285,6 +294,7 @@ export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: nu
       ...contact,
       email: 'old.xss@example.com',
       phone: '+33 6 00 00 00 00',
+      phone_parsed: parsePhone('+33 6 00 00 00 00'),
       updated_at: stamp,
     }),
     1: (contact) => ({ ...contact, role: ['legal'], address_ids: [], addresses: [], updated_at: stamp }),

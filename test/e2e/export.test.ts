@@ -147,7 +147,11 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     expect(await page.locator('#result-export').isVisible()).toBe(false);
     const { query, total: count } = await broadQuery();
     await typeQuery(page, query);
-    await shows(page, '#search-status', text.t('client.search.more', { count, shown: RESULT_LIMIT }));
+    // After the number of matching customers, when the query names some too.
+    const contactsMatch = text.t('client.search.more', { count, shown: RESULT_LIMIT });
+    await expect
+      .poll(async () => (await page.locator('#search-status').textContent())?.endsWith(contactsMatch))
+      .toBe(true);
     await shows(page, '#result-export [data-action="csv"]', text.n('client.export.downloadResults', count));
 
     const { file, bytes } = await download(page, '#result-export [data-action="csv"]');
@@ -267,10 +271,12 @@ suite.each(languages)('taking contacts away from the site, in Chromium (%s)', (l
     const count = shown.length;
     await shows(page, '.contact-export [data-action="csv"]', text.n('client.export.downloadShown', count));
     const { file, bytes } = await download(page, '.contact-export [data-action="csv"]');
-    // Named after the role as the reader reads it: "decision-maker", "decideur".
+    // Named after the customer and the role as the reader reads them: "contacts-acme-sarl-7-decideur.csv".
+    expect(customer.name).toBeTruthy();
     expect(file.suggestedFilename()).toBe(
-      fileName(['contacts', customer.id, text.value('role', role)], 'csv'),
+      fileName(['contacts', customer.name ?? '', text.value('role', role)], 'csv'),
     );
+    expect(file.suggestedFilename()).not.toContain(customer.id.slice(0, 8));
     await shows(
       page,
       '.export-status',

@@ -37,6 +37,7 @@ describe('the language tables', () => {
         // Patterns without words, formats and brands.
         'site.pageTitle',
         'filter.option',
+        'client.search.option',
         'letters.item',
         'downloads.meta',
         'downloads.contacts.csv',
@@ -48,6 +49,7 @@ describe('the language tables', () => {
         'col.contact',
         'customer.type',
         'customer.contacts',
+        'client.search.customerContacts',
         'entity.contact',
         'quality.colPosition',
       ].sort(),

@@ -273,7 +273,9 @@ describe('a customer page', () => {
       if (contact.email && PLAIN_EMAIL.test(contact.email)) {
         expect(html).toContain(`href="mailto:${contact.email}"`);
       }
-      if (contact.phone) expect(html).toContain(`href="tel:${contact.phone.replace(/[^\d+]/g, '')}"`);
+      // RFC 3966, from the number read at publish; a number that could not be read has no link.
+      if (contact.phone_parsed) expect(html).toContain(`href="${contact.phone_parsed.uri}"`);
+      else if (contact.phone) expect(html).toContain(`<span class="phone">${contact.phone}</span>`);
     }
     expect(html).toContain(`href="/customers/${customer.id}/contacts.csv"`);
     expect(html).toContain(`href="/customers/${customer.id}/contacts.vcf"`);

@@ -1,8 +1,14 @@
 import { describe, expect, test } from 'vitest';
+import { parsePhone } from '../../src/pipeline/phone.ts';
 import {
+  allowedEdits,
+  decodeDial,
+  editDistance,
+  encodeDial,
   fold,
   formatContactLine,
   formatIdLines,
+  headerWords,
   indexContact,
   parseContactLines,
   parseIdLines,
@@ -10,6 +16,7 @@ import {
   type SearchContact,
   type SearchHeader,
   search,
+  searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
 
@@ -73,9 +80,16 @@ const header: SearchHeader = {
   customers: [
     { id: '11111111-1111-4111-8111-111111111111', name: 'Société Générale' },
     { id: '22222222-2222-4222-8222-222222222222', name: 'Acme GmbH' },
+    { id: '33333333-3333-4333-8333-333333333333', name: 'Standard SA' },
   ],
   ids: { per: 2048, files: ['ids-0.000000000000.txt'] },
 };
+
+/** The `dial` field as the site build writes it, from the number as publish reads it (FR by default). */
+function dialOf(phone: string): string {
+  const parsed = parsePhone(phone);
+  return parsed ? encodeDial(phone, parsed) : '';
+}
 
 const contacts: SearchContact[] = [
   {
@@ -85,6 +99,7 @@ const contacts: SearchContact[] = [
     phone: '+33 6 12 34 56 78',
     roles: [0],
     countries: [0],
+    dial: dialOf('+33 6 12 34 56 78'),
   },
   {
     customer: 1,
@@ -93,6 +108,7 @@ const contacts: SearchContact[] = [
     phone: '+49 30 1234567',
     roles: [1, 2],
     countries: [1],
+    dial: dialOf('+49 30 1234567'),
   },
   {
     customer: 1,
@@ -101,6 +117,34 @@ const contacts: SearchContact[] = [
     phone: '',
     roles: [],
     countries: [],
+    dial: '',
+  },
+  {
+    customer: 2,
+    name: 'Paul Poste',
+    email: '',
+    phone: '+33 1 20 57 94 57 ext. 10',
+    roles: [],
+    countries: [],
+    dial: dialOf('+33 1 20 57 94 57 ext. 10'),
+  },
+  {
+    customer: 2,
+    name: 'Anne National',
+    email: '',
+    phone: '04 72 10 20 30',
+    roles: [],
+    countries: [],
+    dial: dialOf('04 72 10 20 30'),
+  },
+  {
+    customer: 2,
+    name: 'Luc Unread',
+    email: '',
+    phone: 'ask 9988 reception',
+    roles: [],
+    countries: [],
+    dial: dialOf('ask 9988 reception'),
   },
 ];
 const index = contacts.map((contact) => indexContact(contact, header));
@@ -124,11 +168,22 @@ describe('search', () => {
     ['decideur', ['Jean Dupont']],
     ['acheteur', ['Zoë Ñúñez']],
     ['+33 6 12 34', ['Zoë Ñúñez']],
-    ['0612345678', []],
+    ['06 12 34 56 78', ['Zoë Ñúñez']],
+    ['0612345678', ['Zoë Ñúñez']],
     ['612345678', ['Zoë Ñúñez']],
     ['30-123', ['Jean Dupont']],
-    ['upont', []],
-    ['jean zoe', []],
+    ['030 1234567', ['Jean Dupont']],
+    ['01 20 57 94 57', ['Paul Poste']],
+    ['+33120579457', ['Paul Poste']],
+    ['9457', ['Paul Poste']],
+    ['+33 4 72 10 20 30', ['Anne National']],
+    ['04 72 10', ['Anne National']],
+    ['2030', ['Anne National']],
+    ['9988', ['Luc Unread']],
+    // Nothing as typed: the closest, "dupont" one edit away.
+    ['upont', ['Jean Dupont']],
+    // Nothing has both: those with one of them.
+    ['jean zoe', ['Zoë Ñúñez', 'Jean Dupont', 'Marie Jeanne']],
   ])('finds %j: %j', (query, names) => {
     expect(find(query)).toEqual(names);
   });
@@ -139,7 +194,12 @@ describe('search', () => {
   });
 
   test('matches nothing for an empty query without filters', () => {
-    expect(search(contacts, index, '  ', any, 50)).toEqual({ total: 0, hits: [] });
+    expect(search(contacts, index, '  ', any, 50)).toEqual({
+      total: 0,
+      hits: [],
+      fuzzy: false,
+      facets: { roles: [], countries: [] },
+    });
   });
 
   test('lists a facet when the query is empty', () => {
@@ -152,10 +212,127 @@ describe('search', () => {
     expect(find('acme', { role: 0, country: -1 })).toEqual([]);
   });
 
+  test('counts, for each role and country, the matches choosing it would keep, the other filter applied', () => {
+    const facets = (query: string, filters = any) => {
+      const found = search(contacts, index, query, filters, 50).facets;
+      return {
+        roles: Array.from({ length: 3 }, (_, r) => found.roles[r] ?? 0),
+        countries: Array.from({ length: 2 }, (_, c) => found.countries[c] ?? 0),
+      };
+    };
+    expect(facets('acme')).toEqual({ roles: [0, 1, 1], countries: [0, 1] });
+    expect(facets('zoe')).toEqual({ roles: [1, 0, 0], countries: [1, 0] });
+    // With France chosen, the roles count French matches; the countries still count every role.
+    expect(facets('', { role: 0, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [1, 0] });
+    expect(facets('', { role: 1, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [0, 1] });
+    expect(search(contacts, index, '', any, 50).facets).toEqual({ roles: [], countries: [] });
+  });
+
   test('counts every match but returns at most `limit` hits', () => {
     const result = search(contacts, index, 'acme', any, 1);
     expect(result.total).toBe(2);
     expect(result.hits).toHaveLength(1);
+  });
+});
+
+describe('editDistance', () => {
+  test.each([
+    ['girad', 'girard', 1],
+    ['gerard', 'girard', 1],
+    ['lefebvre', 'lefevre', 1],
+    ['lefebrve', 'lefevre', 2],
+    ['duopnt', 'dupont', 1],
+    ['helen', 'helene', 1],
+    ['martin', 'martin', 0],
+    ['abcdef', 'uvwxyz', 3],
+  ])('puts %s and %s %i edits apart (at most 2 counted)', (a, b, distance) => {
+    expect(editDistance(a, b, 2)).toBe(Math.min(distance, 3));
+  });
+
+  test('allows one edit from 4 characters and two from 8', () => {
+    expect([3, 4, 7, 8, 12].map(allowedEdits)).toEqual([0, 1, 1, 2, 2]);
+  });
+});
+
+describe('search with typos', () => {
+  const people: SearchContact[] = [
+    ['Hélène Girard', 0],
+    ['Hélène Martin', 0],
+    ['Paul Girard', 1],
+    ['Marc Lefèvre', 1],
+    ['Marc Lefebvre', 2],
+    ['Anna Gérard', 2],
+    ['Luc Dupont', 2],
+  ].map(([name, customer]) => ({
+    customer: Number(customer),
+    name: String(name),
+    email: '',
+    phone: '',
+    roles: [],
+    countries: [],
+    dial: '',
+  }));
+  const peopleIndex = people.map((contact) => indexContact(contact, header));
+  const closest = (query: string) => {
+    const found = search(people, peopleIndex, query, any, 50);
+    return { fuzzy: found.fuzzy, names: found.hits.map((hit) => people[hit]?.name) };
+  };
+
+  test('answers as typed when the words match, whole words and names first, without a fallback', () => {
+    expect(closest('lefevre')).toEqual({ fuzzy: false, names: ['Marc Lefèvre'] });
+    expect(closest('gerard')).toEqual({ fuzzy: false, names: ['Anna Gérard'] });
+    expect(closest('g')).toEqual({
+      fuzzy: false,
+      names: ['Hélène Girard', 'Paul Girard', 'Anna Gérard', 'Hélène Martin', 'Marc Lefèvre'],
+    });
+  });
+
+  test('falls back to close words, most matched words first, then exact, prefix, close', () => {
+    expect(closest('helene girad')).toEqual({
+      fuzzy: true,
+      names: ['Hélène Girard', 'Hélène Martin', 'Paul Girard'],
+    });
+    // Two words matched first; then a whole word (Gérard) before a prefix (Hélène) before a close word.
+    expect(closest('helen gerard')).toEqual({
+      fuzzy: true,
+      names: ['Hélène Girard', 'Anna Gérard', 'Hélène Martin', 'Paul Girard'],
+    });
+    expect(closest('lefebre')).toEqual({ fuzzy: true, names: ['Marc Lefèvre', 'Marc Lefebvre'] });
+    expect(closest('duopnt')).toEqual({ fuzzy: true, names: ['Luc Dupont'] });
+  });
+
+  test('does not guess when the words match as typed but a filter leaves none', () => {
+    expect(search(people, peopleIndex, 'girard', { role: 0, country: -1 }, 50)).toMatchObject({
+      total: 0,
+      hits: [],
+      fuzzy: false,
+    });
+  });
+
+  test('allows two edits only from 8 characters, and none below 4', () => {
+    expect(closest('lefebrve').names).toContain('Marc Lefèvre');
+    expect(closest('dpuotn').names).toEqual([]);
+    expect(closest('lcu')).toEqual({ fuzzy: false, names: [] });
+  });
+});
+
+describe('searchCustomers', () => {
+  const known = headerWords(header);
+  test.each([
+    ['acme', [1]],
+    ['soc gen', [0]],
+    ['generale', [0]],
+    ['a', [1]],
+    ['s', [0, 2]],
+    ['acme 12', []],
+    ['zoe', []],
+    ['', []],
+  ])('finds %j: customers %j', (query, hits) => {
+    expect(searchCustomers(known, query, 5).hits).toEqual(hits);
+  });
+
+  test('counts every match but returns at most `limit`', () => {
+    expect(searchCustomers(known, 's', 1)).toEqual({ total: 2, hits: [0] });
   });
 });
 
@@ -177,7 +354,42 @@ describe('formatContactLine and parseContactLines', () => {
     } as SearchContact;
     const text = [...contacts, hostile].map(formatContactLine).join('\n');
     const parsed = parseContactLines(`${text}\n`);
-    expect(parsed.slice(0, 3)).toEqual(contacts);
-    expect(parsed[3]?.name).toBe('Tab here newline');
+    expect(parsed.slice(0, contacts.length)).toEqual(contacts);
+    expect(parsed[contacts.length]?.name).toBe('Tab here newline');
+  });
+});
+
+describe('encodeDial and decodeDial', () => {
+  test.each([
+    ['+33 1 20 57 94 57 ext. 10', 'tel:+33120579457;ext=10', '0120579457', '2.0'],
+    ['+33 6 74 49 25 45', 'tel:+33674492545', '0674492545', '33.0.2'],
+    ['06 74 49 25 45', 'tel:+33674492545', '0674492545', '33.0.1'],
+    ['0612345678 x12', 'tel:+33612345678;ext=12', '0612345678', '33.0.1.2'],
+    ['+33 (0)6 12 34 56 78', 'tel:+33612345678', '0612345678', '33.0.3'],
+    ['+39 06 1234 5678', 'tel:+390612345678', '0612345678', '39..2'],
+    ['+1 (555) 010-9999', 'tel:+15550109999', '5550109999', '1..1'],
+    ['+44 20 7946 0958', 'tel:+442079460958', '02079460958', '44.0.2'],
+  ])('gives %j the link %s and the national digits %s', (phone, uri, national, dial) => {
+    const parsed = parsePhone(phone);
+    if (!parsed) throw new Error(`libphonenumber-js could not read ${phone}`);
+    // The link is the one libphonenumber-js's getURI() gave at publish, rebuilt from a few characters.
+    expect(parsed.uri).toBe(uri);
+    const encoded = encodeDial(phone, parsed);
+    if (dial !== '2.0') expect(encoded).toBe(dial);
+    expect(decodeDial(phone, encoded)).toMatchObject({ uri, national, international: parsed.e164.slice(1) });
+  });
+
+  test('writes a number in full when its digits as sent do not hold its national number', () => {
+    const encoded = encodeDial('+33 6 12 34 56 78', {
+      e164: '+33699999999',
+      national: '06 99 99 99 99',
+      extension: null,
+    });
+    expect(encoded).toBe('=33699999999=0699999999=');
+    expect(decodeDial('+33 6 12 34 56 78', encoded)?.uri).toBe('tel:+33699999999');
+  });
+
+  test('has no forms for a number publish could not read', () => {
+    expect(decodeDial('ask 9988 reception', '')).toBeNull();
   });
 });

@@ -29,7 +29,9 @@ const RefFieldsSchema = SnapshotContactSchema.pick({
 });
 
 /** Fields whose change alone is not news: the API's bookkeeping, and what follows from another field. */
-const IGNORED_FIELDS = new Set(['updated_at', 'customer_type']);
+// `phone_parsed` is read from `phone`, whose own change is reported; it also appears on the first night after
+// the field was added, and when QWOTY_DEFAULT_COUNTRY changes, with no change in Qwoty.
+const IGNORED_FIELDS = new Set(['updated_at', 'customer_type', 'phone_parsed']);
 
 export interface PreviousSnapshot {
   generatedAt: string;

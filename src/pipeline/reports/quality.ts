@@ -21,27 +21,8 @@ const DAY_MS = 86_400_000;
 
 /** Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain. What a mail client would accept. */
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-/**
- * Digits with the usual separators, an optional leading + and an optional extension; the first group is the
- * number without its extension. Anchored at both ends, and no separator is a letter, so there is one way to
- * split a phone: linear time.
- */
-const PHONE = /^\+?([\d\s().\-/]+)((x|ext\.?)\s?\d+)?$/i;
-/** Longer than any number written with its separators and an extension: malformed without a regex. */
-const MAX_PHONE_LENGTH = 64;
-
 export function isMalformedEmail(email: string): boolean {
   return !EMAIL.test(email.trim());
-}
-
-/** A phone is malformed when it holds other characters, or fewer than 6 or more than 15 digits (E.164). */
-export function isMalformedPhone(phone: string): boolean {
-  const trimmed = phone.trim();
-  if (trimmed.length > MAX_PHONE_LENGTH) return true;
-  const main = PHONE.exec(trimmed)?.[1];
-  if (main === undefined) return true;
-  const digits = main.replace(/\D/g, '').length;
-  return digits < 6 || digits > 15;
 }
 
 export interface QualityInputs {
@@ -84,7 +65,9 @@ export function assessQuality(
     else if (!email) add(contact, 'missing_email', 'no email');
     else if (!phone) add(contact, 'missing_phone', 'no phone');
     if (email && isMalformedEmail(email)) add(contact, 'malformed_email', email);
-    if (phone && isMalformedPhone(phone)) add(contact, 'malformed_phone', phone);
+    // A phone is malformed when libphonenumber-js could not read it at publish (`phone.ts`): the site shows it
+    // as sent, without a link.
+    if (phone && !contact.phone_parsed) add(contact, 'malformed_phone', phone);
     if (email) {
       const key = email.toLowerCase();
       const group = byEmail.get(key);

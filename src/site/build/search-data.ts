@@ -5,7 +5,7 @@
  * mixed with an old one.
  */
 import { createHash } from 'node:crypto';
-import { formatContactLine, formatIdLines, type SearchHeader } from '../shared/search.ts';
+import { encodeDial, formatContactLine, formatIdLines, type SearchHeader } from '../shared/search.ts';
 import type { Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 import { contactCountries, contactName } from './directory.ts';
@@ -60,6 +60,7 @@ export function getSearchFiles(directory: Directory, text: Text): SearchFiles {
           countries: contactCountries(contact, entry.customer)
             .map((country) => countryIndex.get(country) ?? -1)
             .filter((index) => index >= 0),
+          dial: contact.phone && contact.phone_parsed ? encodeDial(contact.phone, contact.phone_parsed) : '',
         }),
       );
     }
@@ -72,7 +73,12 @@ export function getSearchFiles(directory: Directory, text: Text): SearchFiles {
     roles,
     roleLabels: roles.map((role) => text.value('role', role)),
     countries,
-    customers: directory.customers.map((entry) => ({ id: entry.customer.id, name: entry.name })),
+    customers: directory.customers.map((entry) => ({
+      id: entry.customer.id,
+      name: entry.name,
+      type: entry.customer.type ? text.value('customerType', entry.customer.type) : '',
+      contacts: entry.contacts.length,
+    })),
     ids: { per: IDS_PER_FILE, files: ids.map((file) => file.name) },
   };
   const headerFile = named('header', 'json', JSON.stringify(header));

@@ -6,7 +6,10 @@
  * keystroke then scans the compact index in memory; the contact ids for the links load by chunk, only for
  * the results shown. Results are built with `textContent` only: a value from the API is never read as markup.
  */
+import { mailtoHref } from '../shared/format.ts';
 import {
+  decodeDial,
+  type HeaderWords,
   headerWords,
   type IndexedContact,
   indexContact,
@@ -17,13 +20,17 @@ import {
   type SearchHeader,
   type SearchResult,
   search,
+  searchCustomers,
+  vocabularyOf,
 } from '../shared/search.ts';
 import { siteUrl } from '../shared/site-url.ts';
-import { textFromData } from '../shared/text.ts';
+import { type Text, textFromData } from '../shared/text.ts';
 import { startResultExport } from './result-export.ts';
 
 interface Loaded {
   header: SearchHeader;
+  /** The header's words, for matching customers. */
+  known: HeaderWords;
   contacts: SearchContact[];
   index: IndexedContact[];
   /** Id files by number, fetched once each. */
@@ -62,7 +69,7 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
     if (end < lines.length) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   performance.mark('search-data:indexed');
-  return { header, contacts, index, ids: new Map() };
+  return { header, known, contacts, index, ids: new Map() };
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */
@@ -97,16 +104,127 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/**
+ * The button that folds the filters on a phone (the style sheet shows it below 600 px once the form has
+ * `search-folds`): it opens and closes them, and says how many are set ("Filters (2)"). Returns what updates
+ * that count.
+ */
+function startFilterToggle(
+  form: HTMLFormElement,
+  selects: readonly (HTMLSelectElement | null)[],
+  text: Text,
+): () => void {
+  const toggle = form.querySelector<HTMLButtonElement>('#filters-toggle');
+  const filters = form.querySelector<HTMLElement>('#search-filters');
+  if (!toggle || !filters) return () => undefined;
+  const label = () => {
+    const set = selects.filter((select) => select?.value).length;
+    toggle.textContent = set
+      ? text.t('client.search.filtersCount', { count: set })
+      : text.t('client.search.filters');
+  };
+  toggle.addEventListener('click', () => {
+    const open = filters.classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  form.classList.add('search-folds');
+  label();
+  return label;
+}
+
+/**
+ * Writes on each choice of `select` how many of the current matches it would keep ("buyer (12)"), from
+ * `counts` by index into `values`; a choice that keeps none says 0 and stays usable. The build wrote the
+ * directory's totals, which the first search replaces.
+ */
+function showFacetCounts(
+  select: HTMLSelectElement | null,
+  values: readonly string[],
+  counts: readonly number[],
+  text: Text,
+): void {
+  if (!select) return;
+  for (const option of select.options) {
+    if (!option.value) continue;
+    option.dataset.total ??= option.textContent?.trim() ?? '';
+    const count = counts[values.indexOf(option.value)] ?? 0;
+    option.textContent = text.t('client.search.option', {
+      value: option.dataset.label ?? option.value,
+      count,
+    });
+  }
+}
+
+/** Puts back the directory's totals on the choices of `select`, once nothing is searched. */
+function showFacetTotals(select: HTMLSelectElement | null): void {
+  for (const option of select?.options ?? []) {
+    if (option.dataset.total !== undefined) option.textContent = option.dataset.total;
+  }
+}
+
+/** Customers listed above the contacts of a search, at most. */
+const CUSTOMER_LIMIT = 5;
+
+/** A matching customer: its name linked to its page, its type and its number of contacts. */
+function customerItem(header: SearchHeader, hit: number, text: Text): HTMLLIElement {
+  const customer = header.customers[hit];
+  const item = element('li');
+  if (!customer) return item;
+  const link = element('a', undefined, 'result-name');
+  link.append(element('bdi', customer.name));
+  link.href = `/customers/${customer.id}/`;
+  const facts = [
+    customer.type ?? '',
+    customer.contacts === undefined ? '' : text.n('client.search.customerContacts', customer.contacts),
+  ];
+  item.append(link, element('span', facts.filter(Boolean).join(' · '), 'result-details'));
+  return item;
+}
+
+/**
+ * A result's email, phone and roles, joined by " · ": the email and the phone as links a tap opens, the phone
+ * as the RFC 3966 link of the number read at publish; a phone that could not be read is shown as sent,
+ * without a link. Empty fields are left out.
+ */
+function resultDetails(contact: SearchContact, header: SearchHeader): HTMLElement {
+  const details = element('span', undefined, 'result-details');
+  const parts: Node[] = [];
+  const email = contact.email.trim();
+  if (email) {
+    const href = mailtoHref(email);
+    const link = href ? element('a', email, 'result-email') : element('span', email);
+    if (link instanceof HTMLAnchorElement && href) link.href = href;
+    parts.push(link);
+  }
+  if (contact.phone.trim()) {
+    const dial = decodeDial(contact.phone, contact.dial);
+    const phone = dial ? element('a', contact.phone, 'result-phone') : element('span', contact.phone);
+    if (dial && phone instanceof HTMLAnchorElement) phone.href = dial.uri;
+    parts.push(phone);
+  }
+  const roles = contact.roles
+    .map((index) => header.roleLabels[index] ?? header.roles[index] ?? '')
+    .join(', ');
+  if (roles) parts.push(document.createTextNode(roles));
+  parts.forEach((part, index) => {
+    if (index > 0) details.append(' · ');
+    details.append(part);
+  });
+  return details;
+}
+
 export function startSearch(): void {
   const form = document.querySelector<HTMLFormElement>('#search-form');
   const input = document.querySelector<HTMLInputElement>('#q');
   const status = document.querySelector<HTMLElement>('#search-status');
   const results = document.querySelector<HTMLOListElement>('#search-results');
+  const customerResults = document.querySelector<HTMLUListElement>('#search-customers');
   if (!form || !input || !status || !results) return;
   const roleSelect = form.querySelector<HTMLSelectElement>('#role');
   const countrySelect = form.querySelector<HTMLSelectElement>('#country');
   const limit = Number(form.dataset.limit) || 50;
   const text = textFromData(form);
+  const foldFilters = startFilterToggle(form, [roleSelect, countrySelect], text);
 
   let loading: Promise<Loaded> | undefined;
   const load = () => {
@@ -114,9 +232,11 @@ export function startSearch(): void {
       const started = loadData(form.dataset.header ?? '', form.dataset.contacts ?? '');
       // A failed load is tried again on the next focus or keystroke.
       started.then(
-        () => {
+        (data) => {
           // Marks the data as indexed: the tests and the benchmark wait on it.
           form.dataset.loaded = 'true';
+          // The words a typo is compared with, worked out while nobody types rather than on the first typo.
+          whenIdle(() => vocabularyOf(data.contacts, data.index));
         },
         () => {
           if (loading === started) loading = undefined;
@@ -136,6 +256,7 @@ export function startSearch(): void {
     const value = params.get(name);
     if (select && value && [...select.options].some((option) => option.value === value)) select.value = value;
   }
+  foldFilters();
 
   let urlTimer: ReturnType<typeof setTimeout> | undefined;
   const updateUrl = () => {
@@ -193,23 +314,32 @@ export function startSearch(): void {
       customerLink.append(element('bdi', customer.name));
       customerLink.href = base;
       at.append(customerLink);
-      const details = [
-        contact.email,
-        contact.phone,
-        contact.roles
-          .map((index) => data.header.roleLabels[index] ?? data.header.roles[index] ?? '')
-          .join(', '),
-      ].filter(Boolean);
-      item.append(name, at, element('span', details.join(' · '), 'result-details'));
+      item.append(name, at, resultDetails(contact, data.header));
       return item;
     });
     results.replaceChildren(...items);
+    showFacetCounts(roleSelect, data.header.roles, found.facets.roles, text);
+    showFacetCounts(countrySelect, data.header.countries, found.facets.countries, text);
+    const customers = searchCustomers(data.known, query, CUSTOMER_LIMIT);
+    if (customerResults) {
+      customerResults.replaceChildren(...customers.hits.map((hit) => customerItem(data.header, hit, text)));
+      customerResults.hidden = customers.hits.length === 0;
+    }
+    // Customers first, as they are listed: "2 customers match. 14 contacts match."
+    const customerCount = customers.total > 0 ? `${text.n('client.search.customers', customers.total)} ` : '';
     const searched = query.trim() || role || country;
     if (!searched) status.textContent = '';
-    else if (found.total === 0) status.textContent = text.t('client.search.none');
-    else if (found.total > found.hits.length)
-      status.textContent = text.t('client.search.more', { count: found.total, shown: found.hits.length });
-    else status.textContent = text.n('client.search.some', found.total);
+    else if (found.total === 0) status.textContent = `${customerCount}${text.t('client.search.none')}`;
+    else {
+      const count =
+        found.total > found.hits.length
+          ? text.t('client.search.more', { count: found.total, shown: found.hits.length })
+          : text.n('client.search.some', found.total);
+      // Typos forgiven: said first, so a reader knows these are not what was typed.
+      status.textContent = found.fuzzy
+        ? `${customerCount}${text.t('client.search.closest', { query: query.trim() })} ${count}`
+        : `${customerCount}${count}`;
+    }
     showExport({
       contacts: data.contacts,
       index: data.index,
@@ -219,6 +349,8 @@ export function startSearch(): void {
       filterNames: [data.header.roleLabels[filters.role] ?? role, country],
       total: found.total,
     });
+    // Set before `query`, which the tests and the benchmark wait on.
+    results.dataset.fuzzy = String(found.fuzzy);
     results.dataset.query = query;
   };
 
@@ -229,6 +361,10 @@ export function startSearch(): void {
     updateUrl();
     if (!query.trim() && !roleSelect?.value && !countrySelect?.value) {
       results.replaceChildren();
+      customerResults?.replaceChildren();
+      if (customerResults) customerResults.hidden = true;
+      showFacetTotals(roleSelect);
+      showFacetTotals(countrySelect);
       status.textContent = '';
       showExport(null);
       results.dataset.query = query;
@@ -259,6 +395,7 @@ export function startSearch(): void {
   form.addEventListener('pointerenter', () => void load().catch(() => undefined), { once: true });
   input.addEventListener('input', () => void run());
   form.addEventListener('change', (event) => {
+    foldFilters();
     if (event.target !== input) void run();
   });
   form.addEventListener('submit', (event) => {
@@ -277,9 +414,12 @@ export function startSearch(): void {
 function preloadWhenIdle(preload: () => void): void {
   const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
   if (connection?.saveData) return;
-  if (typeof window.requestIdleCallback === 'function')
-    window.requestIdleCallback(preload, { timeout: 2000 });
-  else setTimeout(preload, 200);
+  whenIdle(preload);
+}
+
+function whenIdle(work: () => void): void {
+  if (typeof window.requestIdleCallback === 'function') window.requestIdleCallback(work, { timeout: 2000 });
+  else setTimeout(work, 200);
 }
 
 function reasonOf(error: unknown): string {

@@ -58,12 +58,6 @@ export function formatBytes(bytes: number, locale: string): string {
   ).format(value);
 }
 
-/** A `tel:` URL: the number's leading `+` and digits only. */
-export function telHref(phone: string): string {
-  const digits = phone.replace(/[^\d+]/g, '');
-  return `tel:${digits.startsWith('+') ? `+${digits.slice(1).replace(/\+/g, '')}` : digits.replace(/\+/g, '')}`;
-}
-
 /**
  * A mail address worth a link: letters, digits and `.!$'*+/=^_\`{|}~-` before the `@` (any script), a domain of
  * two or more dot-separated labels after it. Stricter than the HTML "valid e-mail address" on purpose: no `?`
@@ -90,4 +84,12 @@ export function mailAddress(email: string): string | null {
 export function mailtoHref(email: string): string | null {
   const address = mailAddress(email);
   return address === null ? null : `mailto:${address}`;
+}
+
+/**
+ * An identifier cut after each of its separators (`-`, `_`, `.`, `/`, `:`): the pieces between which a
+ * narrow column may wrap it, with a `<wbr>`, and nowhere else ("CRM-411001-11", not "411001/11").
+ */
+export function idPieces(id: string): string[] {
+  return id.split(/(?<=[-_./:])/);
 }

@@ -360,6 +360,15 @@ export const en = {
   'field.address_ids': 'addresses',
   'field.addresses': 'addresses',
   'field.created_at': 'creation date',
+
+  // Search that finds people (issue 19).
+  'client.search.closest': "No exact match for '{query}'; closest:",
+  'search.customers': 'Matching customers',
+  'client.search.customers': { one: '{count} customer matches.', other: '{count} customers match.' },
+  'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
+  'client.search.filters': 'Filters',
+  'client.search.filtersCount': 'Filters ({count})',
+  'client.search.option': '{value} ({count})',
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -746,6 +755,15 @@ export const fr: Messages = {
   'field.address_ids': 'adresses',
   'field.addresses': 'adresses',
   'field.created_at': 'date de création',
+
+  // Search that finds people (issue 19).
+  'client.search.closest': `Aucune correspondance exacte pour «${NBSP}{query}${NBSP}»${NBSP}; les plus proches${NBSP}:`,
+  'search.customers': 'Clients correspondants',
+  'client.search.customers': { one: '{count} client correspond.', other: '{count} clients correspondent.' },
+  'client.search.customerContacts': { one: '{count} contact', other: '{count} contacts' },
+  'client.search.filters': 'Filtres',
+  'client.search.filtersCount': 'Filtres ({count})',
+  'client.search.option': '{value} ({count})',
 };
 
 /** Every table, by language. */

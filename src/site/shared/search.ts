@@ -85,12 +85,18 @@ export interface SearchContact {
   roles: number[];
   /** Indexes into `SearchHeader.countries`. */
   countries: number[];
+  /** The phone's forms as read at publish, written by `encodeDial`; empty when it could not be read. */
+  dial: string;
 }
 
 export interface SearchCustomer {
   id: string;
   /** What to show: the customer's name, or its id when the name could not be read. */
   name: string;
+  /** Its type in the site's language ("company", "société"); empty when unknown. Absent in older data. */
+  type?: string;
+  /** How many contacts it has. Absent in older data. */
+  contacts?: number;
 }
 
 /** The header file: facets, customers and where the contact ids are. */
@@ -104,7 +110,7 @@ export interface SearchHeader {
   ids: { per: number; files: string[] };
 }
 
-/** One contact line: `customer⇥name⇥email⇥phone⇥roles⇥countries` (lists comma-separated). */
+/** One contact line: `customer⇥name⇥email⇥phone⇥roles⇥countries⇥dial` (lists comma-separated). */
 export function formatContactLine(contact: SearchContact): string {
   return [
     contact.customer,
@@ -113,7 +119,83 @@ export function formatContactLine(contact: SearchContact): string {
     clean(contact.phone),
     contact.roles.join(','),
     contact.countries.join(','),
+    contact.dial,
   ].join('\t');
+}
+
+/** What the site needs of a phone number read at publish (`ParsedPhone` in `src/shared/schema.ts`). */
+export interface DialInput {
+  /** `+33120579457`. */
+  e164: string;
+  /** `01 20 57 94 57 ext. 10`. */
+  national: string;
+  extension: string | null;
+}
+
+/** A phone's forms for matching and dialling, as digits. */
+export interface DialForms {
+  /** `33120579457`: E.164 without its `+`. */
+  international: string;
+  /** `0120579457`: the national form's digits, without the extension. */
+  national: string;
+  extension: string;
+  /** RFC 3966, as libphonenumber-js's `getURI()` gives it: `tel:+33120579457;ext=10`. */
+  uri: string;
+}
+
+/**
+ * The forms of a phone, written as a few characters relative to the digits of the phone as sent: shipping
+ * the E.164 and national digits themselves would add about a third to the compressed search data, since
+ * digits barely compress. `cc.prefix.start[.ext]` says that the number's national significant number starts
+ * at digit `start` of the number as sent and runs to its extension (the last `ext` digits), that `cc` is its
+ * country calling code and `prefix` what the national form puts before it (`0` in France). A number that
+ * does not have that shape is written in full: `=international=national=extension`.
+ */
+export function encodeDial(phone: string, parsed: DialInput): string {
+  const sent = phone.replace(/\D+/g, '');
+  const international = parsed.e164.replace(/\D+/g, '');
+  const extension = parsed.extension ?? '';
+  const nationalAll = parsed.national.replace(/\D+/g, '');
+  const national =
+    extension && nationalAll.endsWith(extension) ? nationalAll.slice(0, -extension.length) : nationalAll;
+  // Country calling codes have 1 to 3 digits; the shortest one after which the national form ends alike.
+  for (let cc = 1; cc <= 3 && cc < international.length; cc++) {
+    const significant = international.slice(cc);
+    if (!national.endsWith(significant)) continue;
+    const start = sent.length - extension.length - significant.length;
+    if (start < 0 || sent.slice(start, start + significant.length) !== significant) break;
+    if (!sent.endsWith(extension)) break;
+    const prefix = national.slice(0, national.length - significant.length);
+    const fields = [international.slice(0, cc), prefix, String(start)];
+    if (extension) fields.push(String(extension.length));
+    return fields.join('.');
+  }
+  return `=${international}=${national}=${extension}`;
+}
+
+/** The forms `encodeDial` wrote for the phone `phone`; null when the phone could not be read at publish. */
+export function decodeDial(phone: string, dial: string): DialForms | null {
+  if (!dial) return null;
+  let international: string;
+  let national: string;
+  let extension: string;
+  if (dial.startsWith('=')) {
+    [, international = '', national = '', extension = ''] = dial.split('=');
+  } else {
+    const [cc = '', prefix = '', start = '0', extensionLength = '0'] = dial.split('.');
+    const sent = phone.replace(/\D+/g, '');
+    const cut = sent.length - Number(extensionLength);
+    const significant = sent.slice(Number(start), cut);
+    extension = sent.slice(cut);
+    international = cc + significant;
+    national = prefix + significant;
+  }
+  return {
+    international,
+    national,
+    extension,
+    uri: `tel:+${international}${extension ? `;ext=${extension}` : ''}`,
+  };
 }
 
 function clean(value: string): string {
@@ -142,7 +224,7 @@ function indexes(list: string | undefined): number[] {
 
 /** Reads one contact line back; the inverse of `formatContactLine`. */
 export function parseContactLine(line: string): SearchContact {
-  const [customer = '0', name = '', email = '', phone = '', roles, countries] = line.split('\t');
+  const [customer = '0', name = '', email = '', phone = '', roles, countries, dial = ''] = line.split('\t');
   return {
     customer: Number(customer),
     name,
@@ -150,6 +232,7 @@ export function parseContactLine(line: string): SearchContact {
     phone,
     roles: indexes(roles),
     countries: indexes(countries),
+    dial,
   };
 }
 
@@ -164,7 +247,7 @@ export interface IndexedContact {
   all: string;
   /** " word word … " over the name alone, to rank name matches first. */
   name: string;
-  /** The phone's digits. */
+  /** The phone's digits as sent, then its international and national digits when it was read at publish. */
   digits: string;
 }
 
@@ -197,8 +280,15 @@ export function indexContact(
   return {
     all: spaced([...name, ...words(contact.email), ...customer, ...roles]),
     name: spaced(name),
-    digits: contact.phone.replace(/\D+/g, ''),
+    digits: phoneDigits(contact),
   };
+}
+
+/** " sent international national": a typed number matches within any one of them, never across two. */
+function phoneDigits(contact: SearchContact): string {
+  const sent = contact.phone.replace(/\D+/g, '');
+  const forms = decodeDial(contact.phone, contact.dial);
+  return forms ? `${sent} ${forms.international} ${forms.national}` : sent;
 }
 
 export interface SearchFilters {
@@ -211,13 +301,166 @@ export interface SearchFilters {
 export interface SearchResult {
   /** Total number of matching contacts. */
   total: number;
-  /** Indexes into `contacts` of the first `limit` matches, name matches first, then directory order. */
+  /**
+   * Indexes into `contacts` of the first `limit` matches: whole words before prefixes, names before other
+   * fields, then directory order; among close matches, more matched words first, then exact, prefix, close.
+   */
   hits: number[];
+  /** True when the words found nothing as typed, and `hits` are the closest matches (typos forgiven). */
+  fuzzy: boolean;
+  /**
+   * For each role (by index into `roles`), how many of the query's matches have it and pass the country
+   * filter: what choosing that role would show; likewise for each country with the role filter. Empty for
+   * an empty query without filters.
+   */
+  facets: { roles: number[]; countries: number[] };
+}
+
+function count(counts: number[], indexes: readonly number[]): void {
+  for (const index of indexes) counts[index] = (counts[index] ?? 0) + 1;
+}
+
+/** How many edits a typed word may be off by: one from 4 characters, two from 8, none below. */
+export function allowedEdits(length: number): number {
+  return length >= 8 ? 2 : length >= 4 ? 1 : 0;
+}
+
+/**
+ * The Damerau-Levenshtein distance between `a` and `b` (insertions, deletions, substitutions and swaps of two
+ * neighbours, each one edit; the optimal-string-alignment form), or `max + 1` as soon as it must exceed `max`.
+ */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  if (a === b) return 0;
+  const width = b.length + 1;
+  let beforePrevious = new Array<number>(width).fill(0);
+  let previous = Array.from({ length: width }, (_, j) => j);
+  let current = new Array<number>(width).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
+    for (let j = 1; j <= b.length; j++) {
+      const bj = b.charCodeAt(j - 1);
+      const cost = ai === bj ? 0 : 1;
+      let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) {
+        value = Math.min(value, (beforePrevious[j - 2] ?? 0) + 1);
+      }
+      current[j] = value;
+      if (value < rowMin) rowMin = value;
+    }
+    if (rowMin > max) return max + 1;
+    [beforePrevious, previous, current] = [previous, current, beforePrevious];
+  }
+  return Math.min(previous[b.length] ?? max + 1, max + 1);
+}
+
+/**
+ * The distinct words of an index, by length, each with the set of its characters as bits: what a typo is
+ * compared against.
+ *
+ * Why Damerau-Levenshtein over this vocabulary, and not `@leeoniya/ufuzzy`: both were measured over the
+ * vocabulary of 100,000 fixture contacts (about 113,000 distinct words) with 46 misspelt words (a letter
+ * dropped, swapped with its neighbour or changed; "girad", "lefebvre"). ufuzzy's `filter` (`intraMode: 1`,
+ * one error per term, its matches then checked for the allowed distance) took over a hundred times as long
+ * per word as this loop, which skips a word when its length or its set of characters alone rules it out
+ * (`letterBits`) and stops a comparison once a row exceeds the allowed edits. ufuzzy also found fewer of the
+ * intended words (29 against 35): it allows one error per term, where a word of 8 characters or more may be
+ * two edits off here ("lefebvre" for "Lefèvre"), and it would have added about 8 kB (minified) to the page's script.
+ * Building the vocabulary is the costly part, so it is done once, when the page is idle after loading.
+ */
+export interface Vocabulary {
+  byLength: Map<number, { words: string[]; letters: Int32Array }>;
+}
+
+const vocabularies = new WeakMap<readonly IndexedContact[], Vocabulary>();
+
+/**
+ * The characters of `word` as bits (a to z, then the rest by their code modulo 6). An edit changes at most two
+ * bits, so words whose bits differ in more than twice the allowed edits are skipped without comparing them.
+ */
+function letterBits(word: string): number {
+  let bits = 0;
+  for (let i = 0; i < word.length; i++) {
+    const code = word.charCodeAt(i);
+    bits |= 1 << (code >= 97 && code <= 122 ? code - 97 : 26 + (code % 6));
+  }
+  return bits;
+}
+
+function bitCount(value: number): number {
+  let bits = value - ((value >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return (((bits + (bits >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/**
+ * The vocabulary of `index`, worked out on the first query that needs it and kept with the index: the words
+ * of every name, and every word of the first contact of each customer and of each set of roles (customer
+ * names and role labels are the same for all the others).
+ */
+export function vocabularyOf(
+  contacts: readonly SearchContact[],
+  index: readonly IndexedContact[],
+): Vocabulary {
+  const known = vocabularies.get(index);
+  if (known) return known;
+  const seen = new Set<string>();
+  const customers = new Set<number>();
+  const roleSets = new Set<string>();
+  const add = (text: string) => {
+    for (const word of text.split(' ')) if (word) seen.add(word);
+  };
+  for (let i = 0; i < index.length; i++) {
+    const entry = index[i];
+    const contact = contacts[i];
+    if (!entry || !contact) continue;
+    const roles = contact.roles.join(',');
+    if (!customers.has(contact.customer) || !roleSets.has(roles)) {
+      customers.add(contact.customer);
+      roleSets.add(roles);
+      add(entry.all);
+    } else add(entry.name);
+  }
+  const grouped = new Map<number, string[]>();
+  for (const word of seen) {
+    const list = grouped.get(word.length);
+    if (list) list.push(word);
+    else grouped.set(word.length, [word]);
+  }
+  const byLength = new Map(
+    [...grouped].map(([length, words]) => [length, { words, letters: Int32Array.from(words, letterBits) }]),
+  );
+  const vocabulary = { byLength };
+  vocabularies.set(index, vocabulary);
+  return vocabulary;
+}
+
+/** The words of `vocabulary` within `allowedEdits(word.length)` edits of `word`, other than `word` itself. */
+export function closeWords(word: string, vocabulary: Vocabulary): string[] {
+  const max = allowedEdits(word.length);
+  if (max === 0) return [];
+  const bits = letterBits(word);
+  const close: string[] = [];
+  for (let length = word.length - max; length <= word.length + max; length++) {
+    const group = vocabulary.byLength.get(length);
+    if (!group) continue;
+    const { words, letters } = group;
+    for (let i = 0; i < words.length; i++) {
+      if (bitCount(bits ^ (letters[i] ?? 0)) > 2 * max) continue;
+      const candidate = words[i] ?? '';
+      if (candidate !== word && editDistance(word, candidate, max) <= max) close.push(candidate);
+    }
+  }
+  return close;
 }
 
 /**
  * Finds the contacts matching `query` and `filters`. `index[i]` must be `indexContact(contacts[i])`.
- * An empty query with no filter matches nothing; an empty query with a filter lists that facet.
+ * An empty query with no filter matches nothing; an empty query with a filter lists that facet. When the
+ * words find nothing as typed, the contacts with the most words matching, as typed or within a few edits
+ * (`allowedEdits`), are the result, marked `fuzzy`.
  */
 export function search(
   contacts: readonly SearchContact[],
@@ -228,18 +471,23 @@ export function search(
 ): SearchResult {
   const parsed = parseQuery(query);
   const empty = parsed.words.length === 0 && parsed.numbers.length === 0;
-  if (empty && filters.role < 0 && filters.country < 0) return { total: 0, hits: [] };
+  if (empty && filters.role < 0 && filters.country < 0) {
+    return { total: 0, hits: [], fuzzy: false, facets: { roles: [], countries: [] } };
+  }
+  const facets = { roles: [] as number[], countries: [] as number[] };
   const wordNeedles = parsed.words.map((word) => ` ${word}`);
+  const wholeNeedles = parsed.words.map((word) => ` ${word} `);
   const numberNeedles = parsed.numbers.map((number) => ` ${number}`);
-  const first: number[] = [];
-  const rest: number[] = [];
+  // Whole words in the name, prefixes in the name, whole words elsewhere, prefixes elsewhere: at most
+  // `limit` each, so ranking costs nothing on a query that matches most of the directory.
+  const ranks: number[][] = [[], [], [], []];
   let total = 0;
+  // Contacts the words match as typed, filters aside: a filter that leaves none is no reason to guess.
+  let textMatched = 0;
   for (let i = 0; i < contacts.length; i++) {
     const entry = index[i];
     const contact = contacts[i];
     if (!entry || !contact) continue;
-    if (filters.role >= 0 && !contact.roles.includes(filters.role)) continue;
-    if (filters.country >= 0 && !contact.countries.includes(filters.country)) continue;
     let matches = true;
     for (const needle of wordNeedles) {
       if (!entry.all.includes(needle)) {
@@ -247,20 +495,109 @@ export function search(
         break;
       }
     }
-    if (!matches) continue;
-    for (let n = 0; n < numberNeedles.length; n++) {
-      const needle = numberNeedles[n] ?? '';
-      if (!entry.digits.includes(needle.slice(1)) && !entry.all.includes(needle)) {
-        matches = false;
-        break;
+    if (!matches || !numbersMatch(entry, numberNeedles)) continue;
+    textMatched++;
+    const roleKept = filters.role < 0 || contact.roles.includes(filters.role);
+    const countryKept = filters.country < 0 || contact.countries.includes(filters.country);
+    if (countryKept) count(facets.roles, contact.roles);
+    if (roleKept) count(facets.countries, contact.countries);
+    if (!roleKept || !countryKept) continue;
+    total++;
+    const byName = wordNeedles.length > 0 && wordNeedles.every((needle) => entry.name.includes(needle));
+    const whole = wholeNeedles.every((needle) => entry.all.includes(needle));
+    const rank = ranks[(byName ? 0 : 2) + (whole ? 0 : 1)];
+    if (rank && rank.length < limit) rank.push(i);
+  }
+  if (textMatched > 0 || !parsed.words.some((word) => allowedEdits(word.length) > 0)) {
+    return { total, hits: ranks.flat().slice(0, limit), fuzzy: false, facets };
+  }
+  return closestMatches(contacts, index, parsed, numberNeedles, filters, limit);
+}
+
+function numbersMatch(entry: IndexedContact, numberNeedles: readonly string[]): boolean {
+  for (const needle of numberNeedles) {
+    if (!entry.digits.includes(needle.slice(1)) && !entry.all.includes(needle)) return false;
+  }
+  return true;
+}
+
+/** The fallback of `search`: contacts ranked by words matched, then by how well (whole, prefix, close). */
+function closestMatches(
+  contacts: readonly SearchContact[],
+  index: readonly IndexedContact[],
+  parsed: ParsedQuery,
+  numberNeedles: readonly string[],
+  filters: SearchFilters,
+  limit: number,
+): SearchResult {
+  const vocabulary = vocabularyOf(contacts, index);
+  const terms = parsed.words.map((word) => ({
+    prefix: ` ${word}`,
+    whole: ` ${word} `,
+    close: closeWords(word, vocabulary).map((close) => ` ${close} `),
+  }));
+  const found: number[] = [];
+  const keys: number[] = [];
+  const facets = { roles: [] as number[], countries: [] as number[] };
+  for (let i = 0; i < contacts.length; i++) {
+    const entry = index[i];
+    const contact = contacts[i];
+    if (!entry || !contact) continue;
+    let matched = 0;
+    let quality = 0;
+    let inName = 0;
+    for (const term of terms) {
+      if (entry.all.includes(term.prefix)) {
+        matched++;
+        quality += entry.all.includes(term.whole) ? 3 : 2;
+        if (entry.name.includes(term.prefix)) inName++;
+        continue;
+      }
+      for (const close of term.close) {
+        if (entry.all.includes(close)) {
+          matched++;
+          quality += 1;
+          if (entry.name.includes(close)) inName++;
+          break;
+        }
       }
     }
-    if (!matches) continue;
-    total++;
-    if (first.length >= limit) continue;
-    const byName = wordNeedles.length > 0 && wordNeedles.every((needle) => entry.name.includes(needle));
-    if (byName) first.push(i);
-    else if (rest.length < limit) rest.push(i);
+    if (matched === 0 || !numbersMatch(entry, numberNeedles)) continue;
+    const roleKept = filters.role < 0 || contact.roles.includes(filters.role);
+    const countryKept = filters.country < 0 || contact.countries.includes(filters.country);
+    if (countryKept) count(facets.roles, contact.roles);
+    if (roleKept) count(facets.countries, contact.countries);
+    if (!roleKept || !countryKept) continue;
+    found.push(i);
+    keys.push(matched * 10_000 + quality * 100 + inName);
   }
-  return { total, hits: [...first, ...rest].slice(0, limit) };
+  const order = found.map((_, position) => position);
+  order.sort((a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b);
+  return {
+    total: found.length,
+    hits: order.slice(0, limit).map((position) => found[position] ?? 0),
+    fuzzy: true,
+    facets,
+  };
+}
+
+/**
+ * The customers whose name matches every word of `query` (as word prefixes, like contacts), in directory
+ * order, at most `limit`; `total` counts them all. A query with a number matches no customer.
+ */
+export function searchCustomers(
+  known: HeaderWords,
+  query: string,
+  limit: number,
+): { total: number; hits: number[] } {
+  const parsed = parseQuery(query);
+  if (parsed.words.length === 0 || parsed.numbers.length > 0) return { total: 0, hits: [] };
+  const hits: number[] = [];
+  let total = 0;
+  known.customers.forEach((name, customer) => {
+    if (!parsed.words.every((word) => name.some((part) => part.startsWith(word)))) return;
+    total++;
+    if (hits.length < limit) hits.push(customer);
+  });
+  return { total, hits };
 }
