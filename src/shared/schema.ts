@@ -182,7 +182,21 @@ export const AddressSummarySchema = z.object({
   label: z.string().nullable(),
   /** One line: "12 rue de la Paix, 75002 Paris, FR". */
   summary: z.string(),
+  /** The street lines (`address_line1`, `address_line2`), joined by ", "; absent in older snapshots. */
+  street: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
+  postal_code: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   city: z.string().nullable(),
+  /** The state or region (`state`); absent in older snapshots. */
+  region: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   country: z.string().nullable(),
 });
 export type AddressSummary = z.output<typeof AddressSummarySchema>;

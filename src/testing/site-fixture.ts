@@ -145,7 +145,10 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
         type: a === 0 ? 'billing' : 'shipping',
         label: a === 0 ? 'Head office' : null,
         summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
+        street: `${10 + a} rue de la Paix`,
+        postal_code: `7500${a}`,
         city,
+        region: null,
         country,
       });
       addressCount++;
