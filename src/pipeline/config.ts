@@ -15,6 +15,7 @@ import {
   type Values,
   wholeSchema,
 } from '../shared/command.ts';
+import { SITE_LANGS, timeZoneSchema } from '../shared/locale.ts';
 import { IdSchema } from '../shared/schema.ts';
 import { isLoopback } from './qwoty-client.ts';
 
@@ -179,6 +180,24 @@ export const FETCH_SETTINGS = {
     default: '7',
     help: 'a customer whose details were not read again from the API for longer than this is a data-quality finding',
     schema: z.coerce.number({ error: 'expected a number of days' }).min(0).max(3_650),
+  },
+  lang: {
+    env: 'QWOTY_SITE_LANG',
+    type: 'string',
+    default: 'en',
+    help: 'the language of the site and of the XLSX export: `en` or `fr` (the CSV and JSON keep their column names and role codes, which scripts read)',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+      z.enum(SITE_LANGS, { error: `expected one of ${SITE_LANGS.join(', ')}` }),
+    ),
+  },
+  timeZone: {
+    env: 'QWOTY_SITE_TIME_ZONE',
+    type: 'string',
+    placeholder: '<zone>',
+    defaultLabel: '`Europe/Paris` in French, `UTC` otherwise',
+    help: 'the time zone of the times the site, its feed and the XLSX export show, named next to each (an IANA name such as `Europe/Paris`)',
+    schema: timeZoneSchema,
   },
   demo: {
     env: 'QWOTY_DEMO',

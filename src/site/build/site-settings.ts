@@ -14,7 +14,6 @@ import {
   textSchema,
   type Values,
 } from '../../shared/command.ts';
-import { LANGS } from '../shared/text.ts';
 
 export const SITE_SETTINGS = {
   // The same folder, the same variable, the same default as the fetch that publishes into it.
@@ -54,16 +53,9 @@ export const SITE_SETTINGS = {
         .transform(Number),
     ),
   },
-  lang: {
-    env: 'QWOTY_SITE_LANG',
-    type: 'string',
-    default: 'en',
-    help: 'the language of the site: `en` or `fr` (CSV column headers stay as they are)',
-    schema: z.preprocess(
-      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
-      z.enum(LANGS, { error: `expected one of ${LANGS.join(', ')}` }),
-    ),
-  },
+  // Read by the fetch too, which writes the XLSX export in the site's language and time zone.
+  lang: FETCH_SETTINGS.lang,
+  timeZone: FETCH_SETTINGS.timeZone,
   verbose: {
     flag: 'verbose',
     type: 'boolean',
