@@ -121,6 +121,10 @@ describe('createText', () => {
   test('writes dates and sizes through Intl', () => {
     expect(english.date('2026-01-15T03:00:00.000Z')).toBe('15 January 2026 at 03:00 UTC');
     expect(french.date('2026-01-15T03:00:00.000Z')).toBe('15 janvier 2026 à 03:00 UTC');
+    // In a time zone: its wall-clock time, summer time included, the zone named.
+    const paris = createText('fr', MESSAGES.fr, 'Europe/Paris');
+    expect(paris.date('2026-01-15T03:00:00.000Z')).toBe('15 janvier 2026 à 04:00 (Europe/Paris)');
+    expect(paris.date('2026-07-15T23:30:00.000Z')).toBe('16 juillet 2026 à 01:30 (Europe/Paris)');
     expect([english.bytes(512), english.bytes(12.3 * 1024 * 1024)]).toEqual(['512 bytes', '12 MB']);
     expect([french.bytes(512), french.bytes(1.5 * 1024)]).toEqual(['512\u00a0octets', '1,5\u202fko']);
   });

@@ -655,7 +655,10 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     for (const file of pages) expect(await page(file), file).toContain('<html lang="fr">');
     const home = await page('index.html');
     expect(home).toContain('<h1>Annuaire des contacts</h1>');
-    expect(home).toContain('<time datetime="2026-01-15T03:00:00.000Z">15 janvier 2026 à 03:00 UTC</time>');
+    // In Paris time by default, the zone named.
+    expect(home).toContain(
+      '<time datetime="2026-01-15T03:00:00.000Z">15 janvier 2026 à 04:00 (Europe/Paris)</time>',
+    );
     expect(home).toContain('<a href="/changes/">Ce qui a changé</a>');
     expect(home).not.toContain('What changed');
   });
@@ -707,7 +710,33 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     const feed = parseFeed(await page('changes/feed.xml'));
     expect(feed.language).toBe('fr');
     expect(feed.items).toHaveLength(3);
-    expect(feed.items[0]?.title).toMatch(/^15 janvier 2026 à 03:00 UTC\u00a0: \d+ contacts ajoutés/);
+    expect(feed.items[0]?.title).toMatch(
+      /^15 janvier 2026 à 04:00 \(Europe\/Paris\)\u00a0: \d+ contacts ajoutés/,
+    );
+  });
+
+  test('renders pages copied from the cache again when the time zone or the site address changes', async () => {
+    const siteDir = join(dir, 'fr-utc');
+    const built = await runBuild(french.dataDir, siteDir, {
+      cacheDir: `${french.siteDir}-cache`,
+      reuse: true,
+      env: {
+        QWOTY_SITE_LANG: 'fr',
+        QWOTY_SITE_TIME_ZONE: 'UTC',
+        QWOTY_SITE_URL: 'https://contacts.example.com/annuaire',
+      },
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const customer = french.snapshot.customers[0];
+    const html = await readFile(join(siteDir, `customers/${customer?.id}/index.html`), 'utf8');
+    expect(html).toMatch(/\d{4} à \d\d:\d\d UTC<\/time>/);
+    expect(html).not.toContain('Europe/Paris');
+    expect(html).toContain(
+      `<link rel="canonical" href="https://contacts.example.com/annuaire/customers/${customer?.id}/">`,
+    );
+    const feed = parseFeed(await readFile(join(siteDir, 'changes/feed.xml'), 'utf8'));
+    expect(feed.self).toBe('https://contacts.example.com/annuaire/changes/feed.xml');
+    expect(feed.description).not.toContain('QWOTY_SITE_URL');
   });
 
   test('renders pages copied from the cache again when the language changes', async () => {

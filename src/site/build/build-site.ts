@@ -89,6 +89,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         dataDir: snapshotDir,
         staleAfterHours: settings.staleAfterHours,
         lang: settings.lang,
+        timeZone: settings.timeZone,
+        siteUrl: settings.siteUrl,
         siteDir: outDir,
         cacheDir,
       }),

@@ -56,6 +56,17 @@ export const SITE_SETTINGS = {
   // Read by the fetch too, which writes the XLSX export in the site's language and time zone.
   lang: FETCH_SETTINGS.lang,
   timeZone: FETCH_SETTINGS.timeZone,
+  siteUrl: {
+    env: 'QWOTY_SITE_URL',
+    type: 'string',
+    placeholder: '<url>',
+    defaultLabel: '(none)',
+    help: "the site's public address, such as `https://contacts.example.com/`: makes the Atom feed's links and each page's canonical link absolute, which feed readers need",
+    schema: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://contacts.example.com/' })
+      .optional()
+      .transform((url) => (url ? `${url.replace(/\/+$/, '')}/` : null)),
+  },
   verbose: {
     flag: 'verbose',
     type: 'boolean',

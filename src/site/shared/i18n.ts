@@ -257,6 +257,8 @@ export const en = {
   'feed.customersAdded': 'Customers added:',
   'feed.customersRemoved': 'Customers removed:',
   'feed.details': 'Every contact of the latest night is listed on the change page.',
+  'feed.needsUrl':
+    "This feed's links are relative, which many feed readers cannot follow: whoever builds the site should set QWOTY_SITE_URL to its address.",
 
   'quality.title': 'Data quality',
   'quality.none': 'This snapshot was published without a quality report. The next nightly run adds one.',
@@ -652,6 +654,7 @@ export const fr: Messages = {
   'feed.customersAdded': `Clients ajoutés${NBSP}:`,
   'feed.customersRemoved': `Clients supprimés${NBSP}:`,
   'feed.details': 'Chaque contact de la dernière nuit est listé sur la page des changements.',
+  'feed.needsUrl': `Les liens de ce flux sont relatifs, ce que beaucoup de lecteurs de flux ne savent pas suivre${NBSP}: la personne qui construit le site doit indiquer son adresse dans QWOTY_SITE_URL.`,
 
   'quality.title': 'Qualité des données',
   'quality.none':

@@ -34,6 +34,8 @@ export type Params = Record<string, string | number>;
 export interface Text {
   lang: Lang;
   locale: string;
+  /** The time zone dates are shown in, named after each (`UTC`, `Europe/Paris`). */
+  timeZone: string;
   /** The message, placeholders filled. A key the messages lack reads as the key itself. */
   t(key: StringKey, params?: Params): string;
   /** The plural form for `count`, with `{count}` (and any other placeholder) filled. */
@@ -47,7 +49,7 @@ export interface Text {
   value(kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field', value: string): string;
   /** "100,000" / "100 000". */
   count(value: number): string;
-  /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 03:00 UTC". */
+  /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 04:00 (Europe/Paris)". */
   date(iso: string): string;
   /** "12.3 MB" / "12,3 Mo". */
   bytes(value: number): string;
@@ -64,8 +66,11 @@ function fill(template: string, params: Params | undefined, count: (value: numbe
   });
 }
 
-/** The words of `lang` from `messages` (the whole table at build time, a script's share in the browser). */
-export function createText(lang: Lang, messages: Partial<Record<TextKey, Message>>): Text {
+/**
+ * The words of `lang` from `messages` (the whole table at build time, a script's share in the browser), times
+ * in `timeZone`.
+ */
+export function createText(lang: Lang, messages: Partial<Record<TextKey, Message>>, timeZone = 'UTC'): Text {
   const locale = LOCALES[lang];
   const rules = new Intl.PluralRules(locale);
   const count = (value: number) => formatCount(value, locale);
@@ -76,6 +81,7 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
   const text: Text = {
     lang,
     locale,
+    timeZone,
     t: (key, params) => fill(plain(key) ?? key, params, count),
     n: (key, value, params) => {
       const forms = messages[key];
@@ -89,7 +95,7 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
     },
     value: (kind, value) => plain(`${kind}.${value}`) ?? value.replace(/_/g, ' '),
     count,
-    date: (iso) => formatDate(iso, locale),
+    date: (iso) => formatDate(iso, locale, timeZone),
     bytes: (value) => formatBytes(value, locale),
     pick: (prefix) =>
       JSON.stringify(Object.fromEntries(Object.entries(messages).filter(([key]) => key.startsWith(prefix)))),
