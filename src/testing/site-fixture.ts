@@ -334,7 +334,7 @@ export function makeRejects(count = 1): Reject[] {
     issues: [
       { path: 'id', message: 'expected a UUID' },
       ...(k === 0
-        ? [{ path: 'first_name', message: 'a contact needs a first name, a last name or an email' }]
+        ? [{ path: 'first_name', message: 'Invalid input: expected string, received number' }]
         : []),
     ],
     record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },

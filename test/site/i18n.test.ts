@@ -140,6 +140,18 @@ describe('createText', () => {
 });
 
 describe('the QWOTY_SITE_LANG setting', () => {
+  test('elides "de" before a vowel or a mute h in French, and nowhere else', () => {
+    const french = createText('fr', MESSAGES.fr);
+    const english = createText('en', MESSAGES.en);
+    expect(french.t('contacts.caption', { name: 'Azur' })).toBe("Contacts d'Azur");
+    expect(french.t('contacts.caption', { name: 'Élysée Conseil' })).toBe("Contacts d'Élysée Conseil");
+    expect(french.t('contacts.caption', { name: 'Hôtel du Lac' })).toBe("Contacts d'Hôtel du Lac");
+    expect(french.t('contacts.caption', { name: 'Hachette' })).toBe('Contacts de Hachette');
+    expect(french.t('contacts.caption', { name: 'Bureau Veritas' })).toBe('Contacts de Bureau Veritas');
+    expect(french.t('contacts.caption', { name: '3M' })).toBe('Contacts de 3M');
+    expect(english.t('contacts.caption', { name: 'Azur' })).toBe('Contacts of Azur');
+  });
+
   test('defaults to English and takes the languages it has, in any case', () => {
     expect(parseSiteLang(undefined)).toBe('en');
     expect(parseSiteLang(' ')).toBe('en');

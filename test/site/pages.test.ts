@@ -5,8 +5,9 @@ import { join, relative } from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTENT_SECURITY_POLICY, REPORT_ROW_LIMIT } from '../../src/consts.ts';
+import { CONTENT_SECURITY_POLICY, QUALITY_ROW_LIMIT, REPORT_ROW_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
+import { qualityCounts } from '../../src/pipeline/reports/quality.ts';
 import {
   type ChangesReport,
   ChangesReportSchema,
@@ -251,9 +252,7 @@ describe('the home page', () => {
         `<a href="/changes/">What changed</a>: ${added} contacts added, ${removed} removed, ${changed} changed since\\s*<time datetime="2026-01-14T03:00:00.000Z">`,
       ),
     );
-    expect(html).toContain(
-      `<a href="/quality/">Data quality</a>: ${quality.findings.length} findings, ${REJECTED} rejected records`,
-    );
+    expect(html).toContain(`<a href="/quality/">Data quality</a>: ${qualityCounts(quality).total} findings`);
     expect(html).toMatch(/<nav class="site-nav" aria-label="Site">.*<a href="\/" aria-current="page">/);
     expect(html).not.toMatch(/<a href="\/(changes|quality)\/" aria-current/);
   });
@@ -503,10 +502,27 @@ describe('the quality page', () => {
       const part = section(html, `${slug}-heading`);
       expect(part).toContain(`${title}: ${total}`);
       expect(part).toContain('What to do:');
-      expect(bodyRows(part)).toHaveLength(total);
+      // Folded, the first few listed: the page reads in one screen.
+      expect(part).toMatch(/<details>\s*<summary>/);
+      expect(bodyRows(part)).toHaveLength(Math.min(total, QUALITY_ROW_LIMIT));
     }
     expect(html).toMatch(/<a href="\/quality\/" aria-current="page">/);
     expect(html).toContain('href="/downloads/quality.csv"');
+  });
+
+  test('counts the same findings on the home page, in the summary table, its total and quality.csv', async () => {
+    const html = await read('quality/index.html');
+    const table = html.slice(html.indexOf('<table class="report summary"'), html.indexOf('</table>'));
+    const cells = [...table.matchAll(/<td>([\d,]+)<\/td>/g)].map((match) =>
+      Number(match[1]?.replace(/,/g, '')),
+    );
+    const total = cells.at(-1) ?? -1;
+    // One row per kind (rejected records and normalised fields included), then the total.
+    expect(cells.slice(0, -1).reduce((sum, count) => sum + count, 0)).toBe(total);
+    const csv = await readFile(join(site.dataDir, 'quality.csv'), 'utf8');
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(total + 1);
+    expect(total).toBe(qualityCounts(quality).total);
+    expect(await read('index.html')).toContain(`Data quality</a>: ${total.toLocaleString('en')} findings`);
   });
 
   test('counts the customers that kept the details of an earlier night, and names the oldest', async () => {
@@ -540,13 +556,15 @@ describe('the quality page', () => {
   test('lists the rejected records with their reasons, capped, without their raw values', async () => {
     const part = section(await read('quality/index.html'), 'rejected-heading');
     const rows = bodyRows(part);
-    expect(rows).toHaveLength(REPORT_ROW_LIMIT);
+    expect(rows).toHaveLength(QUALITY_ROW_LIMIT);
     expect(rows[0]).toContain('&lt;img src=x onerror=alert(4)&gt;');
-    expect(rows[0]).toContain('<li>first_name: a contact needs a first name, a last name or an email</li>');
+    expect(rows[0]).toContain('<li>first_name: Invalid input: expected string, received number</li>');
     expect(rows[0]).toMatch(/<td>\s*<bdi>40<\/bdi>\s*<\/td>/);
     expect(rows[1]).toContain('no readable id');
     expect(rows[2]).toContain('fetched by id');
-    expect(part).toMatch(/And 5 more: <a href="\/downloads\/quality\.json"/);
+    expect(part).toMatch(
+      new RegExp(`And ${REJECTED - QUALITY_ROW_LIMIT} more: <a href="/downloads/quality\\.csv"`),
+    );
     expect(part).not.toContain('<img');
     expect(part).not.toContain(RAW_REJECT_VALUE);
   });
@@ -661,6 +679,17 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     );
     expect(home).toContain('<a href="/changes/">Ce qui a changé</a>');
     expect(home).not.toContain('What changed');
+  });
+
+  test("words the quality page's reasons in French, and elides the captions' de", async () => {
+    const quality = await page('quality/index.html');
+    expect(quality).toContain('identifiant\u00a0: un UUID attendu');
+    expect(quality).not.toContain('expected a UUID');
+    const customer = french.snapshot.customers.find((item) => /^[AEIOUÉ]/.test(item.name ?? ''));
+    if (customer) {
+      const html = await page(`customers/${customer.id}/index.html`);
+      expect(html).toContain(`Contacts d&#39;${customer.name}`);
+    }
   });
 
   test('keeps the CSV files, their column headers included, as in English', async () => {

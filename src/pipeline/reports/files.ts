@@ -6,6 +6,7 @@ import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/
 import { tableCsvPieces } from '../exporters/csv.ts';
 import type { ExtraFile } from '../publish.ts';
 import { jsonPieces } from './json-pieces.ts';
+import { qualityCounts } from './quality.ts';
 
 export const CHANGES_FILE = 'changes.json';
 export const CHANGES_CSV_FILE = 'changes.csv';
@@ -42,6 +43,16 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
         finding.id,
         finding.customer_id,
       ];
+    // Records set aside: the reasons, and the id when it was readable.
+    for (const reject of quality.rejected)
+      yield [
+        'rejected',
+        '',
+        '',
+        `${reject.entity}: ${reject.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+        reject.entity === 'contact' ? (reject.id ?? '') : '',
+        reject.entity === 'customer' ? (reject.id ?? '') : '',
+      ];
     // Fields published empty or mapped from another shape: the record is kept, the field is named here.
     for (const field of quality.normalised)
       yield [
@@ -67,7 +78,8 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
       { json: QUALITY_FILE, csv: QUALITY_CSV_FILE },
       quality,
       ['Finding', ...columns, 'Detail', ...ids],
-      quality.findings.length + quality.normalised.length,
+      // The rows are the quality page's and the home page's total: one count, `qualityCounts`.
+      qualityCounts(quality).total,
       qualityRows,
     ),
   ];

@@ -187,6 +187,7 @@ export const en = {
   'entity.contact': 'contact',
   'entity.customer': 'customer',
   'entity.address': 'address',
+  'entity.record': 'whole record',
 
   'notFound.title': 'Not found',
   'notFound.text':
@@ -267,6 +268,7 @@ export const en = {
   'quality.byKind': 'Findings by kind',
   'quality.colFinding': 'Finding',
   'quality.colCount': 'Count',
+  'quality.total': 'All findings (the rows of quality.csv)',
   'quality.downloads': 'Every finding, for a spreadsheet or a script:',
   'quality.todo': 'What to do:',
   'quality.noneOfKind': 'No contact has this problem.',
@@ -358,6 +360,27 @@ export const en = {
   'field.address_ids': 'addresses',
   'field.addresses': 'addresses',
   'field.created_at': 'creation date',
+
+  // The reasons of rejects and normalised fields, as the pipeline writes them in quality.json (`reasonText`
+  // in src/site/build/reports.ts matches them against these English forms and shows the site's).
+  'reason.uuid': 'expected a UUID',
+  'reason.timestamp': 'expected an ISO 8601 timestamp',
+  'reason.customerName': 'a customer needs a name',
+  'reason.invalidType': 'Invalid input: expected {expected}, received {received}',
+  'reason.invalidValue': 'Invalid input: expected {expected}',
+  'reason.invalid': 'Invalid input',
+  'reason.expected': 'expected {value}',
+  'reason.withheld': '{reason}; set aside without its value',
+  'reason.oneRole': 'one role sent as a string, read as a one-element list',
+  'reason.taxIds': 'tax ids sent as {code, value}, read as {tax, tax_value}',
+  'reason.logo': 'a logo sent as {url, alt}, read as its url',
+  'jsonType.string': 'text',
+  'jsonType.number': 'number',
+  'jsonType.boolean': 'boolean',
+  'jsonType.null': 'null',
+  'jsonType.array': 'list',
+  'jsonType.object': 'object',
+  'jsonType.undefined': 'nothing',
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -565,6 +588,7 @@ export const fr: Messages = {
   'entity.contact': 'contact',
   'entity.customer': 'client',
   'entity.address': 'adresse',
+  'entity.record': 'enregistrement entier',
 
   'notFound.title': 'Page introuvable',
   'notFound.text': `Il n'y a pas de page ici. Le client a peut-être quitté l'espace de travail depuis que le lien a été créé${NBSP}: {link}.`,
@@ -663,6 +687,7 @@ export const fr: Messages = {
   'quality.byKind': 'Constats par type',
   'quality.colFinding': 'Constat',
   'quality.colCount': 'Nombre',
+  'quality.total': 'Tous les constats (les lignes de quality.csv)',
   'quality.downloads': `Tous les constats, pour un tableur ou un script${NBSP}:`,
   'quality.todo': `Que faire${NBSP}:`,
   'quality.noneOfKind': "Aucun contact n'a ce problème.",
@@ -741,6 +766,25 @@ export const fr: Messages = {
   'field.address_ids': 'adresses',
   'field.addresses': 'adresses',
   'field.created_at': 'date de création',
+
+  'reason.uuid': 'un UUID attendu',
+  'reason.timestamp': 'une date ISO 8601 attendue',
+  'reason.customerName': 'un client doit avoir un nom',
+  'reason.invalidType': `valeur invalide${NBSP}: {expected} attendu, {received} reçu`,
+  'reason.invalidValue': `valeur invalide${NBSP}: {expected} attendu`,
+  'reason.invalid': 'valeur invalide',
+  'reason.expected': `attendu${NBSP}: {value}`,
+  'reason.withheld': '{reason}, mis de côté sans sa valeur',
+  'reason.oneRole': "un seul rôle envoyé comme texte, lu comme une liste d'un élément",
+  'reason.taxIds': 'identifiants fiscaux envoyés comme {code, value}, lus comme {tax, tax_value}',
+  'reason.logo': 'un logo envoyé comme {url, alt}, lu comme son URL',
+  'jsonType.string': 'texte',
+  'jsonType.number': 'nombre',
+  'jsonType.boolean': 'booléen',
+  'jsonType.null': 'null',
+  'jsonType.array': 'liste',
+  'jsonType.object': 'objet',
+  'jsonType.undefined': 'rien',
 };
 
 /** Every table, by language. */

@@ -46,7 +46,10 @@ export interface Text {
    */
   around(key: StringKey, slot: string, params?: Params): [string, string];
   /** A known value of the data in words (a role, an address type), else the value with `_` as spaces. */
-  value(kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field', value: string): string;
+  value(
+    kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field' | 'jsonType',
+    value: string,
+  ): string;
   /** "100,000" / "100 000". */
   count(value: number): string;
   /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 04:00 (Europe/Paris)". */
@@ -67,6 +70,22 @@ function fill(template: string, params: Params | undefined, count: (value: numbe
 }
 
 /**
+ * A word French writes elided before a vowel or a mute h: "de Azur" is "d'Azur", "de Hôtel Dieu" "d'Hôtel
+ * Dieu". An h is taken as mute only at the start of the usual mute-h words (hôtel, habitat, heure, histoire,
+ * homme, huile, humain, hyper…), since a name with an aspirated h ("de Hachette") keeps its "de".
+ */
+const ELIDES = /^(?:[aeiouyàâäéèêëîïôöùûüœæ]|h(?:ô|ab|eur|ist|om|ui|um|yp|er|ôp|ôt|orl|orti|yd))/iu;
+
+/** French elision of "de" before a placeholder whose value starts with a vowel or a mute h. */
+function elide(template: string, params: Params | undefined): string {
+  if (!params || !template.includes('de {')) return template;
+  return template.replace(/(^|[\s(])([Dd])e \{(\w+)\}/g, (whole, before: string, d: string, name: string) => {
+    const value = params[name];
+    return typeof value === 'string' && ELIDES.test(value.trimStart()) ? `${before}${d}'{${name}}` : whole;
+  });
+}
+
+/**
  * The words of `lang` from `messages` (the whole table at build time, a script's share in the browser), times
  * in `timeZone`.
  */
@@ -74,6 +93,8 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
   const locale = LOCALES[lang];
   const rules = new Intl.PluralRules(locale);
   const count = (value: number) => formatCount(value, locale);
+  const words = (template: string, params: Params | undefined) =>
+    fill(lang === 'fr' ? elide(template, params) : template, params, count);
   const plain = (key: string): string | undefined => {
     const message = messages[key as TextKey];
     return typeof message === 'string' ? message : undefined;
@@ -82,12 +103,12 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
     lang,
     locale,
     timeZone,
-    t: (key, params) => fill(plain(key) ?? key, params, count),
+    t: (key, params) => words(plain(key) ?? key, params),
     n: (key, value, params) => {
       const forms = messages[key];
       if (!forms || typeof forms === 'string') return key;
       const form = forms[rules.select(value) as keyof PluralForms] ?? forms.other;
-      return fill(form, { count: value, ...params }, count);
+      return words(form, { count: value, ...params });
     },
     around: (key, slot, params) => {
       const [before = '', after = ''] = (plain(key) ?? key).split(`{${slot}}`);
