@@ -382,7 +382,15 @@ describe('toSafeCsv', () => {
       ['added', 'Ann;=1+1 5;=2+2', null, '', '\t=cmd', '+33 6 12 34 56 78'],
       ['changed', '=HYPERLINK("http://evil.example")', 'Zoë "Z"', 'email, phone', '-1', '@SUM(A1)'],
     ];
-    const header = ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'];
+    const header = [
+      'Change',
+      'Contact',
+      'Customer',
+      'Fields',
+      'Old and new values',
+      'Contact ID',
+      'Customer ID',
+    ];
     expect(toSafeCsv(header, rows)).toBe(tableToCsv(header, rows));
   });
 

@@ -347,6 +347,17 @@ export const ContactRefSchema = z.object({
 });
 export type ContactRef = z.output<typeof ContactRefSchema>;
 
+/**
+ * A changed field's old and new value as a person reads them: text as it is, a list joined by ", " (addresses
+ * by their one-line summary, joined by " | "), at most `CHANGED_VALUE_CHARS` characters; null when empty.
+ */
+export const ChangedValueSchema = z.object({
+  field: z.string(),
+  old: z.string().nullable(),
+  new: z.string().nullable(),
+});
+export type ChangedValue = z.output<typeof ChangedValueSchema>;
+
 /** `changes.json`: what changed since the previous snapshot. */
 export const ChangesReportSchema = z.object({
   schema_version: z.literal(1),
@@ -367,8 +378,14 @@ export const ChangesReportSchema = z.object({
   contacts: z.object({
     added: ContactRefSchema.array(),
     removed: ContactRefSchema.array(),
-    /** With the names of the fields whose value differs. */
-    changed: ContactRefSchema.extend({ fields: z.string().array().min(1) }).array(),
+    /**
+     * With the names of the fields whose value differs, and each one's old and new value as text (absent in
+     * reports from before the values were kept).
+     */
+    changed: ContactRefSchema.extend({
+      fields: z.string().array().min(1),
+      values: ChangedValueSchema.array().optional(),
+    }).array(),
   }),
   customers: z.object({
     added: z.object({ id: z.string(), name: z.string().nullable() }).array(),

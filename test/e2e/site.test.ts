@@ -454,8 +454,11 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await page.locator('h1').textContent()).toBe(text.t('quality.title'));
     expect((await nav.locator('[aria-current="page"]').textContent())?.trim()).toBe(text.t('nav.quality'));
     const totals = page.getByRole('table', { name: text.t('quality.byKind') });
-    // The header, each kind of finding, the rejected records and the normalised fields.
-    expect(await totals.getByRole('row').count()).toBe(1 + QUALITY_KINDS.length + 1 + 1);
+    // The header, each kind of finding, the rejected records, the normalised fields and the total.
+    expect(await totals.getByRole('row').count()).toBe(1 + QUALITY_KINDS.length + 1 + 1 + 1);
+    // Each kind folded: the page reads in one screen until someone opens one.
+    expect(await page.locator('section.finding details:not([open])').count()).toBe(QUALITY_KINDS.length + 2);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThan(3_000);
   });
 
   test("follows a report's contact link to the contact's row on its customer page", async () => {

@@ -439,10 +439,23 @@ describe('the change page', () => {
       expect(section(html, 'added-heading')).toContain(contactHref(ref.id, ref.customer_id));
     }
     const changedRows = bodyRows(section(html, 'changed-heading'));
-    expect(changedRows.map((row) => row.match(/<td>\s*<bdi>([^<]*)<\/bdi>\s*<\/td>\s*<\/tr>$/)?.[1])).toEqual(
-      ['email, phone', 'addresses, roles', 'first name'],
-    );
-    const [hostile] = site.snapshot.contacts;
+    // Each changed field with its old and new value, in words.
+    const lines = (row: string) =>
+      [...(row.match(/<ul class="lines">(.*?)<\/ul>/s)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map(
+        (match) => match[1]?.replace(/&quot;|&#39;|&lt;|&gt;|&amp;/g, (entity) => ENTITIES[entity] ?? entity),
+      );
+    const [hostile, second, third] = site.snapshot.contacts;
+    expect(lines(changedRows[0] ?? '')).toEqual([
+      `email: old.xss@example.com → ${hostile?.email}`,
+      `phone: +33 6 00 00 00 00 → ${hostile?.phone}`,
+    ]);
+    expect(lines(changedRows[1] ?? '')).toEqual([
+      `addresses: (empty) → ${second?.addresses.map((address) => address.summary).join(' | ')}`,
+      `roles: legal → ${second?.role.join(', ')}`,
+    ]);
+    expect(lines(changedRows[2] ?? '')).toEqual([`first name: Mohammed → ${third?.first_name}`]);
+    const csv = await readFile(join(site.dataDir, 'changes.csv'), 'utf8');
+    expect(csv).toContain(`"email: old.xss@example.com → ${hostile?.email}; phone: +33 6 00 00 00 00 → `);
     expect(changedRows[0]).toContain(contactHref(hostile?.id ?? '', hostile?.customer_id ?? ''));
     expect(changedRows[0]).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(changedRows[0]).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Quoted&quot; Ltd');

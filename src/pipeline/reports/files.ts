@@ -28,10 +28,22 @@ export function historyFile(history: ChangesHistory): ExtraFile {
 export function reportFiles(changes: ChangesReport, quality: QualityReport): ExtraFile[] {
   const { added, removed, changed } = changes.contacts;
   function* changeRows() {
-    for (const ref of added) yield ['added', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
-    for (const ref of removed) yield ['removed', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
+    for (const ref of added) yield ['added', ref.name, ref.customer_name, '', '', ref.id, ref.customer_id];
+    for (const ref of removed)
+      yield ['removed', ref.name, ref.customer_name, '', '', ref.id, ref.customer_id];
     for (const ref of changed)
-      yield ['changed', ref.name, ref.customer_name, ref.fields.join(', '), ref.id, ref.customer_id];
+      yield [
+        'changed',
+        ref.name,
+        ref.customer_name,
+        ref.fields.join(', '),
+        // "email: old@example.com → new@example.com; phone: (empty) → +33 6 …"
+        (ref.values ?? [])
+          .map((value) => `${value.field}: ${value.old ?? '(empty)'} → ${value.new ?? '(empty)'}`)
+          .join('; '),
+        ref.id,
+        ref.customer_id,
+      ];
   }
   function* qualityRows() {
     for (const finding of quality.findings)
@@ -70,7 +82,7 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
     ...jsonAndCsv(
       { json: CHANGES_FILE, csv: CHANGES_CSV_FILE },
       changes,
-      ['Change', ...columns, 'Fields', ...ids],
+      ['Change', ...columns, 'Fields', 'Old and new values', ...ids],
       added.length + removed.length + changed.length,
       changeRows,
     ),

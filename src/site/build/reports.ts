@@ -4,7 +4,7 @@
  * and the cap on rows per table.
  */
 import { REPORT_ROW_LIMIT } from '../../consts.ts';
-import type { ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import type { ChangedValue, ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
 import { en } from '../shared/i18n.ts';
 
 export { type QualityCounts, qualityCounts } from '../../pipeline/reports/quality.ts';
@@ -63,6 +63,23 @@ export function contactCells(
 /** Changed fields in words, each once: `["address_ids", "addresses", "first_name"]` → "addresses, first name". */
 export function fieldsInWords(text: Text, fields: readonly string[]): string {
   return [...new Set(fields.map((field) => text.value('field', field)))].join(', ');
+}
+
+/**
+ * Changed fields with their values, one line each: "email: old@example.com → new@example.com". The address
+ * ids are left out when the addresses themselves are listed: the same change, in words.
+ */
+export function changedValuesInWords(text: Text, values: readonly ChangedValue[]): string[] {
+  const fields = new Set(values.map((value) => value.field));
+  return values
+    .filter((value) => !(value.field === 'address_ids' && fields.has('addresses')))
+    .map((value) =>
+      text.t('changes.value', {
+        field: text.value('field', value.field),
+        old: value.old ?? text.t('changes.emptyValue'),
+        new: value.new ?? text.t('changes.emptyValue'),
+      }),
+    );
 }
 
 export interface FindingKindText {
