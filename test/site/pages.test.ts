@@ -451,7 +451,7 @@ describe('the change page', () => {
     ]);
     expect(lines(changedRows[1] ?? '')).toEqual([
       `addresses: (empty) → ${second?.addresses.map((address) => address.summary).join(' | ')}`,
-      `roles: legal → ${second?.role.join(', ')}`,
+      `roles: legal → ${second?.role.map((role) => createText('en', MESSAGES.en).value('role', role)).join(', ')}`,
     ]);
     expect(lines(changedRows[2] ?? '')).toEqual([`first name: Mohammed → ${third?.first_name}`]);
     const csv = await readFile(join(site.dataDir, 'changes.csv'), 'utf8');

@@ -73,13 +73,23 @@ export function changedValuesInWords(text: Text, values: readonly ChangedValue[]
   const fields = new Set(values.map((value) => value.field));
   return values
     .filter((value) => !(value.field === 'address_ids' && fields.has('addresses')))
-    .map((value) =>
-      text.t('changes.value', {
+    .map((value) => {
+      // Roles are codes in the report ("decision_maker, legal"): in words here, as everywhere on the site.
+      const words = (side: string | null) =>
+        side === null
+          ? text.t('changes.emptyValue')
+          : value.field === 'role'
+            ? side
+                .split(', ')
+                .map((role) => text.value('role', role))
+                .join(', ')
+            : side;
+      return text.t('changes.value', {
         field: text.value('field', value.field),
-        old: value.old ?? text.t('changes.emptyValue'),
-        new: value.new ?? text.t('changes.emptyValue'),
-      }),
-    );
+        old: words(value.old),
+        new: words(value.new),
+      });
+    });
 }
 
 export interface FindingKindText {
