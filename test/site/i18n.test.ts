@@ -44,6 +44,8 @@ describe('the language tables', () => {
         'downloads.contacts.json',
         'system.crm',
         'system.erp',
+        // The JSON type `null` is its own name.
+        'jsonType.null',
         // Words spelled the same in French.
         'col.contact',
         'customer.type',
