@@ -28,3 +28,9 @@ export const CONTENT_SECURITY_POLICY = [
  * CSV that lists them all, so a change of 100,000 contacts still makes a small page.
  */
 export const REPORT_ROW_LIMIT = 500;
+
+/**
+ * Rows the quality page lists of each kind, each kind folded: the page reads in one screen, and each kind's
+ * "and N more" links the CSV that lists them all.
+ */
+export const QUALITY_ROW_LIMIT = 50;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_API_URL, parseFetchConfig } from '../src/pipeline/config.ts';
 import { ConfigError, ExitCode } from '../src/shared/errors.ts';
+import { resolveTimeZone } from '../src/shared/locale.ts';
 
 const TOKEN = 'qwoty_live_0123456789abcdef';
 
@@ -41,6 +42,8 @@ describe('parseFetchConfig', () => {
       maxDepth: 32,
       customerMaxAgeDays: 7,
       defaultCountry: 'FR',
+      lang: 'en',
+      timeZone: null,
       demo: false,
     });
   });
@@ -101,6 +104,18 @@ describe('parseFetchConfig', () => {
       allowShrink: true,
       timeoutMs: 2500,
     });
+  });
+
+  test('reads the time zone the XLSX export shows, the language picking the default', () => {
+    const paris = parse({ QWOTY_SITE_LANG: 'FR' });
+    expect(paris).toMatchObject({ lang: 'fr', timeZone: null });
+    expect(resolveTimeZone(paris.lang, paris.timeZone)).toBe('Europe/Paris');
+    expect(resolveTimeZone('en', null)).toBe('UTC');
+    const set = parse({ QWOTY_SITE_LANG: 'fr', QWOTY_SITE_TIME_ZONE: ' America/Montreal ' });
+    expect(resolveTimeZone(set.lang, set.timeZone)).toBe('America/Montreal');
+    expect(failure({ QWOTY_API_TOKEN: TOKEN, QWOTY_SITE_TIME_ZONE: 'Paris' }).message).toBe(
+      'QWOTY_SITE_TIME_ZONE is invalid (expected a time zone name such as Europe/Paris or UTC); see `npm run fetch -- --help`.',
+    );
   });
 
   test('strips a trailing slash from the API URL', () => {

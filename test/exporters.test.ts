@@ -20,7 +20,8 @@ import {
   xlsxExporter,
 } from '../src/pipeline/exporters/index.ts';
 import { writeJson } from '../src/pipeline/exporters/json.ts';
-import { MAX_CELL_CHARS, toCellText } from '../src/pipeline/exporters/xlsx.ts';
+import { SHEET_LABELS } from '../src/pipeline/exporters/sheet-labels.ts';
+import { fitWidths, MAX_CELL_CHARS, sheetColumns, toCellText } from '../src/pipeline/exporters/xlsx.ts';
 import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/shared/export-columns.ts';
@@ -186,21 +187,28 @@ const FORMATS: FormatCase[] = [
       expect(contacts.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
       expect(contacts.autoFilter).toBe(`A1:O${snapshot.contacts.length + 1}`);
       expect(contacts.rowCount).toBe(snapshot.contacts.length + 1);
+      // The sheet's words: English headers, the dates' time zone named, roles and types in words.
+      const contactColumns = sheetColumns(CONTACT_COLUMNS, SHEET_LABELS.en, 'UTC');
       expect(contacts.getRow(1).values).toEqual([
         undefined,
-        ...CONTACT_COLUMNS.map((column) => column.header),
+        ...contactColumns.map((column) => column.header),
       ]);
       expect(contacts.getRow(1).font).toMatchObject({ bold: true });
       snapshot.contacts.forEach((contact, index) => {
         const row = contacts.getRow(index + 2);
-        CONTACT_COLUMNS.forEach((column, c) => {
+        contactColumns.forEach((column, c) => {
           const value = column.value(contact);
           const cell = row.getCell(c + 1);
           if (value === null) {
             expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.Null);
+          } else if (column.kind === 'date') {
+            // A date-time cell, to the second, in UTC (the English default).
+            expect(cell.type, `${column.header} of row ${index + 2}`).toBe(ExcelJS.ValueType.Date);
+            const read = (cell.value as Date).getTime();
+            expect(Math.abs(read - Date.parse(String(value)))).toBeLessThan(1_000);
           } else {
             // Spaces at either end need an inline rich-text cell, or LibreOffice trims them.
-            const text = xlsxText(value);
+            const text = xlsxText(String(value));
             const edged = /^[\p{White_Space}\p{Cf}]|[\p{White_Space}\p{Cf}]$/u.test(text);
             expect(cell.type, `${column.header} of row ${index + 2}`).toBe(
               edged ? ExcelJS.ValueType.RichText : ExcelJS.ValueType.String,
@@ -216,6 +224,7 @@ const FORMATS: FormatCase[] = [
         undefined,
         ...CUSTOMER_COLUMNS.map((column) => column.header),
       ]);
+      const customerColumns = sheetColumns(CUSTOMER_COLUMNS, SHEET_LABELS.en, 'UTC');
       expect(customers.rowCount).toBe(snapshot.customers.length + 1);
       snapshot.customers.forEach((customer, index) => {
         const row = customers.getRow(index + 2);
@@ -224,6 +233,10 @@ const FORMATS: FormatCase[] = [
         expect(row.getCell(7).value).toBe(customer.contact_count);
         const addresses = joinAddresses(customer.addresses);
         expect(row.getCell(8).value).toBe(addresses === null ? null : xlsxText(addresses));
+        customerColumns.slice(8).forEach((column, c) => {
+          const value = column.value(customer);
+          expect(row.getCell(9 + c).text, column.header).toBe(value === null ? '' : xlsxText(String(value)));
+        });
       });
 
       for (const worksheet of workbook.worksheets) {
@@ -376,7 +389,15 @@ describe('toSafeCsv', () => {
       ['added', 'Ann;=1+1 5;=2+2', null, '', '\t=cmd', '+33 6 12 34 56 78'],
       ['changed', '=HYPERLINK("http://evil.example")', 'Zoë "Z"', 'email, phone', '-1', '@SUM(A1)'],
     ];
-    const header = ['Change', 'Contact', 'Customer', 'Fields', 'Contact ID', 'Customer ID'];
+    const header = [
+      'Change',
+      'Contact',
+      'Customer',
+      'Fields',
+      'Old and new values',
+      'Contact ID',
+      'Customer ID',
+    ];
     expect(toSafeCsv(header, rows)).toBe(tableToCsv(header, rows));
   });
 
@@ -539,12 +560,12 @@ describe('contacts.xlsx', () => {
     expect(ahead).toEqual(fresh);
   });
 
-  test('sets column widths from the column definitions', async () => {
+  test('sets column widths fitted to the content', async () => {
     const path = target(xlsxExporter);
-    await xlsxExporter.write(sampleSnapshot(), path);
+    const snapshot = sampleSnapshot();
+    await xlsxExporter.write(snapshot, path);
     const contacts = sheet(await readXlsx(path), 'Contacts');
-    expect(contacts.columns.map((column) => column.width)).toEqual(
-      CONTACT_COLUMNS.map((column) => column.width),
-    );
+    const { widths } = fitWidths(sheetColumns(CONTACT_COLUMNS, SHEET_LABELS.en, 'UTC'), snapshot.contacts);
+    expect(contacts.columns.map((column) => column.width)).toEqual(widths);
   });
 });

@@ -67,7 +67,15 @@ describe('diffSnapshots', () => {
     });
     const report = ChangesReportSchema.parse(await diffSnapshots(await previousOf(before), after));
     expect(report.contacts.changed).toEqual([
-      expect.objectContaining({ id: before.contacts[0]?.id, fields: ['email', 'role'] }),
+      expect.objectContaining({
+        id: before.contacts[0]?.id,
+        fields: ['email', 'role'],
+        // Each changed field's old and new value, as text.
+        values: [
+          { field: 'email', old: before.contacts[0]?.email ?? null, new: 'new@example.test' },
+          { field: 'role', old: before.contacts[0]?.role.join(', ') || null, new: 'buyer' },
+        ],
+      }),
     ]);
     expect(report.contacts.added.map((ref) => ref.id)).toEqual([uuid(999)]);
     expect(report.contacts.removed.map((ref) => ref.id)).toEqual([before.contacts[2]?.id]);

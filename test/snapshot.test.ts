@@ -51,9 +51,17 @@ describe('summarizeAddress', () => {
       type: 'billing',
       label: null,
       summary: '12 rue de la Paix, Bât. B 2e étage, 75002 Paris, FR',
+      street: '12 rue de la Paix, Bât. B 2e étage',
+      postal_code: '75002',
       city: 'Paris',
+      region: null,
       country: 'FR',
     });
+  });
+
+  test('keeps the parts apart for the address books and spreadsheets that want them', () => {
+    const parts = summarizeAddress(address(1, 2, { address_line1: null, state: ' Île-de-France ' }));
+    expect(parts).toMatchObject({ street: null, postal_code: '75002', region: 'Île-de-France' });
   });
 });
 

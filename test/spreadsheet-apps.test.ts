@@ -14,7 +14,8 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contactsToCsv, csvExporter } from '../src/pipeline/exporters/csv.ts';
-import { xlsxExporter } from '../src/pipeline/exporters/xlsx.ts';
+import { SHEET_LABELS } from '../src/pipeline/exporters/sheet-labels.ts';
+import { sheetColumns, xlsxExporter } from '../src/pipeline/exporters/xlsx.ts';
 import { diffSnapshots, previousFromSnapshot } from '../src/pipeline/reports/changes.ts';
 import { CHANGES_CSV_FILE, QUALITY_CSV_FILE, reportFiles } from '../src/pipeline/reports/files.ts';
 import { assessQuality } from '../src/pipeline/reports/quality.ts';
@@ -99,7 +100,12 @@ function grid(worksheet: ExcelJS.Worksheet, width: number): string[][] {
   const rows: string[][] = [];
   for (let r = 1; r <= worksheet.rowCount; r += 1) {
     const row = worksheet.getRow(r);
-    rows.push(Array.from({ length: width }, (_, c) => row.getCell(c + 1).text));
+    rows.push(
+      Array.from({ length: width }, (_, c) => {
+        const { value, text } = row.getCell(c + 1);
+        return value instanceof Date ? value.toISOString().slice(0, 16) : text;
+      }),
+    );
   }
   return rows;
 }
@@ -300,14 +306,28 @@ suite('the exports in LibreOffice Calc', () => {
     expect(formulaCells(workbook)).toEqual([]);
     expect(workbook.worksheets.map((worksheet) => worksheet.name)).toEqual(['Contacts', 'Customers']);
     const sheets = [
-      { name: 'Contacts', columns: CONTACT_COLUMNS, rows: snapshot.contacts },
-      { name: 'Customers', columns: CUSTOMER_COLUMNS, rows: snapshot.customers },
+      {
+        name: 'Contacts',
+        columns: sheetColumns(CONTACT_COLUMNS, SHEET_LABELS.en, 'UTC'),
+        rows: snapshot.contacts,
+      },
+      {
+        name: 'Customers',
+        columns: sheetColumns(CUSTOMER_COLUMNS, SHEET_LABELS.en, 'UTC'),
+        rows: snapshot.customers,
+      },
     ] as const;
     for (const { name, columns, rows } of sheets) {
       const worksheet = workbook.getWorksheet(name);
       if (!worksheet) throw new Error(`no sheet ${name}`);
       const values = rows.map((row) =>
-        columns.map((column) => cellText((column.value as (row: unknown) => string | number | null)(row))),
+        columns.map((column) => {
+          const value = (column.value as (row: unknown) => string | number | null)(row);
+          // A date cell, to the minute (what its format shows).
+          return column.kind === 'date' && typeof value === 'string'
+            ? new Date(value).toISOString().slice(0, 16)
+            : cellText(value);
+        }),
       );
       expect(grid(worksheet, columns.length), name).toEqual([
         columns.map((column) => column.header),

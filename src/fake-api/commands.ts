@@ -115,6 +115,13 @@ a real fetch into .demo/data, and the site built into .demo/site (then: npm run 
     },
     seed,
     rateLimit,
+    nextNight: {
+      flag: 'next-night',
+      type: 'boolean',
+      defaultLabel: 'off',
+      help: 'the night after the last demo: the same workspace (same --contacts and --seed) with a handful of contacts changed, added and removed, so the change report shows a night a reader recognises',
+      schema: switchSchema,
+    },
     deadline: {
       flag: 'deadline',
       type: 'string',

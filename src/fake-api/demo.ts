@@ -8,6 +8,7 @@ import path from 'node:path';
 import { QwotyError, toExitCode } from '../shared/errors.ts';
 import { generateWorkspace } from './generate.ts';
 import { describeRateLimit, type RateLimitSpec } from './limiters.ts';
+import { nextNight, nightSize } from './next-night.ts';
 import { createQwotyServer, DEMO_TOKEN } from './server.ts';
 
 export interface DemoOptions {
@@ -17,6 +18,10 @@ export interface DemoOptions {
   rateLimit?: RateLimitSpec | undefined;
   /** The fetch's deadline in minutes, as typed. */
   deadline?: string | undefined;
+  /** The night after the last demo: the same workspace with a handful of contacts changed, added and removed. */
+  nextNight?: boolean | undefined;
+  /** The time of that night (tests); now by default. */
+  now?: Date | undefined;
   /** The project folder: the entry points are run from its `scripts/`, the demo written to its `.demo/`. */
   root: string;
   /** Node 22, to run the entry points with. */
@@ -33,7 +38,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // A few invalid and bent records and one rate-limited answer, so the demo shows rejects, normalised
   // fields and a retry too.
   const few = Math.max(1, Math.round(contacts / 400));
-  const workspace = generateWorkspace({ contacts, seed, invalid: few, bent: Math.min(few, contacts - few) });
+  const generated = generateWorkspace({ contacts, seed, invalid: few, bent: Math.min(few, contacts - few) });
+  const night = options.nextNight ? nightSize(contacts) : undefined;
+  const workspace = night
+    ? {
+        ...generated,
+        contacts: nextNight(generated.contacts, { seed, now: options.now ?? new Date(), changes: night }),
+      }
+    : generated;
   const server = await createQwotyServer({
     workspace,
     seed,
@@ -41,6 +53,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     rateLimit: options.rateLimit,
   });
   log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
+  if (night) {
+    log(
+      `The next night: ${night.changed} contacts changed, ${night.added} added and ${night.removed} removed since the last demo of this size and seed`,
+    );
+  }
   if (options.rateLimit) log(`Its rate limit: ${describeRateLimit(options.rateLimit)}`);
   try {
     // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.

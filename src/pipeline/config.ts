@@ -15,6 +15,7 @@ import {
   type Values,
   wholeSchema,
 } from '../shared/command.ts';
+import { SITE_LANGS, timeZoneSchema } from '../shared/locale.ts';
 import { IdSchema } from '../shared/schema.ts';
 import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
 import { DEFAULT_PHONE_COUNTRY, isPhoneCountry } from './phone.ts';
@@ -200,6 +201,24 @@ export const FETCH_SETTINGS = {
       .trim()
       .toUpperCase()
       .refine(isPhoneCountry, { error: 'QWOTY_DEFAULT_COUNTRY must be a country code such as FR, BE or DE' }),
+  },
+  lang: {
+    env: 'QWOTY_SITE_LANG',
+    type: 'string',
+    default: 'en',
+    help: 'the language of the site and of the XLSX export: `en` or `fr` (the CSV and JSON keep their column names and role codes, which scripts read)',
+    schema: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+      z.enum(SITE_LANGS, { error: `expected one of ${SITE_LANGS.join(', ')}` }),
+    ),
+  },
+  timeZone: {
+    env: 'QWOTY_SITE_TIME_ZONE',
+    type: 'string',
+    placeholder: '<zone>',
+    defaultLabel: '`Europe/Paris` in French, `UTC` otherwise',
+    help: 'the time zone of the times the site, its feed and the XLSX export show, named next to each (an IANA name such as `Europe/Paris`)',
+    schema: timeZoneSchema,
   },
   demo: {
     env: 'QWOTY_DEMO',

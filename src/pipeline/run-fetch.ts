@@ -10,6 +10,7 @@ import type { ChangesReport, Manifest, QualityReport, Reject } from '../shared/s
 import type { FetchConfig } from './config.ts';
 import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
 import { writeJson } from './exporters/json.ts';
+import { createXlsxExporter, xlsxExporter } from './exporters/xlsx.ts';
 import { fetchWorkspace } from './fetch-workspace.ts';
 import { lookupCutoff, readPreviousCustomers } from './freshness.ts';
 import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
@@ -175,15 +176,17 @@ export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult
     let jsonWritten: Promise<unknown> = Promise.resolve();
     const exporters = EXPORTERS.map(
       (exporter): Exporter =>
-        live && exporter === jsonExporter
-          ? {
-              ...jsonExporter,
-              write: (snapshot, file) =>
-                (jsonWritten = writeJson(snapshot, file, (contact, text) =>
-                  fingerprints.set(contact.id, fingerprint(text)),
-                )),
-            }
-          : exporter,
+        exporter === xlsxExporter
+          ? createXlsxExporter({ lang: config.lang, timeZone: config.timeZone })
+          : live && exporter === jsonExporter
+            ? {
+                ...jsonExporter,
+                write: (snapshot, file) =>
+                  (jsonWritten = writeJson(snapshot, file, (contact, text) =>
+                    fingerprints.set(contact.id, fingerprint(text)),
+                  )),
+              }
+            : exporter,
     );
     const publishStarted = performance.now();
     const published = await publishSnapshot({

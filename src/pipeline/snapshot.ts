@@ -30,18 +30,30 @@ function emptiness(text: string | null): number {
   return text === null ? 2 : text === '' ? 1 : 0;
 }
 
+/** A part of an address on one line, its runs of white space as one space. */
+function oneLine(part: string | null | undefined): string | undefined {
+  return part?.replace(/\s+/g, ' ').trim();
+}
+
 /** "Head office: 12 rue de la Paix, 75002 Paris, FR". */
 export function summarizeAddress(address: Address): AddressSummary {
   const cityLine = [address.postal_code, address.city].filter(Boolean).join(' ');
   const parts = [address.address_line1, address.address_line2, cityLine, address.state, address.country]
-    .map((part) => part?.replace(/\s+/g, ' ').trim())
+    .map(oneLine)
     .filter((part): part is string => Boolean(part));
+  const street = [address.address_line1, address.address_line2]
+    .map(oneLine)
+    .filter((part): part is string => Boolean(part))
+    .join(', ');
   return {
     id: address.id,
     type: address.type,
     label: address.name,
     summary: parts.join(', '),
+    street: street || null,
+    postal_code: oneLine(address.postal_code) || null,
     city: address.city,
+    region: oneLine(address.state) || null,
     country: address.country,
   };
 }

@@ -8,8 +8,11 @@
  */
 import type { AddressSummary, SnapshotContact, SnapshotCustomer } from './schema.ts';
 
-/** How a column's value is written: text (timestamps included: ISO 8601 text sorts in time order), or a count. */
-export type ColumnKind = 'text' | 'count';
+/**
+ * How a column's value is written: text, a count, or a date: ISO 8601 text in the CSV (it sorts in time
+ * order), a date-time cell in the XLSX.
+ */
+export type ColumnKind = 'text' | 'count' | 'date';
 
 /** One column of a tabular export. */
 export interface Column<Row, Value = string | null> {
@@ -17,8 +20,6 @@ export interface Column<Row, Value = string | null> {
   readonly key: string;
   /** The header cell. */
   readonly header: string;
-  /** Width hint in characters (the XLSX column width). */
-  readonly width: number;
   readonly kind: ColumnKind;
   /** The cell's value; `null` for an empty cell. */
   readonly value: (row: Row) => Value;
@@ -66,7 +67,7 @@ function sharedColumns<Row extends SharedFields>() {
   const text = (key: 'id_crm' | 'id_erp' | 'id_accounting', header: string): Column<Row> => ({
     key,
     header,
-    width: 14,
+
     kind: 'text',
     value: (row) => row[key],
   });
@@ -77,7 +78,7 @@ function sharedColumns<Row extends SharedFields>() {
     addresses: {
       key: 'addresses',
       header: 'Addresses',
-      width: 50,
+
       kind: 'text',
       value: (row) => joinAddresses(row.addresses),
     } satisfies Column<Row>,
@@ -89,37 +90,67 @@ const customer = sharedColumns<SnapshotCustomer>();
 
 /** The contact columns of `contacts.csv`, the "Contacts" sheet and the per-customer CSV downloads. */
 export const CONTACT_COLUMNS: readonly Column<ContactRow>[] = [
-  { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.customer_name },
-  { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.customer_type },
-  { key: 'first_name', header: 'First name', width: 16, kind: 'text', value: (c) => c.first_name },
-  { key: 'last_name', header: 'Last name', width: 18, kind: 'text', value: (c) => c.last_name },
-  { key: 'email', header: 'Email', width: 32, kind: 'text', value: (c) => c.email },
-  { key: 'phone', header: 'Phone', width: 20, kind: 'text', value: (c) => c.phone },
+  { key: 'customer', header: 'Customer', kind: 'text', value: (c) => c.customer_name },
+  { key: 'customer_type', header: 'Customer type', kind: 'text', value: (c) => c.customer_type },
+  { key: 'first_name', header: 'First name', kind: 'text', value: (c) => c.first_name },
+  { key: 'last_name', header: 'Last name', kind: 'text', value: (c) => c.last_name },
+  { key: 'email', header: 'Email', kind: 'text', value: (c) => c.email },
+  { key: 'phone', header: 'Phone', kind: 'text', value: (c) => c.phone },
   {
     key: 'roles',
     header: 'Roles',
-    width: 18,
+
     kind: 'text',
     value: (c) => (c.role.length > 0 ? c.role.join(ROLE_SEPARATOR) : null),
   },
   contact.addresses,
-  { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.customer_id },
-  { key: 'contact_id', header: 'Contact ID', width: 38, kind: 'text', value: (c) => c.id },
+  { key: 'customer_id', header: 'Customer ID', kind: 'text', value: (c) => c.customer_id },
+  { key: 'contact_id', header: 'Contact ID', kind: 'text', value: (c) => c.id },
   contact.idCrm,
   contact.idErp,
   contact.idAccounting,
-  { key: 'created_at', header: 'Created at', width: 24, kind: 'text', value: (c) => c.created_at },
-  { key: 'updated_at', header: 'Updated at', width: 24, kind: 'text', value: (c) => c.updated_at },
+  { key: 'created_at', header: 'Created at', kind: 'date', value: (c) => c.created_at },
+  { key: 'updated_at', header: 'Updated at', kind: 'date', value: (c) => c.updated_at },
 ];
 
 /** The columns of the XLSX "Customers" sheet. */
 export const CUSTOMER_COLUMNS: readonly Column<SnapshotCustomer, string | number | null>[] = [
-  { key: 'customer', header: 'Customer', width: 30, kind: 'text', value: (c) => c.name },
-  { key: 'customer_type', header: 'Customer type', width: 14, kind: 'text', value: (c) => c.type },
-  { key: 'customer_id', header: 'Customer ID', width: 38, kind: 'text', value: (c) => c.id },
+  { key: 'customer', header: 'Customer', kind: 'text', value: (c) => c.name },
+  { key: 'customer_type', header: 'Customer type', kind: 'text', value: (c) => c.type },
+  { key: 'customer_id', header: 'Customer ID', kind: 'text', value: (c) => c.id },
   customer.idCrm,
   customer.idErp,
   customer.idAccounting,
-  { key: 'contact_count', header: 'Contacts', width: 10, kind: 'count', value: (c) => c.contact_count },
+  { key: 'contact_count', header: 'Contacts', kind: 'count', value: (c) => c.contact_count },
   customer.addresses,
+  {
+    key: 'tax_ids',
+    header: 'Tax IDs',
+
+    kind: 'text',
+    value: (c) =>
+      c.tax_ids.length > 0
+        ? c.tax_ids.map((tax) => `${tax.tax} ${tax.tax_value}`).join(ROLE_SEPARATOR)
+        : null,
+  },
+  addressPart('street', 'Street'),
+  addressPart('postal_code', 'Postal code'),
+  addressPart('city', 'City'),
+  addressPart('region', 'Region'),
+  addressPart('country', 'Country'),
 ];
+
+/**
+ * The address a customer sheet shows in its own columns: the billing address when there is one, else the
+ * first. (The "Addresses" column lists them all.)
+ */
+export function mainAddress<A extends Pick<AddressSummary, 'type'>>(addresses: readonly A[]): A | undefined {
+  return addresses.find((address) => address.type === 'billing') ?? addresses[0];
+}
+
+function addressPart(
+  key: 'street' | 'postal_code' | 'city' | 'region' | 'country',
+  header: string,
+): Column<SnapshotCustomer> {
+  return { key, header, kind: 'text', value: (c) => mainAddress(c.addresses)?.[key] ?? null };
+}

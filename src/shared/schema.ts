@@ -185,7 +185,21 @@ export const AddressSummarySchema = z.object({
   label: z.string().nullable(),
   /** One line: "12 rue de la Paix, 75002 Paris, FR". */
   summary: z.string(),
+  /** The street lines (`address_line1`, `address_line2`), joined by ", "; absent in older snapshots. */
+  street: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
+  postal_code: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   city: z.string().nullable(),
+  /** The state or region (`state`); absent in older snapshots. */
+  region: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   country: z.string().nullable(),
 });
 export type AddressSummary = z.output<typeof AddressSummarySchema>;
@@ -359,6 +373,17 @@ export const ContactRefSchema = z.object({
 });
 export type ContactRef = z.output<typeof ContactRefSchema>;
 
+/**
+ * A changed field's old and new value as a person reads them: text as it is, a list joined by ", " (addresses
+ * by their one-line summary, joined by " | "), at most `CHANGED_VALUE_CHARS` characters; null when empty.
+ */
+export const ChangedValueSchema = z.object({
+  field: z.string(),
+  old: z.string().nullable(),
+  new: z.string().nullable(),
+});
+export type ChangedValue = z.output<typeof ChangedValueSchema>;
+
 /** `changes.json`: what changed since the previous snapshot. */
 export const ChangesReportSchema = z.object({
   schema_version: z.literal(1),
@@ -379,8 +404,14 @@ export const ChangesReportSchema = z.object({
   contacts: z.object({
     added: ContactRefSchema.array(),
     removed: ContactRefSchema.array(),
-    /** With the names of the fields whose value differs. */
-    changed: ContactRefSchema.extend({ fields: z.string().array().min(1) }).array(),
+    /**
+     * With the names of the fields whose value differs, and each one's old and new value as text (absent in
+     * reports from before the values were kept).
+     */
+    changed: ContactRefSchema.extend({
+      fields: z.string().array().min(1),
+      values: ChangedValueSchema.array().optional(),
+    }).array(),
   }),
   customers: z.object({
     added: z.object({ id: z.string(), name: z.string().nullable() }).array(),

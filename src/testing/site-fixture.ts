@@ -147,7 +147,10 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
         type: a === 0 ? 'billing' : 'shipping',
         label: a === 0 ? 'Head office' : null,
         summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
+        street: `${10 + a} rue de la Paix`,
+        postal_code: `7500${a}`,
         city,
+        region: null,
         country,
       });
       addressCount++;
@@ -342,7 +345,7 @@ export function makeRejects(count = 1): Reject[] {
     issues: [
       { path: 'id', message: 'expected a UUID' },
       ...(k === 0
-        ? [{ path: 'first_name', message: 'a contact needs a first name, a last name or an email' }]
+        ? [{ path: 'first_name', message: 'Invalid input: expected string, received number' }]
         : []),
     ],
     record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },

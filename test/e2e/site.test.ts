@@ -104,6 +104,21 @@ function englishWords(lang: Lang): { key: string; pattern: RegExp; words: string
   });
 }
 
+/**
+ * The words the stylesheet writes in English (CSS `content` of a rule not for another language), as
+ * whole-word patterns: in a page in another language, they are English left over.
+ */
+async function stylesheetWords(): Promise<{ key: string; pattern: RegExp; words: string }[]> {
+  const css = await readFile(new URL('../../src/styles/global.css', import.meta.url), 'utf8');
+  return [...css.matchAll(/([^{}]+)\{[^}]*?content:\s*"([^"]*)"/g)]
+    .filter(([, selector = '', words = '']) => !selector.includes(':lang(') && /\p{L}/u.test(words))
+    .map(([, selector = '', words = '']) => ({
+      key: `global.css ${selector.trim()}`,
+      words: words.trim(),
+      pattern: new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(words.trim())}(?![\\p{L}\\p{N}])`, 'u'),
+    }));
+}
+
 suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
   const text = createText(lang, MESSAGES[lang]);
   let site: SiteUnderTest;
@@ -439,8 +454,11 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await page.locator('h1').textContent()).toBe(text.t('quality.title'));
     expect((await nav.locator('[aria-current="page"]').textContent())?.trim()).toBe(text.t('nav.quality'));
     const totals = page.getByRole('table', { name: text.t('quality.byKind') });
-    // The header, each kind of finding, the rejected records and the normalised fields.
-    expect(await totals.getByRole('row').count()).toBe(1 + QUALITY_KINDS.length + 1 + 1);
+    // The header, each kind of finding, the rejected records, the normalised fields and the total.
+    expect(await totals.getByRole('row').count()).toBe(1 + QUALITY_KINDS.length + 1 + 1 + 1);
+    // Each kind folded: the page reads in one screen until someone opens one.
+    expect(await page.locator('section.finding details:not([open])').count()).toBe(QUALITY_KINDS.length + 2);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThan(3_000);
   });
 
   test("follows a report's contact link to the contact's row on its customer page", async () => {
@@ -594,7 +612,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
   }
 
   test.runIf(lang !== 'en')('has no English left in its interface', async () => {
-    const words = englishWords(lang);
+    const words = [...englishWords(lang), ...(await stylesheetWords())];
     // What the snapshot and its reports hold is data, never translated: it is taken out of the text first.
     const data = new Set<string>([
       snapshot.source.host,
@@ -632,11 +650,8 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
       if (customer.name) data.add(customer.name);
     }
     for (const finding of quality.findings) data.add(finding.detail);
-    for (const reject of quality.rejected) {
-      if (reject.id) data.add(reject.id);
-      for (const issue of reject.issues)
-        data.add(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-    }
+    // A reject's id is data; its reasons are not: the quality page words them in the site's language.
+    for (const reject of quality.rejected) if (reject.id) data.add(reject.id);
     const sorted = [...data].filter((value) => value.trim().length > 1).sort((a, b) => b.length - a.length);
 
     const visible = (page: Page) =>
@@ -653,6 +668,13 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
             parts.push(element.getAttribute(name) ?? '');
         }
         parts.push(document.querySelector('meta[name="description"]')?.getAttribute('content') ?? '');
+        // Text the stylesheet writes (CSS `content`), which no text node holds.
+        for (const element of document.querySelectorAll('body *')) {
+          for (const pseudo of ['::before', '::after']) {
+            const content = getComputedStyle(element, pseudo).content;
+            if (content.startsWith('"')) parts.push(content.slice(1, -1));
+          }
+        }
         parts.push(...((window as unknown as RecordedTexts).shownTexts ?? []));
         return parts.join('\n');
       });

@@ -110,6 +110,34 @@ describe('atomFeed', () => {
     expect(older).not.toContain('<script>');
   });
 
+  test('links absolutely under the site address, each entry to its own night, and then asks for nothing', () => {
+    const site = 'https://contacts.example.com/annuaire/';
+    const absolute = (path: string) => new URL(path.replace(/^\/+/, ''), site).href;
+    const xml = atomFeed(directory, en, absolute);
+    const feed = parseFeed(xml);
+    expect(feed.self).toBe(`${site}changes/feed.xml`);
+    expect(feed.url).toBe(`${site}changes/`);
+    expect(feed.items.map((item) => item.url)).toEqual(
+      directory.nights.map((night) => `${site}changes/#${nightId(night)}`),
+    );
+    const [latest] = contents(xml);
+    expect(latest).toContain(`<a href="${site}customers/`);
+    expect(latest).not.toMatch(/href="\//);
+    expect(feed.description).toBe(MESSAGES.en['feed.subtitle']);
+  });
+
+  test('says, without a site address, that its links need one', () => {
+    expect(parseFeed(atomFeed(directory, en)).description).toContain('set QWOTY_SITE_URL');
+    expect(parseFeed(atomFeed(directory, fr)).description).toContain('QWOTY_SITE_URL');
+  });
+
+  test('dates its nights in the time zone of the site, named', () => {
+    const paris = createText('fr', MESSAGES.fr, 'Europe/Paris');
+    expect(parseFeed(atomFeed(directory, paris)).items[0]?.title).toMatch(
+      /^15 janvier 2026 à 04:00 \(Europe\/Paris\)\u00a0: /,
+    );
+  });
+
   test('is written in the language of the site', () => {
     const feed = parseFeed(atomFeed(directory, fr));
     expect(feed.language).toBe('fr');

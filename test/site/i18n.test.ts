@@ -45,6 +45,8 @@ describe('the language tables', () => {
         'downloads.contacts.json',
         'system.crm',
         'system.erp',
+        // The JSON type `null` is its own name.
+        'jsonType.null',
         // Words spelled the same in French.
         'col.contact',
         'customer.type',
@@ -123,6 +125,10 @@ describe('createText', () => {
   test('writes dates and sizes through Intl', () => {
     expect(english.date('2026-01-15T03:00:00.000Z')).toBe('15 January 2026 at 03:00 UTC');
     expect(french.date('2026-01-15T03:00:00.000Z')).toBe('15 janvier 2026 à 03:00 UTC');
+    // In a time zone: its wall-clock time, summer time included, the zone named.
+    const paris = createText('fr', MESSAGES.fr, 'Europe/Paris');
+    expect(paris.date('2026-01-15T03:00:00.000Z')).toBe('15 janvier 2026 à 04:00 (Europe/Paris)');
+    expect(paris.date('2026-07-15T23:30:00.000Z')).toBe('16 juillet 2026 à 01:30 (Europe/Paris)');
     expect([english.bytes(512), english.bytes(12.3 * 1024 * 1024)]).toEqual(['512 bytes', '12 MB']);
     expect([french.bytes(512), french.bytes(1.5 * 1024)]).toEqual(['512\u00a0octets', '1,5\u202fko']);
   });
@@ -138,6 +144,18 @@ describe('createText', () => {
 });
 
 describe('the QWOTY_SITE_LANG setting', () => {
+  test('elides "de" before a vowel or a mute h in French, and nowhere else', () => {
+    const french = createText('fr', MESSAGES.fr);
+    const english = createText('en', MESSAGES.en);
+    expect(french.t('contacts.caption', { name: 'Azur' })).toBe("Contacts d'Azur");
+    expect(french.t('contacts.caption', { name: 'Élysée Conseil' })).toBe("Contacts d'Élysée Conseil");
+    expect(french.t('contacts.caption', { name: 'Hôtel du Lac' })).toBe("Contacts d'Hôtel du Lac");
+    expect(french.t('contacts.caption', { name: 'Hachette' })).toBe('Contacts de Hachette');
+    expect(french.t('contacts.caption', { name: 'Bureau Veritas' })).toBe('Contacts de Bureau Veritas');
+    expect(french.t('contacts.caption', { name: '3M' })).toBe('Contacts de 3M');
+    expect(english.t('contacts.caption', { name: 'Azur' })).toBe('Contacts of Azur');
+  });
+
   test('defaults to English and takes the languages it has, in any case', () => {
     expect(parseSiteLang(undefined)).toBe('en');
     expect(parseSiteLang(' ')).toBe('en');

@@ -5,8 +5,9 @@ import { join, relative } from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CONTENT_SECURITY_POLICY, REPORT_ROW_LIMIT } from '../../src/consts.ts';
+import { CONTENT_SECURITY_POLICY, QUALITY_ROW_LIMIT, REPORT_ROW_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
+import { qualityCounts } from '../../src/pipeline/reports/quality.ts';
 import {
   type ChangesReport,
   ChangesReportSchema,
@@ -251,9 +252,7 @@ describe('the home page', () => {
         `<a href="/changes/">What changed</a>: ${added} contacts added, ${removed} removed, ${changed} changed since\\s*<time datetime="2026-01-14T03:00:00.000Z">`,
       ),
     );
-    expect(html).toContain(
-      `<a href="/quality/">Data quality</a>: ${quality.findings.length} findings, ${REJECTED} rejected records`,
-    );
+    expect(html).toContain(`<a href="/quality/">Data quality</a>: ${qualityCounts(quality).total} findings`);
     expect(html).toMatch(/<nav class="site-nav" aria-label="Site">.*<a href="\/" aria-current="page">/);
     expect(html).not.toMatch(/<a href="\/(changes|quality)\/" aria-current/);
   });
@@ -442,10 +441,23 @@ describe('the change page', () => {
       expect(section(html, 'added-heading')).toContain(contactHref(ref.id, ref.customer_id));
     }
     const changedRows = bodyRows(section(html, 'changed-heading'));
-    expect(changedRows.map((row) => row.match(/<td>\s*<bdi>([^<]*)<\/bdi>\s*<\/td>\s*<\/tr>$/)?.[1])).toEqual(
-      ['email, phone', 'addresses, roles', 'first name'],
-    );
-    const [hostile] = site.snapshot.contacts;
+    // Each changed field with its old and new value, in words.
+    const lines = (row: string) =>
+      [...(row.match(/<ul class="lines">(.*?)<\/ul>/s)?.[1] ?? '').matchAll(/<li>([^<]*)<\/li>/g)].map(
+        (match) => match[1]?.replace(/&quot;|&#39;|&lt;|&gt;|&amp;/g, (entity) => ENTITIES[entity] ?? entity),
+      );
+    const [hostile, second, third] = site.snapshot.contacts;
+    expect(lines(changedRows[0] ?? '')).toEqual([
+      `email: old.xss@example.com → ${hostile?.email}`,
+      `phone: +33 6 00 00 00 00 → ${hostile?.phone}`,
+    ]);
+    expect(lines(changedRows[1] ?? '')).toEqual([
+      `addresses: (empty) → ${second?.addresses.map((address) => address.summary).join(' | ')}`,
+      `roles: legal → ${second?.role.map((role) => createText('en', MESSAGES.en).value('role', role)).join(', ')}`,
+    ]);
+    expect(lines(changedRows[2] ?? '')).toEqual([`first name: Mohammed → ${third?.first_name}`]);
+    const csv = await readFile(join(site.dataDir, 'changes.csv'), 'utf8');
+    expect(csv).toContain(`"email: old.xss@example.com → ${hostile?.email}; phone: +33 6 00 00 00 00 → `);
     expect(changedRows[0]).toContain(contactHref(hostile?.id ?? '', hostile?.customer_id ?? ''));
     expect(changedRows[0]).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(changedRows[0]).toContain('&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Quoted&quot; Ltd');
@@ -505,10 +517,27 @@ describe('the quality page', () => {
       const part = section(html, `${slug}-heading`);
       expect(part).toContain(`${title}: ${total}`);
       expect(part).toContain('What to do:');
-      expect(bodyRows(part)).toHaveLength(total);
+      // Folded, the first few listed: the page reads in one screen.
+      expect(part).toMatch(/<details>\s*<summary>/);
+      expect(bodyRows(part)).toHaveLength(Math.min(total, QUALITY_ROW_LIMIT));
     }
     expect(html).toMatch(/<a href="\/quality\/" aria-current="page">/);
     expect(html).toContain('href="/downloads/quality.csv"');
+  });
+
+  test('counts the same findings on the home page, in the summary table, its total and quality.csv', async () => {
+    const html = await read('quality/index.html');
+    const table = html.slice(html.indexOf('<table class="report summary"'), html.indexOf('</table>'));
+    const cells = [...table.matchAll(/<td>([\d,]+)<\/td>/g)].map((match) =>
+      Number(match[1]?.replace(/,/g, '')),
+    );
+    const total = cells.at(-1) ?? -1;
+    // One row per kind (rejected records and normalised fields included), then the total.
+    expect(cells.slice(0, -1).reduce((sum, count) => sum + count, 0)).toBe(total);
+    const csv = await readFile(join(site.dataDir, 'quality.csv'), 'utf8');
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(total + 1);
+    expect(total).toBe(qualityCounts(quality).total);
+    expect(await read('index.html')).toContain(`Data quality</a>: ${total.toLocaleString('en')} findings`);
   });
 
   test('counts the customers that kept the details of an earlier night, and names the oldest', async () => {
@@ -542,13 +571,15 @@ describe('the quality page', () => {
   test('lists the rejected records with their reasons, capped, without their raw values', async () => {
     const part = section(await read('quality/index.html'), 'rejected-heading');
     const rows = bodyRows(part);
-    expect(rows).toHaveLength(REPORT_ROW_LIMIT);
+    expect(rows).toHaveLength(QUALITY_ROW_LIMIT);
     expect(rows[0]).toContain('&lt;img src=x onerror=alert(4)&gt;');
-    expect(rows[0]).toContain('<li>first_name: a contact needs a first name, a last name or an email</li>');
+    expect(rows[0]).toContain('<li>first_name: Invalid input: expected string, received number</li>');
     expect(rows[0]).toMatch(/<td>\s*<bdi>40<\/bdi>\s*<\/td>/);
     expect(rows[1]).toContain('no readable id');
     expect(rows[2]).toContain('fetched by id');
-    expect(part).toMatch(/And 5 more: <a href="\/downloads\/quality\.json"/);
+    expect(part).toMatch(
+      new RegExp(`And ${REJECTED - QUALITY_ROW_LIMIT} more: <a href="/downloads/quality\\.csv"`),
+    );
     expect(part).not.toContain('<img');
     expect(part).not.toContain(RAW_REJECT_VALUE);
   });
@@ -657,9 +688,23 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     for (const file of pages) expect(await page(file), file).toContain('<html lang="fr">');
     const home = await page('index.html');
     expect(home).toContain('<h1>Annuaire des contacts</h1>');
-    expect(home).toContain('<time datetime="2026-01-15T03:00:00.000Z">15 janvier 2026 à 03:00 UTC</time>');
+    // In Paris time by default, the zone named.
+    expect(home).toContain(
+      '<time datetime="2026-01-15T03:00:00.000Z">15 janvier 2026 à 04:00 (Europe/Paris)</time>',
+    );
     expect(home).toContain('<a href="/changes/">Ce qui a changé</a>');
     expect(home).not.toContain('What changed');
+  });
+
+  test("words the quality page's reasons in French, and elides the captions' de", async () => {
+    const quality = await page('quality/index.html');
+    expect(quality).toContain('identifiant\u00a0: un UUID attendu');
+    expect(quality).not.toContain('expected a UUID');
+    const customer = french.snapshot.customers.find((item) => /^[AEIOUÉ]/.test(item.name ?? ''));
+    if (customer) {
+      const html = await page(`customers/${customer.id}/index.html`);
+      expect(html).toContain(`Contacts d&#39;${customer.name}`);
+    }
   });
 
   test('keeps the CSV files, their column headers included, as in English', async () => {
@@ -709,7 +754,33 @@ describe('the site in French (QWOTY_SITE_LANG=fr)', () => {
     const feed = parseFeed(await page('changes/feed.xml'));
     expect(feed.language).toBe('fr');
     expect(feed.items).toHaveLength(3);
-    expect(feed.items[0]?.title).toMatch(/^15 janvier 2026 à 03:00 UTC\u00a0: \d+ contacts ajoutés/);
+    expect(feed.items[0]?.title).toMatch(
+      /^15 janvier 2026 à 04:00 \(Europe\/Paris\)\u00a0: \d+ contacts ajoutés/,
+    );
+  });
+
+  test('renders pages copied from the cache again when the time zone or the site address changes', async () => {
+    const siteDir = join(dir, 'fr-utc');
+    const built = await runBuild(french.dataDir, siteDir, {
+      cacheDir: `${french.siteDir}-cache`,
+      reuse: true,
+      env: {
+        QWOTY_SITE_LANG: 'fr',
+        QWOTY_SITE_TIME_ZONE: 'UTC',
+        QWOTY_SITE_URL: 'https://contacts.example.com/annuaire',
+      },
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const customer = french.snapshot.customers[0];
+    const html = await readFile(join(siteDir, `customers/${customer?.id}/index.html`), 'utf8');
+    expect(html).toMatch(/\d{4} à \d\d:\d\d UTC<\/time>/);
+    expect(html).not.toContain('Europe/Paris');
+    expect(html).toContain(
+      `<link rel="canonical" href="https://contacts.example.com/annuaire/customers/${customer?.id}/">`,
+    );
+    const feed = parseFeed(await readFile(join(siteDir, 'changes/feed.xml'), 'utf8'));
+    expect(feed.self).toBe('https://contacts.example.com/annuaire/changes/feed.xml');
+    expect(feed.description).not.toContain('QWOTY_SITE_URL');
   });
 
   test('renders pages copied from the cache again when the language changes', async () => {

@@ -56,7 +56,22 @@ function hostileCard(index: number, [family, given]: [string, string]): VcardCon
     title: `buyer, decision maker; ${given}`,
     email: `${given}@example.com`,
     phone: `+33 6 12,34;56\n78 ${family}`,
-    addresses: [`12 rue de la Paix, 75002 Paris; ${family}`, `Bâtiment B\r\n3 quai ${given}`],
+    addresses: [
+      {
+        street: `12 rue de la Paix; ${family}`,
+        city: 'Paris',
+        region: null,
+        postalCode: '75002',
+        country: 'FR',
+      },
+      {
+        street: `Bâtiment B\r\n3 quai ${given}`,
+        city: given,
+        region: `${family},;`,
+        postalCode: null,
+        country: null,
+      },
+    ],
   };
 }
 
@@ -106,7 +121,7 @@ describe('formatVcard', () => {
       title: null,
       email: '',
       phone: null,
-      addresses: [' '],
+      addresses: [{ street: ' ', city: null, region: '', postalCode: null, country: null }],
     });
     expect(text).toBe('BEGIN:VCARD\r\nVERSION:3.0\r\nN:;;;;\r\nFN:c1\r\nUID:c1\r\nEND:VCARD\r\n');
   });
@@ -140,7 +155,17 @@ withReader('vCards read by a real parser (python3-vobject)', () => {
       expect(card.title).toEqual([readBack(sent.title ?? '')]);
       expect(card.email).toEqual([readBack(sent.email ?? '')]);
       expect(card.tel).toEqual([readBack(sent.phone ?? '')]);
-      expect(card.adr.map((address) => address.street)).toEqual(sent.addresses.map(readBack));
+      expect(card.adr).toEqual(
+        sent.addresses.map((address) => ({
+          box: '',
+          extended: '',
+          street: readBack(address.street ?? ''),
+          city: readBack(address.city ?? ''),
+          region: readBack(address.region ?? ''),
+          code: readBack(address.postalCode ?? ''),
+          country: readBack(address.country ?? ''),
+        })),
+      );
       expect(card.uid).toEqual([sent.uid]);
       // Nothing injected: only the properties written.
       expect(card.properties).toEqual(['ADR', 'EMAIL', 'FN', 'N', 'ORG', 'TEL', 'TITLE', 'UID', 'VERSION']);
@@ -166,9 +191,50 @@ withReader('vCards read by a real parser (python3-vobject)', () => {
       expect(card.email).toEqual(contact.email ? [readBack(contact.email.trim())] : []);
       expect(card.tel).toEqual(contact.phone ? [readBack(contact.phone.trim())] : []);
       expect(card.adr.map((address) => address.street)).toEqual(
-        contact.addresses.map((address) => readBack(address.summary)),
+        contact.addresses.map((address) => readBack(address.street ?? address.summary)),
       );
     });
+  });
+
+  test('reads an address field by field: street, city, region, postal code and country', async () => {
+    const address = {
+      ...sampleSnapshot().customers.flatMap((customer) => customer.addresses)[0],
+      street: '12 rue de la Paix, Bât. B',
+      postal_code: '75002',
+      city: 'Paris',
+      region: 'Île-de-France',
+      country: 'FR',
+    } as const;
+    const contact = { ...sampleSnapshot().contacts[0], addresses: [address] } as SnapshotContact;
+    const [card] = await readVcards(formatVcard(vcardOf(contact, 'Acme')));
+    expect(card?.adr).toEqual([
+      {
+        box: '',
+        extended: '',
+        street: '12 rue de la Paix, Bât. B',
+        city: 'Paris',
+        region: 'Île-de-France',
+        code: '75002',
+        country: 'FR',
+      },
+    ]);
+  });
+
+  test('puts the one line of a snapshot published before the parts were kept in the street field', async () => {
+    const legacy = {
+      id: sampleSnapshot().contacts[0]?.id ?? '',
+      type: null,
+      label: null,
+      summary: '3 quai des Célestins, 69002 Lyon, FR',
+      street: null,
+      postal_code: null,
+      city: 'Lyon',
+      region: null,
+      country: 'FR',
+    };
+    const contact = { ...sampleSnapshot().contacts[0], addresses: [legacy] } as SnapshotContact;
+    const [card] = await readVcards(formatVcard(vcardOf(contact, 'Acme')));
+    expect(card?.adr[0]).toMatchObject({ street: '3 quai des Célestins, 69002 Lyon, FR', city: 'Lyon' });
   });
 
   test('reads an empty file as no card', async () => {

@@ -5,14 +5,17 @@
  */
 import { open } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import type { Column, ColumnKind } from '../../shared/export-columns.ts';
-import { CELL, NULL_CELL, ROW, SHEETS, type ToWorker, type WorkbookJob } from './xlsx.ts';
+import type { ColumnKind } from '../../shared/export-columns.ts';
+import { CELL, NULL_CELL, ROW, type SheetJob, type ToWorker, type WorkbookJob } from './xlsx.ts';
 
 const CREATOR = 'Qwoty contacts directory';
 
 type CellValue = string | number | null | ExcelJS.CellRichTextValue;
 
-const PLAIN_STYLE: Partial<ExcelJS.Style> = {};
+/** Print margins in inches: narrower than exceljs' defaults, so more of each page holds rows. */
+const MARGINS = { left: 0.4, right: 0.4, top: 0.5, bottom: 0.6, header: 0.2, footer: 0.3 };
+/** ECMA-376's paper size code for A4. */
+const A4 = 9;
 
 /** Sheet XML allowed to wait for the zip's compressor before the writer pauses. */
 const MAX_ZIP_BACKLOG_BYTES = 4 * 1024 * 1024;
@@ -48,25 +51,53 @@ function hasEdgeSpace(text: string): boolean {
 
 function unpackCell(kind: ColumnKind, cell: string): CellValue {
   if (cell === NULL_CELL) return null;
-  if (kind === 'count') return Number(cell);
+  // A date arrives as its serial number (a timestamp that could not be read, as its text).
+  if (kind === 'count' || (kind === 'date' && /^\d/.test(cell))) return Number(cell);
   // As rich text, exceljs writes the cell inline (`<is><t>`, with `xml:space="preserve"` for spaces), which
   // LibreOffice reads as written.
   return hasEdgeSpace(cell) ? { richText: [{ text: cell }] } : cell;
 }
 
+/**
+ * Each column's cell style, one object per column: exceljs gives each cell a new empty style object and files it
+ * by identity (a WeakMap), so one shared object is filed once instead of 1.5 million times (a second of the
+ * writer's time at 100,000 contacts). Cells align to the top, so that a row whose text wraps still reads
+ * across; dates get their number format.
+ */
+function columnStyles(sheet: SheetJob, dateFormat: string): Partial<ExcelJS.Style>[] {
+  return sheet.kinds.map((kind, index) => ({
+    alignment: { vertical: 'top', ...(sheet.wrap[index] ? { wrapText: true } : {}) },
+    ...(kind === 'date' ? { numFmt: dateFormat } : {}),
+  }));
+}
+
 function addSheet(
   workbook: ExcelJS.stream.xlsx.WorkbookWriter,
-  name: string,
-  columns: readonly Column<never, unknown>[],
-  rowCount: number,
+  sheet: SheetJob,
+  footer: string,
 ): ExcelJS.Worksheet {
-  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
-  sheet.columns = columns.map((column) => ({ key: column.key, width: column.width }));
-  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: rowCount + 1, column: columns.length } };
-  const header = sheet.addRow(columns.map((column) => column.header));
+  const worksheet = workbook.addWorksheet(sheet.name, {
+    views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }],
+    // Printed: A4 landscape, as many pages high as it takes but one page wide, the header row on each page.
+    pageSetup: {
+      paperSize: A4,
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: '1:1',
+      margins: MARGINS,
+    },
+    headerFooter: { oddFooter: footer, evenFooter: footer },
+  });
+  worksheet.columns = sheet.widths.map((width) => ({ width }));
+  const columns = sheet.headers.length;
+  worksheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: sheet.rowCount + 1, column: columns } };
+  const header = worksheet.addRow(sheet.headers);
   header.font = { bold: true };
+  header.alignment = { vertical: 'top', wrapText: true };
   header.commit();
-  return sheet;
+  return worksheet;
 }
 
 /**
@@ -80,13 +111,19 @@ export function zipBacklog(sheet: ExcelJS.Worksheet): number {
   return internals.stream?.pipes?.[0]?._writableState?.length ?? 0;
 }
 
-function writeRows(sheet: ExcelJS.Worksheet, columns: readonly Column<never, unknown>[], packed: Uint8Array) {
+function writeRows(
+  worksheet: ExcelJS.Worksheet,
+  sheet: SheetJob,
+  styles: readonly Partial<ExcelJS.Style>[],
+  packed: Uint8Array,
+) {
   for (const cellTexts of unpackRows(packed)) {
-    const values = cellTexts.map((cell, index) => unpackCell(columns[index]?.kind ?? 'text', cell));
-    const cells = sheet.addRow(values);
-    // exceljs gives each cell a new empty style object and files it by identity (a WeakMap): one shared
-    // object is filed once instead of 1.5 million times, a second of the writer's time at 100,000 contacts.
-    for (let column = 1; column <= values.length; column += 1) cells.getCell(column).style = PLAIN_STYLE;
+    const values = cellTexts.map((cell, index) => unpackCell(sheet.kinds[index] ?? 'text', cell));
+    const cells = worksheet.addRow(values);
+    for (let column = 1; column <= values.length; column += 1) {
+      const style = styles[column - 1];
+      if (style) cells.getCell(column).style = style;
+    }
     cells.commit();
   }
 }
@@ -125,10 +162,11 @@ export async function writeWorkbook(
     workbook.modified = generatedAt;
 
     let message = await next();
-    for (const [index, { name, columns }] of SHEETS.entries()) {
-      const sheet = addSheet(workbook, name, columns, job.rowCounts[index] ?? 0);
+    for (const [index, sheetJob] of job.sheets.entries()) {
+      const sheet = addSheet(workbook, sheetJob, job.footer);
+      const styles = columnStyles(sheetJob, job.dateFormat);
       while ('sheet' in message && message.sheet === index) {
-        writeRows(sheet, columns, message.rows);
+        writeRows(sheet, sheetJob, styles, message.rows);
         // A turn of the event loop lets the zip stream drain and file errors arrive; then wait while more
         // than a few megabytes of XML wait for the compressor, so they never pile up.
         await new Promise((resolve) => setImmediate(resolve));

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import {
+  type ChangedValue,
   type ChangesReport,
   type ContactRef,
   type Snapshot,
@@ -99,19 +100,19 @@ export async function diffSnapshots(
   const removedIds = new Set([...(previous?.contacts.keys() ?? [])].filter((id) => !seen.has(id)));
   // Each old record is compared as it is read, and dropped: not all held until the end.
   const differingById = new Map(differing.map((contact) => [contact.id, contact]));
-  const fieldsById = new Map<string, string[]>();
+  const fieldsById = new Map<string, ChangedValue[]>();
   const removedById = new Map<string, ContactRef>();
   await previous?.eachRecord(new Set([...differingById.keys(), ...removedIds]), (id, text) => {
     const contact = differingById.get(id);
-    if (contact) fieldsById.set(id, changedFields(JSON.parse(text), contact));
+    if (contact) fieldsById.set(id, changedValues(JSON.parse(text), contact));
     else removedById.set(id, refOf(RefFieldsSchema.parse(JSON.parse(text))));
   });
 
-  const changed: (ContactRef & { fields: string[] })[] = [];
+  const changed: ChangesReport['contacts']['changed'] = [];
   for (const contact of differing) {
-    const fields = fieldsById.get(contact.id) ?? changedFields({}, contact);
-    if (fields.length === 0) unchanged += 1;
-    else changed.push({ ...refOf(contact), fields });
+    const values = fieldsById.get(contact.id) ?? changedValues({}, contact);
+    if (values.length === 0) unchanged += 1;
+    else changed.push({ ...refOf(contact), fields: values.map((value) => value.field), values });
   }
   const removed = [...removedIds].flatMap((id) => {
     const ref = removedById.get(id);
@@ -159,13 +160,36 @@ export function refOf(
   };
 }
 
-function changedFields(before: Record<string, unknown>, contact: SnapshotContact): string[] {
-  const after: Record<string, unknown> = contact;
+/** The fields that differ, sorted, each with its old and new value as text (`valueText`). */
+function changedValues(before: Record<string, unknown>, after: SnapshotContact): ChangedValue[] {
+  const now: Record<string, unknown> = after;
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys]
-    .filter((key) => !IGNORED_FIELDS.has(key))
-    .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null))
-    .sort();
+  return (
+    [...keys]
+      // A field we no longer publish (an earlier version kept what the API added by surprise) is not news.
+      .filter((key) => key in SnapshotContactSchema.shape && !IGNORED_FIELDS.has(key))
+      .filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(now[key] ?? null))
+      .sort()
+      .map((field) => ({ field, old: valueText(before[field]), new: valueText(now[field]) }))
+  );
+}
+
+/** The longest a changed value is kept in the report: enough to recognise it, never a whole blob. */
+export const CHANGED_VALUE_CHARS = 200;
+
+/** A value as a person reads it (see `ChangedValueSchema`). */
+export function valueText(value: unknown): string | null {
+  let text: string;
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') text = value;
+  else if (Array.isArray(value)) {
+    const summaries = value.every((item) => typeof item === 'object' && item !== null && 'summary' in item);
+    text = summaries
+      ? value.map((item) => String((item as { summary: unknown }).summary)).join(' | ')
+      : value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
+  } else text = JSON.stringify(value);
+  if (text === '') return null;
+  return text.length > CHANGED_VALUE_CHARS ? `${text.slice(0, CHANGED_VALUE_CHARS - 1)}…` : text;
 }
 
 /** The line-per-record layout the JSON exporter writes; undefined when the file has another layout. */

@@ -6,6 +6,7 @@ import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/
 import { tableCsvPieces } from '../exporters/csv.ts';
 import type { ExtraFile } from '../publish.ts';
 import { jsonPieces } from './json-pieces.ts';
+import { qualityCounts } from './quality.ts';
 
 export const CHANGES_FILE = 'changes.json';
 export const CHANGES_CSV_FILE = 'changes.csv';
@@ -27,10 +28,22 @@ export function historyFile(history: ChangesHistory): ExtraFile {
 export function reportFiles(changes: ChangesReport, quality: QualityReport): ExtraFile[] {
   const { added, removed, changed } = changes.contacts;
   function* changeRows() {
-    for (const ref of added) yield ['added', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
-    for (const ref of removed) yield ['removed', ref.name, ref.customer_name, '', ref.id, ref.customer_id];
+    for (const ref of added) yield ['added', ref.name, ref.customer_name, '', '', ref.id, ref.customer_id];
+    for (const ref of removed)
+      yield ['removed', ref.name, ref.customer_name, '', '', ref.id, ref.customer_id];
     for (const ref of changed)
-      yield ['changed', ref.name, ref.customer_name, ref.fields.join(', '), ref.id, ref.customer_id];
+      yield [
+        'changed',
+        ref.name,
+        ref.customer_name,
+        ref.fields.join(', '),
+        // "email: old@example.com → new@example.com; phone: (empty) → +33 6 …"
+        (ref.values ?? [])
+          .map((value) => `${value.field}: ${value.old ?? '(empty)'} → ${value.new ?? '(empty)'}`)
+          .join('; '),
+        ref.id,
+        ref.customer_id,
+      ];
   }
   function* qualityRows() {
     for (const finding of quality.findings)
@@ -41,6 +54,16 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
         finding.detail,
         finding.id,
         finding.customer_id,
+      ];
+    // Records set aside: the reasons, and the id when it was readable.
+    for (const reject of quality.rejected)
+      yield [
+        'rejected',
+        '',
+        '',
+        `${reject.entity}: ${reject.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+        reject.entity === 'contact' ? (reject.id ?? '') : '',
+        reject.entity === 'customer' ? (reject.id ?? '') : '',
       ];
     // Fields published empty or mapped from another shape: the record is kept, the field is named here.
     for (const field of quality.normalised)
@@ -59,7 +82,7 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
     ...jsonAndCsv(
       { json: CHANGES_FILE, csv: CHANGES_CSV_FILE },
       changes,
-      ['Change', ...columns, 'Fields', ...ids],
+      ['Change', ...columns, 'Fields', 'Old and new values', ...ids],
       added.length + removed.length + changed.length,
       changeRows,
     ),
@@ -67,7 +90,8 @@ export function reportFiles(changes: ChangesReport, quality: QualityReport): Ext
       { json: QUALITY_FILE, csv: QUALITY_CSV_FILE },
       quality,
       ['Finding', ...columns, 'Detail', ...ids],
-      quality.findings.length + quality.normalised.length,
+      // The rows are the quality page's and the home page's total: one count, `qualityCounts`.
+      qualityCounts(quality).total,
       qualityRows,
     ),
   ];

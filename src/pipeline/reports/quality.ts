@@ -109,3 +109,25 @@ export function assessQuality(
     normalised: [...normalised],
   };
 }
+
+/** What a quality report counts of each kind: its findings about contacts, then what validation set aside. */
+export type QualityCountKind = QualityKind | 'rejected' | 'normalised';
+
+/**
+ * The counts of a quality report, worked out once so that everything that shows them agrees: the home page,
+ * the quality page's summary table, the rows of `quality.csv` and the nightly run's printed line.
+ */
+export interface QualityCounts {
+  /** Per kind: contacts with that finding, records set aside (`rejected`), fields normalised. */
+  kinds: Record<QualityCountKind, number>;
+  /** Every finding of every kind: the sum of `kinds`, and the data rows of `quality.csv`. */
+  total: number;
+  /** Contacts with at least one finding. */
+  contacts: number;
+}
+
+export function qualityCounts(report: Pick<QualityReport, 'totals' | 'findings'>): QualityCounts {
+  const { contacts: _contacts, ...kinds } = report.totals;
+  const total = Object.values(kinds).reduce((sum, count) => sum + count, 0);
+  return { kinds, total, contacts: new Set(report.findings.map((finding) => finding.id)).size };
+}

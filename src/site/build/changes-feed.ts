@@ -117,13 +117,22 @@ function urn(seed: string): string {
   return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** Makes a path from the site's root into an absolute link (`siteHref`). */
+export type Absolute = (path: string) => string;
+
 /** The HTML of an entry's content, escaped once here and once more as the text of `<content type="html">`. */
-function entryHtml(directory: Directory, text: Text, night: ChangesNight, latest: boolean): string {
+function entryHtml(
+  directory: Directory,
+  text: Text,
+  night: ChangesNight,
+  latest: boolean,
+  href: Absolute,
+): string {
   const list = (lines: NightLine[]) =>
     `<ul>${lines
       .map(
         (line) =>
-          `<li>${line.href ? `<a href="${xml(line.href)}">${xml(line.text)}</a>` : xml(line.text)}</li>`,
+          `<li>${line.href ? `<a href="${xml(href(line.href))}">${xml(line.text)}</a>` : xml(line.text)}</li>`,
       )
       .join('')}</ul>`;
   if (night.previous_generated_at === null) return '';
@@ -137,12 +146,17 @@ function entryHtml(directory: Directory, text: Text, night: ChangesNight, latest
   ];
   const lines = nightLines(directory, text, night, FEED_CUSTOMERS_PER_NIGHT);
   if (lines.length > 0) parts.push(`<p>${xml(text.t('feed.concerned'))}</p>`, list(lines));
-  if (latest) parts.push(`<p><a href="${CHANGES_PATH}">${xml(text.t('feed.details'))}</a></p>`);
+  if (latest) parts.push(`<p><a href="${xml(href(CHANGES_PATH))}">${xml(text.t('feed.details'))}</a></p>`);
   return parts.join('');
 }
 
-/** The Atom feed of the directory's nights, newest first. */
-export function atomFeed(directory: Directory, text: Text): string {
+/**
+ * The Atom feed of the directory's nights, newest first. Its links are absolute through `absolute`
+ * (`QWOTY_SITE_URL`); without it they stay relative, which many feed readers cannot follow, and the feed's
+ * subtitle says that the site's address needs setting.
+ */
+export function atomFeed(directory: Directory, text: Text, absolute: Absolute | null = null): string {
+  const href = absolute ?? ((path: string) => path);
   const { source } = directory.snapshot;
   const feedId = urn(`qwoty-contacts-directory changes ${source.host} ${source.customer_id ?? ''}`);
   const site = text.t('site.title');
@@ -153,20 +167,20 @@ export function atomFeed(directory: Directory, text: Text): string {
 <id>${urn(`${feedId} ${night.generated_at}`)}</id>
 <title>${xml(title)}</title>
 <updated>${xml(night.generated_at)}</updated>
-<link rel="alternate" type="text/html" href="${xml(`${CHANGES_PATH}#${nightId(night)}`)}"/>
+<link rel="alternate" type="text/html" href="${xml(href(`${CHANGES_PATH}#${nightId(night)}`))}"/>
 <summary>${xml(title)}</summary>
-<content type="html">${xml(entryHtml(directory, text, night, index === 0))}</content>
+<content type="html">${xml(entryHtml(directory, text, night, index === 0, href))}</content>
 </entry>`;
   });
   return `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${text.lang}">
 <id>${feedId}</id>
 <title>${xml(text.t('feed.title', { site }))}</title>
-<subtitle>${xml(text.t('feed.subtitle'))}</subtitle>
+<subtitle>${xml(absolute ? text.t('feed.subtitle') : `${text.t('feed.subtitle')} ${text.t('feed.needsUrl')}`)}</subtitle>
 <updated>${xml(updated)}</updated>
 <author><name>${xml(site)}</name></author>
-<link rel="self" type="application/atom+xml" href="${FEED_PATH}"/>
-<link rel="alternate" type="text/html" href="${CHANGES_PATH}"/>
+<link rel="self" type="application/atom+xml" href="${xml(href(FEED_PATH))}"/>
+<link rel="alternate" type="text/html" href="${xml(href(CHANGES_PATH))}"/>
 ${entries.join('\n')}
 </feed>
 `;

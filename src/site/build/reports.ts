@@ -4,8 +4,12 @@
  * and the cap on rows per table.
  */
 import { REPORT_ROW_LIMIT } from '../../consts.ts';
-import type { ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import type { ChangedValue, ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import { en } from '../shared/i18n.ts';
 import { siteUrl } from '../shared/site-url.ts';
+
+export { type QualityCounts, qualityCounts } from '../../pipeline/reports/quality.ts';
+
 import type { StringKey, Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';
 
@@ -62,6 +66,33 @@ export function fieldsInWords(text: Text, fields: readonly string[]): string {
   return [...new Set(fields.map((field) => text.value('field', field)))].join(', ');
 }
 
+/**
+ * Changed fields with their values, one line each: "email: old@example.com → new@example.com". The address
+ * ids are left out when the addresses themselves are listed: the same change, in words.
+ */
+export function changedValuesInWords(text: Text, values: readonly ChangedValue[]): string[] {
+  const fields = new Set(values.map((value) => value.field));
+  return values
+    .filter((value) => !(value.field === 'address_ids' && fields.has('addresses')))
+    .map((value) => {
+      // Roles are codes in the report ("decision_maker, legal"): in words here, as everywhere on the site.
+      const words = (side: string | null) =>
+        side === null
+          ? text.t('changes.emptyValue')
+          : value.field === 'role'
+            ? side
+                .split(', ')
+                .map((role) => text.value('role', role))
+                .join(', ')
+            : side;
+      return text.t('changes.value', {
+        field: text.value('field', value.field),
+        old: words(value.old),
+        new: words(value.new),
+      });
+    });
+}
+
 export interface FindingKindText {
   title: string;
   /** What the finding means, in a sentence or two. */
@@ -114,4 +145,56 @@ export function findingsByKind(
     else groups.set(finding.kind, [finding]);
   }
   return groups;
+}
+
+/** The English forms of the reasons (`reason.*` of `i18n.ts`) as patterns, their placeholders captured. */
+const REASONS = Object.entries(en)
+  .filter(([key]) => key.startsWith('reason.'))
+  .map(([key, english]) => {
+    const names: string[] = [];
+    const source = String(english)
+      .split(/(\{\w+\})/)
+      .map((part) => {
+        const placeholder = /^\{(\w+)\}$/.exec(part);
+        if (!placeholder) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(placeholder[1] ?? '');
+        return '(.+?)';
+      })
+      .join('');
+    const literal = String(english).replace(/\{\w+\}/g, '').length;
+    return { key: key as StringKey, names, literal, pattern: new RegExp(`^${source}$`, 's') };
+  })
+  // The most specific form first: "expected a UUID; set aside…" is a withheld record, not "expected {value}".
+  .sort((a, b) => b.literal - a.literal);
+
+/**
+ * A reason of quality.json (a reject's issue, a normalised field's reason), which the pipeline writes in
+ * English for scripts, in the site's language: matched against the English forms of `reason.*`, its values
+ * (a JSON type, an inner reason) in words too. A reason no form matches is shown as written.
+ */
+export function reasonText(text: Text, reason: string): string {
+  if (text.lang === 'en') return reason;
+  for (const { key, names, pattern } of REASONS) {
+    const match = pattern.exec(reason);
+    if (!match) continue;
+    const params = Object.fromEntries(
+      names.map((name, index) => {
+        const value = match[index + 1] ?? '';
+        if (name === 'reason') return [name, reasonText(text, value)];
+        if (name === 'expected' || name === 'received') return [name, text.value('jsonType', value)];
+        return [name, value];
+      }),
+    );
+    return text.t(key, params);
+  }
+  return reason;
+}
+
+/** A reject's issue in words: the field's name, then its reason. */
+export function issueText(text: Text, issue: { path: string; message: string }): string {
+  if (text.lang === 'en') return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+  const reason = reasonText(text, issue.message);
+  if (!issue.path) return reason;
+  const field = issue.path === '(record)' ? text.value('entity', 'record') : text.value('field', issue.path);
+  return `${field}${text.t('home.colon')}${reason}`;
 }

@@ -20,6 +20,10 @@ export interface SiteContext {
   staleAfterHours: number;
   /** The language the site is written in. */
   lang: Lang;
+  /** The time zone of the times shown (`QWOTY_SITE_TIME_ZONE`); `null` for the language's default. */
+  timeZone: string | null;
+  /** The site's public address (`QWOTY_SITE_URL`), for absolute links; `null` when not set. */
+  siteUrl: string | null;
 }
 
 type Holder = { [KEY]?: SiteContext };

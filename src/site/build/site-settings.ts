@@ -14,7 +14,6 @@ import {
   textSchema,
   type Values,
 } from '../../shared/command.ts';
-import { LANGS } from '../shared/text.ts';
 
 export const SITE_SETTINGS = {
   // The same folder, the same variable, the same default as the fetch that publishes into it.
@@ -63,15 +62,19 @@ export const SITE_SETTINGS = {
         .transform(Number),
     ),
   },
-  lang: {
-    env: 'QWOTY_SITE_LANG',
+  // Read by the fetch too, which writes the XLSX export in the site's language and time zone.
+  lang: FETCH_SETTINGS.lang,
+  timeZone: FETCH_SETTINGS.timeZone,
+  siteUrl: {
+    env: 'QWOTY_SITE_URL',
     type: 'string',
-    default: 'en',
-    help: 'the language of the site: `en` or `fr` (CSV column headers stay as they are)',
-    schema: z.preprocess(
-      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
-      z.enum(LANGS, { error: `expected one of ${LANGS.join(', ')}` }),
-    ),
+    placeholder: '<url>',
+    defaultLabel: '(none)',
+    help: "the site's public address, base path included (such as `https://contacts.example.com/` or `https://intranet/contacts/`): makes the Atom feed's links and each page's canonical link absolute, which feed readers need",
+    schema: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://contacts.example.com/' })
+      .optional()
+      .transform((url) => (url ? `${url.replace(/\/+$/, '')}/` : null)),
   },
   base: {
     env: 'QWOTY_SITE_BASE',

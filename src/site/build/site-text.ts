@@ -5,17 +5,48 @@
  * A page the incremental build may copy from an earlier build puts `siteLang()` in its cache key: a build
  * in another language renders it again.
  */
+
+import { resolveTimeZone } from '../../shared/locale.ts';
 import { MESSAGES } from '../shared/i18n.ts';
+import { siteUrl } from '../shared/site-url.ts';
 import { createText, type Lang, type Text } from '../shared/text.ts';
 import { siteContext } from './site-context.ts';
 
 let text: Text | undefined;
 
-/** The words of the site being built. */
+/** The words of the site being built, its times in its time zone. */
 export function siteText(): Text {
   const { lang } = siteContext();
-  if (text?.lang !== lang) text = createText(lang, MESSAGES[lang]);
+  const timeZone = siteTimeZone();
+  if (text?.lang !== lang || text.timeZone !== timeZone) text = createText(lang, MESSAGES[lang], timeZone);
   return text;
+}
+
+/** The time zone of the times the site shows: `QWOTY_SITE_TIME_ZONE`, else the language's default. */
+export function siteTimeZone(): string {
+  const { lang, timeZone } = siteContext();
+  return resolveTimeZone(lang, timeZone);
+}
+
+/**
+ * What, beyond its data, a page the incremental build may copy is rendered with: its language, the time zone
+ * of its times and the site's address in its canonical link. A build with other settings renders it again.
+ */
+export function siteKey(): { lang: Lang; timeZone: string; siteUrl: string | null } {
+  return { lang: siteLang(), timeZone: siteTimeZone(), siteUrl: siteContext().siteUrl };
+}
+
+/**
+ * `path` (from the site's root) as a link: absolute under `QWOTY_SITE_URL` when it is set, else as it is.
+ */
+export function siteHref(path: string): string {
+  const { siteUrl: address } = siteContext();
+  if (!address) return path;
+  // The address names the base path already (`https://intranet/contacts/`): a path that went through
+  // `siteUrl` (`/contacts/changes/`) or one from the site's root (`/changes/`) lands under it once.
+  const base = siteUrl('/');
+  const relative = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\/+/, '');
+  return new URL(relative, address).href;
 }
 
 /** The language of the site being built. */

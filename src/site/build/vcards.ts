@@ -3,8 +3,8 @@
  * page carries for its "Save contact" link are both made of this, so the card a reader saves from a row is
  * the one in the customer's file.
  */
-import type { SnapshotContact } from '../../shared/schema.ts';
-import type { VcardContact } from '../shared/vcard.ts';
+import type { AddressSummary, SnapshotContact } from '../../shared/schema.ts';
+import type { VcardAddress, VcardContact } from '../shared/vcard.ts';
 import { contactName } from './directory.ts';
 
 /**
@@ -25,7 +25,26 @@ export function vcardOf(
     title: contact.role.length > 0 ? contact.role.map(roleLabel).join(', ') : null,
     email: contact.email,
     phone: contact.phone,
-    addresses: contact.addresses.map((address) => address.summary),
+    addresses: contact.addresses.map(vcardAddress),
+  };
+}
+
+/**
+ * An address in its parts. A snapshot published before the parts were kept has only the one-line summary:
+ * it goes in the street field, whole, which every address book shows as written.
+ */
+export function vcardAddress(address: AddressSummary): VcardAddress {
+  const parted =
+    address.street !== null ||
+    address.postal_code !== null ||
+    address.region !== null ||
+    address.summary === [address.city, address.country].filter(Boolean).join(', ');
+  return {
+    street: parted ? address.street : address.summary,
+    city: address.city,
+    region: address.region,
+    postalCode: address.postal_code,
+    country: address.country,
   };
 }
 

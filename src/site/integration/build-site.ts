@@ -102,6 +102,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         staleAfterHours: settings.staleAfterHours,
         lang: settings.lang,
         base: settings.base,
+        timeZone: settings.timeZone,
+        siteUrl: settings.siteUrl,
         siteDir: outDir,
         cacheDir,
       }),

@@ -55,7 +55,13 @@ export function defineSiteConfig(options: SiteConfigOptions) {
     },
     experimental: { incrementalBuild: true },
     integrations: [
-      qwotySite({ dataDir: options.dataDir, staleAfterHours: options.staleAfterHours, lang: options.lang }),
+      qwotySite({
+        dataDir: options.dataDir,
+        staleAfterHours: options.staleAfterHours,
+        lang: options.lang,
+        timeZone: options.timeZone,
+        siteUrl: options.siteUrl,
+      }),
     ],
   });
 }

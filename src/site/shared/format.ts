@@ -13,13 +13,17 @@ function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, 
   return format as T;
 }
 
-/** "15 January 2026 at 03:00 UTC" in `en-GB`, "15 janvier 2026 à 03:00 UTC" in `fr-FR`. */
-export function formatDate(iso: string, locale: string): string {
+/**
+ * "15 January 2026 at 03:00 UTC" in `en-GB`, "15 janvier 2026 à 04:00 (Europe/Paris)" in `fr-FR` with that
+ * zone: the wall-clock time in `timeZone`, the zone named after it.
+ */
+export function formatDate(iso: string, locale: string, timeZone = 'UTC'): string {
   const format = cached(
-    `date ${locale}`,
-    () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }),
+    `date ${locale} ${timeZone}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone }),
   );
-  return `${format.format(new Date(iso))} UTC`;
+  const when = format.format(new Date(iso));
+  return timeZone === 'UTC' ? `${when} UTC` : `${when} (${timeZone})`;
 }
 
 /** "100,000" in `en-GB`, "100 000" in `fr-FR`. */

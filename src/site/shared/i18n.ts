@@ -184,6 +184,7 @@ export const en = {
   'role.legal': 'legal',
   'role.admin': 'admin',
   'role.decision_maker': 'decision maker',
+  'role.technical_contact': 'technical contact',
   'addressType.billing': 'billing',
   'addressType.shipping': 'shipping',
   'customerType.company': 'company',
@@ -191,6 +192,7 @@ export const en = {
   'entity.contact': 'contact',
   'entity.customer': 'customer',
   'entity.address': 'address',
+  'entity.record': 'whole record',
 
   'notFound.title': 'Not found',
   'notFound.text':
@@ -239,6 +241,8 @@ export const en = {
   'changes.customersAdded': 'Customers added',
   'changes.customersRemoved': 'Customers removed',
   'changes.colWhat': 'What changed',
+  'changes.value': '{field}: {old} → {new}',
+  'changes.emptyValue': '(empty)',
   'changes.noneAdded': 'No contact was added.',
   'changes.noneRemoved': 'No contact was removed.',
   'changes.noneChanged': 'No contact was changed.',
@@ -261,6 +265,8 @@ export const en = {
   'feed.customersAdded': 'Customers added:',
   'feed.customersRemoved': 'Customers removed:',
   'feed.details': 'Every contact of the latest night is listed on the change page.',
+  'feed.needsUrl':
+    "This feed's links are relative, which many feed readers cannot follow: whoever builds the site should set QWOTY_SITE_URL to its address.",
 
   'quality.title': 'Data quality',
   'quality.none': 'This snapshot was published without a quality report. The next nightly run adds one.',
@@ -269,6 +275,7 @@ export const en = {
   'quality.byKind': 'Findings by kind',
   'quality.colFinding': 'Finding',
   'quality.colCount': 'Count',
+  'quality.total': 'All findings (the rows of quality.csv)',
   'quality.downloads': 'Every finding, for a spreadsheet or a script:',
   'quality.todo': 'What to do:',
   'quality.noneOfKind': 'No contact has this problem.',
@@ -369,6 +376,26 @@ export const en = {
   'client.search.filters': 'Filters',
   'client.search.filtersCount': 'Filters ({count})',
   'client.search.option': '{value} ({count})',
+  // The reasons of rejects and normalised fields, as the pipeline writes them in quality.json (`reasonText`
+  // in src/site/build/reports.ts matches them against these English forms and shows the site's).
+  'reason.uuid': 'expected a UUID',
+  'reason.timestamp': 'expected an ISO 8601 timestamp',
+  'reason.customerName': 'a customer needs a name',
+  'reason.invalidType': 'Invalid input: expected {expected}, received {received}',
+  'reason.invalidValue': 'Invalid input: expected {expected}',
+  'reason.invalid': 'Invalid input',
+  'reason.expected': 'expected {value}',
+  'reason.withheld': '{reason}; set aside without its value',
+  'reason.oneRole': 'one role sent as a string, read as a one-element list',
+  'reason.taxIds': 'tax ids sent as {code, value}, read as {tax, tax_value}',
+  'reason.logo': 'a logo sent as {url, alt}, read as its url',
+  'jsonType.string': 'text',
+  'jsonType.number': 'number',
+  'jsonType.boolean': 'boolean',
+  'jsonType.null': 'null',
+  'jsonType.array': 'list',
+  'jsonType.object': 'object',
+  'jsonType.undefined': 'nothing',
 } as const satisfies Record<string, string | PluralForms>;
 
 /** A table of the site's words: the English table's keys, each a string or plural forms as in English. */
@@ -573,6 +600,7 @@ export const fr: Messages = {
   'role.legal': 'juridique',
   'role.admin': 'administrateur',
   'role.decision_maker': 'décideur',
+  'role.technical_contact': 'contact technique',
   'addressType.billing': 'facturation',
   'addressType.shipping': 'livraison',
   'customerType.company': 'entreprise',
@@ -580,6 +608,7 @@ export const fr: Messages = {
   'entity.contact': 'contact',
   'entity.customer': 'client',
   'entity.address': 'adresse',
+  'entity.record': 'enregistrement entier',
 
   'notFound.title': 'Page introuvable',
   'notFound.text': `Il n'y a pas de page ici. Le client a peut-être quitté l'espace de travail depuis que le lien a été créé${NBSP}: {link}.`,
@@ -648,6 +677,8 @@ export const fr: Messages = {
   'changes.customersAdded': 'Clients ajoutés',
   'changes.customersRemoved': 'Clients supprimés',
   'changes.colWhat': 'Ce qui a changé',
+  'changes.value': `{field}${NBSP}: {old} → {new}`,
+  'changes.emptyValue': '(vide)',
   'changes.noneAdded': "Aucun contact n'a été ajouté.",
   'changes.noneRemoved': "Aucun contact n'a été supprimé.",
   'changes.noneChanged': "Aucun contact n'a été modifié.",
@@ -669,6 +700,7 @@ export const fr: Messages = {
   'feed.customersAdded': `Clients ajoutés${NBSP}:`,
   'feed.customersRemoved': `Clients supprimés${NBSP}:`,
   'feed.details': 'Chaque contact de la dernière nuit est listé sur la page des changements.',
+  'feed.needsUrl': `Les liens de ce flux sont relatifs, ce que beaucoup de lecteurs de flux ne savent pas suivre${NBSP}: la personne qui construit le site doit indiquer son adresse dans QWOTY_SITE_URL.`,
 
   'quality.title': 'Qualité des données',
   'quality.none':
@@ -677,6 +709,7 @@ export const fr: Messages = {
   'quality.byKind': 'Constats par type',
   'quality.colFinding': 'Constat',
   'quality.colCount': 'Nombre',
+  'quality.total': 'Tous les constats (les lignes de quality.csv)',
   'quality.downloads': `Tous les constats, pour un tableur ou un script${NBSP}:`,
   'quality.todo': `Que faire${NBSP}:`,
   'quality.noneOfKind': "Aucun contact n'a ce problème.",
@@ -764,6 +797,24 @@ export const fr: Messages = {
   'client.search.filters': 'Filtres',
   'client.search.filtersCount': 'Filtres ({count})',
   'client.search.option': '{value} ({count})',
+  'reason.uuid': 'un UUID attendu',
+  'reason.timestamp': 'une date ISO 8601 attendue',
+  'reason.customerName': 'un client doit avoir un nom',
+  'reason.invalidType': `valeur invalide${NBSP}: {expected} attendu, {received} reçu`,
+  'reason.invalidValue': `valeur invalide${NBSP}: {expected} attendu`,
+  'reason.invalid': 'valeur invalide',
+  'reason.expected': `attendu${NBSP}: {value}`,
+  'reason.withheld': '{reason}, mis de côté sans sa valeur',
+  'reason.oneRole': "un seul rôle envoyé comme texte, lu comme une liste d'un élément",
+  'reason.taxIds': 'identifiants fiscaux envoyés comme {code, value}, lus comme {tax, tax_value}',
+  'reason.logo': 'un logo envoyé comme {url, alt}, lu comme son URL',
+  'jsonType.string': 'texte',
+  'jsonType.number': 'nombre',
+  'jsonType.boolean': 'booléen',
+  'jsonType.null': 'null',
+  'jsonType.array': 'liste',
+  'jsonType.object': 'objet',
+  'jsonType.undefined': 'rien',
 };
 
 /** Every table, by language. */

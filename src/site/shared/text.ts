@@ -34,6 +34,8 @@ export type Params = Record<string, string | number>;
 export interface Text {
   lang: Lang;
   locale: string;
+  /** The time zone dates are shown in, named after each (`UTC`, `Europe/Paris`). */
+  timeZone: string;
   /** The message, placeholders filled. A key the messages lack reads as the key itself. */
   t(key: StringKey, params?: Params): string;
   /** The plural form for `count`, with `{count}` (and any other placeholder) filled. */
@@ -44,10 +46,13 @@ export interface Text {
    */
   around(key: StringKey, slot: string, params?: Params): [string, string];
   /** A known value of the data in words (a role, an address type), else the value with `_` as spaces. */
-  value(kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field', value: string): string;
+  value(
+    kind: 'role' | 'addressType' | 'customerType' | 'entity' | 'field' | 'jsonType',
+    value: string,
+  ): string;
   /** "100,000" / "100 000". */
   count(value: number): string;
-  /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 03:00 UTC". */
+  /** "15 January 2026 at 03:00 UTC" / "15 janvier 2026 à 04:00 (Europe/Paris)". */
   date(iso: string): string;
   /** "12.3 MB" / "12,3 Mo". */
   bytes(value: number): string;
@@ -64,11 +69,32 @@ function fill(template: string, params: Params | undefined, count: (value: numbe
   });
 }
 
-/** The words of `lang` from `messages` (the whole table at build time, a script's share in the browser). */
-export function createText(lang: Lang, messages: Partial<Record<TextKey, Message>>): Text {
+/**
+ * A word French writes elided before a vowel or a mute h: "de Azur" is "d'Azur", "de Hôtel Dieu" "d'Hôtel
+ * Dieu". An h is taken as mute only at the start of the usual mute-h words (hôtel, habitat, heure, histoire,
+ * homme, huile, humain, hyper…), since a name with an aspirated h ("de Hachette") keeps its "de".
+ */
+const ELIDES = /^(?:[aeiouyàâäéèêëîïôöùûüœæ]|h(?:ô|ab|eur|ist|om|ui|um|yp|er|ôp|ôt|orl|orti|yd))/iu;
+
+/** French elision of "de" before a placeholder whose value starts with a vowel or a mute h. */
+function elide(template: string, params: Params | undefined): string {
+  if (!params || !template.includes('de {')) return template;
+  return template.replace(/(^|[\s(])([Dd])e \{(\w+)\}/g, (whole, before: string, d: string, name: string) => {
+    const value = params[name];
+    return typeof value === 'string' && ELIDES.test(value.trimStart()) ? `${before}${d}'{${name}}` : whole;
+  });
+}
+
+/**
+ * The words of `lang` from `messages` (the whole table at build time, a script's share in the browser), times
+ * in `timeZone`.
+ */
+export function createText(lang: Lang, messages: Partial<Record<TextKey, Message>>, timeZone = 'UTC'): Text {
   const locale = LOCALES[lang];
   const rules = new Intl.PluralRules(locale);
   const count = (value: number) => formatCount(value, locale);
+  const words = (template: string, params: Params | undefined) =>
+    fill(lang === 'fr' ? elide(template, params) : template, params, count);
   const plain = (key: string): string | undefined => {
     const message = messages[key as TextKey];
     return typeof message === 'string' ? message : undefined;
@@ -76,12 +102,13 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
   const text: Text = {
     lang,
     locale,
-    t: (key, params) => fill(plain(key) ?? key, params, count),
+    timeZone,
+    t: (key, params) => words(plain(key) ?? key, params),
     n: (key, value, params) => {
       const forms = messages[key];
       if (!forms || typeof forms === 'string') return key;
       const form = forms[rules.select(value) as keyof PluralForms] ?? forms.other;
-      return fill(form, { count: value, ...params }, count);
+      return words(form, { count: value, ...params });
     },
     around: (key, slot, params) => {
       const [before = '', after = ''] = (plain(key) ?? key).split(`{${slot}}`);
@@ -89,7 +116,7 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
     },
     value: (kind, value) => plain(`${kind}.${value}`) ?? value.replace(/_/g, ' '),
     count,
-    date: (iso) => formatDate(iso, locale),
+    date: (iso) => formatDate(iso, locale, timeZone),
     bytes: (value) => formatBytes(value, locale),
     pick: (prefix) =>
       JSON.stringify(Object.fromEntries(Object.entries(messages).filter(([key]) => key.startsWith(prefix)))),

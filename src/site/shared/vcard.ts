@@ -22,8 +22,17 @@ export interface VcardContact {
   title: string | null;
   email: string | null;
   phone: string | null;
-  /** One line per address, as the site shows it. */
-  addresses: readonly string[];
+  /** The addresses, each in its parts (ADR's street, city, region, postal code and country fields). */
+  addresses: readonly VcardAddress[];
+}
+
+/** One postal address of a card: text as in the snapshot, `null` or empty for a part it does not have. */
+export interface VcardAddress {
+  street: string | null;
+  city: string | null;
+  region: string | null;
+  postalCode: string | null;
+  country: string | null;
 }
 
 /** The media type of a `.vcf` file. */
@@ -98,9 +107,11 @@ export function formatVcard(contact: VcardContact): string {
   if (filled(contact.email)) card += property('EMAIL;TYPE=INTERNET', escapeText(contact.email.trim()));
   if (filled(contact.phone)) card += property('TEL;TYPE=WORK,VOICE', escapeText(contact.phone.trim()));
   for (const address of contact.addresses) {
-    // The snapshot keeps one line per address, not its parts: it goes in the street field, whole, which
-    // every address book shows as written.
-    if (address.trim()) card += property('ADR;TYPE=WORK', `;;${escapeText(address)};;;;`);
+    // ADR: post office box; extended address; street; city; region; postal code; country (RFC 2426 §3.2.1).
+    const parts = [address.street, address.city, address.region, address.postalCode, address.country];
+    if (parts.some(filled)) {
+      card += property('ADR;TYPE=WORK', `;;${parts.map((part) => escapeText(part?.trim() ?? '')).join(';')}`);
+    }
   }
   card += property('UID', escapeText(contact.uid));
   return `${card}END:VCARD\r\n`;
