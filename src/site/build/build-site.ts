@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AstroInlineConfig, build } from 'astro';
 import { readManifest } from '../../pipeline/publish.ts';
-import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
+import { readSnapshot, resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
 import {
   type BuildLogCounts,
@@ -22,7 +22,10 @@ import {
   resetBuildLogCounts,
 } from '../integration/build-log.ts';
 import { defineSiteConfig } from '../integration/site-config.ts';
-import { downloadsOf } from './directory.ts';
+import { MESSAGES } from '../shared/i18n.ts';
+import { createText } from '../shared/text.ts';
+import { type CustomerFilesResult, writeCustomerFiles } from './customer-files.ts';
+import { buildDirectory, downloadsOf } from './directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 import { replaceSite } from './site-folder.ts';
 import type { SiteSettings } from './site-settings.ts';
@@ -82,6 +85,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const snapshotDir = await resolveSnapshotDir(path.resolve(root, settings.dataDir));
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
+  let files: CustomerFilesResult = { written: 0, reused: 0 };
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
   await replaceSite(path.resolve(root, settings.siteDir), async (outDir) => {
     const config: AstroInlineConfig = {
@@ -99,13 +103,41 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     };
     resetBuildLogCounts();
     try {
-      await buildPages({ config, cacheDir, outDir, warn, force: settings.force });
+      files = await buildPages({
+        config,
+        cacheDir,
+        outDir,
+        warn,
+        force: settings.force,
+        // After Astro, from the same snapshot, in this process: the pages' directory lived in Vite's module
+        // runner, and is let go with it.
+        writeFiles: async (filesCache, force) => {
+          const text = createText(settings.lang, MESSAGES[settings.lang]);
+          const directory = buildDirectory(await readSnapshot(snapshotDir), text);
+          return writeCustomerFiles({
+            customers: directory.customers,
+            text,
+            outDir,
+            cacheDir: filesCache,
+            force,
+            // Listed as Astro lists its pages, for a reader of the verbose log (and the tests).
+            ...(verbose
+              ? { onFile: (file, reused) => console.log(`  ├─ ${file} (${reused ? 'cached' : 'written'})`) }
+              : {}),
+          });
+        },
+      });
     } finally {
       endBuildLog(interactive && !verbose);
     }
     await copyDownloads(snapshotDir, outDir);
   });
-  return { ...buildLogCounts(), ms: performance.now() - started };
+  const counts = buildLogCounts();
+  return {
+    rendered: counts.rendered + files.written,
+    reused: counts.reused + files.reused,
+    ms: performance.now() - started,
+  };
 }
 
 /**
@@ -114,20 +146,29 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
  * denominator: the summary counts what was written.
  */
 async function expectedPages(snapshotDir: string): Promise<number> {
-  const routes = await readdir(fileURLToPath(new URL('../../pages/customers/[id]/', import.meta.url)));
+  // The page, and the two files written after Astro (`customer-files.ts`).
+  const routes = [
+    ...(await readdir(fileURLToPath(new URL('../../pages/customers/[id]/', import.meta.url)))),
+    'contacts.csv',
+    'contacts.vcf',
+  ];
   // A snapshot that cannot be read fails the build in the loader, with its own sentence.
   const manifest = await readManifest(snapshotDir).catch(() => undefined);
   return (manifest?.counts.customers ?? 0) * routes.length + 40;
 }
 
-/** Astro's build of every page, through the incremental cache when it can be used. */
+/**
+ * Astro's build of every page, through the incremental cache when it can be used, then the customers' files
+ * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
+ */
 async function buildPages(options: {
   config: AstroInlineConfig;
   cacheDir: string;
   outDir: string;
   warn: (line: string) => void;
   force: boolean;
-}): Promise<void> {
+  writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
+}): Promise<CustomerFilesResult> {
   const { config, cacheDir, outDir, warn } = options;
   const claim = await claimCache(cacheDir, process.pid);
   if (claim.use === 'busy') {
@@ -141,7 +182,7 @@ async function buildPages(options: {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    return;
+    return await options.writeFiles(undefined, true);
   }
   if (claim.use === 'rebuild' && !options.force) {
     warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
@@ -158,8 +199,10 @@ async function buildPages(options: {
       );
       await build({ ...config, force: true });
     }
+    const files = await options.writeFiles(cacheDir, force);
     await recordAssets(cacheDir, outDir);
     succeeded = true;
+    return files;
   } finally {
     await claim.release(succeeded);
   }
