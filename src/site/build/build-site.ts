@@ -25,7 +25,7 @@ import { defineSiteConfig } from '../integration/site-config.ts';
 import { MESSAGES } from '../shared/i18n.ts';
 import { createText } from '../shared/text.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from './customer-files.ts';
-import { buildDirectory, downloadsOf } from './directory.ts';
+import { buildDirectory, downloadsOf, provideDirectory, takeDirectory } from './directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from './site-cache.ts';
 import { replaceSite } from './site-folder.ts';
 import type { SiteSettings } from './site-settings.ts';
@@ -86,6 +86,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
   let files: CustomerFilesResult = { written: 0, reused: 0 };
+  const text = createText(settings.lang, MESSAGES[settings.lang]);
+  const readDirectory = async () => buildDirectory(await readSnapshot(snapshotDir), text);
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
   await replaceSite(path.resolve(root, settings.siteDir), async (outDir) => {
     const config: AstroInlineConfig = {
@@ -104,16 +106,21 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     resetBuildLogCounts();
     try {
       files = await buildPages({
+        // Read before Astro starts (see `provideDirectory`), once the cache is claimed: a snapshot that
+        // cannot be read fails the build as the pages' loader did.
+        readFirst: async () => {
+          const directory = readDirectory();
+          provideDirectory(directory);
+          await directory;
+        },
         config,
         cacheDir,
         outDir,
         warn,
         force: settings.force,
-        // After Astro, from the same snapshot, in this process: the pages' directory lived in Vite's module
-        // runner, and is let go with it.
+        // After Astro, from the directory the pages were made from (see `provideDirectory`).
         writeFiles: async (filesCache, force) => {
-          const text = createText(settings.lang, MESSAGES[settings.lang]);
-          const directory = buildDirectory(await readSnapshot(snapshotDir), text);
+          const directory = await (takeDirectory() ?? readDirectory());
           return writeCustomerFiles({
             customers: directory.customers,
             text,
@@ -128,6 +135,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         },
       });
     } finally {
+      takeDirectory();
       endBuildLog(interactive && !verbose);
     }
     await copyDownloads(snapshotDir, outDir);
@@ -167,6 +175,7 @@ async function buildPages(options: {
   outDir: string;
   warn: (line: string) => void;
   force: boolean;
+  readFirst: () => Promise<void>;
   writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
 }): Promise<CustomerFilesResult> {
   const { config, cacheDir, outDir, warn } = options;
@@ -178,6 +187,7 @@ async function buildPages(options: {
     // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
     const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
     try {
+      await options.readFirst();
       await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -191,6 +201,7 @@ async function buildPages(options: {
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
+    await options.readFirst();
     await build({ ...config, force });
     const stale = force ? undefined : await findStaleCopy(outDir, before);
     if (stale) {
