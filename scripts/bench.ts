@@ -27,10 +27,14 @@ await runMain('bench', async () => {
   if (limit !== undefined) {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'qwoty-bench-limits-'));
     try {
-      const meta = { contacts: limitContacts, concurrency: 8, latencyMs, runs };
-      const rows = await benchRateLimits({ ...meta, scenarios: limit, workDir, log });
-      console.log(`\n${formatRateLimitBench(rows, meta)}`);
-      await saveResults('rate-limits', rows);
+      const all = [];
+      for (const contacts of limitContacts) {
+        const meta = { contacts, concurrency: 8, latencyMs, runs };
+        const rows = await benchRateLimits({ ...meta, scenarios: limit, workDir, log });
+        console.log(`\n${formatRateLimitBench(rows, meta)}`);
+        all.push({ contacts, rows });
+      }
+      await saveResults('rate-limits', all);
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

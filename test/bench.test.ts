@@ -28,7 +28,7 @@ describe('the benchmark commands', () => {
       noSite: false,
       writeReadme: false,
       limit: undefined,
-      limitContacts: 2000,
+      limitContacts: [2000, 10_000],
     });
     expect(parse(['--sizes', '200, 5000', '--no-site', '--latency', '20'])).toMatchObject({
       sizes: [200, 5000],

@@ -84,10 +84,10 @@ fetch under the API's rate limits (src/bench/rate-limits.ts), to .bench/rate-lim
     limitContacts: {
       flag: 'limit-contacts',
       type: 'string',
-      placeholder: '<n>',
-      default: '2000',
-      help: 'the workspace size with --limit',
-      schema: wholeSchema(1, 10_000_000),
+      placeholder: '<n,n,…>',
+      default: '2000,10000',
+      help: 'the workspace sizes with --limit: 2,000 contacts make 252 requests a night, 10,000 make 1,252',
+      schema: sizesSchema,
     },
   },
 });

@@ -4,8 +4,12 @@
  *
  * - a fixed window that announces itself (`window:60/10s`): the time from the first request to the last,
  *   as the API saw them, within 1.25x of the least the quota allows, and about one 429 per window at most;
- * - a silent token bucket (`bucket:40/s`): within 1.5x of the least the quota allows, under 10% of requests
- *   answered 429;
+ * - a silent token bucket (`bucket:40/s`, and `bucket:40/s,burst=8`, whose small burst meets the first
+ *   salvo of requests with 429s): within 1.5x of the least the quota allows, under 10% of requests answered
+ *   429;
+ * - a limit that changes halfway through the night (`bucket:40/s,burst=8>bucket:20/s,burst=8`, and back up):
+ *   the API switches to the second limit once half the night's requests were answered 200, and the bound is
+ *   the first's over the sum of the least time each half allows;
  * - no limit (`none`): the run with the limiter no slower than without it (as before it existed), both in
  *   this same process after one warm-up run each, alternated, median of `runs`. Judged on CPU time (this
  *   process: the API, the pipeline and its XLSX worker), within 5%, with no wait for a rate limit: without
@@ -24,7 +28,14 @@ import { runFetch } from '../pipeline/run-fetch.ts';
 import { createReporter } from '../shared/reporter.ts';
 import { median, seconds } from './stats.ts';
 
-export const DEFAULT_RATE_LIMIT_SCENARIOS = 'window:60/10s,bucket:40/s,none';
+export const DEFAULT_RATE_LIMIT_SCENARIOS =
+  'window:60/10s,bucket:40/s,bucket:40/s,burst=8,bucket:40/s,burst=8>bucket:20/s,burst=8,bucket:20/s,burst=8>bucket:40/s,burst=8,none';
+
+/** A limit for the whole night, or one that changes to `then` halfway through. */
+export interface RateLimitScenario {
+  spec: RateLimitSpec;
+  then?: RateLimitSpec | undefined;
+}
 
 export interface RateLimitBenchOptions {
   /** Comma-separated: `window:…`, `bucket:…` (see `parseRateLimitSpec`) or `none`. */
@@ -66,12 +77,24 @@ export interface RateLimitBenchResult {
 
 const TOKEN = 'bench-rate-limit-token';
 
-/** Reads the scenarios up front, so that a typo stops the benchmark before anything runs. */
-export function parseScenarios(text: string): (RateLimitSpec | null)[] {
+/**
+ * Reads the scenarios up front, so that a typo stops the benchmark before anything runs: `none`, a limit, or
+ * `<limit>><limit>` for one that changes halfway through the night.
+ */
+export function parseScenarios(text: string): (RateLimitScenario | null)[] {
   return text
     .split(/\s*;\s*|\s*,\s*(?=window|bucket|none)/)
     .filter(Boolean)
-    .map((item) => (item === 'none' ? null : parseRateLimitSpec(item)));
+    .map((item) => {
+      if (item === 'none') return null;
+      const [first = '', then, ...rest] = item.split('>');
+      if (rest.length > 0) throw new TypeError(`Expected at most one change of limit, got "${item}"`);
+      return {
+        spec: parseRateLimitSpec(first),
+        // biome-ignore lint/suspicious/noThenProperty: a scenario, never awaited; named as the flag reads (`A>B`).
+        then: then === undefined ? undefined : parseRateLimitSpec(then),
+      };
+    });
 }
 
 export async function benchRateLimits(options: RateLimitBenchOptions): Promise<RateLimitBenchResult[]> {
@@ -97,20 +120,80 @@ export async function benchRateLimits(options: RateLimitBenchOptions): Promise<R
 
 async function limited(
   server: QwotyServer,
-  spec: RateLimitSpec,
+  scenario: RateLimitScenario,
   options: RateLimitBenchOptions,
 ): Promise<RateLimitBenchResult> {
+  const { spec, then } = scenario;
+  // The night's requests, to know when half are answered: the workspace's customers and the list pages.
+  const night = then ? await countRequests(server, options) : 0;
   server.setRateLimit(spec);
   server.resetStats();
-  await fetchOnce(server, options, true);
+  let firstHalf: number | undefined;
+  const watch = then
+    ? setInterval(() => {
+        if (firstHalf !== undefined || server.count({ status: 200 }) < night / 2) return;
+        firstHalf = server.count({ status: 200 });
+        server.setRateLimit(then);
+      }, 2)
+    : undefined;
+  try {
+    await fetchOnce(server, options, true);
+  } finally {
+    clearInterval(watch);
+  }
   const requests = server.count({ status: 200 });
   const throttled = server.count({ status: 429 });
   const times = server.requests.map((request) => request.time);
   const spanMs = Math.max(...times) - Math.min(...times);
-  const scenario =
-    spec.kind === 'window' ? `window:${spec.limit}/${spec.windowMs / 1000}s` : `bucket:${spec.perSecond}/s`;
-  const judged = judge(spec, requests, throttled, spanMs);
-  return { scenario, limit: describeRateLimit(spec), requests, throttled, spanMs, ...judged };
+  const name = then ? `${specName(spec)}>${specName(then)}` : specName(spec);
+  const limit = then
+    ? `${describeRateLimit(spec)}, then halfway ${describeRateLimit(then)}`
+    : describeRateLimit(spec);
+  const judged = then
+    ? judgeChange(spec, then, firstHalf ?? requests, requests, throttled, spanMs)
+    : judge(spec, requests, throttled, spanMs);
+  return { scenario: name, limit, requests, throttled, spanMs, ...judged };
+}
+
+function specName(spec: RateLimitSpec): string {
+  return spec.kind === 'window'
+    ? `window:${spec.limit}/${spec.windowMs / 1000}s`
+    : `bucket:${spec.perSecond}/s${spec.burst === undefined ? '' : `,burst=${spec.burst}`}`;
+}
+
+/** The requests of one night without a limit. */
+async function countRequests(server: QwotyServer, options: RateLimitBenchOptions): Promise<number> {
+  server.setRateLimit(undefined);
+  server.resetStats();
+  await fetchOnce(server, options, true);
+  return server.count({ status: 200 });
+}
+
+/** The least time a token bucket allows for `requests`: its burst at once, the rest at its rate. */
+function bucketMs(spec: Extract<RateLimitSpec, { kind: 'bucket' }>, requests: number): number {
+  return (Math.max(0, requests - (spec.burst ?? spec.perSecond)) / spec.perSecond) * 1000;
+}
+
+/** The least time a fixed window allows for `requests`. */
+function windowMs(spec: Extract<RateLimitSpec, { kind: 'window' }>, requests: number): number {
+  return Math.floor((requests - 1) / spec.limit) * spec.windowMs;
+}
+
+/** A limit that changed after `firstHalf` requests: the least time of each half, added, and the bucket's bound. */
+function judgeChange(
+  spec: RateLimitSpec,
+  then: RateLimitSpec,
+  firstHalf: number,
+  requests: number,
+  throttled: number,
+  spanMs: number,
+): Pick<RateLimitBenchResult, 'quotaMs' | 'ratio' | 'bound' | 'met'> {
+  const least = (limit: RateLimitSpec, count: number) =>
+    limit.kind === 'bucket' ? bucketMs(limit, count) : windowMs(limit, count);
+  const quotaMs = least(spec, firstHalf) + least(then, requests - firstHalf);
+  const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
+  const share = throttled / (requests + throttled);
+  return { quotaMs, ratio, bound: '≤ 1.5×, < 10% answered 429', met: (ratio ?? 0) <= 1.5 && share < 0.1 };
 }
 
 /** The least time the quota allows for `requests`, and how the run compares with its bound. */
@@ -121,7 +204,7 @@ function judge(
   spanMs: number,
 ): Pick<RateLimitBenchResult, 'quotaMs' | 'ratio' | 'bound' | 'met'> {
   if (spec.kind === 'window') {
-    const quotaMs = Math.floor((requests - 1) / spec.limit) * spec.windowMs;
+    const quotaMs = windowMs(spec, requests);
     const windows = Math.ceil(requests / spec.limit);
     const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
     return {
@@ -131,8 +214,7 @@ function judge(
       met: (ratio ?? 0) <= 1.25 && throttled <= windows,
     };
   }
-  const burst = spec.burst ?? spec.perSecond;
-  const quotaMs = (Math.max(0, requests - burst) / spec.perSecond) * 1000;
+  const quotaMs = bucketMs(spec, requests);
   const ratio = quotaMs > 0 ? spanMs / quotaMs : null;
   const share = throttled / (requests + throttled);
   return {

@@ -5,9 +5,10 @@
  *
  * It reads the limits the API announces, in the forms servers use (`readRateLimitHeaders`), and spends the
  * announced quota exactly: it stops before `Remaining` reaches zero, counting the requests still in flight,
- * and waits for the window to reset. Without such headers it finds the rate from the 429s: each one cuts the
- * pace, and good answers raise it again slowly (additive increase, multiplicative decrease). It never has
- * more requests in flight than `concurrency`.
+ * and waits for the window to reset. Without such headers it finds the rate from the 429s as TCP CUBIC finds
+ * its window: the 429s of one round trip are one congestion event, which cuts the pace once; the pace then
+ * climbs back quickly toward the last one that worked and probes carefully above it. It never has more
+ * requests in flight than `concurrency`.
  *
  * Why not p-queue, p-throttle or bottleneck: they pace to numbers given up front (so many per interval, a
  * reservoir refilled on a timer). Here the numbers are learned from every answer and change as they come,
@@ -226,6 +227,11 @@ export interface AcquireOptions {
 export interface RateLimiterStats {
   /** Answers that were 429 Too Many Requests. */
   throttled: number;
+  /**
+   * Reactions to 429s without an announced quota: 429s to requests that were in flight together (answered
+   * within one round trip of each other) are one congestion event.
+   */
+  congestionEvents: number;
   /** Wall-clock time during which requests were ready to go but held back by the rate limit. */
   waitedMs: number;
 }
@@ -262,14 +268,31 @@ export class RateLimitWaitError extends ApiError {
 }
 
 /**
- * Without announced limits, each 429 multiplies the pace by this (but never before the requests sent at the
- * old pace have come back: one cut per congestion, as TCP does).
+ * Without announced limits the pace is found as TCP CUBIC finds a congestion window (RFC 9438), in requests
+ * per second instead of segments and with time in seconds. At a congestion event the pace is multiplied by
+ * `BETA`; it then climbs back along a cubic that is steep far below the last pace that worked, flat around
+ * it, and steep again only once it has held there a while: quick recovery, careful probing above.
+ *
+ * Why CUBIC and not AIMD with fast recovery: AIMD's additive increase is linear in a step chosen up front,
+ * too slow after a cut from a low first guess (the run that started this, at 40/s with a burst of 8, cut to
+ * about 6/s and climbed 1.5/s each second: never back near 40 in 252 requests), too fast to probe with once
+ * there. CUBIC's climb depends only on the time since the event and the pace at it, so one constant (`K`,
+ * the time to get back) suits 5 requests a second as well as 500.
  */
-const DECREASE = 0.7;
-/** …and each second of good answers adds this share of the pace set at the last cut. */
-const INCREASE_PER_SECOND = 0.25;
+const BETA = 0.7;
+/** Seconds after a congestion event the pace is back where it was at the event (CUBIC's K). */
+const RECOVERY_S = 1;
+/** CUBIC's C, relative to the pace at the event: W(t) = Wmax·(1 + C·(t − K)³), so that W(0) = BETA·Wmax. */
+const CUBIC_C = (1 - BETA) / RECOVERY_S ** 3;
+/**
+ * Before the pace has been seen to work (the first events of a run, a guess from a handful of answers), it
+ * doubles every this many seconds, as TCP's slow start does per round trip, until the next event.
+ */
+const SLOW_START_DOUBLING_S = 0.25;
 /** The slowest pace adaptation goes to, in requests per second (one a minute). */
 const MIN_RATE = 1 / 60;
+/** Above this the pace holds nobody back: the cubic's far end, kept finite. */
+const MAX_RATE = 1e6;
 /** A 429 this soon after the last reaction to one shows a limit, however little was accepted before it. */
 const RECURRING_MS = 10_000;
 /** First pause after a 429 that says nothing; it doubles while 429s follow each other, up to the maximum. */
@@ -297,12 +320,47 @@ interface Quota {
   allowance: number;
 }
 
+/** The pace found without announced limits: a function of the time since the last congestion event. */
+interface Pace {
+  /** When the last congestion event was reacted to (ms since the epoch). */
+  since: number;
+  /** The pace at that event, requests per second (CUBIC's Wmax); in slow start, the pace it starts from. */
+  wMax: number;
+  /** True until the pace has been cut once: it only grows, doubling. */
+  slowStart: boolean;
+}
+
+/** The pace at `at`, requests per second. */
+function rateOf(pace: Pace, at: number): number {
+  const seconds = Math.max(0, at - pace.since) / 1000;
+  const rate = pace.slowStart
+    ? pace.wMax * 2 ** (seconds / SLOW_START_DOUBLING_S)
+    : pace.wMax * (1 + CUBIC_C * (seconds - RECOVERY_S) ** 3);
+  return Math.min(MAX_RATE, Math.max(MIN_RATE, rate));
+}
+
+/**
+ * The pace after a congestion event at `at`: cut to `BETA` of what it was, to climb back from there. Out of
+ * slow start, the last pace that worked is the one before the last doubling. A pace that met the wall below
+ * the last one (the limit went down, or another client shares it) is remembered lower still, so the climb
+ * slows down sooner (CUBIC's fast convergence). `delivered` is the good answers of the last second, when the
+ * pace had held that long (else Infinity): the pace is cut from no more than that.
+ */
+function afterEvent(pace: Pace, at: number, delivered: number): Pace {
+  const current = rateOf(pace, at);
+  let wMax = pace.slowStart ? current / 2 : current;
+  if (!pace.slowStart && current < pace.wMax) wMax = (current * (1 + BETA)) / 2;
+  // A pace far above what the API let through in the last second never worked: a limit that dropped.
+  wMax = Math.min(wMax, Math.max(delivered, MIN_RATE));
+  return { since: at, wMax: Math.max(MIN_RATE / BETA, wMax), slowStart: false };
+}
+
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { concurrency, now = Date.now } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new TypeError('Expected `concurrency` to be a positive integer.');
 
-  const stats: RateLimiterStats = { throttled: 0, waitedMs: 0 };
+  const stats: RateLimiterStats = { throttled: 0, congestionEvents: 0, waitedMs: 0 };
   const waiters: Waiter[] = [];
   let inFlight = 0;
   /** Sent, not yet answered: what the API may not have counted yet. */
@@ -314,12 +372,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let probing = false;
   /** Whether a window has been seen: after its reset, the next one is learnt by a probe. */
   let windowed = false;
-  // Adaptation without headers: the pace in requests per second (null: unpaced), and its bookkeeping.
-  let rate: number | null = null;
+  // Adaptation without headers: the pace (null: unpaced), and its bookkeeping.
+  let pace: Pace | null = null;
   let nextAt = 0;
   let lastCutAt = Number.NEGATIVE_INFINITY;
-  let rateAtCut = 0;
-  let lastRaiseAt = 0;
+  /** Requests granted so far; a 429 to one granted before `cutSeq` belongs to the last congestion event. */
+  let granted = 0;
+  let cutSeq = 0;
+  /** 429s of the last congestion event. */
+  let eventThrottled = 0;
   let pauseStreak = 0;
   const recentSuccesses: number[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -335,7 +396,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     if (quota) {
       if (quota.allowance <= 0) time = Math.max(time, quota.resetAt);
     } else if (windowed && probing) return null;
-    if (rate !== null) time = Math.max(time, nextAt);
+    if (pace !== null) time = Math.max(time, nextAt);
     return time;
   }
 
@@ -383,8 +444,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     unanswered += 1;
     if (quota) quota.allowance -= 1;
     else if (windowed) probing = true;
-    if (rate !== null) nextAt = Math.max(nextAt, at) + 1000 / rate;
-    const sentAt = at;
+    if (pace !== null) nextAt = Math.max(nextAt, at) + 1000 / rateOf(pace, at);
+    const seq = granted;
+    granted += 1;
     let answered = false;
     let released = false;
     return {
@@ -392,7 +454,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         if (answered || released) return;
         answered = true;
         unanswered -= 1;
-        learn(status, headers, sentAt);
+        learn(status, headers, seq);
         pump();
       },
       release() {
@@ -409,7 +471,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     };
   }
 
-  function learn(status: number, headers: HeaderReader, sentAt: number) {
+  function learn(status: number, headers: HeaderReader, seq: number) {
     const at = now();
     const info = readRateLimitHeaders(headers, at);
     const announced = info.remaining !== undefined;
@@ -427,26 +489,56 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     // A 429 that announces the quota has set it above (to 0, as a rule). One that does not comes from
     // something else (a proxy, another limit): it pauses everyone, but the window's quota stands.
     if (until !== undefined) pausedUntil = Math.max(pausedUntil, until);
-    // With a quota announced, its arithmetic sets the pace; and a request sent before the last reaction to a
-    // 429 says nothing new (the others in flight then come back 429 too): one reaction per congestion.
-    if ((announced && until !== undefined) || sentAt < lastCutAt) return;
+    // With a quota announced, its arithmetic sets the pace. And a request granted before the last reaction
+    // to a 429 says nothing new: those in flight with it, answered within a round trip of it, meet the same
+    // wall. One congestion event, one reaction, as TCP does. (Counted in requests, not milliseconds: on
+    // loopback a request is sent and answered within the same millisecond.)
+    if (announced && until !== undefined) return;
+    if (seq < cutSeq) {
+      // …but a salvo refused together is no lone hiccup: its second 429 is evidence enough of a limit.
+      eventThrottled += 1;
+      if (pace === null && eventThrottled === 2) {
+        pace = { since: Math.max(at, pausedUntil), wMax: Math.max(1, accepted(at)), slowStart: true };
+        nextAt = pace.since;
+      }
+      return;
+    }
+    eventThrottled = 1;
     pauseStreak += 1;
+    stats.congestionEvents += 1;
     const recurring = at - lastCutAt < RECURRING_MS;
     lastCutAt = at;
-    const accepted = recentSuccesses.filter((time) => time > at - 1000).length;
+    cutSeq = granted;
+    const lastSecond = accepted(at);
     // Before any pace is set, what the API accepted in the last second is the best guess of its rate, when
     // that is some evidence: at least a full round of requests, or a second 429 soon after the first. A lone
     // 429 after a few answers (a proxy's hiccup, a run that has barely started) only pauses: pacing to one
     // answer a second from it would starve the whole run.
-    if (rate !== null || accepted >= concurrency || recurring) {
-      rate = Math.max(MIN_RATE, DECREASE * (rate ?? Math.max(1, accepted)));
-      rateAtCut = rate;
-      lastRaiseAt = at;
-      nextAt = at;
+    if (pace !== null) pace = afterEvent(pace, at, at - pace.since >= 1000 ? lastSecond : Infinity);
+    else if (lastSecond >= concurrency || recurring) {
+      // A full second of answers is a pace that worked; fewer (the run's first moments, a burst) only a
+      // floor to start from, doubled until the next 429 tells.
+      const seenFor = at - (recentSuccesses[0] ?? at);
+      pace =
+        seenFor >= 1000
+          ? { since: at, wMax: Math.max(1, lastSecond), slowStart: false }
+          : { since: at, wMax: Math.max(1, lastSecond), slowStart: true };
     }
-    // While 429s follow each other with no good answer in between, the pause doubles.
-    const backoff = FIRST_PAUSE_MS * 2 ** (pauseStreak - 1);
-    pausedUntil = Math.max(pausedUntil, at + Math.min(MAX_PAUSE_MS, Math.max(backoff, 1000 / (rate ?? 4))));
+    // Once paced, the cut itself is the reaction; until then, and while 429s follow each other with no good
+    // answer in between, everyone pauses, twice as long each time.
+    const backoff = pace === null || pauseStreak > 1 ? FIRST_PAUSE_MS * 2 ** (pauseStreak - 1) : 0;
+    const interval = 1000 / (pace === null ? 4 : rateOf(pace, at));
+    pausedUntil = Math.max(pausedUntil, at + Math.min(MAX_PAUSE_MS, Math.max(backoff, interval)));
+    // The pace's clock starts when the pause ends: a pace that grew while nobody could send is a guess.
+    if (pace !== null) {
+      pace.since = Math.max(pace.since, pausedUntil);
+      nextAt = pace.since;
+    }
+  }
+
+  /** Good answers in the last second. */
+  function accepted(at: number): number {
+    return recentSuccesses.filter((time) => time > at - 1000).length;
   }
 
   function noteQuota(remaining: number, resetAt: number | undefined, at: number) {
@@ -468,9 +560,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   function noteSuccess(at: number) {
     recentSuccesses.push(at);
     if (recentSuccesses.length > 4096) recentSuccesses.splice(0, 2048);
-    if (rate === null) return;
-    rate += rateAtCut * INCREASE_PER_SECOND * ((at - lastRaiseAt) / 1000);
-    lastRaiseAt = at;
   }
 
   return {

@@ -6,9 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import siteConfig from '../../astro.config.mjs';
+import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { readManifest } from '../../src/pipeline/publish.ts';
-import { resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
+import { readSnapshot, resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
+import { buildDirectory } from '../../src/site/build/directory.ts';
+import { vcardOf } from '../../src/site/build/vcards.ts';
+import { customerFilesMiddleware } from '../../src/site/integration/dev-customer-files.ts';
 import { downloadsMiddleware } from '../../src/site/integration/dev-downloads.ts';
+import { MESSAGES } from '../../src/site/shared/i18n.ts';
+import { createText } from '../../src/site/shared/text.ts';
+import { formatVcards, VCARD_MEDIA_TYPE } from '../../src/site/shared/vcard.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
 
 describe('downloads in astro dev', () => {
@@ -77,5 +84,71 @@ describe('downloads in astro dev', () => {
     }
     const post = await fetch(`${base}/downloads/contacts.csv`, { method: 'POST' });
     expect(post.status).toBe(404);
+  });
+});
+
+describe("each customer's files in astro dev", () => {
+  let dir: string;
+  let dataDir: string;
+  let server: Server;
+  let base: string;
+  const text = createText('en', MESSAGES.en);
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'qwoty-dev-customer-files-'));
+    dataDir = join(dir, 'data');
+    const middleware = customerFilesMiddleware(
+      () => dataDir,
+      () => text,
+    );
+    server = createServer((request, response) =>
+      middleware(request, response, (error) => {
+        response.statusCode = error ? 500 : 404;
+        response.end('not served');
+      }),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('answers 404, not an error, before the first snapshot', async () => {
+    expect((await fetch(`${base}/customers/anyone/contacts.csv`)).status).toBe(404);
+  });
+
+  test("serves a customer's CSV and vCards as the build writes them, and picks up the next snapshot", async () => {
+    for (const [contacts, runId] of [
+      [40, '20260116T030000Z'],
+      [60, '20260117T030000Z'],
+    ] as const) {
+      await writePublishedSnapshot(dataDir, makeSnapshot({ contacts, demo: true }), { runId });
+      const directory = buildDirectory(await readSnapshot(await resolveSnapshotDir(dataDir)), text);
+      const entry = directory.customers[3];
+      if (!entry) throw new Error('fixture has no customer 3');
+      const csv = await fetch(`${base}/customers/${entry.customer.id}/contacts.csv`);
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      // Bytes, not text: `text()` would drop the byte-order mark the CSV starts with.
+      expect(Buffer.from(await csv.arrayBuffer())).toEqual(Buffer.from(contactsToCsv(entry.contacts)));
+      const vcf = await fetch(`${base}/customers/${entry.customer.id}/contacts.vcf`);
+      expect(vcf.headers.get('content-type')).toBe(VCARD_MEDIA_TYPE);
+      const roleLabel = (role: string) => text.value('role', role);
+      expect(await vcf.text()).toBe(
+        formatVcards(entry.contacts.map((contact) => vcardOf(contact, entry.customer.name, roleLabel))),
+      );
+    }
+  });
+
+  test('serves nothing for a customer the snapshot does not hold, nor another file', async () => {
+    for (const path of [
+      '/customers/nobody/contacts.csv',
+      '/customers/x/contacts.json',
+      '/customers/x/y/contacts.csv',
+    ]) {
+      expect((await fetch(`${base}${path}`)).status, path).toBe(404);
+    }
   });
 });

@@ -12,14 +12,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AstroInlineConfig, build } from 'astro';
 import { readManifest } from '../../pipeline/publish.ts';
-import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
+import { readSnapshot, resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
 import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
+import { resolveTimeZone } from '../../shared/locale.ts';
 import { replaceSymlink } from '../../shared/swap-dir.ts';
-import { downloadsOf } from '../build/directory.ts';
+import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
+import { buildDirectory, downloadsOf, provideDirectory, takeDirectory } from '../build/directory.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from '../build/site-cache.ts';
 import { replaceSite } from '../build/site-folder.ts';
 import { writeSiteManifest } from '../build/site-manifest.ts';
 import type { SiteSettings } from '../build/site-settings.ts';
+import { MESSAGES } from '../shared/i18n.ts';
+import { createText } from '../shared/text.ts';
 import {
   type BuildLogCounts,
   buildLogCounts,
@@ -89,6 +93,13 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const snapshotDir = await resolveSnapshotDir(path.resolve(root, settings.dataDir));
   const cacheDir = path.resolve(root, settings.cacheDir);
   const expected = await expectedPages(snapshotDir);
+  let files: CustomerFilesResult = { written: 0, reused: 0 };
+  const text = createText(
+    settings.lang,
+    MESSAGES[settings.lang],
+    resolveTimeZone(settings.lang, settings.timeZone),
+  );
+  const readDirectory = async () => buildDirectory(await readSnapshot(snapshotDir), text);
   // Into a new folder, switched in whole once it is complete (see site-folder.ts).
   const site = {
     dir: path.resolve(root, settings.siteDir),
@@ -115,8 +126,37 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     resetBuildLogCounts();
     const unlinkPackages = await linkPackages(root, outDir);
     try {
-      await buildPages({ config, cacheDir, outDir, warn, force: settings.force });
+      files = await buildPages({
+        // Read before Astro starts (see `provideDirectory`), once the cache is claimed: a snapshot that
+        // cannot be read fails the build as the pages' loader did.
+        readFirst: async () => {
+          const directory = readDirectory();
+          provideDirectory(directory);
+          await directory;
+        },
+        config,
+        cacheDir,
+        outDir,
+        warn,
+        force: settings.force,
+        // After Astro, from the directory the pages were made from (see `provideDirectory`).
+        writeFiles: async (filesCache, force) => {
+          const directory = await (takeDirectory() ?? readDirectory());
+          return writeCustomerFiles({
+            customers: directory.customers,
+            text,
+            outDir,
+            cacheDir: filesCache,
+            force,
+            // Listed as Astro lists its pages, for a reader of the verbose log (and the tests).
+            ...(verbose
+              ? { onFile: (file, reused) => console.log(`  ├─ ${file} (${reused ? 'cached' : 'written'})`) }
+              : {}),
+          });
+        },
+      });
     } finally {
+      takeDirectory();
       endBuildLog(interactive && !verbose);
       await unlinkPackages();
     }
@@ -126,7 +166,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
     options.beforeSwitch?.();
   });
-  return { ...buildLogCounts(), ms: performance.now() - started };
+  const counts = buildLogCounts();
+  return {
+    rendered: counts.rendered + files.written,
+    reused: counts.reused + files.reused,
+    ms: performance.now() - started,
+  };
 }
 
 /**
@@ -151,20 +196,30 @@ async function linkPackages(root: string, outDir: string): Promise<() => Promise
  * denominator: the summary counts what was written.
  */
 async function expectedPages(snapshotDir: string): Promise<number> {
-  const routes = await readdir(fileURLToPath(new URL('../../pages/customers/[id]/', import.meta.url)));
+  // The page, and the two files written after Astro (`customer-files.ts`).
+  const routes = [
+    ...(await readdir(fileURLToPath(new URL('../../pages/customers/[id]/', import.meta.url)))),
+    'contacts.csv',
+    'contacts.vcf',
+  ];
   // A snapshot that cannot be read fails the build in the loader, with its own sentence.
   const manifest = await readManifest(snapshotDir).catch(() => undefined);
   return (manifest?.counts.customers ?? 0) * routes.length + 40;
 }
 
-/** Astro's build of every page, through the incremental cache when it can be used. */
+/**
+ * Astro's build of every page, through the incremental cache when it can be used, then the customers' files
+ * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
+ */
 async function buildPages(options: {
   config: AstroInlineConfig;
   cacheDir: string;
   outDir: string;
   warn: (line: string) => void;
   force: boolean;
-}): Promise<void> {
+  readFirst: () => Promise<void>;
+  writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
+}): Promise<CustomerFilesResult> {
   const { config, cacheDir, outDir, warn } = options;
   const claim = await claimCache(cacheDir, process.pid);
   if (claim.use === 'busy') {
@@ -174,11 +229,12 @@ async function buildPages(options: {
     // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
     const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
     try {
+      await options.readFirst();
       await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    return;
+    return await options.writeFiles(undefined, true);
   }
   if (claim.use === 'rebuild' && !options.force) {
     warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
@@ -187,6 +243,7 @@ async function buildPages(options: {
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
+    await options.readFirst();
     await build({ ...config, force });
     const stale = force ? undefined : await findStaleCopy(outDir, before, config.base);
     if (stale) {
@@ -195,8 +252,10 @@ async function buildPages(options: {
       );
       await build({ ...config, force: true });
     }
+    const files = await options.writeFiles(cacheDir, force);
     await recordAssets(cacheDir, outDir, config.base);
     succeeded = true;
+    return files;
   } finally {
     await claim.release(succeeded);
   }

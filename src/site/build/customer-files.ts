@@ -1,0 +1,184 @@
+/**
+ * Each customer's `contacts.csv` and `contacts.vcf`, written next to its page after Astro's build, not as
+ * Astro routes. They need none of a page's machinery (no layout, no components, no assets), but as routes
+ * each paid a route's full price: two of the three outputs per customer, and about half of a first night's
+ * site build. They are a pure function of the customer's entry in the directory, so they are made from the
+ * same directory model and under the same cache keys the routes had (`propsKey` of the contacts' digest,
+ * the customer's name and the language for the vCards), with the same reuse: a customer whose key is
+ * unchanged since the last build has its files copied from the cache instead of made again.
+ *
+ * The content is the routes' was: `contactsToCsv` and `formatVcards` of `vcardOf`, unchanged; only who calls
+ * them changed. The cache keys also hold a digest of the code that writes the files (`FILES_CODE`), as
+ * Astro's keys held the route's module graph: a change to a writer makes every file again.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contactsToCsv } from '../../pipeline/exporters/csv.ts';
+import type { Text } from '../shared/text.ts';
+import { formatVcards } from '../shared/vcard.ts';
+import { digestOf, propsKey } from './cache-key.ts';
+import type { CustomerEntry } from './directory.ts';
+import { vcardOf } from './vcards.ts';
+
+/** One file of a customer's folder: where it goes, the key its bytes depend on, and how to make them. */
+export interface CustomerFile {
+  /** `customers/<id>/contacts.csv`, relative to the site's folder. */
+  path: string;
+  key: string;
+  body: () => string;
+}
+
+/** The files of one customer, with the keys the routes `customers/[id]/contacts.{csv,vcf}` had. */
+export function customerFiles(entry: CustomerEntry, text: Text): CustomerFile[] {
+  const { contacts } = entry;
+  const organisation = entry.customer.name;
+  const folder = `customers/${entry.customer.id}`;
+  const roleLabel = (role: string) => text.value('role', role);
+  return [
+    {
+      path: `${folder}/contacts.csv`,
+      key: propsKey({ contacts: digestOf(contacts) }),
+      body: () => contactsToCsv(contacts),
+    },
+    {
+      path: `${folder}/contacts.vcf`,
+      // The roles are worded in the site's language: a build in another language makes it again.
+      key: propsKey({ contacts: digestOf(contacts), organisation, lang: text.lang }),
+      body: () => formatVcards(contacts.map((contact) => vcardOf(contact, organisation, roleLabel))),
+    },
+  ];
+}
+
+/** The source the files' bytes depend on, beyond their data: a change to any makes every file again. */
+const FILES_CODE = [
+  'src/pipeline/exporters',
+  'src/site/shared',
+  'src/site/build/customer-files.ts',
+  'src/site/build/vcards.ts',
+  'src/site/build/directory.ts',
+  'src/shared/spreadsheet-safety.ts',
+  'src/shared/export-columns.ts',
+  'src/shared/csv-format.ts',
+  'src/shared/schema.ts',
+  'package-lock.json',
+];
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** SHA-256 of the files' code (`FILES_CODE`), read from this checkout. */
+export async function filesCodeDigest(root = ROOT): Promise<string> {
+  const hash = createHash('sha256');
+  for (const entry of FILES_CODE) {
+    const full = path.join(root, entry);
+    const files = entry.includes('.')
+      ? [full]
+      : (await readdir(full, { recursive: true, withFileTypes: true }))
+          .filter((item) => item.isFile())
+          .map((item) => path.join(item.parentPath, item.name))
+          .sort();
+    for (const file of files) {
+      hash
+        .update(path.relative(root, file))
+        .update('\0')
+        .update(await readFile(file))
+        .update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
+
+export interface WriteCustomerFilesOptions {
+  customers: readonly CustomerEntry[];
+  text: Text;
+  /** The site's folder, where Astro wrote the pages. */
+  outDir: string;
+  /**
+   * Where the files of the last build are kept, by key (`customer-files/` inside the site cache); undefined
+   * for no cache at all (another build holds it).
+   */
+  cacheDir?: string | undefined;
+  /** Make every file, reusing nothing; the cache is still refreshed. */
+  force?: boolean;
+  /** Files made or copied at once: the file-system work overlaps the making. */
+  concurrency?: number;
+  /** Told of each file once it is in `outDir`: its path in the site, and whether it was copied. */
+  onFile?: (sitePath: string, reused: boolean) => void;
+}
+
+export interface CustomerFilesResult {
+  /** Files made from their data. */
+  written: number;
+  /** Files copied from the cache. */
+  reused: number;
+}
+
+export const CUSTOMER_FILES_CACHE = 'customer-files';
+
+/**
+ * Writes every customer's files into `outDir`, copying those whose key is in the cache, and leaves the cache
+ * holding exactly this build's files. A cached file is written under a temporary name and renamed, so a build
+ * killed halfway leaves no partial file under a key (and the site cache's lock makes the next build reuse
+ * nothing anyway).
+ */
+export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Promise<CustomerFilesResult> {
+  const { customers, text, outDir, force = false, concurrency = 16 } = options;
+  const cache =
+    options.cacheDir === undefined ? undefined : path.join(options.cacheDir, CUSTOMER_FILES_CACHE);
+  const code = await filesCodeDigest();
+  const cached = new Set<string>();
+  if (cache) {
+    await mkdir(cache, { recursive: true });
+    if (!force) for (const name of await readdir(cache)) cached.add(name);
+  }
+  const used = new Set<string>();
+  const result: CustomerFilesResult = { written: 0, reused: 0 };
+  const madeFolders = new Set<string>();
+
+  async function one(file: CustomerFile): Promise<void> {
+    const target = path.join(outDir, file.path);
+    const folder = path.dirname(target);
+    if (!madeFolders.has(folder)) {
+      madeFolders.add(folder);
+      await mkdir(folder, { recursive: true });
+    }
+    const name = createHash('sha256')
+      .update(`${code}\0${path.basename(file.path)}\0${file.key}`)
+      .digest('hex');
+    used.add(name);
+    if (cache && cached.has(name)) {
+      await copyFile(path.join(cache, name), target);
+      result.reused += 1;
+      options.onFile?.(`/${file.path}`, true);
+      return;
+    }
+    const body = file.body();
+    await writeFile(target, body);
+    result.written += 1;
+    options.onFile?.(`/${file.path}`, false);
+    if (cache) {
+      const temporary = path.join(cache, `${name}.${randomUUID()}.tmp`);
+      await writeFile(temporary, body);
+      await rename(temporary, path.join(cache, name));
+    }
+  }
+
+  // One customer's files at a time per lane, `concurrency` lanes: a customer's body is made only when its
+  // lane reaches it, so no more than `concurrency` bodies are held at once.
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, concurrency) }, async () => {
+    for (let index = next++; index < customers.length; index = next++) {
+      const entry = customers[index];
+      if (entry) for (const file of customerFiles(entry, text)) await one(file);
+    }
+  });
+  await Promise.all(lanes);
+
+  if (cache) {
+    // Only this build's files stay: a customer gone or changed does not leave its old files behind forever.
+    const stale = (await readdir(cache)).filter((entry) => !used.has(entry));
+    for (const entry of stale) await rm(path.join(cache, entry), { force: true });
+  }
+  return result;
+}
