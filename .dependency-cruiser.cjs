@@ -95,10 +95,7 @@ module.exports = {
     only(
       'astro-folders-import-site',
       'src/(pages|components|layouts)/',
-      [
-        '^src/(site|pages|components|layouts|styles)/',
-        '^src/consts\\.ts$',
-      ],
+      ['^src/(site|pages|components|layouts|styles)/', '^src/consts\\.ts$'],
       'Pages stay thin and URL-shaped: what they show comes from src/site. Types of the schemas may be ' +
         'imported (type-only imports are not checked by this rule).',
       { dependencyTypesNot: ['type-only'] },
