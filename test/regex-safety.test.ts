@@ -17,6 +17,8 @@ const REVIEWED: Record<string, string> = {
     'reads the home page our own build wrote, to measure its transfer size',
   'src/bench/site.ts /<link[^>]+href="(\\/[^"]+\\.svg)"/g':
     'reads the home page our own build wrote, to measure its transfer size',
+  'src/site/build/reports.ts built at run time':
+    'the English forms of the quality reasons (our own i18n table): literal parts escaped, each placeholder one lazy group, anchored; reasonText gives it only reasons of at most 500 characters',
   'src/fake-api/faults.ts built at run time':
     "the fake API's fault paths, written by tests: every literal part escaped, `*` becomes `[^/]+`, anchored",
 };

@@ -167,13 +167,18 @@ const REASONS = Object.entries(en)
   // The most specific form first: "expected a UUID; set aside…" is a withheld record, not "expected {value}".
   .sort((a, b) => b.literal - a.literal);
 
+/** Longer than any reason the pipeline writes with its values filled in. */
+const MAX_REASON_CHARS = 500;
+
 /**
  * A reason of quality.json (a reject's issue, a normalised field's reason), which the pipeline writes in
  * English for scripts, in the site's language: matched against the English forms of `reason.*`, its values
  * (a JSON type, an inner reason) in words too. A reason no form matches is shown as written.
  */
 export function reasonText(text: Text, reason: string): string {
-  if (text.lang === 'en') return reason;
+  // The forms' lazy groups could backtrack on a long hostile value: a reason longer than any the pipeline
+  // writes (its values are JSON type names and short inner reasons) is shown as written.
+  if (text.lang === 'en' || reason.length > MAX_REASON_CHARS) return reason;
   for (const { key, names, pattern } of REASONS) {
     const match = pattern.exec(reason);
     if (!match) continue;

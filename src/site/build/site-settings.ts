@@ -4,6 +4,7 @@
  * `npm run nightly` adds them to the fetch's.
  */
 import { z } from 'zod';
+import { withoutTrailingSlashes } from '../../pipeline/api-url.ts';
 import { FETCH_SETTINGS } from '../../pipeline/config.ts';
 import {
   defineCommand,
@@ -74,7 +75,7 @@ export const SITE_SETTINGS = {
     schema: z
       .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://contacts.example.com/' })
       .optional()
-      .transform((url) => (url ? `${url.replace(/\/+$/, '')}/` : null)),
+      .transform((url) => (url ? `${withoutTrailingSlashes(url)}/` : null)),
   },
   base: {
     env: 'QWOTY_SITE_BASE',
