@@ -141,6 +141,7 @@ async function retryLocked<T>(action: () => Promise<T>): Promise<T> {
 /** What a clone holds that a run needs (no tests, no data); node_modules is linked, not copied. */
 const CHECKOUT_ENTRIES = [
   'package.json',
+  'package-lock.json',
   'astro.config.mjs',
   'tsconfig.json',
   'src',

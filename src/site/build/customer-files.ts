@@ -79,11 +79,12 @@ export async function filesCodeDigest(root = ROOT): Promise<string> {
           .map((item) => path.join(item.parentPath, item.name))
           .sort();
     for (const file of files) {
-      hash
-        .update(path.relative(root, file))
-        .update('\0')
-        .update(await readFile(file))
-        .update('\0');
+      // A checkout without a lockfile (installed with `npm install`) still builds: its absence is hashed.
+      const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return Buffer.from('(absent)');
+        throw error;
+      });
+      hash.update(path.relative(root, file)).update('\0').update(bytes).update('\0');
     }
   }
   return hash.digest('hex');
