@@ -468,7 +468,16 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     const target = ref ?? finding;
     if (!target) throw new Error('The reports list no contact');
     await page.goto(`${server.url}/${ref ? 'changes' : 'quality'}/`);
-    await page.locator(`a[href="/customers/${target.customer_id}/#contact-${target.id}"]`).first().click();
+    const link = page.locator(`a[href="/customers/${target.customer_id}/#contact-${target.id}"]`).first();
+    // The reports fold each kind of finding (<details>): open the one that holds the link, as a reader would.
+    const fold = link.locator('xpath=ancestor::details[1]');
+    if (
+      (await fold.count()) > 0 &&
+      !(await fold.evaluate((element) => (element as HTMLDetailsElement).open))
+    ) {
+      await fold.locator('summary').first().click();
+    }
+    await link.click();
     await page.waitForURL(`**/customers/${target.customer_id}/#contact-${target.id}`);
     const row = page.locator(`[id="contact-${target.id}"]`);
     expect(await row.evaluate((element) => element.matches(':target'))).toBe(true);
