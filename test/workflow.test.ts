@@ -346,18 +346,21 @@ describe('the nightly workflow on a failed night', () => {
     try {
       await symlink(new URL('../.github', import.meta.url).pathname, join(work, '.github'));
       await mkdir(join(work, 'data'));
-      await writeFile(join(work, 'data', 'rejects-of-failed-run.json'), '[{"id":"c1"}]');
+      // Long enough that random ciphertext never holds it by chance (a 2-byte "c1" did, once in CI).
+      const marker = 'rejected-contact-0f3c9a7e5b21';
+      await writeFile(join(work, 'data', 'rejects-of-failed-run.json'), `[{"id":"${marker}"}]`);
       await writeFile(join(work, 'data', 'run-summary.json'), '{"exit_code":5}');
       const env = { QWOTY_CACHE_KEY: 'k'.repeat(32), QWOTY_DATA_DIR: 'data', RUNNER_TEMP: join(work, 'tmp') };
       await mkdir(env.RUNNER_TEMP);
       await runStep(encrypt, env, work);
       const encrypted = await readFile(join(work, String(upload.with?.path)));
-      expect(encrypted.includes('c1')).toBe(false);
+      expect(encrypted.includes(marker)).toBe(false);
       await runStep({ run: `${CRYPT_SCRIPT} decrypt ${upload.with?.path} back` }, env, work);
       expect((await readdir(join(work, 'back'))).sort()).toEqual([
         'rejects-of-failed-run.json',
         'run-summary.json',
       ]);
+      expect(await readFile(join(work, 'back', 'rejects-of-failed-run.json'), 'utf8')).toContain(marker);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
