@@ -25,7 +25,7 @@ import { fitWidths, MAX_CELL_CHARS, sheetColumns, toCellText } from '../src/pipe
 import { zipBacklog } from '../src/pipeline/exporters/xlsx-workbook.ts';
 import { SnapshotIoError } from '../src/shared/errors.ts';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS, joinAddresses } from '../src/shared/export-columns.ts';
-import { type Snapshot, SnapshotSchema } from '../src/shared/schema.ts';
+import { type Snapshot, SnapshotSchema } from '../src/shared/schema/published.ts';
 import { toSafeCsv } from '../src/shared/spreadsheet-safety.ts';
 import { emptySnapshot, sampleSnapshot, syntheticSnapshot } from '../src/testing/sample-snapshot.ts';
 

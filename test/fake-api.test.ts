@@ -12,7 +12,7 @@ import {
   type Workspace,
 } from '../src/fake-api/index.ts';
 import { normaliseContact } from '../src/pipeline/normalise.ts';
-import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema.ts';
+import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema/api.ts';
 
 const AUTH = { authorization: `Bearer ${DEMO_TOKEN}` };
 

@@ -16,7 +16,7 @@ import { assessQuality } from '../src/pipeline/reports/quality.ts';
 import { runFetch } from '../src/pipeline/run-fetch.ts';
 import { ApiError, ExitCode } from '../src/shared/errors.ts';
 import { createMemoryReporter } from '../src/shared/reporter.ts';
-import type { Snapshot } from '../src/shared/schema.ts';
+import type { Snapshot } from '../src/shared/schema/published.ts';
 import { tinySnapshot } from '../src/testing/tiny-snapshot.ts';
 
 const TOKEN = 'qwoty_live_freshness_test_token';

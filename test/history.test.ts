@@ -14,7 +14,7 @@ import {
   summariseNight,
 } from '../src/pipeline/reports/history.ts';
 import { ExitCode, SnapshotIoError } from '../src/shared/errors.ts';
-import { ChangesHistorySchema, type ChangesNight } from '../src/shared/schema.ts';
+import { ChangesHistorySchema, type ChangesNight } from '../src/shared/schema/reports.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 import { makePreviousSnapshot, makeSnapshot, writePublishedSnapshot } from '../src/testing/site-fixture.ts';
 

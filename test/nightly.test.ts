@@ -7,7 +7,7 @@ import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { ExitCode } from '../src/shared/errors.ts';
 import { isProcessAlive } from '../src/shared/pid-lock.ts';
-import { RunSummarySchema } from '../src/shared/schema.ts';
+import { RunSummarySchema } from '../src/shared/schema/run-summary.ts';
 import { siteFolder } from '../src/site/build/site-folder.ts';
 import { listModes, notOwnerOnly } from '../src/testing/file-modes.ts';
 

@@ -8,7 +8,8 @@ import { parsePhone } from '../src/pipeline/phone.ts';
 import { diffSnapshots, readPreviousSnapshot } from '../src/pipeline/reports/changes.ts';
 import { reportFiles } from '../src/pipeline/reports/files.ts';
 import { assessQuality, isMalformedEmail } from '../src/pipeline/reports/quality.ts';
-import { ChangesReportSchema, QualityReportSchema, type Snapshot } from '../src/shared/schema.ts';
+import type { Snapshot } from '../src/shared/schema/published.ts';
+import { ChangesReportSchema, QualityReportSchema } from '../src/shared/schema/reports.ts';
 import { tinySnapshot, uuid } from '../src/testing/tiny-snapshot.ts';
 
 let dir: string;

@@ -6,7 +6,8 @@ import type { QwotyServerOptions } from '../src/fake-api/server.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { FAILED_REJECTS_FILE } from '../src/pipeline/run-fetch.ts';
 import { ApiError, DataRejectedError, ExitCode } from '../src/shared/errors.ts';
-import { RejectSchema, SnapshotContactSchema } from '../src/shared/schema.ts';
+import { RejectSchema } from '../src/shared/schema/api.ts';
+import { SnapshotContactSchema } from '../src/shared/schema/published.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwt_prod_secret_token_value_42';

@@ -7,7 +7,7 @@ import { lockDataDir } from '../src/pipeline/publish.ts';
 import { readRunSummary, writeRunSummary } from '../src/pipeline/run-summary.ts';
 import { ExitCode } from '../src/shared/errors.ts';
 import { createMemoryReporter } from '../src/shared/reporter.ts';
-import type { RunSummary } from '../src/shared/schema.ts';
+import type { RunSummary } from '../src/shared/schema/run-summary.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwoty_run_nightly_test_token_0123456789';

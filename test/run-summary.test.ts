@@ -9,7 +9,7 @@ import {
   runId,
   writeRunSummary,
 } from '../src/pipeline/run-summary.ts';
-import { type RunSummary, RunSummarySchema } from '../src/shared/schema.ts';
+import { type RunSummary, RunSummarySchema } from '../src/shared/schema/run-summary.ts';
 
 const summary: RunSummary = RunSummarySchema.parse({
   schema_version: 1,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AddressSchema, ContactSchema, CustomerSchema, TimestampSchema } from '../src/shared/schema.ts';
+import { AddressSchema, ContactSchema, CustomerSchema, TimestampSchema } from '../src/shared/schema/api.ts';
 
 const ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const OTHER = '3f2504e0-4f89-41d3-9a0c-0305e82c3302';

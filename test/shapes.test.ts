@@ -13,7 +13,7 @@ import { AnswerCapError } from '../src/pipeline/answer-caps.ts';
 import { PartialListError } from '../src/pipeline/pagination.ts';
 import { readSnapshot } from '../src/pipeline/read-snapshot.ts';
 import { ApiError, ExitCode, QwotyError } from '../src/shared/errors.ts';
-import { RejectSchema } from '../src/shared/schema.ts';
+import { RejectSchema } from '../src/shared/schema/api.ts';
 import { useEmbeddedApi } from '../src/testing/embedded-api.ts';
 
 const TOKEN = 'qwt_prod_shapes_test_token_0123456789';

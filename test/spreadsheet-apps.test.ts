@@ -20,7 +20,7 @@ import { diffSnapshots, previousFromSnapshot } from '../src/pipeline/reports/cha
 import { CHANGES_CSV_FILE, QUALITY_CSV_FILE, reportFiles } from '../src/pipeline/reports/files.ts';
 import { assessQuality } from '../src/pipeline/reports/quality.ts';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS } from '../src/shared/export-columns.ts';
-import type { Snapshot } from '../src/shared/schema.ts';
+import type { Snapshot } from '../src/shared/schema/published.ts';
 import { type CsvImport, convertToXlsx, hasLibreOffice, SOFFICE_PATH } from '../src/testing/libreoffice.ts';
 import { id, sampleSnapshot } from '../src/testing/sample-snapshot.ts';
 

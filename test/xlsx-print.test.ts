@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SHEET_LABELS } from '../src/pipeline/exporters/sheet-labels.ts';
 import { createXlsxExporter, MAX_WIDTH, type XlsxOptions } from '../src/pipeline/exporters/xlsx.ts';
 import { SITE_LANGS } from '../src/shared/locale.ts';
-import type { Snapshot } from '../src/shared/schema.ts';
+import type { Snapshot } from '../src/shared/schema/published.ts';
 import { MESSAGES } from '../src/site/shared/i18n.ts';
 import { syntheticSnapshot } from '../src/testing/sample-snapshot.ts';
 import {

@@ -3,7 +3,7 @@
  *
  * Records are raw JSON-shaped objects following the contract in `shared/qwoty-api.md`: they are what the
  * client must parse, not what it produces. Every record except the ones `invalid` and `bent` break on purpose passes
- * the schemas of `src/shared/schema.ts`. Hostile values (other scripts, quotes, commas, line breaks, formula-
+ * the schemas of `src/shared/schema/api.ts`. Hostile values (other scripts, quotes, commas, line breaks, formula-
  * and markup-looking text, leading-zero ids, malformed and duplicated emails, unknown roles, omitted
  * optional fields) are spread through the data, and a fixed list of them is always present (see
  * `HOSTILE_CONTACTS` below), so a test on a small workspace meets every one.

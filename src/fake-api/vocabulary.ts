@@ -2,7 +2,7 @@
  * What generated records are made of: names in many scripts, company words, countries with their streets,
  * postal codes and phone formats, and the pickers that draw a role list, external ids or tax ids.
  */
-import { KNOWN_ROLES } from '../shared/schema.ts';
+import { KNOWN_ROLES } from '../shared/schema/api.ts';
 import { digits, pairs, type Random } from './random.ts';
 
 /** A name as shown, and the ASCII form used to make email addresses. */

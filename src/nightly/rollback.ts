@@ -26,7 +26,7 @@ import {
   type Values,
 } from '../shared/command.ts';
 import { ConfigError, SnapshotIoError } from '../shared/errors.ts';
-import type { SnapshotCounts } from '../shared/schema.ts';
+import type { SnapshotCounts } from '../shared/schema/published.ts';
 import { listVersions, liveVersionName } from '../shared/swap-dir.ts';
 import { type LinkSwitchStep, switchLinks } from '../shared/switch-links.ts';
 import { lockSiteFolder, siteFolder } from '../site/build/site-folder.ts';

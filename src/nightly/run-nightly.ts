@@ -23,7 +23,7 @@ import { defineCommand, formatUsage, mergeSettings } from '../shared/command.ts'
 import { ApiError, ExitCode, QwotyError, withHint } from '../shared/errors.ts';
 import type { Reporter } from '../shared/reporter.ts';
 import { formatMs } from '../shared/reporter.ts';
-import { type RunSummary, RunSummarySchema } from '../shared/schema.ts';
+import { type RunSummary, RunSummarySchema } from '../shared/schema/run-summary.ts';
 import { SITE_SETTINGS } from '../site/build/site-settings.ts';
 
 export const NIGHTLY_COMMAND = defineCommand({

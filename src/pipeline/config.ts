@@ -16,7 +16,7 @@ import {
   wholeSchema,
 } from '../shared/command.ts';
 import { SITE_LANGS, timeZoneSchema } from '../shared/locale.ts';
-import { IdSchema } from '../shared/schema.ts';
+import { IdSchema } from '../shared/schema/api.ts';
 import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
 import { DEFAULT_PHONE_COUNTRY, isPhoneCountry } from './phone.ts';
 

@@ -15,7 +15,7 @@ import type {
   ListFacts,
   NormalisedField,
   Reject,
-} from '../shared/schema.ts';
+} from '../shared/schema/api.ts';
 import { AnswerCapError } from './answer-caps.ts';
 import {
   lookupPriority,

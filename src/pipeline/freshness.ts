@@ -8,13 +8,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import {
-  type Customer,
-  type FreshnessSchema,
-  type Snapshot,
-  type SnapshotCustomer,
-  SnapshotCustomerSchema,
-} from '../shared/schema.ts';
+import type { Customer } from '../shared/schema/api.ts';
+import { type Snapshot, type SnapshotCustomer, SnapshotCustomerSchema } from '../shared/schema/published.ts';
+import type { FreshnessSchema } from '../shared/schema/reports.ts';
 
 /** A customer of the previous snapshot, as far as a later night can reuse it. */
 export interface PreviousCustomer {

@@ -4,7 +4,7 @@
  * shape when it has one (a role sent as one string, tax ids as `{code, value}`, a logo as `{url, alt}`), or
  * published empty; either way the field, the value's type and the reason are returned for the quality report.
  *
- * The schemas of `shared/schema.ts` stay the single source of the output types: a record that passes is
+ * The schemas of `shared/schema/` stay the single source of the output types: a record that passes is
  * returned as they parse it, and a normalised one is parsed again after its bad fields were replaced.
  */
 import type { z } from 'zod';
@@ -15,7 +15,7 @@ import {
   type Entity,
   type NormalisedField,
   type Reject,
-} from '../shared/schema.ts';
+} from '../shared/schema/api.ts';
 
 /** Fields without which a record cannot be placed in the directory. */
 const IDENTITY: Record<Entity, ReadonlySet<string>> = {

@@ -9,7 +9,7 @@
  * reading the number, which is most of the time this adds to a publish.
  */
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { ParsedPhone } from '../shared/schema.ts';
+import type { ParsedPhone } from '../shared/schema/published.ts';
 
 /** Default of QWOTY_DEFAULT_COUNTRY. */
 export const DEFAULT_PHONE_COUNTRY = 'FR';

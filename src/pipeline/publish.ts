@@ -18,13 +18,13 @@ import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
 import { checkOwnFolder } from '../shared/own-folder.ts';
 import { acquirePidLock } from '../shared/pid-lock.ts';
+import type { Reject } from '../shared/schema/api.ts';
 import {
   type Manifest,
   type ManifestFile,
   ManifestSchema,
-  type Reject,
   type Snapshot,
-} from '../shared/schema.ts';
+} from '../shared/schema/published.ts';
 import {
   cleanLeftovers as cleanSwapLeftovers,
   commitVersion,

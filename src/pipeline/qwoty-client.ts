@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import pRetry, { AbortError } from 'p-retry';
 import { Agent, interceptors, request } from 'undici';
 import { ApiError, ConfigError, QwotyError } from '../shared/errors.ts';
-import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from '../shared/schema.ts';
+import { FailureEnvelopeSchema, SuccessEnvelopeSchema } from '../shared/schema/api.ts';
 import {
   AnswerCapError,
   type AnswerCaps,

@@ -9,18 +9,15 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { type Manifest, ManifestSchema, type Snapshot, SnapshotSchema } from '../shared/schema/published.ts';
 import {
   type ChangesHistory,
   ChangesHistorySchema,
   type ChangesReport,
   ChangesReportSchema,
-  type Manifest,
-  ManifestSchema,
   type QualityReport,
   QualityReportSchema,
-  type Snapshot,
-  SnapshotSchema,
-} from '../shared/schema.ts';
+} from '../shared/schema/reports.ts';
 import { jsonExporter } from './exporters/json.ts';
 import { CURRENT_LINK, MANIFEST_FILE } from './publish.ts';
 import { CHANGES_FILE, HISTORY_FILE, QUALITY_FILE } from './reports/files.ts';

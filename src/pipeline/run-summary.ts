@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type RunSummary, RunSummarySchema } from '../shared/schema.ts';
+import { type RunSummary, RunSummarySchema } from '../shared/schema/run-summary.ts';
 
 export const RUN_SUMMARY_FILE = 'run-summary.json';
 

@@ -5,14 +5,14 @@
  * bytes.
  */
 
+import type { Address } from '../shared/schema/api.ts';
 import type {
-  Address,
   AddressSummary,
   Snapshot,
   SnapshotContact,
   SnapshotCustomer,
   SnapshotSource,
-} from '../shared/schema.ts';
+} from '../shared/schema/published.ts';
 import type { FetchedWorkspace } from './fetch-workspace.ts';
 import { DEFAULT_PHONE_COUNTRY, parsePhone } from './phone.ts';
 
@@ -28,6 +28,22 @@ export function compareText(a: string | null, b: string | null): number {
 /** Empty texts sort last, '' before null, so that the order is total. */
 function emptiness(text: string | null): number {
   return text === null ? 2 : text === '' ? 1 : 0;
+}
+
+/** A customer known only by what its contacts say (its id, name and type): every other field empty. */
+export function bareCustomer(owner: Pick<SnapshotCustomer, 'id' | 'name' | 'type'>): SnapshotCustomer {
+  return {
+    id: owner.id,
+    name: owner.name,
+    type: owner.type,
+    segment_id: null,
+    id_crm: null,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: [],
+    addresses: [],
+    contact_count: 0,
+  };
 }
 
 /** A part of an address on one line, its runs of white space as one space. */

@@ -6,7 +6,7 @@
  * Pure on purpose (type imports only): the home page's browser bundle builds the CSV of a search from these
  * same columns.
  */
-import type { AddressSummary, SnapshotContact, SnapshotCustomer } from './schema.ts';
+import type { AddressSummary, SnapshotContact, SnapshotCustomer } from './schema/published.ts';
 
 /**
  * How a column's value is written: text, a count, or a date: ISO 8601 text in the CSV (it sorts in time

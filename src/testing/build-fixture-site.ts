@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Snapshot } from '../shared/schema.ts';
+import type { Snapshot } from '../shared/schema/published.ts';
 import type { Lang } from '../site/shared/text.ts';
 import { makeSnapshot, type PublishOptions, writePublishedSnapshot } from './site-fixture.ts';
 

@@ -3,7 +3,8 @@
  * hand-made sample, the site fixture and the previous-night fixture all start from these.
  */
 import { parsePhone } from '../pipeline/phone.ts';
-import { bareCustomer, type SnapshotContact, type SnapshotCustomer } from '../shared/schema.ts';
+import { bareCustomer } from '../pipeline/snapshot.ts';
+import type { SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
 
 type Owner = Pick<SnapshotCustomer, 'id' | 'name' | 'type'>;
 

@@ -6,7 +6,7 @@
  * values. `syntheticSnapshot(n)` is large and plain, for scale checks.
  * Both go through `SnapshotSchema`, so they are what the rest of the code receives.
  */
-import { type Snapshot, SnapshotSchema } from '../shared/schema.ts';
+import { type Snapshot, SnapshotSchema } from '../shared/schema/published.ts';
 import { snapshotContact, snapshotCustomer } from './records.ts';
 
 /** A deterministic UUID-shaped id: `id(1)` is `00000000-0000-4000-8000-000000000001`. */

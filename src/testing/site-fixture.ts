@@ -12,17 +12,16 @@ import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes
 import { historyFile, reportFiles } from '../pipeline/reports/files.ts';
 import { carryHistory, summariseNight } from '../pipeline/reports/history.ts';
 import { assessQuality } from '../pipeline/reports/quality.ts';
+import type { Reject } from '../shared/schema/api.ts';
+import { KNOWN_ROLES } from '../shared/schema/api.ts';
 import type {
   AddressSummary,
-  ChangesHistory,
-  ChangesNight,
   Manifest,
-  Reject,
   Snapshot,
   SnapshotContact,
   SnapshotCustomer,
-} from '../shared/schema.ts';
-import { KNOWN_ROLES } from '../shared/schema.ts';
+} from '../shared/schema/published.ts';
+import type { ChangesHistory, ChangesNight } from '../shared/schema/reports.ts';
 import { snapshotContact, snapshotCustomer } from './records.ts';
 
 export interface FixtureOptions {

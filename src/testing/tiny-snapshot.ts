@@ -1,7 +1,8 @@
 /** A small, valid `Snapshot` built through the real assembly code, labelled so two of them differ. */
 import type { FetchedWorkspace } from '../pipeline/fetch-workspace.ts';
 import { buildSnapshot } from '../pipeline/snapshot.ts';
-import { ContactSchema, CustomerSchema, type Snapshot } from '../shared/schema.ts';
+import { ContactSchema, CustomerSchema } from '../shared/schema/api.ts';
+import type { Snapshot } from '../shared/schema/published.ts';
 
 /** The same ids as the hand-made sample's. */
 export { id as uuid } from './sample-snapshot.ts';

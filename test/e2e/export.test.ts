@@ -14,7 +14,7 @@ import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { RESULT_LIMIT } from '../../src/consts.ts';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
-import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
+import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema/published.ts';
 import { contactName } from '../../src/site/build/directory.ts';
 import { fileName, leftOutMessage } from '../../src/site/client/export-actions.ts';
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';

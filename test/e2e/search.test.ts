@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema.ts';
+import { type Snapshot, type SnapshotContact, SnapshotSchema } from '../../src/shared/schema/published.ts';
 import { contactName } from '../../src/site/build/directory.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { fold } from '../../src/site/shared/search.ts';

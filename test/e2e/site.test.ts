@@ -13,15 +13,14 @@ import { readFile } from 'node:fs/promises';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type Snapshot, SnapshotSchema } from '../../src/shared/schema/published.ts';
 import {
   type ChangesReport,
   ChangesReportSchema,
   QUALITY_KINDS,
   type QualityReport,
   QualityReportSchema,
-  type Snapshot,
-  SnapshotSchema,
-} from '../../src/shared/schema.ts';
+} from '../../src/shared/schema/reports.ts';
 import { contactName, PUBLISHED_FILES } from '../../src/site/build/directory.ts';
 import { staleMessage } from '../../src/site/client/staleness.ts';
 import { en, MESSAGES } from '../../src/site/shared/i18n.ts';

@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
-import type { Snapshot } from '../../src/shared/schema.ts';
+import type { Snapshot } from '../../src/shared/schema/published.ts';
 import { LANGS, type Lang } from '../../src/site/shared/text.ts';
 import { buildFixtureSite } from '../../src/testing/build-fixture-site.ts';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../src/testing/chromium.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
-import type { SnapshotContact } from '../../src/shared/schema.ts';
+import type { SnapshotContact } from '../../src/shared/schema/published.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
 import { getExportFiles } from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';

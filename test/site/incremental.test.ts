@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseCommand } from '../../src/shared/command.ts';
-import type { Snapshot } from '../../src/shared/schema.ts';
+import type { Snapshot } from '../../src/shared/schema/published.ts';
 import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../src/site/build/site-cache.ts';
 import { BUILD_COMMAND } from '../../src/site/build/site-settings.ts';
 import { type BuildResult, runBuild } from '../../src/testing/build-fixture-site.ts';

@@ -13,7 +13,7 @@ import {
   ChangesReportSchema,
   type QualityReport,
   QualityReportSchema,
-} from '../../src/shared/schema.ts';
+} from '../../src/shared/schema/reports.ts';
 import { vcardOf } from '../../src/site/build/vcards.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { createText } from '../../src/site/shared/text.ts';

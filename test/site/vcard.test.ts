@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { SnapshotContact } from '../../src/shared/schema.ts';
+import type { SnapshotContact } from '../../src/shared/schema/published.ts';
 import { contactName } from '../../src/site/build/directory.ts';
 import { cardData, vcardOf } from '../../src/site/build/vcards.ts';
 import {

@@ -15,7 +15,7 @@ import {
   headerRecord,
 } from '../../shared/csv-format.ts';
 import { SnapshotIoError } from '../../shared/errors.ts';
-import type { SnapshotContact } from '../../shared/schema.ts';
+import type { SnapshotContact } from '../../shared/schema/published.ts';
 import { neutraliseFormula } from '../../shared/spreadsheet-safety.ts';
 import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';

@@ -2,7 +2,7 @@
  * The snapshot's file formats. Each one writes a whole file from a `Snapshot`, streaming, so that 100,000
  * contacts never need one giant string in memory.
  */
-import type { Snapshot } from '../../shared/schema.ts';
+import type { Snapshot } from '../../shared/schema/published.ts';
 import { csvExporter } from './csv.ts';
 import { jsonExporter } from './json.ts';
 import { xlsxExporter } from './xlsx.ts';

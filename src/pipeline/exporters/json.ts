@@ -4,7 +4,7 @@
  * JSON, diffs line by line, and 100,000 contacts never become one giant string.
  */
 import { SnapshotIoError } from '../../shared/errors.ts';
-import type { Snapshot, SnapshotContact } from '../../shared/schema.ts';
+import type { Snapshot, SnapshotContact } from '../../shared/schema/published.ts';
 import type { Exporter } from './index.ts';
 import { writeTextFile } from './write-text.ts';
 

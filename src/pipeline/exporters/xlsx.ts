@@ -34,7 +34,7 @@ import {
   ROLE_SEPARATOR,
 } from '../../shared/export-columns.ts';
 import { resolveTimeZone, type SiteLang } from '../../shared/locale.ts';
-import type { Snapshot } from '../../shared/schema.ts';
+import type { Snapshot } from '../../shared/schema/published.ts';
 import type { Exporter } from './index.ts';
 import { roleLabel, SHEET_LABELS, type SheetLabels, taxLabel } from './sheet-labels.ts';
 

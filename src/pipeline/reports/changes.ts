@@ -10,14 +10,12 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import {
-  type ChangedValue,
-  type ChangesReport,
-  type ContactRef,
   type Snapshot,
   type SnapshotContact,
   SnapshotContactSchema,
   SnapshotSchema,
-} from '../../shared/schema.ts';
+} from '../../shared/schema/published.ts';
+import type { ChangedValue, ChangesReport, ContactRef } from '../../shared/schema/reports.ts';
 
 /** What names a removed contact: checked, the rest of its old record left unread. */
 const RefFieldsSchema = SnapshotContactSchema.pick({

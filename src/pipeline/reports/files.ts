@@ -2,7 +2,7 @@
  * The reports as published files: JSON for tools and the site, CSV for people (same safety as contacts.csv).
  */
 
-import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/schema.ts';
+import type { ChangesHistory, ChangesReport, QualityReport } from '../../shared/schema/reports.ts';
 import { tableCsvPieces } from '../exporters/csv.ts';
 import type { ExtraFile } from '../publish.ts';
 import { jsonPieces } from './json-pieces.ts';

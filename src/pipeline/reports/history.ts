@@ -17,7 +17,7 @@ import {
   ChangesReportSchema,
   type ContactRef,
   type NightCustomer,
-} from '../../shared/schema.ts';
+} from '../../shared/schema/reports.ts';
 import { CHANGES_FILE, HISTORY_FILE } from './files.ts';
 
 /** Nights the history keeps, the newest included. */

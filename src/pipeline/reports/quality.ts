@@ -3,14 +3,9 @@
  * several contacts, customers that could not be named), customers whose details were not read again for too
  * long, and the records validation set aside.
  */
-import type {
-  NormalisedField,
-  QualityKind,
-  QualityReport,
-  Reject,
-  Snapshot,
-  SnapshotContact,
-} from '../../shared/schema.ts';
+import type { NormalisedField, Reject } from '../../shared/schema/api.ts';
+import type { Snapshot, SnapshotContact } from '../../shared/schema/published.ts';
+import type { QualityKind, QualityReport } from '../../shared/schema/reports.ts';
 import { assessFreshness } from '../freshness.ts';
 import { refOf } from './changes.ts';
 

@@ -9,7 +9,7 @@
  * `xml()`, which also drops the characters XML 1.0 cannot hold, so a hostile name stays text in any reader.
  */
 import { createHash } from 'node:crypto';
-import type { ChangesNight } from '../../shared/schema.ts';
+import type { ChangesNight } from '../../shared/schema/reports.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import type { Text } from '../shared/text.ts';
 import type { Directory } from './directory.ts';

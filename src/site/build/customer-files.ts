@@ -61,7 +61,7 @@ const FILES_CODE = [
   'src/shared/spreadsheet-safety.ts',
   'src/shared/export-columns.ts',
   'src/shared/csv-format.ts',
-  'src/shared/schema.ts',
+  'src/shared/schema',
   'package-lock.json',
 ];
 

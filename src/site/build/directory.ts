@@ -6,16 +6,15 @@
 import { readBefore } from '../../pipeline/freshness.ts';
 import { type LoadedSnapshot, readSnapshot } from '../../pipeline/read-snapshot.ts';
 import { summariseNight } from '../../pipeline/reports/history.ts';
-import {
-  bareCustomer,
-  type ChangesNight,
-  type ChangesReport,
-  type Manifest,
-  type QualityReport,
-  type Snapshot,
-  type SnapshotContact,
-  type SnapshotCustomer,
-} from '../../shared/schema.ts';
+import { bareCustomer } from '../../pipeline/snapshot.ts';
+import type {
+  Manifest,
+  ManifestFile,
+  Snapshot,
+  SnapshotContact,
+  SnapshotCustomer,
+} from '../../shared/schema/published.ts';
+import type { ChangesNight, ChangesReport, QualityReport } from '../../shared/schema/reports.ts';
 import { fold } from '../shared/search.ts';
 import type { Text } from '../shared/text.ts';
 import { siteContext } from './site-context.ts';
@@ -66,13 +65,11 @@ export interface Facet {
   count: number;
 }
 
-export interface Download {
+/** A file the site republishes: its manifest entry (without the hash, which no page shows) and what it holds. */
+export interface Download extends Omit<ManifestFile, 'name' | 'sha256'> {
   name: keyof typeof PUBLISHED_FILES;
   /** What it holds: the snapshot's contacts, or one of the reports. */
   kind: DownloadKind;
-  bytes: number;
-  rows: number;
-  mediaType: string;
 }
 
 export interface Directory {
@@ -134,7 +131,7 @@ export function downloadsOf(manifest: Manifest): Download[] {
             kind,
             bytes: file.bytes,
             rows: file.rows,
-            mediaType: file.media_type,
+            media_type: file.media_type,
           },
         ]
       : [];

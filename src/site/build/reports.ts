@@ -4,7 +4,7 @@
  * and the cap on rows per table.
  */
 import { REPORT_ROW_LIMIT } from '../../consts.ts';
-import type { ChangedValue, ContactRef, QualityKind, QualityReport } from '../../shared/schema.ts';
+import type { ChangedValue, ContactRef, QualityKind, QualityReport } from '../../shared/schema/reports.ts';
 import { en } from '../shared/i18n.ts';
 import { siteUrl } from '../shared/site-url.ts';
 

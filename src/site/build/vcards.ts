@@ -3,7 +3,7 @@
  * page carries for its "Save contact" link are both made of this, so the card a reader saves from a row is
  * the one in the customer's file.
  */
-import type { AddressSummary, SnapshotContact } from '../../shared/schema.ts';
+import type { AddressSummary, SnapshotContact } from '../../shared/schema/published.ts';
 import type { VcardAddress, VcardContact } from '../shared/vcard.ts';
 import { contactName } from './directory.ts';
 

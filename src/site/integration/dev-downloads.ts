@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { readManifest } from '../../pipeline/publish.ts';
 import { resolveSnapshotDir } from '../../pipeline/read-snapshot.ts';
-import type { Manifest } from '../../shared/schema.ts';
+import type { Manifest } from '../../shared/schema/published.ts';
 import { downloadsOf } from '../build/directory.ts';
 
 const PREFIX = '/downloads/';
@@ -60,7 +60,7 @@ async function serve(
   }
   const file = downloadsOf(manifest).find((download) => download.name === name);
   if (!file) return false;
-  response.writeHead(200, { 'content-type': file.mediaType, 'content-length': file.bytes });
+  response.writeHead(200, { 'content-type': file.media_type, 'content-length': file.bytes });
   if (request.method === 'HEAD') {
     response.end();
     return true;

@@ -123,7 +123,7 @@ export function formatContactLine(contact: SearchContact): string {
   ].join('\t');
 }
 
-/** What the site needs of a phone number read at publish (`ParsedPhone` in `src/shared/schema.ts`). */
+/** What the site needs of a phone number read at publish (`ParsedPhone` in `src/shared/schema/published.ts`). */
 export interface DialInput {
   /** `+33120579457`. */
   e164: string;
