@@ -60,8 +60,11 @@ export const ROLLBACK_COMMAND = defineCommand({
   summary: `Switches the data (QWOTY_DATA_DIR/current) and the site (QWOTY_SITE_DIR) back to the previous night
 kept, or to the night --to names, together: both or neither. --list shows the nights kept.`,
   settings: ROLLBACK_SETTINGS,
-  epilogue:
-    'Exit codes: 0 switched (or listed), 2 bad option or no such night, 6 no earlier night kept, a folder locked by a run, or unreadable.',
+  exitCodes: {
+    ok: 'switched (or listed)',
+    config: 'bad option or no such night',
+    io: 'no earlier night kept, a folder locked by a run, or unreadable',
+  },
 });
 
 export const ROLLBACK_USAGE = formatUsage(ROLLBACK_COMMAND);

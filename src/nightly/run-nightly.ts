@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { FETCH_SETTINGS, type FetchConfig } from '../pipeline/config.ts';
+import { FETCH_EXIT_CODES, FETCH_SETTINGS, type FetchConfig } from '../pipeline/config.ts';
 import { lockDataDir } from '../pipeline/publish.ts';
 import { type FetchRunResult, type RequestTally, runFetch } from '../pipeline/run-fetch.ts';
 import { readRunSummary, runId, writeRunSummary } from '../pipeline/run-summary.ts';
@@ -33,9 +33,8 @@ as one command with one exit status. Writes run-summary.json into the data folde
 Actions, a job summary.`,
   settings: mergeSettings(FETCH_SETTINGS, SITE_SETTINGS),
   epilogue: `One nightly at a time: a run started while another holds the data folder (from its first request to
-its site switch) stops at once with exit 6 and names it.
-Exit codes: those of npm run fetch, and 7 when the snapshot was published but the site build failed
-(the last good site is kept).`,
+its site switch) stops at once with exit 6 and names it.`,
+  exitCodes: { ...FETCH_EXIT_CODES, ok: 'published and site built', build: true },
 });
 
 export const NIGHTLY_USAGE = formatUsage(NIGHTLY_COMMAND);

@@ -15,15 +15,13 @@ import {
   type Values,
   wholeSchema,
 } from '../shared/command.ts';
+import type { ExitCodeUse } from '../shared/errors.ts';
 import { SITE_LANGS, timeZoneSchema } from '../shared/locale.ts';
 import { IdSchema } from '../shared/schema/api.ts';
 import { isLoopback, withoutTrailingSlashes } from './api-url.ts';
 import { DEFAULT_PHONE_COUNTRY, isPhoneCountry } from './phone.ts';
 
 export const DEFAULT_API_URL = 'https://qwoty.app/api';
-
-const EXIT_CODES = `Exit codes: 0 published, 2 bad configuration, 3 token refused, 4 API unavailable,
-5 data rejected (validation or publish guard), 6 local files unreadable/unwritable, 1 bug.`;
 
 /** Every setting of a fetch run: the one place a flag, a variable, a default and a help line are written. */
 export const FETCH_SETTINGS = {
@@ -236,12 +234,23 @@ export const FETCH_SETTINGS = {
   },
 } as const satisfies Settings;
 
+/** What a fetch run's exit codes mean; `npm run nightly` ends with these too. */
+export const FETCH_EXIT_CODES = {
+  ok: 'published',
+  config: true,
+  auth: true,
+  unavailable: true,
+  rejected: true,
+  io: true,
+  unexpected: true,
+} as const satisfies ExitCodeUse;
+
 export const FETCH_COMMAND = defineCommand({
   name: 'npm run fetch',
   summary: `Pulls every contact of the workspace from the Qwoty API, validates it and publishes
 contacts.json, contacts.csv, contacts.xlsx and manifest.json into the data folder.`,
   settings: FETCH_SETTINGS,
-  epilogue: EXIT_CODES,
+  exitCodes: FETCH_EXIT_CODES,
 });
 
 export const FETCH_USAGE = formatUsage(FETCH_COMMAND);

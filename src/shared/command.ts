@@ -7,7 +7,7 @@
  */
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, type ExitCodeUse, formatExitCodes } from './errors.ts';
 
 /** One setting of a command. A flag, an environment variable, or both (the flag wins). */
 export interface Setting<T = unknown> {
@@ -42,8 +42,10 @@ export interface Command<S extends Settings> {
   /** What it does, a few lines for the help. */
   readonly summary: string;
   readonly settings: S;
-  /** Printed after the options (exit codes, notes). */
+  /** Printed after the options (notes). */
   readonly epilogue?: string;
+  /** The exit codes it can end with, printed last in its help from the exit-code table. */
+  readonly exitCodes?: ExitCodeUse;
 }
 
 /** The parsed values of a command's settings, typed from its table. */
@@ -164,6 +166,7 @@ export function formatUsage<S extends Settings>(command: Command<S>): string {
       lines.push(`  ${(setting.env ?? '').padEnd(envWidth)}${describe(setting)}`);
   }
   if (command.epilogue) lines.push('', command.epilogue);
+  if (command.exitCodes) lines.push('', formatExitCodes(command.exitCodes));
   return lines.join('\n');
 }
 

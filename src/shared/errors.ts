@@ -4,25 +4,139 @@
  * is a bug and is printed with its stack.
  */
 
-/** Documented exit codes of `npm run fetch`, `npm run build` and `npm run nightly`. */
-export const ExitCode = {
-  ok: 0,
-  /** A bug: an unexpected error, printed with its stack. */
-  unexpected: 1,
-  /** Bad configuration: a missing token, a malformed URL or option. */
-  config: 2,
-  /** The API refused the token (401) or its permission to read contacts (403). */
-  auth: 3,
-  /** The API could not be reached, or kept failing, after all retries or past the deadline. */
-  unavailable: 4,
-  /** The data was rejected: too many invalid records, or a publish guard (empty, shrunk) stopped it. */
-  rejected: 5,
-  /** The local snapshot or site could not be read or written (disk, permissions, missing snapshot). */
-  io: 6,
-  /** `npm run nightly` only: the snapshot was published but the site build failed; the last good site is kept. */
-  build: 7,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+/** One row of the exit-code table. */
+interface ExitCodeRow {
+  readonly code: number;
+  /** The key of `ExitCode`. */
+  readonly name: string;
+  /** A few words for a command's `--help`, which may say it its own way (see `ExitCodeUse`). */
+  readonly short: string;
+  /** What happened, for the README. */
+  readonly meaning: string;
+  /** What to do about it, for the README. */
+  readonly advice: string;
+}
+
+/**
+ * Every exit code of `npm run fetch`, `build`, `nightly` and `rollback`, once: `ExitCode`, the exit codes in each
+ * command's help (`formatExitCodes`) and the README's table (`formatExitCodeTable`, by `npm run docs`) all come
+ * from here.
+ */
+export const EXIT_CODES = [
+  {
+    code: 0,
+    name: 'ok',
+    short: 'done',
+    meaning: 'published (and, for `nightly`, site built)',
+    advice: '',
+  },
+  {
+    code: 1,
+    name: 'unexpected',
+    short: 'bug',
+    meaning: 'a bug: printed with its stack',
+    advice: 'report it',
+  },
+  {
+    code: 2,
+    name: 'config',
+    short: 'bad configuration',
+    meaning: 'bad configuration, or the API redirected',
+    advice: 'the message names the setting, or the `QWOTY_API_URL` to set',
+  },
+  {
+    code: 3,
+    name: 'auth',
+    short: 'token refused',
+    meaning: 'the API refused the token (401) or its permission to read contacts (403)',
+    advice: 'check the token and its permissions',
+  },
+  {
+    code: 4,
+    name: 'unavailable',
+    short: 'API unavailable',
+    meaning: 'the API was unavailable after all retries, or past the deadline',
+    advice: 'try later; raise `--retries`/`--deadline`',
+  },
+  {
+    code: 5,
+    name: 'rejected',
+    short: 'data rejected (validation or publish guard)',
+    meaning:
+      'data rejected: too many invalid records, a publish guard (empty, shrunk), a partial list that cannot be followed, or an answer over a cap',
+    advice:
+      "see `rejects-of-failed-run.json`; `--max-invalid`, `--allow-shrink`; the message names the cap's setting",
+  },
+  {
+    code: 6,
+    name: 'io',
+    short: 'local files unreadable/unwritable',
+    meaning:
+      'local files: the snapshot could not be written, or the site found none or a damaged one; or another run holds the data folder',
+    advice: 'the message says which file, or which run (process, host, start time)',
+  },
+  {
+    code: 7,
+    name: 'build',
+    short: 'the snapshot was published but the site build failed (the last good site is kept)',
+    meaning:
+      '`nightly` only: the snapshot was published but the site build failed; the last good site is kept',
+    advice: 'the message names the signal if one killed the build, and gives its last lines',
+  },
+] as const satisfies readonly ExitCodeRow[];
+
+export type ExitCodeName = (typeof EXIT_CODES)[number]['name'];
+
+/** The exit codes by name (`ExitCode.config` is 2), from `EXIT_CODES`. */
+export const ExitCode = byName(EXIT_CODES);
+export type ExitCode = (typeof EXIT_CODES)[number]['code'];
+
+function byName<const Rows extends readonly ExitCodeRow[]>(
+  rows: Rows,
+): { readonly [Row in Rows[number] as Row['name']]: Row['code'] } {
+  // Object.fromEntries loses the pairing of each name with its code, which the return type restores.
+  return Object.fromEntries(rows.map((row) => [row.name, row.code])) as {
+    readonly [Row in Rows[number] as Row['name']]: Row['code'];
+  };
+}
+
+/**
+ * The exit codes a command can end with, in the order its help lists them: `true` for the table's wording, or
+ * what the code means for that command (`ok: 'built'`).
+ */
+export type ExitCodeUse = Readonly<Partial<Record<ExitCodeName, true | string>>>;
+
+/** A help's exit-code line, e.g. "Exit codes: 0 built, 2 bad configuration, 1 bug.", wrapped at `width`. */
+export function formatExitCodes(use: ExitCodeUse, width = 110): string {
+  const parts = Object.entries(use).map(([name, wording]) => {
+    const row = EXIT_CODES.find((candidate) => candidate.name === name);
+    if (!row) throw new Error(`Expected an exit code name of EXIT_CODES, got ${name}`);
+    return `${row.code} ${wording === true ? row.short : wording}`;
+  });
+  return wrap(`Exit codes: ${parts.join(', ')}.`, width);
+}
+
+/** The README's exit-code table (`npm run docs`). */
+export function formatExitCodeTable(): string {
+  return [
+    '| code | meaning | what to do |',
+    '|---|---|---|',
+    ...EXIT_CODES.map((row) => `| ${row.code} | ${row.meaning} | ${row.advice} |`.replace(/ {2}\|$/, ' |')),
+  ].join('\n');
+}
+
+/** `text` on lines of at most `width` characters, broken between words. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
 
 /** A child process's exit status as one of ours: a documented code stays, anything else is a bug (1). */
 export function toExitCode(status: number | null): ExitCode {

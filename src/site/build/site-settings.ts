@@ -106,7 +106,7 @@ export const BUILD_COMMAND = defineCommand({
   summary: `Builds the directory site into QWOTY_SITE_DIR from the snapshot in QWOTY_DATA_DIR, with no network
 and no token. Pages whose data did not change are reused from the incremental-build cache.`,
   settings: SITE_SETTINGS,
-  epilogue: 'Exit codes: 0 built, 2 bad configuration, 6 no snapshot or a damaged one, 1 bug.',
+  exitCodes: { ok: 'built', config: true, io: 'no snapshot or a damaged one', unexpected: true },
 });
 
 export const BUILD_USAGE = formatUsage(BUILD_COMMAND);
