@@ -28,7 +28,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/json-list-stream.ts##scanValue',
   'src/pipeline/rate-limit.ts#learn',
   'src/fake-api/demo.ts#runDemo',
-  'src/pipeline/fetch-workspace.ts#createCustomerLookups',
   'src/pipeline/rate-limit.ts#createRateLimiter',
   'src/pipeline/qwoty-client.ts#createQwotyClient',
   'src/site/client/search-ui.ts#startSearch',
