@@ -7,20 +7,31 @@ import { DataRejectedError, SnapshotIoError } from '../shared/errors.ts';
 import { writeFileNoFollow } from '../shared/own-folder.ts';
 import { formatMs, type Reporter } from '../shared/reporter.ts';
 import type { Reject } from '../shared/schema/api.ts';
-import type { Manifest } from '../shared/schema/published.ts';
+import type { Manifest, Snapshot } from '../shared/schema/published.ts';
 import type { ChangesReport, QualityReport } from '../shared/schema/reports.ts';
 import type { FetchConfig } from './config.ts';
 import { EXPORTERS, type Exporter, jsonExporter } from './exporters/index.ts';
 import { writeJson } from './exporters/json.ts';
 import { createXlsxExporter, xlsxExporter } from './exporters/xlsx.ts';
-import { fetchWorkspace } from './fetch-workspace.ts';
-import { lookupCutoff, readPreviousCustomers } from './freshness.ts';
-import { lockDataDir, type PublishStep, publishSnapshot, readLiveManifest } from './publish.ts';
-import { createQwotyClient } from './qwoty-client.ts';
-import { createRateLimiter } from './rate-limit.ts';
-import { diffSnapshots, fingerprint, readPreviousSnapshot } from './reports/changes.ts';
+import { type FetchedWorkspace, fetchWorkspace } from './fetch-workspace.ts';
+import { lookupCutoff, type PreviousCustomers, readPreviousCustomers } from './freshness.ts';
+import {
+  lockDataDir,
+  type Published,
+  type PublishStep,
+  publishSnapshot,
+  readLiveManifest,
+} from './publish.ts';
+import { createQwotyClient, type QwotyClient } from './qwoty-client.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
+import {
+  diffSnapshots,
+  fingerprint,
+  type PreviousSnapshot,
+  readPreviousSnapshot,
+} from './reports/changes.ts';
 import { historyFile, reportFiles } from './reports/files.ts';
-import { carryHistory, readLiveHistory, summariseNight } from './reports/history.ts';
+import { carryHistory, type LiveHistory, readLiveHistory, summariseNight } from './reports/history.ts';
 import { assessQuality } from './reports/quality.ts';
 import { buildSnapshot } from './snapshot.ts';
 
@@ -73,165 +84,258 @@ export interface FetchRunResult {
 }
 
 export async function runFetch(options: RunFetchOptions): Promise<FetchRunResult> {
-  const { config, reporter, tool, pid, now = () => new Date() } = options;
+  const { config, pid, now = () => new Date() } = options;
   const startedAt = now();
   const unlock = options.dataDirLocked ? async () => {} : await lockDataDir(config.dataDir, pid);
-  const durations: Record<string, number> = {};
   try {
-    const live = await readLiveManifest(config.dataDir);
-    const previous = live?.manifest ?? null;
-    // Read first: a damaged history stops the run before anything is fetched (see readLiveHistory).
-    const liveHistory = live
-      ? await readLiveHistory(
-          live.dir,
-          live.manifest.files.map((file) => file.name),
-        )
-      : { history: null };
-    if (liveHistory.warning) reporter.warn(liveHistory.warning);
-    for (const exporter of EXPORTERS) exporter.prepare?.();
-    // What the change report needs of the previous snapshot is read while the workspace downloads.
-    const previousSnapshot = live
-      ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
-      : Promise.resolve(null);
-    previousSnapshot.catch(() => {}); // awaited below; a failed fetch must not leave it unhandled
-    // Its customers, for the look-ups' order and for those not read tonight: read before its contacts.
-    const previousCustomers = live
-      ? readPreviousCustomers(path.join(live.dir, jsonExporter.fileName)).catch((error: unknown) => {
-          reporter.warn(
-            `Could not read the previous snapshot's customers (${(error as Error).message}): every customer is looked up as new.`,
-          );
-          return null;
-        })
-      : Promise.resolve(null);
-    const host = new URL(config.apiUrl).host;
-    reporter.info(
-      `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
-    );
-
-    // --concurrency bounds the look-ups (fetch-workspace.ts); the contacts and addresses lists stream beside
-    // them, as before the limiter: counting them in would leave the look-ups fewer places while they stream.
-    const limiter =
-      options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency + 2 });
-    const client = createQwotyClient({
-      limiter,
-      baseUrl: config.apiUrl,
-      token: config.token,
-      timeoutMs: config.timeoutMs,
-      retries: config.retries,
-      signal: AbortSignal.timeout(config.deadlineMs),
-      onRetry: ({ error, delayMs, attempt }) =>
-        reporter.warn(`${error.message}; retry ${attempt} in ${formatMs(delayMs)}`),
-      caps: {
-        maxListBytes: config.maxListMb * 1024 * 1024,
-        maxAnswerBytes: config.maxAnswerKb * 1024,
-        maxRecordBytes: config.maxRecordKb * 1024,
-        maxDepth: config.maxDepth,
-      },
-    });
-
-    options.onTally?.(() => ({
-      requests: client.stats.requests,
-      retries: client.stats.retries,
-      throttled: limiter?.stats.throttled ?? 0,
-      waitedMs: limiter?.stats.waitedMs ?? 0,
-    }));
-
-    const workspace = await fetchWorkspace({
-      client,
-      customerId: config.customerId,
-      concurrency: config.concurrency,
-      previousCustomers,
-      // Look-ups stop early enough to publish before the deadline; those left keep their earlier record.
-      lookupsUntil: lookupCutoff(Date.now(), config.deadlineMs),
-      rateLimited: () => limiter?.limited ?? false,
-      now,
-      onEvent: (event) => {
-        if (event.type === 'phase-end') {
-          durations[event.phase] = Math.round(event.ms);
-          reporter.info(`${event.phase}: ${event.count.toLocaleString('en')} in ${formatMs(event.ms)}`);
-        } else if (event.type === 'customer') reporter.progress('customers', event.done, event.total);
-      },
-    });
-    for (const message of workspace.warnings) reporter.warn(message);
-    const pace = limiter?.stats ?? { throttled: 0, waitedMs: 0 };
-    if (limiter?.limited) {
-      reporter.info(
-        `rate limit: ${pace.throttled.toLocaleString('en')} answer(s) were 429, requests waited ${formatMs(pace.waitedMs)} in all`,
-      );
-    }
-
-    await checkRejects(config, workspace.rejects, workspace.contactRecords, reporter);
-
-    const snapshot = buildSnapshot({
-      workspace,
-      source: { host, customer_id: config.customerId, demo: config.demo },
-      generatedAt: startedAt,
-      defaultCountry: config.defaultCountry,
-    });
-    checkGuards(config, snapshot.counts.contacts, previous);
-
-    let changes: ChangesReport | undefined;
-    let quality: QualityReport | undefined;
-    // On a night with a previous snapshot, the contacts are fingerprinted as contacts.json is written, so the
-    // change report does not turn 100,000 contacts into JSON a second time.
-    const fingerprints = new Map<string, string>();
-    let jsonWritten: Promise<unknown> = Promise.resolve();
-    const exporters = EXPORTERS.map(
-      (exporter): Exporter =>
-        exporter === xlsxExporter
-          ? createXlsxExporter({ lang: config.lang, timeZone: config.timeZone })
-          : live && exporter === jsonExporter
-            ? {
-                ...jsonExporter,
-                write: (snapshot, file) =>
-                  (jsonWritten = writeJson(snapshot, file, (contact, text) =>
-                    fingerprints.set(contact.id, fingerprint(text)),
-                  )),
-              }
-            : exporter,
-    );
-    const publishStarted = performance.now();
-    const published = await publishSnapshot({
-      dataDir: config.dataDir,
-      snapshot,
-      rejects: workspace.rejects,
-      exporters,
-      // The reports are worked out while the exports are written (the XLSX one in its worker thread).
-      extraFiles: async () => {
-        await jsonWritten;
-        changes = await diffSnapshots(await previousSnapshot, snapshot, fingerprints);
-        quality = assessQuality(snapshot, workspace.rejects, {
-          ...workspace,
-          customerMaxAgeDays: config.customerMaxAgeDays,
-        });
-        reporter.info(
-          `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
-        );
-        return [
-          ...reportFiles(changes, quality),
-          historyFile(carryHistory(liveHistory.history, summariseNight(changes))),
-        ];
-      },
-      tool,
-      run: {
-        startedAt,
-        requests: client.stats.requests,
-        retries: client.stats.retries,
-        lists: workspace.lists,
-        throttled: pace.throttled,
-        waitedMs: pace.waitedMs,
-      },
-      now,
-      keep: config.keepNights,
-      ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
-    });
-    durations.publish = Math.round(performance.now() - publishStarted);
-    reporter.info(`publish: ${published.manifest.files.length} files in ${formatMs(durations.publish)}`);
-    if (!changes || !quality) throw new Error('the reports were not worked out');
-    return { ...published, previous, changes, quality, durations };
+    const earlier = await readEarlierNight(config, options.reporter);
+    const tonight = await fetchTonight(options, earlier, now);
+    const snapshot = await checkTonight(config, options.reporter, tonight, earlier, startedAt);
+    const published = await publishTonight(options, { earlier, tonight, snapshot, startedAt, now });
+    const { dir, manifest, changes, quality } = published;
+    const durations = { ...tonight.durations, publish: published.ms };
+    return { dir, manifest, previous: earlier.previous, changes, quality, durations };
   } finally {
     await unlock();
   }
+}
+
+/** What the live snapshot leaves to tonight's run. */
+interface EarlierNight {
+  /** The live snapshot, or null on a first run. */
+  live: Published | null;
+  /** Its manifest, which this run replaces. */
+  previous: Manifest | null;
+  history: LiveHistory['history'];
+  /** What the change report needs of it, read while the workspace downloads. */
+  snapshot: Promise<PreviousSnapshot | null>;
+  /** Its customers, for the look-ups' order and for those not read tonight. */
+  customers: Promise<PreviousCustomers | null>;
+}
+
+/**
+ * The first phase, under the lock: the live snapshot's manifest and history, read before anything is fetched
+ * (a damaged history stops the run here, see readLiveHistory), and its snapshot and customers, started.
+ */
+async function readEarlierNight(config: FetchConfig, reporter: Reporter): Promise<EarlierNight> {
+  const live = await readLiveManifest(config.dataDir);
+  const liveHistory = live
+    ? await readLiveHistory(
+        live.dir,
+        live.manifest.files.map((file) => file.name),
+      )
+    : { history: null };
+  if (liveHistory.warning) reporter.warn(liveHistory.warning);
+  for (const exporter of EXPORTERS) exporter.prepare?.();
+  const snapshot = live
+    ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
+    : Promise.resolve(null);
+  snapshot.catch(() => {}); // awaited when publishing; a failed fetch must not leave it unhandled
+  // Read before its contacts: the customers come first in contacts.json.
+  const customers = live
+    ? readPreviousCustomers(path.join(live.dir, jsonExporter.fileName)).catch((error: unknown) => {
+        reporter.warn(
+          `Could not read the previous snapshot's customers (${(error as Error).message}): every customer is looked up as new.`,
+        );
+        return null;
+      })
+    : Promise.resolve(null);
+  return { live, previous: live?.manifest ?? null, history: liveHistory.history, snapshot, customers };
+}
+
+/** What tonight's requests brought, and what they cost. */
+interface Tonight {
+  workspace: FetchedWorkspace;
+  client: QwotyClient;
+  /** The rate limit's toll: answers that were 429, time held back. */
+  pace: { throttled: number; waitedMs: number };
+  /** The API's host, for the snapshot's source. */
+  host: string;
+  /** Milliseconds per list and for the look-ups. */
+  durations: Record<string, number>;
+}
+
+/** The second phase: one client for the night, and the workspace pulled through it. */
+async function fetchTonight(
+  options: RunFetchOptions,
+  earlier: EarlierNight,
+  now: () => Date,
+): Promise<Tonight> {
+  const { config, reporter } = options;
+  const host = new URL(config.apiUrl).host;
+  reporter.info(
+    `Fetching from ${host}${config.customerId ? ` (customer ${config.customerId})` : ''} into ${config.dataDir}`,
+  );
+  const { client, limiter } = connect(options);
+  const durations: Record<string, number> = {};
+  const workspace = await fetchWorkspace({
+    client,
+    customerId: config.customerId,
+    concurrency: config.concurrency,
+    previousCustomers: earlier.customers,
+    // Look-ups stop early enough to publish before the deadline; those left keep their earlier record.
+    lookupsUntil: lookupCutoff(Date.now(), config.deadlineMs),
+    rateLimited: () => limiter?.limited ?? false,
+    now,
+    onEvent: (event) => {
+      if (event.type === 'phase-end') {
+        durations[event.phase] = Math.round(event.ms);
+        reporter.info(`${event.phase}: ${event.count.toLocaleString('en')} in ${formatMs(event.ms)}`);
+      } else if (event.type === 'customer') reporter.progress('customers', event.done, event.total);
+    },
+  });
+  for (const message of workspace.warnings) reporter.warn(message);
+  const pace = limiter?.stats ?? { throttled: 0, waitedMs: 0 };
+  if (limiter?.limited) {
+    reporter.info(
+      `rate limit: ${pace.throttled.toLocaleString('en')} answer(s) were 429, requests waited ${formatMs(pace.waitedMs)} in all`,
+    );
+  }
+  return { workspace, client, pace, host, durations };
+}
+
+/** The night's API client and its rate limiter, whose counts `onTally` can read from now on. */
+function connect(options: RunFetchOptions): { client: QwotyClient; limiter: RateLimiter | undefined } {
+  const { config, reporter } = options;
+  // --concurrency bounds the look-ups (fetch-workspace.ts); the contacts and addresses lists stream beside
+  // them, as before the limiter: counting them in would leave the look-ups fewer places while they stream.
+  const limiter =
+    options.rateLimiter === false ? undefined : createRateLimiter({ concurrency: config.concurrency + 2 });
+  const client = createQwotyClient({
+    limiter,
+    baseUrl: config.apiUrl,
+    token: config.token,
+    timeoutMs: config.timeoutMs,
+    retries: config.retries,
+    signal: AbortSignal.timeout(config.deadlineMs),
+    onRetry: ({ error, delayMs, attempt }) =>
+      reporter.warn(`${error.message}; retry ${attempt} in ${formatMs(delayMs)}`),
+    caps: {
+      maxListBytes: config.maxListMb * 1024 * 1024,
+      maxAnswerBytes: config.maxAnswerKb * 1024,
+      maxRecordBytes: config.maxRecordKb * 1024,
+      maxDepth: config.maxDepth,
+    },
+  });
+  options.onTally?.(() => ({
+    requests: client.stats.requests,
+    retries: client.stats.retries,
+    throttled: limiter?.stats.throttled ?? 0,
+    waitedMs: limiter?.stats.waitedMs ?? 0,
+  }));
+  return { client, limiter };
+}
+
+/**
+ * The third phase: the validation threshold, the snapshot, and the publish guards. Throws (and publishes
+ * nothing) when too many records were set aside or the snapshot would shrink too far.
+ */
+async function checkTonight(
+  config: FetchConfig,
+  reporter: Reporter,
+  { workspace, host }: Tonight,
+  earlier: EarlierNight,
+  generatedAt: Date,
+): Promise<Snapshot> {
+  await checkRejects(config, workspace.rejects, workspace.contactRecords, reporter);
+  const snapshot = buildSnapshot({
+    workspace,
+    source: { host, customer_id: config.customerId, demo: config.demo },
+    generatedAt,
+    defaultCountry: config.defaultCountry,
+  });
+  checkGuards(config, snapshot.counts.contacts, earlier.previous);
+  return snapshot;
+}
+
+interface PublishInput {
+  earlier: EarlierNight;
+  tonight: Tonight;
+  snapshot: Snapshot;
+  startedAt: Date;
+  now: () => Date;
+}
+
+/** The published snapshot, its reports, and how long publishing took. */
+interface PublishedNight extends Published {
+  changes: ChangesReport;
+  quality: QualityReport;
+  ms: number;
+}
+
+/**
+ * The last phase: the exports and reports written and switched in at once. The reports are worked out while
+ * the exports are written (the XLSX one in its worker thread).
+ */
+async function publishTonight(options: RunFetchOptions, input: PublishInput): Promise<PublishedNight> {
+  const { config, reporter } = options;
+  const { earlier, tonight, snapshot } = input;
+  const { workspace, client, pace } = tonight;
+  let changes: ChangesReport | undefined;
+  let quality: QualityReport | undefined;
+  const exports = nightExporters(config, earlier.live !== null);
+  const started = performance.now();
+  const published = await publishSnapshot({
+    dataDir: config.dataDir,
+    snapshot,
+    rejects: workspace.rejects,
+    exporters: exports.exporters,
+    extraFiles: async () => {
+      await exports.jsonWritten();
+      changes = await diffSnapshots(await earlier.snapshot, snapshot, exports.fingerprints);
+      quality = assessQuality(snapshot, workspace.rejects, {
+        ...workspace,
+        customerMaxAgeDays: config.customerMaxAgeDays,
+      });
+      reporter.info(
+        `changes: ${changes.totals.added} added, ${changes.totals.removed} removed, ${changes.totals.changed} changed`,
+      );
+      return [
+        ...reportFiles(changes, quality),
+        historyFile(carryHistory(earlier.history, summariseNight(changes))),
+      ];
+    },
+    tool: options.tool,
+    run: {
+      startedAt: input.startedAt,
+      requests: client.stats.requests,
+      retries: client.stats.retries,
+      lists: workspace.lists,
+      throttled: pace.throttled,
+      waitedMs: pace.waitedMs,
+    },
+    now: input.now,
+    keep: config.keepNights,
+    ...(options.onPublishStep ? { onStep: options.onPublishStep } : {}),
+  });
+  const ms = Math.round(performance.now() - started);
+  reporter.info(`publish: ${published.manifest.files.length} files in ${formatMs(ms)}`);
+  if (!changes || !quality) throw new Error('the reports were not worked out');
+  return { ...published, changes, quality, ms };
+}
+
+/**
+ * The exporters of the night. With a previous snapshot, the contacts are fingerprinted as contacts.json is
+ * written, so the change report does not turn 100,000 contacts into JSON a second time.
+ */
+function nightExporters(config: FetchConfig, withFingerprints: boolean) {
+  const fingerprints = new Map<string, string>();
+  let jsonWritten: Promise<unknown> = Promise.resolve();
+  const exporters = EXPORTERS.map(
+    (exporter): Exporter =>
+      exporter === xlsxExporter
+        ? createXlsxExporter({ lang: config.lang, timeZone: config.timeZone })
+        : withFingerprints && exporter === jsonExporter
+          ? {
+              ...jsonExporter,
+              write: (snapshot, file) =>
+                (jsonWritten = writeJson(snapshot, file, (contact, text) =>
+                  fingerprints.set(contact.id, fingerprint(text)),
+                )),
+            }
+          : exporter,
+  );
+  return { exporters, fingerprints, jsonWritten: () => jsonWritten };
 }
 
 async function checkRejects(
