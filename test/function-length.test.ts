@@ -19,7 +19,6 @@ const BEING_SPLIT = new Set<string>([
   'src/nightly/run-nightly.ts#runNightly',
   'src/pipeline/run-fetch.ts#runFetch',
   'src/bench/site.ts#measureSite',
-  'src/pipeline/qwoty-client.ts#readListPage',
   'src/testing/site-fixture.ts#writePublishedSnapshot',
   'src/pipeline/publish.ts#publishSnapshot',
   'src/bench/pipeline.ts#benchSize',
@@ -30,7 +29,6 @@ const BEING_SPLIT = new Set<string>([
   'src/fake-api/demo.ts#runDemo',
   'src/pipeline/fetch-workspace.ts#createCustomerLookups',
   'src/pipeline/rate-limit.ts#createRateLimiter',
-  'src/pipeline/qwoty-client.ts#createQwotyClient',
   'src/site/client/search-ui.ts#startSearch',
   'src/fake-api/server.ts#createQwotyServer',
 ]);
