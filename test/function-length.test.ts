@@ -18,7 +18,6 @@ const BEING_SPLIT = new Set<string>([
   'src/fake-api/generate.ts#makeCustomers',
   'src/nightly/run-nightly.ts#runNightly',
   'src/bench/site.ts#measureSite',
-  'src/pipeline/qwoty-client.ts#readListPage',
   'src/testing/site-fixture.ts#writePublishedSnapshot',
   'src/pipeline/publish.ts#publishSnapshot',
   'src/bench/pipeline.ts#benchSize',
@@ -28,7 +27,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/rate-limit.ts#learn',
   'src/fake-api/demo.ts#runDemo',
   'src/pipeline/rate-limit.ts#createRateLimiter',
-  'src/pipeline/qwoty-client.ts#createQwotyClient',
   'src/site/client/search-ui.ts#startSearch',
   'src/fake-api/server.ts#createQwotyServer',
 ]);

@@ -9,7 +9,7 @@
  * run to 3.3 GB before it gave up, and a field nested 20,000 levels deep overflowed the stack of every
  * recursive reader downstream (`JSON.stringify` among them), night after night.
  */
-import { DataRejectedError } from '../shared/errors.ts';
+import { ConfigError, DataRejectedError } from '../shared/errors.ts';
 
 export interface AnswerCaps {
   /** Decompressed bytes of one list, all its pages together. */
@@ -68,6 +68,35 @@ export class AnswerCapError extends DataRejectedError {
     this.url = details.url;
     this.reason = details.reason;
   }
+}
+
+/** `where` answered over `cap`: `what` says how ("sent a list larger than"), the cap's value follows. */
+export function capError(
+  where: { method: string; url: string },
+  cap: CapName,
+  caps: AnswerCaps,
+  what: string,
+  cause?: unknown,
+): AnswerCapError {
+  const reason = `${what} ${describeCap(cap, caps)}`;
+  return new AnswerCapError(
+    `${where.method} ${where.url} ${reason}; nothing was published and the last good snapshot is kept (raise the setting if that answer is genuine).`,
+    { cap, url: where.url, reason },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** `DEFAULT_CAPS` with the caps given; throws a `ConfigError` unless each is a positive integer. */
+export function resolveCaps(given: Partial<AnswerCaps> = {}): AnswerCaps {
+  const caps: AnswerCaps = { ...DEFAULT_CAPS };
+  for (const [name, value] of Object.entries(given) as [CapName, number | undefined][]) {
+    if (value !== undefined) caps[name] = value;
+  }
+  for (const [name, value] of Object.entries(caps)) {
+    if (!(Number.isInteger(value) && value > 0))
+      throw new ConfigError(`Expected \`caps.${name}\` to be a positive integer.`);
+  }
+  return caps;
 }
 
 /**
