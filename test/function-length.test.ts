@@ -32,7 +32,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/rate-limit.ts#createRateLimiter',
   'src/pipeline/qwoty-client.ts#createQwotyClient',
   'src/site/client/search-ui.ts#startSearch',
-  'src/fake-api/server.ts#createQwotyServer',
 ]);
 
 interface FunctionLength {
