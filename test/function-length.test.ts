@@ -27,7 +27,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/json-list-stream.ts##scan',
   'src/pipeline/json-list-stream.ts##scanValue',
   'src/pipeline/rate-limit.ts#learn',
-  'src/fake-api/demo.ts#runDemo',
   'src/pipeline/fetch-workspace.ts#createCustomerLookups',
   'src/pipeline/rate-limit.ts#createRateLimiter',
   'src/pipeline/qwoty-client.ts#createQwotyClient',
