@@ -16,7 +16,10 @@ await runMain('demo', async () => {
     ...parsed.values,
     root: path.resolve(import.meta.dirname, '..'),
     node: process.execPath,
+    env: process.env,
+    cwd: process.cwd(),
     log: (line) => console.log(line),
+    output: 'inherit',
   });
   return ExitCode.ok;
 });

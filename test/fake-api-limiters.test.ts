@@ -37,13 +37,15 @@ describe('the embedded API with a rate limit', () => {
     server = await createQwotyServer({
       contacts: 5,
       token: TOKEN,
-      rateLimit: parseRateLimitSpec('bucket:20/s,burst=2'),
+      // One token a second: the three requests must fall within one refill, even on a loaded machine (at
+      // 20 a second, a refill every 50 ms, the third request was sometimes let through).
+      rateLimit: parseRateLimitSpec('bucket:1/s,burst=2'),
     });
     const statuses = [(await get('/contacts')).statusCode, (await get('/contacts')).statusCode];
     const refused = await get('/contacts');
     expect([...statuses, refused.statusCode]).toEqual([200, 200, 429]);
     expect(Object.keys(refused.headers).filter((name) => /rate|retry/i.test(name))).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await get('/contacts')).statusCode).toBe(200);
   });
 

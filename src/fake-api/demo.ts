@@ -8,8 +8,11 @@ import path from 'node:path';
 import { QwotyError, toExitCode } from '../shared/errors.ts';
 import { generateWorkspace } from './generate.ts';
 import { describeRateLimit, type RateLimitSpec } from './limiters.ts';
-import { nextNight, nightSize } from './next-night.ts';
-import { createQwotyServer, DEMO_TOKEN } from './server.ts';
+import { type NightChanges, nextNight, nightSize } from './next-night.ts';
+import { createQwotyServer, DEMO_TOKEN, type QwotyServer, type WorkspaceData } from './server.ts';
+
+/** Where the entry points' output goes: the demo's own terminal, or writers (a test's). */
+export type DemoOutput = 'inherit' | { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 
 export interface DemoOptions {
   contacts: number;
@@ -26,81 +29,148 @@ export interface DemoOptions {
   root: string;
   /** Node 22, to run the entry points with. */
   node: string;
+  /**
+   * The environment the entry points inherit, with the demo's settings on top. Its `QWOTY_API_TOKEN` is
+   * never passed on: the fetch gets the demo token, the site build none.
+   */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The folder the entry points run in, and the one the paths in the closing summary are relative to. */
+  cwd: string;
+  /** The demo's own lines. */
   log: (line: string) => void;
+  /** The entry points' output. */
+  output: DemoOutput;
+}
+
+/** The folders of one demo, all under `<root>/.demo`. */
+interface DemoFolders {
+  data: string;
+  site: string;
+  siteCache: string;
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {
-  const { contacts, seed, root, log } = options;
-  const demoDir = path.join(root, '.demo');
-  const dataDir = path.join(demoDir, 'data');
-  const siteDir = path.join(demoDir, 'site');
-  const run = (name: string, env: Record<string, string>) => runScript(options.node, root, name, env);
-  // A few invalid and bent records and one rate-limited answer, so the demo shows rejects, normalised
-  // fields and a retry too.
+  const demoDir = path.join(options.root, '.demo');
+  const folders = {
+    data: path.join(demoDir, 'data'),
+    site: path.join(demoDir, 'site'),
+    siteCache: path.join(demoDir, 'site-cache'),
+  };
+  const { workspace, night } = demoWorkspace(options);
+  const server = await startDemoApi(workspace, night, options);
+  try {
+    await runScript(options, 'fetch', fetchEnv(server, folders, options.deadline));
+  } finally {
+    await server.close();
+  }
+  await runScript(options, 'build-site', {
+    QWOTY_DATA_DIR: folders.data,
+    QWOTY_SITE_DIR: folders.site,
+    // Its own incremental-build cache: the demo's pages would otherwise push the real site's out of it.
+    QWOTY_SITE_CACHE_DIR: folders.siteCache,
+  });
+  options.log(demoSummary(folders, options.cwd));
+}
+
+/**
+ * The generated workspace, with a few invalid and bent records so the demo shows rejects and normalised
+ * fields too; on `nextNight`, the night after the last demo of this size and seed.
+ */
+function demoWorkspace(options: DemoOptions): { workspace: WorkspaceData; night: NightChanges | undefined } {
+  const { contacts, seed } = options;
   const few = Math.max(1, Math.round(contacts / 400));
   const generated = generateWorkspace({ contacts, seed, invalid: few, bent: Math.min(few, contacts - few) });
-  const night = options.nextNight ? nightSize(contacts) : undefined;
-  const workspace = night
-    ? {
-        ...generated,
-        contacts: nextNight(generated.contacts, { seed, now: options.now ?? new Date(), changes: night }),
-      }
-    : generated;
+  if (!options.nextNight) return { workspace: generated, night: undefined };
+  const night = nightSize(contacts);
+  const changed = nextNight(generated.contacts, { seed, now: options.now ?? new Date(), changes: night });
+  return { workspace: { ...generated, contacts: changed }, night };
+}
+
+/** The embedded API on a free loopback port, with one rate-limited answer so the demo shows a retry. */
+async function startDemoApi(
+  workspace: WorkspaceData,
+  night: NightChanges | undefined,
+  options: DemoOptions,
+): Promise<QwotyServer> {
+  const { log, rateLimit } = options;
   const server = await createQwotyServer({
     workspace,
-    seed,
+    seed: options.seed,
     faults: [{ path: '/contacts', kind: 'rateLimit', times: 1, retryAfter: 1 }],
-    rateLimit: options.rateLimit,
+    rateLimit,
   });
-  log(`Embedded Qwoty API with ${contacts.toLocaleString('en')} generated contacts at ${server.url}`);
+  log(`Embedded Qwoty API with ${options.contacts.toLocaleString('en')} generated contacts at ${server.url}`);
   if (night) {
     log(
       `The next night: ${night.changed} contacts changed, ${night.added} added and ${night.removed} removed since the last demo of this size and seed`,
     );
   }
-  if (options.rateLimit) log(`Its rate limit: ${describeRateLimit(options.rateLimit)}`);
-  try {
-    // The child gets the demo token only: a real QWOTY_API_TOKEN in this environment is never sent anywhere.
-    await run('fetch', {
-      QWOTY_API_URL: server.url,
-      QWOTY_API_TOKEN: DEMO_TOKEN,
-      QWOTY_DATA_DIR: dataDir,
-      QWOTY_CUSTOMER_ID: '',
-      QWOTY_DEMO: '1',
-      // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
-      QWOTY_ALLOW_SHRINK: '1',
-      // The fetch reads its deadline from the environment; the value is checked there like any other.
-      ...(options.deadline === undefined ? {} : { QWOTY_DEADLINE_MINUTES: options.deadline }),
-    });
-  } finally {
-    await server.close();
-  }
-  await run('build-site', {
-    QWOTY_DATA_DIR: dataDir,
-    QWOTY_SITE_DIR: siteDir,
-    // Its own incremental-build cache: the demo's pages would otherwise push the real site's out of it.
-    QWOTY_SITE_CACHE_DIR: path.join(demoDir, 'site-cache'),
-  });
-
-  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
-  log(`
-Demo ready (generated data, clearly fake; nothing left this machine):
-  snapshot   ${rel(dataDir)}/  contacts.json, contacts.csv, contacts.xlsx, manifest.json,
-             rejects.json (the invalid records, with reasons), changes.*, quality.*
-  site       ${rel(siteDir)}/  serve it with: npm run preview:demo
-  API        npm run api  starts the embedded API on its own
-
-Run it for real: set QWOTY_API_TOKEN and run npm run nightly (see README.md).`);
+  if (rateLimit) log(`Its rate limit: ${describeRateLimit(rateLimit)}`);
+  return server;
 }
 
-/** Runs one of our entry points with Node 22, inheriting output; a non-zero exit stops the demo. */
-function runScript(node: string, root: string, name: string, env: Record<string, string>): Promise<void> {
-  const { QWOTY_API_TOKEN: _real, ...inherited } = process.env;
+/** The fetch's settings: the embedded API, the demo token, the demo's data folder. */
+function fetchEnv(
+  server: QwotyServer,
+  folders: DemoFolders,
+  deadline: string | undefined,
+): Record<string, string> {
+  return {
+    QWOTY_API_URL: server.url,
+    QWOTY_API_TOKEN: DEMO_TOKEN,
+    QWOTY_DATA_DIR: folders.data,
+    QWOTY_CUSTOMER_ID: '',
+    QWOTY_DEMO: '1',
+    // The demo publishes a fresh generated workspace each time: its size may change with --contacts.
+    QWOTY_ALLOW_SHRINK: '1',
+    // The fetch reads its deadline from the environment; the value is checked there like any other.
+    ...(deadline === undefined ? {} : { QWOTY_DEADLINE_MINUTES: deadline }),
+  };
+}
+
+/** What the demo made and what to do next, paths relative to `cwd`. */
+export function demoSummary(folders: { data: string; site: string }, cwd: string): string {
+  const rel = (p: string) => path.relative(cwd, p) || '.';
+  return `
+Demo ready (generated data, clearly fake; nothing left this machine):
+  snapshot   ${rel(folders.data)}/  contacts.json, contacts.csv, contacts.xlsx, manifest.json,
+             rejects.json (the invalid records, with reasons), changes.*, quality.*
+  site       ${rel(folders.site)}/  serve it with: npm run preview:demo
+  API        npm run api  starts the embedded API on its own
+
+Run it for real: set QWOTY_API_TOKEN and run npm run nightly (see README.md).`;
+}
+
+/** The environment of an entry point: the demo's, without the real token, and `settings` on top. */
+export function childEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  settings: Record<string, string>,
+): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    // A real QWOTY_API_TOKEN in this environment is never sent anywhere: the fetch gets the demo token.
+    if (value !== undefined && name !== 'QWOTY_API_TOKEN') inherited[name] = value;
+  }
+  return { ...inherited, ...settings };
+}
+
+/** Runs one of our entry points with Node 22; a non-zero exit stops the demo. */
+function runScript(options: DemoOptions, name: string, settings: Record<string, string>): Promise<void> {
+  const { output } = options;
   return new Promise((resolve, reject) => {
-    const script = path.join(root, 'scripts', `${name}.ts`);
-    const child = spawn(node, [script], { stdio: 'inherit', env: { ...inherited, ...env } });
+    const script = path.join(options.root, 'scripts', `${name}.ts`);
+    const child = spawn(options.node, [script], {
+      cwd: options.cwd,
+      env: childEnv(options.env, settings),
+      stdio: output === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    });
+    if (output !== 'inherit') {
+      child.stdout?.pipe(output.stdout, { end: false });
+      child.stderr?.pipe(output.stderr, { end: false });
+    }
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // `close`, not `exit`: the child's output has all been passed on by then.
+    child.on('close', (code) => {
       if (code === 0) resolve();
       else
         reject(

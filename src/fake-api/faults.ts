@@ -2,7 +2,9 @@
  * Faults the embedded API can inject, to test that the client retries, gives up and reports as it should.
  *
  * A fault acts like a proxy or gateway in front of the API: it is checked before the token, and the first
- * fault in the list that matches a request and is still armed decides what happens to it.
+ * fault in the list that matches a request and is still armed decides what happens to it. Everything a
+ * fault does is here: the answer it gives instead of the API's (`replyOfFault`), or how it spoils the
+ * sending of the real one (`sendWithFault`).
  *
  * ```ts
  * createQwotyServer({ faults: [{ path: '/contacts', kind: 'rateLimit', times: 2, retryAfter: 1 }] });
@@ -10,8 +12,9 @@
  * ```
  */
 import { Buffer } from 'node:buffer';
-import { STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { createRandom, type Random } from './generate.ts';
+import { failureReply, headersWithLength, htmlReply, JSON_TYPE, type Reply, sendReply } from './replies.ts';
 
 /** Which requests a fault hits, and how often. */
 export interface FaultTarget {
@@ -76,32 +79,6 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'successFalse',
   'notJson',
 ];
-
-/** A complete HTTP answer, before it is sent (possibly badly). */
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-export const JSON_TYPE = 'application/json; charset=utf-8';
-const HTML_TYPE = 'text/html; charset=utf-8';
-
-export function jsonReply(status: number, payload: unknown, headers: Record<string, string> = {}): Reply {
-  return {
-    status,
-    headers: { 'content-type': JSON_TYPE, ...headers },
-    body: Buffer.from(JSON.stringify(payload)),
-  };
-}
-
-export function failureReply(status: number, error: string, headers: Record<string, string> = {}): Reply {
-  return jsonReply(status, { success: false, error }, headers);
-}
-
-function htmlReply(status: number, html: string, headers: Record<string, string> = {}): Reply {
-  return { status, headers: { 'content-type': HTML_TYPE, ...headers }, body: Buffer.from(html) };
-}
 
 /** The answer a fault gives instead of the API's, or undefined when it only spoils how the real one is sent. */
 export function replyOfFault(fault: Fault, now: number): Reply | undefined {
@@ -235,4 +212,68 @@ function checkFault(fault: Fault, index: number): Fault {
     );
   }
   return fault;
+}
+
+/** Runs `action` in `ms` milliseconds; the server cancels what is still pending when it closes. */
+export type Later = (ms: number, action: () => void) => void;
+
+const TRICKLE_PIECES = 10;
+
+/** The status the client sees: 0 when the fault resets the connection before any header. */
+export function statusSeen(reply: Reply, fault: Fault | undefined): number {
+  return fault?.kind === 'reset' && fault.when !== 'midBody' ? 0 : reply.status;
+}
+
+/** Sends the answer, spoiled as the fault says (reset, truncated or slow), or as it is. */
+export function sendWithFault(
+  response: ServerResponse,
+  reply: Reply,
+  fault: Fault | undefined,
+  later: Later,
+): void {
+  const { socket } = response;
+  if (!socket || socket.destroyed) return;
+  const half = reply.body.subarray(0, Math.floor(reply.body.length / 2));
+  switch (fault?.kind) {
+    case 'reset':
+      if (fault.when === 'midBody') {
+        response.writeHead(reply.status, headersWithLength(reply));
+        response.write(half, () => socket.resetAndDestroy());
+      } else {
+        socket.resetAndDestroy();
+      }
+      return;
+    case 'truncate':
+      response.writeHead(
+        reply.status,
+        fault.encoding === 'chunked' ? reply.headers : headersWithLength(reply),
+      );
+      response.write(half, () => socket.destroySoon());
+      return;
+    case 'slow':
+      if (fault.mode === 'trickle') {
+        response.writeHead(reply.status, headersWithLength(reply));
+        trickle(response, reply.body, fault.delayMs, later);
+      } else {
+        later(fault.delayMs, () => sendWithFault(response, reply, undefined, later));
+      }
+      return;
+    default:
+      sendReply(response, reply);
+  }
+}
+
+function trickle(response: ServerResponse, body: Buffer, totalMs: number, later: Later): void {
+  const size = Math.ceil(body.length / TRICKLE_PIECES) || 1;
+  const sendPiece = (piece: number): void => {
+    if (response.destroyed) return;
+    const chunk = body.subarray(piece * size, (piece + 1) * size);
+    if (piece >= TRICKLE_PIECES - 1 || (piece + 1) * size >= body.length) {
+      response.end(chunk);
+      return;
+    }
+    response.write(chunk);
+    later(totalMs / (TRICKLE_PIECES - 1), () => sendPiece(piece + 1));
+  };
+  sendPiece(0);
 }

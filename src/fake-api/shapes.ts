@@ -8,8 +8,8 @@
 import { Buffer } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { JSON_TYPE, type Reply } from './faults.ts';
 import type { Workspace } from './generate.ts';
+import { JSON_TYPE, type Reply } from './replies.ts';
 
 /** How each page of a list points at the next one; frameworks often send several at once. */
 export type NextStyle = 'link-header' | 'links-next' | 'next-page-url' | 'meta-pages' | 'cursor';
