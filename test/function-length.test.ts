@@ -16,7 +16,6 @@ const ROOT = join(import.meta.dirname, '..');
 const BEING_SPLIT = new Set<string>([
   'src/testing/site-fixture.ts#makeSnapshot',
   'src/fake-api/generate.ts#makeCustomers',
-  'src/nightly/run-nightly.ts#runNightly',
   'src/bench/site.ts#measureSite',
   'src/testing/site-fixture.ts#writePublishedSnapshot',
   'src/pipeline/publish.ts#publishSnapshot',

@@ -68,13 +68,41 @@ type Failure = QwotyError | Error;
 export async function runNightly(
   options: NightlyOptions,
 ): Promise<{ summary: RunSummary; failure: Failure | undefined }> {
-  const { config, siteDir, reporter } = options;
-  const startedAt = new Date();
+  const { config, reporter } = options;
+  const base = startingSummary(new Date(), options.pid);
   const started = performance.now();
-  const id = runId(startedAt, options.pid);
-  const base: RunSummary = {
+  const write = (summary: RunSummary) =>
+    writeRunSummary(config.dataDir, summary).catch((error: unknown) =>
+      reporter.warn(`could not write run-summary.json (${(error as Error).message})`),
+    );
+
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockDataDir(config.dataDir, options.pid);
+  } catch (error) {
+    // Another run holds the data folder: its run-summary.json is its own, and stays as it is.
+    const failure = toFailure(error);
+    return { summary: finish(base, failure, started, options.redact), failure };
+  }
+  try {
+    const running = await noteInterruptedRun(config.dataDir, base, reporter);
+    await write(running);
+    const night = await fetchAndBuild(options);
+    const summary = summarise(running, night, started, options);
+    await write(summary);
+    return { summary, failure: night.failure };
+  } finally {
+    await unlock().catch((error: unknown) =>
+      reporter.warn(`could not release the data folder's lock (${(error as Error).message})`),
+    );
+  }
+}
+
+/** The summary of a run that has just started, before it holds anything. */
+function startingSummary(startedAt: Date, pid: number): RunSummary {
+  return {
     schema_version: 1,
-    run_id: id,
+    run_id: runId(startedAt, pid),
     status: 'running',
     exit_code: null,
     error: null,
@@ -95,101 +123,117 @@ export async function runNightly(
     snapshot_dir: null,
     site_dir: null,
   };
-  const write = (summary: RunSummary) =>
-    writeRunSummary(config.dataDir, summary).catch((error: unknown) =>
-      reporter.warn(`could not write run-summary.json (${(error as Error).message})`),
-    );
+}
 
-  let unlock: () => Promise<void>;
-  try {
-    unlock = await lockDataDir(config.dataDir, options.pid);
-  } catch (error) {
-    // Another run holds the data folder: its run-summary.json is its own, and stays as it is.
-    const failure = toFailure(error);
-    return { summary: finish(base, failure, started, options.redact), failure };
-  }
-  try {
-    const previous = await readRunSummary(config.dataDir);
-    // This run holds the lock: a summary still "running" is that of a run that is gone.
-    if (previous?.status === 'running') {
-      base.interrupted_run = previous.run_id ?? `started at ${previous.started_at}`;
-      reporter.warn(
-        `the run ${base.interrupted_run} was killed before it finished; the snapshot and site it did not finish were left as they were.`,
-      );
-    }
-    await write(base);
+/**
+ * With the lock held, a summary still "running" is that of a run that is gone: this run's summary names it,
+ * and the log says so.
+ */
+async function noteInterruptedRun(
+  dataDir: string,
+  base: RunSummary,
+  reporter: Reporter,
+): Promise<RunSummary> {
+  const previous = await readRunSummary(dataDir);
+  if (previous?.status !== 'running') return base;
+  const interrupted = previous.run_id ?? `started at ${previous.started_at}`;
+  reporter.warn(
+    `the run ${interrupted} was killed before it finished; the snapshot and site it did not finish were left as they were.`,
+  );
+  return { ...base, interrupted_run: interrupted };
+}
 
-    const warnings: string[] = [];
-    const recording: Reporter = {
-      info: (message) => reporter.info(message),
-      progress: (label, done, total) => reporter.progress(label, done, total),
-      echo: (line) => reporter.echo(line),
-      warn: (message) => {
-        warnings.push(message);
-        reporter.warn(message);
+/** How the fetch and the build went: what they gave, or the failure that stopped them. */
+interface NightOutcome {
+  result: FetchRunResult | undefined;
+  failure: Failure | undefined;
+  durations: Record<string, number>;
+  /** The client's counts, which outlive a failed fetch. */
+  tally: RequestTally;
+  /** Every warning the fetch logged. */
+  warnings: string[];
+}
+
+/** Fetches and publishes the snapshot, then builds the site from it; the build only when the fetch succeeded. */
+async function fetchAndBuild(options: NightlyOptions): Promise<NightOutcome> {
+  const { reporter, siteDir } = options;
+  const warnings: string[] = [];
+  let tally: () => RequestTally = () => ({ requests: 0, retries: 0, throttled: 0, waitedMs: 0 });
+  let result: FetchRunResult | undefined;
+  let failure: Failure | undefined;
+  const durations: Record<string, number> = {};
+  try {
+    result = await runFetch({
+      config: options.config,
+      reporter: recordingWarnings(reporter, warnings),
+      tool: options.tool,
+      pid: options.pid,
+      dataDirLocked: true,
+      onTally: (read) => {
+        tally = read;
       },
-    };
-    let tally: () => RequestTally = () => ({ requests: 0, retries: 0, throttled: 0, waitedMs: 0 });
-    let result: FetchRunResult | undefined;
-    let failure: Failure | undefined;
-    const durations: Record<string, number> = {};
-    try {
-      result = await runFetch({
-        config,
-        reporter: recording,
-        tool: options.tool,
-        pid: options.pid,
-        dataDirLocked: true,
-        onTally: (read) => {
-          tally = read;
-        },
-      });
-      Object.assign(durations, result.durations);
-      const buildStarted = performance.now();
-      reporter.info(`Building the site into ${siteDir}`);
-      await buildSiteInto(siteDir, options);
-      durations.build = Math.round(performance.now() - buildStarted);
-      reporter.info(`site: built in ${formatMs(durations.build)}`);
-    } catch (error) {
-      failure = toFailure(error);
-    }
-    // The counts come from the client, which outlives a failed fetch; a published run's manifest holds the same.
-    const counts = tally();
-    const kept = warnings.slice(0, MAX_WARNINGS);
-    if (warnings.length > MAX_WARNINGS)
-      kept.push(`… and ${warnings.length - MAX_WARNINGS} more warnings (see the log)`);
-    // Parsed: the summary keeps only the fields of its schema (the oldest customer's id, not its name).
-    const summary = RunSummarySchema.parse(
-      finish(
-        {
-          ...base,
-          durations_ms: durations,
-          source: result?.manifest.source ?? null,
-          counts: result?.manifest.counts ?? null,
-          requests: result?.manifest.run.requests ?? counts.requests,
-          retries: result?.manifest.run.retries ?? counts.retries,
-          throttled: result?.manifest.run.throttled ?? counts.throttled,
-          waited_ms: result?.manifest.run.waited_ms ?? counts.waitedMs,
-          freshness: result?.quality.freshness ?? null,
-          // A published snapshot's warnings are its degradations; a failed run's are what it logged.
-          warnings: result ? result.manifest.run.warnings : kept.map(options.redact),
-          changes: result?.changes.totals ?? null,
-          quality: result?.quality.totals ?? null,
-          snapshot_dir: result?.dir ?? null,
-          site_dir: failure ? null : path.resolve(siteDir),
-        },
-        failure,
-        started,
-        options.redact,
-      ),
-    );
-    await write(summary);
-    return { summary, failure };
-  } finally {
-    await unlock().catch((error: unknown) =>
-      reporter.warn(`could not release the data folder's lock (${(error as Error).message})`),
-    );
+    });
+    Object.assign(durations, result.durations);
+    const buildStarted = performance.now();
+    reporter.info(`Building the site into ${siteDir}`);
+    await buildSiteInto(siteDir, options);
+    durations.build = Math.round(performance.now() - buildStarted);
+    reporter.info(`site: built in ${formatMs(durations.build)}`);
+  } catch (error) {
+    failure = toFailure(error);
   }
+  return { result, failure, durations, tally: tally(), warnings };
+}
+
+/** `reporter`, keeping each warning in `warnings` as well. */
+function recordingWarnings(reporter: Reporter, warnings: string[]): Reporter {
+  return {
+    info: (message) => reporter.info(message),
+    progress: (label, done, total) => reporter.progress(label, done, total),
+    echo: (line) => reporter.echo(line),
+    warn: (message) => {
+      warnings.push(message);
+      reporter.warn(message);
+    },
+  };
+}
+
+/** The summary of the night that ended, from what the fetch and the build gave. */
+function summarise(
+  base: RunSummary,
+  { result, failure, durations, tally, warnings }: NightOutcome,
+  started: number,
+  { siteDir, redact }: Pick<NightlyOptions, 'siteDir' | 'redact'>,
+): RunSummary {
+  const kept = warnings.slice(0, MAX_WARNINGS);
+  if (warnings.length > MAX_WARNINGS)
+    kept.push(`… and ${warnings.length - MAX_WARNINGS} more warnings (see the log)`);
+  // Parsed: the summary keeps only the fields of its schema (the oldest customer's id, not its name).
+  return RunSummarySchema.parse(
+    finish(
+      {
+        ...base,
+        durations_ms: durations,
+        source: result?.manifest.source ?? null,
+        counts: result?.manifest.counts ?? null,
+        // The counts come from the client, which outlives a failed fetch; a published run's manifest holds the same.
+        requests: result?.manifest.run.requests ?? tally.requests,
+        retries: result?.manifest.run.retries ?? tally.retries,
+        throttled: result?.manifest.run.throttled ?? tally.throttled,
+        waited_ms: result?.manifest.run.waited_ms ?? tally.waitedMs,
+        freshness: result?.quality.freshness ?? null,
+        // A published snapshot's warnings are its degradations; a failed run's are what it logged.
+        warnings: result ? result.manifest.run.warnings : kept.map(redact),
+        changes: result?.changes.totals ?? null,
+        quality: result?.quality.totals ?? null,
+        snapshot_dir: result?.dir ?? null,
+        site_dir: failure ? null : path.resolve(siteDir),
+      },
+      failure,
+      started,
+      redact,
+    ),
+  );
 }
 
 function toFailure(error: unknown): Failure {

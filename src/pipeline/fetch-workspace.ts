@@ -122,19 +122,7 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
   };
   const addressesPromise = timed(
     'addresses',
-    async () => {
-      try {
-        return await fetchList(client, 'address', '/addresses', query, normaliseAddress);
-      } catch (error) {
-        if (isForbidden(error)) {
-          warn(
-            `The token may not read addresses (${error.status}): contacts are published without addresses.`,
-          );
-          return { valid: [], rejects: [], normalised: [], total: 0, pages: 0, members: [] };
-        }
-        throw error;
-      }
-    },
+    () => fetchAddresses(client, query, warn),
     (list) => list.valid.length,
   );
   // Both lists load together; the addresses' failure must not go unhandled while contacts load.
@@ -188,6 +176,21 @@ export async function fetchWorkspace(options: FetchWorkspaceOptions): Promise<Fe
     },
     warnings,
   };
+}
+
+/** Every address, or none when the token may not read them (403): the contacts are then published without. */
+async function fetchAddresses(
+  client: QwotyClient,
+  query: Record<string, string | undefined>,
+  warn: (message: string) => void,
+) {
+  try {
+    return await fetchList(client, 'address', '/addresses', query, normaliseAddress);
+  } catch (error) {
+    if (!isForbidden(error)) throw error;
+    warn(`The token may not read addresses (${error.status}): contacts are published without addresses.`);
+    return { valid: [], rejects: [], normalised: [], total: 0, pages: 0, members: [] };
+  }
 }
 
 /**
