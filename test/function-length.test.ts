@@ -31,7 +31,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/fetch-workspace.ts#createCustomerLookups',
   'src/pipeline/rate-limit.ts#createRateLimiter',
   'src/pipeline/qwoty-client.ts#createQwotyClient',
-  'src/site/client/search-ui.ts#startSearch',
   'src/fake-api/server.ts#createQwotyServer',
 ]);
 

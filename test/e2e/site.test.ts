@@ -189,7 +189,7 @@ suite.each(languages)('the directory site in Chromium (%s)', (lang) => {
     expect(await link.getAttribute('href')).toBe(`/customers/${contact.customer_id}/#contact-${contact.id}`);
   });
 
-  test('loads the search data once the page is idle, before anyone searches', async () => {
+  test('loads the search data as the page opens, before anyone searches', async () => {
     const page = await newPage();
     const loaded: string[] = [];
     page.on('request', (request) => loaded.push(new URL(request.url()).pathname));

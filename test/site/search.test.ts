@@ -399,10 +399,31 @@ describe('contactReader', () => {
     }
   });
 
+  test('folds every accented Latin letter as words does, at the start, inside and at the end of a word', () => {
+    const read = contactReader(header);
+    const known = headerWords(header);
+    for (let code = 0xc0; code <= 0x17f; code++) {
+      const letter = String.fromCharCode(code);
+      const contact = { ...hostile[0], name: `${letter}x x${letter}x x${letter}`, email: `A${letter}@b.fr` };
+      const { entry } = read(formatContactLine(contact as SearchContact));
+      expect(entry.all, letter).toBe(indexContact(contact as SearchContact, header, known).all);
+    }
+  });
+
   test('finds the same contacts as the index indexContact makes', () => {
     const read = contactReader(header);
     const readIndex = contacts.map((contact) => read(formatContactLine(contact)).entry);
-    for (const query of ['jean', 'acme', 'buyer', 'dupont jd', '0612', '+49 30', 'marie acme', 'zz', 'jaen']) {
+    for (const query of [
+      'jean',
+      'acme',
+      'buyer',
+      'dupont jd',
+      '0612',
+      '+49 30',
+      'marie acme',
+      'zz',
+      'jaen',
+    ]) {
       expect(search(contacts, readIndex, query, any, 50)).toEqual(search(contacts, index, query, any, 50));
     }
   });

@@ -246,12 +246,29 @@ export function parseContactLines(text: string): SearchContact[] {
  * ASCII (one lower-casing and one replace, no array of words).
  */
 function foldedWords(value: string): string {
-  if (!PLAIN.test(value)) return words(value).join(' ');
-  return value
+  let plain = value;
+  if (!PLAIN.test(plain)) {
+    plain = value.replace(LATIN, (letter) => LATIN_FOLDS.get(letter) ?? letter);
+    if (!PLAIN.test(plain)) return words(value).join(' ');
+  }
+  return plain
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+/**
+ * The accented Latin letters (Latin-1 and Latin Extended-A), most of what is not ASCII in names and emails,
+ * with what `fold` makes of each: folding them one by one gives what folding the whole text gives, without
+ * Unicode normalisation, which was most of the cost of reading the contacts.
+ */
+const LATIN = /[\u00c0-\u017f]/g;
+const LATIN_FOLDS = new Map(
+  Array.from({ length: 0x17f - 0xc0 + 1 }, (_, offset) => {
+    const letter = String.fromCharCode(0xc0 + offset);
+    return [letter, fold(letter)];
+  }),
+);
 
 /**
  * An index entry read from a contact line. Its phone digits are worked out on first use: few queries have a
