@@ -25,7 +25,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/json-list-stream.ts##scanValue',
   'src/pipeline/rate-limit.ts#learn',
   'src/pipeline/rate-limit.ts#createRateLimiter',
-  'src/site/client/search-ui.ts#startSearch',
 ]);
 
 interface FunctionLength {

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { parsePhone } from '../../src/pipeline/phone.ts';
 import {
   allowedEdits,
+  contactReader,
   decodeDial,
   editDistance,
   encodeDial,
@@ -356,6 +357,75 @@ describe('formatContactLine and parseContactLines', () => {
     const parsed = parseContactLines(`${text}\n`);
     expect(parsed.slice(0, contacts.length)).toEqual(contacts);
     expect(parsed[contacts.length]?.name).toBe('Tab here newline');
+  });
+});
+
+describe('contactReader', () => {
+  const hostile: SearchContact[] = [
+    { customer: 0, name: '', email: '', phone: '', roles: [], countries: [], dial: '' },
+    {
+      customer: 2,
+      name: 'Ñúñez  Straße-Ørsted',
+      email: 'ZOË.n@Exämple.fr',
+      phone: '',
+      roles: [2],
+      countries: [],
+      dial: '',
+    },
+    { customer: 9, name: '  ', email: '@', phone: '12', roles: [7], countries: [3], dial: '' },
+    { customer: 1, name: 'Tab\there', email: 'a@b', phone: '', roles: [1, 2], countries: [1], dial: '' },
+    {
+      customer: 0,
+      name: "Jean-Luc O'Brien 2",
+      email: 'JL_ob+x@a.io',
+      phone: '',
+      roles: [],
+      countries: [],
+      dial: '',
+    },
+    { customer: 0, name: 'Łukasz', email: '', phone: '', roles: [], countries: [], dial: '' },
+    { customer: 1, name: '日本 太郎', email: 'taro@例え.jp', phone: '', roles: [0], countries: [], dial: '' },
+  ];
+
+  test('gives every line the contact parseContactLines reads and the entry indexContact makes', () => {
+    const read = contactReader(header);
+    const known = headerWords(header);
+    for (const contact of [...contacts, ...hostile]) {
+      const line = formatContactLine(contact);
+      const { contact: back, entry } = read(line);
+      expect(back).toEqual(parseContactLines(`${line}\n`)[0]);
+      const { all, name, digits } = entry;
+      expect({ all, name, digits }, line).toEqual(indexContact(back, header, known));
+    }
+  });
+
+  test('folds every accented Latin letter as words does, at the start, inside and at the end of a word', () => {
+    const read = contactReader(header);
+    const known = headerWords(header);
+    for (let code = 0xc0; code <= 0x17f; code++) {
+      const letter = String.fromCharCode(code);
+      const contact = { ...hostile[0], name: `${letter}x x${letter}x x${letter}`, email: `A${letter}@b.fr` };
+      const { entry } = read(formatContactLine(contact as SearchContact));
+      expect(entry.all, letter).toBe(indexContact(contact as SearchContact, header, known).all);
+    }
+  });
+
+  test('finds the same contacts as the index indexContact makes', () => {
+    const read = contactReader(header);
+    const readIndex = contacts.map((contact) => read(formatContactLine(contact)).entry);
+    for (const query of [
+      'jean',
+      'acme',
+      'buyer',
+      'dupont jd',
+      '0612',
+      '+49 30',
+      'marie acme',
+      'zz',
+      'jaen',
+    ]) {
+      expect(search(contacts, readIndex, query, any, 50)).toEqual(search(contacts, index, query, any, 50));
+    }
   });
 });
 

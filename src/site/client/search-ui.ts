@@ -1,19 +1,20 @@
 /**
- * The search box of the home page. The search files load once the page is idle, so that the first query
- * answers as fast as the next ones (at 100,000 contacts, loading and indexing on the first keystroke made it
- * take over a second); a reader who asked to save data (`Save-Data`) gets them on first use instead (focus,
- * hover, or a `?q=` in the URL), as does anyone whose early load failed. They are indexed once, and every
- * keystroke then scans the compact index in memory; the contact ids for the links load by chunk, only for
- * the results shown. Results are built with `textContent` only: a value from the API is never read as markup.
+ * The search box of the home page. The search files start to download as soon as the script runs, and are
+ * read as they arrive, so that a query typed a second after the page opened answers as fast as the next ones
+ * (at 100,000 contacts, loading and indexing on the first keystroke made it take over a second, and waiting
+ * for the page to be idle first left some loads still reading when the query came); a reader who asked to
+ * save data (`Save-Data`) gets them on first use instead (focus, hover, or a `?q=` in the URL), as does
+ * anyone whose early load failed. They are indexed once, and every keystroke then scans the compact index in
+ * memory; the contact ids for the links load by chunk, only for the results shown. Results are built with
+ * `textContent` only: a value from the API is never read as markup.
  */
 import { mailtoHref } from '../shared/format.ts';
 import {
+  contactReader,
   decodeDial,
   type HeaderWords,
   headerWords,
   type IndexedContact,
-  indexContact,
-  parseContactLine,
   parseIdLines,
   type SearchContact,
   type SearchFilters,
@@ -22,10 +23,12 @@ import {
   search,
   searchCustomers,
   vocabularyOf,
+  warmDigits,
 } from '../shared/search.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { type Text, textFromData } from '../shared/text.ts';
-import { startResultExport } from './result-export.ts';
+import { linesOf } from './response-lines.ts';
+import { type ResultSet, startResultExport } from './result-export.ts';
 
 interface Loaded {
   header: SearchHeader;
@@ -46,30 +49,43 @@ async function fetchOk(url: string): Promise<Response> {
   return response;
 }
 
+/** Yields to the page: a keystroke or a click waiting is handled now. */
+const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded> {
   // Marks for the benchmark (src/bench/first-query.ts): where the time to a ready search goes.
   performance.mark('search-data:start');
   const [headerResponse, contactsResponse] = await Promise.all([fetchOk(headerUrl), fetchOk(contactsUrl)]);
   const header: SearchHeader = await headerResponse.json();
-  const lines = (await contactsResponse.text()).split('\n');
-  performance.mark('search-data:fetched');
-  if (lines.at(-1) === '') lines.pop();
   const known = headerWords(header);
-  const contacts: SearchContact[] = new Array(lines.length);
-  const index: IndexedContact[] = new Array(lines.length);
-  // Read and index in slices, so that a keystroke or a click while a large directory is prepared is
-  // handled between two slices rather than after the whole of it.
-  for (let start = 0; start < lines.length; start += SLICE) {
-    const end = Math.min(lines.length, start + SLICE);
-    for (let i = start; i < end; i++) {
-      const contact = parseContactLine(lines[i] ?? '');
-      contacts[i] = contact;
-      index[i] = indexContact(contact, header, known);
+  const read = contactReader(header, known);
+  const contacts: SearchContact[] = [];
+  const index: IndexedContact[] = [];
+  let sliceEnd = SLICE;
+  // Lines are read as they arrive, so reading overlaps the download rather than following it, and in
+  // slices, so that a keystroke or a click while a large directory is read is handled between two slices.
+  for await (const lines of linesOf(contactsResponse)) {
+    for (const line of lines) {
+      const { contact, entry } = read(line);
+      contacts.push(contact);
+      index.push(entry);
     }
-    if (end < lines.length) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (contacts.length >= sliceEnd) {
+      sliceEnd = contacts.length + SLICE;
+      await yieldToPage();
+    }
   }
   performance.mark('search-data:indexed');
   return { header, known, contacts, index, ids: new Map() };
+}
+
+/** Work for when the page is idle once the data is read: phone digits, then the words a typo is compared with. */
+async function warmUp(data: Loaded): Promise<void> {
+  for (let start = 0; start < data.index.length; start += SLICE) {
+    warmDigits(data.index, start, Math.min(data.index.length, start + SLICE));
+    await yieldToPage();
+  }
+  vocabularyOf(data.contacts, data.index);
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */
@@ -213,30 +229,66 @@ function resultDetails(contact: SearchContact, header: SearchHeader): HTMLElemen
   return details;
 }
 
-export function startSearch(): void {
+/** The elements and settings of the search form, found once. */
+interface SearchView {
+  form: HTMLFormElement;
+  input: HTMLInputElement;
+  status: HTMLElement;
+  results: HTMLOListElement;
+  customerResults: HTMLUListElement | null;
+  roleSelect: HTMLSelectElement | null;
+  countrySelect: HTMLSelectElement | null;
+  /** Results drawn at most. */
+  limit: number;
+  text: Text;
+  /** What the export buttons are told after each search (`startResultExport`). */
+  showExport: (set: ResultSet | null) => void;
+}
+
+function findView(): SearchView | null {
   const form = document.querySelector<HTMLFormElement>('#search-form');
   const input = document.querySelector<HTMLInputElement>('#q');
   const status = document.querySelector<HTMLElement>('#search-status');
   const results = document.querySelector<HTMLOListElement>('#search-results');
-  const customerResults = document.querySelector<HTMLUListElement>('#search-customers');
-  if (!form || !input || !status || !results) return;
-  const roleSelect = form.querySelector<HTMLSelectElement>('#role');
-  const countrySelect = form.querySelector<HTMLSelectElement>('#country');
-  const limit = Number(form.dataset.limit) || 50;
-  const text = textFromData(form);
-  const foldFilters = startFilterToggle(form, [roleSelect, countrySelect], text);
+  if (!form || !input || !status || !results) return null;
+  const exportPanel = document.querySelector<HTMLElement>('#result-export');
+  return {
+    form,
+    input,
+    status,
+    results,
+    customerResults: document.querySelector<HTMLUListElement>('#search-customers'),
+    roleSelect: form.querySelector<HTMLSelectElement>('#role'),
+    countrySelect: form.querySelector<HTMLSelectElement>('#country'),
+    limit: Number(form.dataset.limit) || 50,
+    text: textFromData(form),
+    showExport: exportPanel
+      ? startResultExport(exportPanel, status, form.dataset.export ?? '')
+      : () => undefined,
+  };
+}
 
+/**
+ * What loads the search data once and gives it to every caller; a failed load is tried again on the next
+ * call (focus, keystroke). Marks the form `data-loaded` once the data is read: the tests and the benchmark
+ * wait on it.
+ */
+interface DataLoader {
+  load: () => Promise<Loaded>;
+  /** Whether a load is under way or done (not failed). */
+  started: () => boolean;
+}
+
+function dataLoader(form: HTMLFormElement): DataLoader {
   let loading: Promise<Loaded> | undefined;
   const load = () => {
     if (!loading) {
       const started = loadData(form.dataset.header ?? '', form.dataset.contacts ?? '');
-      // A failed load is tried again on the next focus or keystroke.
       started.then(
         (data) => {
-          // Marks the data as indexed: the tests and the benchmark wait on it.
           form.dataset.loaded = 'true';
-          // The words a typo is compared with, worked out while nobody types rather than on the first typo.
-          whenIdle(() => vocabularyOf(data.contacts, data.index));
+          // Worked out while nobody types rather than on the first number or the first typo.
+          whenIdle(() => void warmUp(data));
         },
         () => {
           if (loading === started) loading = undefined;
@@ -246,153 +298,193 @@ export function startSearch(): void {
     }
     return loading;
   };
+  return { load, started: () => loading !== undefined };
+}
 
+/** The filters' selects with their names in the URL. */
+function selectsOf(view: SearchView): Array<[HTMLSelectElement | null, string]> {
+  return [
+    [view.roleSelect, 'role'],
+    [view.countrySelect, 'country'],
+  ];
+}
+
+/** Puts the query and filters of the URL (`?q=…&role=…&country=…`) in the form. */
+function restoreFromUrl(view: SearchView): void {
   const params = new URL(location.href).searchParams;
-  input.value = params.get('q') ?? '';
-  for (const [select, name] of [
-    [roleSelect, 'role'],
-    [countrySelect, 'country'],
-  ] as const) {
+  view.input.value = params.get('q') ?? '';
+  for (const [select, name] of selectsOf(view)) {
     const value = params.get(name);
     if (select && value && [...select.options].some((option) => option.value === value)) select.value = value;
   }
-  foldFilters();
+}
 
+/** What writes the form's query and filters in the URL, once typing pauses. */
+function urlUpdater(view: SearchView): () => void {
   let urlTimer: ReturnType<typeof setTimeout> | undefined;
-  const updateUrl = () => {
+  return () => {
     clearTimeout(urlTimer);
     urlTimer = setTimeout(() => {
       const url = new URL(location.href);
-      for (const [name, value] of [
-        ['q', input.value.trim()],
-        ['role', roleSelect?.value ?? ''],
-        ['country', countrySelect?.value ?? ''],
-      ] as const) {
+      const values: Array<[string, string]> = [
+        ['q', view.input.value.trim()],
+        ...selectsOf(view).map(([select, name]): [string, string] => [name, select?.value ?? '']),
+      ];
+      for (const [name, value] of values) {
         if (value) url.searchParams.set(name, value);
         else url.searchParams.delete(name);
       }
       history.replaceState(null, '', url);
     }, 200);
   };
+}
 
-  const contactsUrl = form.dataset.contacts ?? '';
+function filtersOf(view: SearchView, data: Loaded): SearchFilters {
+  const role = view.roleSelect?.value ?? '';
+  const country = view.countrySelect?.value ?? '';
+  return {
+    role: role ? data.header.roles.indexOf(role) : -1,
+    country: country ? data.header.countries.indexOf(country) : -1,
+  };
+}
+
+/** One contact found: its name linked to its row on its customer's page, its customer, its details. */
+function contactItem(data: Loaded, hit: number, ids: Map<number, string>): HTMLLIElement {
+  const contact = data.contacts[hit];
+  const customer = contact ? data.header.customers[contact.customer] : undefined;
+  const item = element('li');
+  if (!contact || !customer) return item;
+  const base = siteUrl(`/customers/${customer.id}/`);
+  const name = element('a', undefined, 'result-name');
+  name.append(element('bdi', contact.name));
+  name.href = `${base}#contact-${ids.get(hit) ?? ''}`;
+  const at = element('span', '', 'result-customer');
+  const customerLink = element('a');
+  customerLink.append(element('bdi', customer.name));
+  customerLink.href = base;
+  at.append(customerLink);
+  item.append(name, at, resultDetails(contact, data.header));
+  return item;
+}
+
+/** The customers matching `query`, above the contacts; returns how many match. */
+function renderCustomers(view: SearchView, data: Loaded, query: string): number {
+  const customers = searchCustomers(data.known, query, CUSTOMER_LIMIT);
+  if (view.customerResults) {
+    view.customerResults.replaceChildren(
+      ...customers.hits.map((hit) => customerItem(data.header, hit, view.text)),
+    );
+    view.customerResults.hidden = customers.hits.length === 0;
+  }
+  return customers.total;
+}
+
+/** The sentence that says what was found: customers first, as they are listed ("2 customers match. 14 contacts match."). */
+function statusText(view: SearchView, query: string, found: SearchResult, customers: number): string {
+  const { text } = view;
+  const customerCount = customers > 0 ? `${text.n('client.search.customers', customers)} ` : '';
+  const searched = query.trim() || view.roleSelect?.value || view.countrySelect?.value;
+  if (!searched) return '';
+  if (found.total === 0) return `${customerCount}${text.t('client.search.none')}`;
+  const count =
+    found.total > found.hits.length
+      ? text.t('client.search.more', { count: found.total, shown: found.hits.length })
+      : text.n('client.search.some', found.total);
+  // Typos forgiven: said first, so a reader knows these are not what was typed.
+  return found.fuzzy
+    ? `${customerCount}${text.t('client.search.closest', { query: query.trim() })} ${count}`
+    : `${customerCount}${count}`;
+}
+
+function render(
+  view: SearchView,
+  data: Loaded,
+  query: string,
+  filters: SearchFilters,
+  found: SearchResult,
+  ids: Map<number, string>,
+): void {
+  view.results.replaceChildren(...found.hits.map((hit) => contactItem(data, hit, ids)));
+  showFacetCounts(view.roleSelect, data.header.roles, found.facets.roles, view.text);
+  showFacetCounts(view.countrySelect, data.header.countries, found.facets.countries, view.text);
+  view.status.textContent = statusText(view, query, found, renderCustomers(view, data, query));
+  view.showExport({
+    contacts: data.contacts,
+    index: data.index,
+    query,
+    filters,
+    // The role as the reader reads it ("acheteur" on a French site), as the file's name says it.
+    filterNames: [
+      data.header.roleLabels[filters.role] ?? view.roleSelect?.value ?? '',
+      view.countrySelect?.value ?? '',
+    ],
+    total: found.total,
+  });
+  // Set before `query`, which the tests and the benchmark wait on.
+  view.results.dataset.fuzzy = String(found.fuzzy);
+  view.results.dataset.query = query;
+}
+
+/** Empties the results when nothing is searched, and puts back the directory's totals on the filters. */
+function clearResults(view: SearchView, query: string): void {
+  view.results.replaceChildren();
+  view.customerResults?.replaceChildren();
+  if (view.customerResults) view.customerResults.hidden = true;
+  showFacetTotals(view.roleSelect);
+  showFacetTotals(view.countrySelect);
+  view.status.textContent = '';
+  view.showExport(null);
+  view.results.dataset.query = query;
+}
+
+/** What searches for what the form holds and draws the results; a newer search makes an older one stop. */
+function searchRunner(view: SearchView, loader: DataLoader) {
+  const updateUrl = urlUpdater(view);
+  const contactsUrl = view.form.dataset.contacts ?? '';
   const idBase = contactsUrl.slice(0, contactsUrl.lastIndexOf('/') + 1);
-  const exportPanel = document.querySelector<HTMLElement>('#result-export');
-  const showExport = exportPanel
-    ? startResultExport(exportPanel, status, form.dataset.export ?? '')
-    : () => undefined;
-
-  const filtersOf = (data: Loaded): SearchFilters => {
-    const role = roleSelect?.value ?? '';
-    const country = countrySelect?.value ?? '';
-    return {
-      role: role ? data.header.roles.indexOf(role) : -1,
-      country: country ? data.header.countries.indexOf(country) : -1,
-    };
-  };
-
-  const render = (
-    data: Loaded,
-    query: string,
-    filters: SearchFilters,
-    found: SearchResult,
-    ids: Map<number, string>,
-  ) => {
-    const role = roleSelect?.value ?? '';
-    const country = countrySelect?.value ?? '';
-    const items = found.hits.map((hit) => {
-      const contact = data.contacts[hit];
-      const customer = contact ? data.header.customers[contact.customer] : undefined;
-      const item = element('li');
-      if (!contact || !customer) return item;
-      const base = siteUrl(`/customers/${customer.id}/`);
-      const name = element('a', undefined, 'result-name');
-      name.append(element('bdi', contact.name));
-      name.href = `${base}#contact-${ids.get(hit) ?? ''}`;
-      const at = element('span', '', 'result-customer');
-      const customerLink = element('a');
-      customerLink.append(element('bdi', customer.name));
-      customerLink.href = base;
-      at.append(customerLink);
-      item.append(name, at, resultDetails(contact, data.header));
-      return item;
-    });
-    results.replaceChildren(...items);
-    showFacetCounts(roleSelect, data.header.roles, found.facets.roles, text);
-    showFacetCounts(countrySelect, data.header.countries, found.facets.countries, text);
-    const customers = searchCustomers(data.known, query, CUSTOMER_LIMIT);
-    if (customerResults) {
-      customerResults.replaceChildren(...customers.hits.map((hit) => customerItem(data.header, hit, text)));
-      customerResults.hidden = customers.hits.length === 0;
-    }
-    // Customers first, as they are listed: "2 customers match. 14 contacts match."
-    const customerCount = customers.total > 0 ? `${text.n('client.search.customers', customers.total)} ` : '';
-    const searched = query.trim() || role || country;
-    if (!searched) status.textContent = '';
-    else if (found.total === 0) status.textContent = `${customerCount}${text.t('client.search.none')}`;
-    else {
-      const count =
-        found.total > found.hits.length
-          ? text.t('client.search.more', { count: found.total, shown: found.hits.length })
-          : text.n('client.search.some', found.total);
-      // Typos forgiven: said first, so a reader knows these are not what was typed.
-      status.textContent = found.fuzzy
-        ? `${customerCount}${text.t('client.search.closest', { query: query.trim() })} ${count}`
-        : `${customerCount}${count}`;
-    }
-    showExport({
-      contacts: data.contacts,
-      index: data.index,
-      query,
-      filters,
-      // The role as the reader reads it ("acheteur" on a French site), as the file's name says it.
-      filterNames: [data.header.roleLabels[filters.role] ?? role, country],
-      total: found.total,
-    });
-    // Set before `query`, which the tests and the benchmark wait on.
-    results.dataset.fuzzy = String(found.fuzzy);
-    results.dataset.query = query;
-  };
-
   let generation = 0;
-  const run = async () => {
+  return async () => {
     const current = ++generation;
-    const query = input.value;
+    const query = view.input.value;
     updateUrl();
-    if (!query.trim() && !roleSelect?.value && !countrySelect?.value) {
-      results.replaceChildren();
-      customerResults?.replaceChildren();
-      if (customerResults) customerResults.hidden = true;
-      showFacetTotals(roleSelect);
-      showFacetTotals(countrySelect);
-      status.textContent = '';
-      showExport(null);
-      results.dataset.query = query;
+    if (!query.trim() && !view.roleSelect?.value && !view.countrySelect?.value) {
+      clearResults(view, query);
       return;
     }
     let data: Loaded;
     try {
-      if (!loading) status.textContent = text.t('client.search.loading');
-      data = await load();
+      if (!loader.started()) view.status.textContent = view.text.t('client.search.loading');
+      data = await loader.load();
     } catch (error) {
-      status.textContent = text.t('client.search.failed', { reason: reasonOf(error) });
+      view.status.textContent = view.text.t('client.search.failed', { reason: reasonOf(error) });
       return;
     }
     if (current !== generation) return;
-    const filters = filtersOf(data);
-    const found = search(data.contacts, data.index, query, filters, limit);
+    const filters = filtersOf(view, data);
+    const found = search(data.contacts, data.index, query, filters, view.limit);
     let ids: Map<number, string>;
     try {
       ids = await idsOf(data, found.hits, idBase);
     } catch (error) {
-      status.textContent = text.t('client.search.idsFailed', { reason: reasonOf(error) });
+      view.status.textContent = view.text.t('client.search.idsFailed', { reason: reasonOf(error) });
       return;
     }
-    if (current === generation) render(data, query, filters, found, ids);
+    if (current === generation) render(view, data, query, filters, found, ids);
   };
+}
 
-  input.addEventListener('focus', () => void load().catch(() => undefined), { once: true });
-  form.addEventListener('pointerenter', () => void load().catch(() => undefined), { once: true });
+export function startSearch(): void {
+  const view = findView();
+  if (!view) return;
+  const { form, input } = view;
+  const foldFilters = startFilterToggle(form, [view.roleSelect, view.countrySelect], view.text);
+  const loader = dataLoader(form);
+  const run = searchRunner(view, loader);
+  restoreFromUrl(view);
+  foldFilters();
+  const preload = () => void loader.load().catch(() => undefined);
+  input.addEventListener('focus', preload, { once: true });
+  form.addEventListener('pointerenter', preload, { once: true });
   input.addEventListener('input', () => void run());
   form.addEventListener('change', (event) => {
     foldFilters();
@@ -403,18 +495,14 @@ export function startSearch(): void {
     void run();
   });
   form.dataset.ready = 'true';
-  if (input.value.trim() || roleSelect?.value || countrySelect?.value) void run();
-  else preloadWhenIdle(() => void load().catch(() => undefined));
+  if (input.value.trim() || view.roleSelect?.value || view.countrySelect?.value) void run();
+  else if (!savesData()) preload();
 }
 
-/**
- * Runs `preload` once the page is idle, unless the reader asked to save data. `requestIdleCallback` waits for
- * the page's own work; its timeout bounds the wait on a busy page, and browsers without it get a short delay.
- */
-function preloadWhenIdle(preload: () => void): void {
+/** Whether the reader asked to save data: the search data then loads on first use, not on every visit. */
+function savesData(): boolean {
   const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
-  if (connection?.saveData) return;
-  whenIdle(preload);
+  return connection?.saveData === true;
 }
 
 function whenIdle(work: () => void): void {
