@@ -88,12 +88,23 @@ export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): 
 
 /**
  * The logs of the builds running in this process, by the id their `logger` option names. Astro's logger
- * configuration must be serializable, so a build's writers and counts cannot travel in it: Astro imports this
- * module itself (`logger.entrypoint`), natively rather than through Vite, so it is the same module instance
- * `buildSite()` imports, and the default export below finds the build's log here by its id. Each build removes
- * its own entry: nothing is left for a test to reset.
+ * configuration must be serializable, so a build's writers and counts cannot travel in it; and Astro loads
+ * this module more than once (natively for its own log, and bundled into the prerender code for the pages'),
+ * so a module variable would not be shared. Like the site context, the logs live on `globalThis` under a
+ * registered symbol, and each build removes its own: nothing is left for a test to reset.
  */
-const running = new Map<string, BuildLog>();
+const RUNNING = Symbol.for('qwoty.build-logs');
+
+function running(): Map<string, BuildLog> {
+  const holder = globalThis as { [RUNNING]?: Map<string, BuildLog> };
+  holder[RUNNING] ??= new Map();
+  return holder[RUNNING];
+}
+
+/**
+ * Ids count up from 1 in each process (one build per process but in tests), not at random: the id is part of
+ * the logger code Astro bundles, and the same id keeps that code the same from one night to the next.
+ */
 let lastId = 0;
 
 /** Astro's `logger` option routing its log to `log`, until `close()` (when the build is over). */
@@ -103,16 +114,16 @@ export function attachBuildLog(log: BuildLog): {
 } {
   lastId += 1;
   const id = String(lastId);
-  running.set(id, log);
+  running().set(id, log);
   return {
     logger: { entrypoint: new URL(import.meta.url), config: { id } },
-    close: () => running.delete(id),
+    close: () => running().delete(id),
   };
 }
 
 /** What Astro calls with the `logger` option's configuration: the log `attachBuildLog` registered. */
 export default function buildLogDestination(config: { id: string }): Pick<BuildLog, 'write'> {
-  const log = running.get(config.id);
+  const log = running().get(config.id);
   if (!log)
     throw new Error(`No site build has a log with the id ${config.id} in this process (see attachBuildLog).`);
   return log;
