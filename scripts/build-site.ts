@@ -35,6 +35,9 @@ await runMain('build', async () => {
       settings: parsed.values,
       verbose,
       interactive: isInteractive(process.stdout),
+      output: { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
+      cwd: process.cwd(),
+      pid: process.pid,
       beforeSwitch: parent.assertParentAlive,
     });
     console.log(

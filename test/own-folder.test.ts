@@ -80,7 +80,7 @@ describe('folders written into', () => {
     const { versionsDir } = siteFolder(siteDir);
     await mkdir(versionsDir);
     await chown(versionsDir, 65534, 65534);
-    await expect(replaceSite(siteDir, async () => 'built')).rejects.toThrow(
+    await expect(replaceSite(siteDir, async () => 'built', { cwd: process.cwd() })).rejects.toThrow(
       `The site's versions folder ${versionsDir} belongs to another user`,
     );
   });
@@ -89,9 +89,9 @@ describe('folders written into', () => {
     const shared = path.join(root, 'shared');
     await mkdir(shared);
     await chmod(shared, 0o1777);
-    await expect(replaceSite(path.join(shared, 'dist'), async () => 'built')).rejects.toThrow(
-      `The folder holding the site ${shared} is writable by every user (mode 1777)`,
-    );
+    await expect(
+      replaceSite(path.join(shared, 'dist'), async () => 'built', { cwd: process.cwd() }),
+    ).rejects.toThrow(`The folder holding the site ${shared} is writable by every user (mode 1777)`);
   });
 
   test('staging folders get names no one could take first, and are the owner’s only', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createMemoryReporter, createReporter } from '../src/shared/reporter.ts';
+import { createMemoryReporter, createProgressLine, createReporter } from '../src/shared/reporter.ts';
 
 describe('progress in a log (not a terminal)', () => {
   test('prints each tenth once, in order, while the total still grows', () => {
@@ -63,5 +63,39 @@ describe('time stamps', () => {
     reporter.info('Fetching from qwoty.app');
     reporter.echo('[build] 120 pages');
     expect(lines).toEqual(['[nightly] Fetching from qwoty.app\n', '[build] 120 pages\n']);
+  });
+});
+
+describe('progress on a terminal', () => {
+  test('is redrawn in place, and cleared once the task is done', () => {
+    const lines: string[] = [];
+    const reporter = createReporter({
+      write: (text) => lines.push(text),
+      interactive: true,
+      prefix: 'fetch',
+    });
+    reporter.progress('customers', 1, 2);
+    reporter.progress('customers', 2, 2);
+    expect(lines).toEqual([
+      '\r\u001b[2K[fetch] customers 1/2 (50%)',
+      '\r\u001b[2K[fetch] customers 2/2 (100%)',
+      '\r\u001b[2K',
+    ]);
+  });
+});
+
+describe('createProgressLine', () => {
+  test('draws at most every 100 ms on a terminal, but always when the task first completes', () => {
+    const lines: string[] = [];
+    const line = createProgressLine({ write: (text) => lines.push(text), interactive: true });
+    line.show('pages', 1, 10);
+    line.show('pages', 2, 10);
+    line.show('pages', 10, 10);
+    line.show('pages', 11, 11);
+    expect(lines).toEqual(['\r\u001b[2Kpages 1/10 (10%)', '\r\u001b[2Kpages 10/10 (100%)']);
+    line.clear();
+    line.clear();
+    expect(lines.at(-1)).toBe('\r\u001b[2K');
+    expect(lines).toHaveLength(3);
   });
 });

@@ -160,8 +160,11 @@ describe('the nightly after a roll-back', { timeout: 120_000 }, () => {
     /** A night: the fetch, then a site naming its snapshot (the build, minus Astro). */
     const nightFrom = async (workspace: ReturnType<typeof generateWorkspace>) => {
       const fetched = await api.fetch(await api.serve({ workspace }), env);
-      await replaceSite({ dir: siteDir, keep: 2 }, (dir) =>
-        writeSiteManifest(dir, { snapshotDir: fetched.dir, generatedAt: fetched.manifest.generated_at }),
+      await replaceSite(
+        { dir: siteDir, keep: 2 },
+        (dir) =>
+          writeSiteManifest(dir, { snapshotDir: fetched.dir, generatedAt: fetched.manifest.generated_at }),
+        { cwd: process.cwd() },
       );
       return fetched;
     };

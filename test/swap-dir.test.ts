@@ -129,7 +129,7 @@ describe('replaceSite (a folder swapped whole, src/shared/swap-dir.ts)', () => {
   ])('refuses to replace %s at its place, and leaves it untouched', async (_name, make) => {
     await make();
     const before = await lstat(siteDir);
-    const replacing = replaceSite(siteDir, async () => 'built');
+    const replacing = replaceSite(siteDir, async () => 'built', { cwd: process.cwd() });
     await expect(replacing).rejects.toThrow(SnapshotIoError);
     await expect(replacing).rejects.toThrow(/that the site build did not make .*move it away/);
     expect((await lstat(siteDir)).ino).toBe(before.ino);
@@ -137,10 +137,16 @@ describe('replaceSite (a folder swapped whole, src/shared/swap-dir.ts)', () => {
   });
 
   test('refuses a site folder that holds the working folder', async () => {
-    await expect(replaceSite(process.cwd(), async () => 'built')).rejects.toThrow(/holds the working folder/);
-    await expect(replaceSite(path.dirname(process.cwd()), async () => 'built')).rejects.toThrow(
+    await expect(replaceSite(process.cwd(), async () => 'built', { cwd: process.cwd() })).rejects.toThrow(
       /holds the working folder/,
     );
+    await expect(
+      replaceSite(path.dirname(process.cwd()), async () => 'built', { cwd: process.cwd() }),
+    ).rejects.toThrow(/holds the working folder/);
+    // The working folder is the one the entry point names, not this process's.
+    await expect(
+      replaceSite(siteDir, async () => 'built', { cwd: path.join(siteDir, 'inside') }),
+    ).rejects.toThrow(/holds the working folder/);
   });
 
   test('never leaves a moment without a site for a reader, while versions are switched', async () => {
@@ -169,23 +175,27 @@ describe('replaceSite (a folder swapped whole, src/shared/swap-dir.ts)', () => {
     await mkdir(versionsDir, { recursive: true });
     const held = await acquirePidLock(path.join(versionsDir, '.lock'));
     if (!held.acquired) throw new Error('expected the lock');
-    const second = replaceSite(siteDir, async () => 'built');
+    const second = replaceSite(siteDir, async () => 'built', { cwd: process.cwd() });
     await expect(second).rejects.toThrow(SnapshotIoError);
     await expect(second).rejects.toThrow(
       new RegExp(`Another build \\(process ${process.pid}\\) is putting a site into ${siteDir}`),
     );
     await held.lock.release();
-    expect(await replaceSite(siteDir, async () => 'built')).toBe('built');
+    expect(await replaceSite(siteDir, async () => 'built', { cwd: process.cwd() })).toBe('built');
     expect(await realpath(siteDir)).toMatch(/\.dist\.versions/);
   });
 
   test('keeps the site as it was when the build fails, and leaves no staging folder', async () => {
     expect(replaceInChild('good').status).toBe(0);
     await expect(
-      replaceSite(siteDir, async (dir) => {
-        await writeFile(path.join(dir, 'index.html'), 'half');
-        throw new Error('the build failed');
-      }),
+      replaceSite(
+        siteDir,
+        async (dir) => {
+          await writeFile(path.join(dir, 'index.html'), 'half');
+          throw new Error('the build failed');
+        },
+        { cwd: process.cwd() },
+      ),
     ).rejects.toThrow('the build failed');
     expect(await liveLabel()).toBe('good');
     expect(await leftovers()).toEqual([]);

@@ -35,6 +35,66 @@ export function logTimestamp(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z `;
 }
 
+/** A progress line, the one way this project draws one (the fetch's customers, the build's pages). */
+export interface ProgressLine {
+  /**
+   * Shows `done` of `total` under `label`: redrawn in place on a terminal (at most every 100 ms, and once when
+   * it is complete), else written as a line at each new tenth (never 0% nor 100%).
+   */
+  show(label: string, done: number, total: number): void;
+  /** Clears a line drawn in place, so that other text can follow it. */
+  clear(): void;
+}
+
+export interface ProgressLineOptions {
+  write: (text: string) => void;
+  /** True on a terminal: the line is redrawn in place. */
+  interactive: boolean;
+  /** What starts the line, e.g. "[build] ". */
+  tag?: string;
+  /** The time stamp that starts a log line, if any. */
+  stamp?: () => string;
+}
+
+export function createProgressLine({
+  write,
+  interactive,
+  tag = '',
+  stamp = () => '',
+}: ProgressLineOptions): ProgressLine {
+  let live = false;
+  let lastDraw = 0;
+  let drawnComplete = false;
+  let lastStep = -1;
+  const text = (label: string, done: number, total: number, percent: number) =>
+    `${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${percent}%)`;
+  return {
+    show(label, done, total) {
+      const percent = Math.floor((done / total) * 100);
+      if (interactive) {
+        const now = Date.now();
+        const complete = done >= total;
+        if (now - lastDraw < 100 && !(complete && !drawnComplete)) return;
+        lastDraw = now;
+        drawnComplete = complete;
+        write(`\r\u001b[2K${text(label, done, total, percent)}`);
+        live = true;
+        return;
+      }
+      // Only new highs: the customer look-ups' total grows while the contacts stream, so their share goes
+      // down and up again, and a log would repeat "10%" for every dip.
+      const step = Math.floor(percent / 10);
+      if (step <= lastStep || done >= total) return;
+      lastStep = step;
+      if (step > 0) write(`${text(label, done, total, step * 10)}\n`);
+    },
+    clear() {
+      if (live) write('\r\u001b[2K');
+      live = false;
+    },
+  };
+}
+
 export function createReporter({
   write,
   interactive,
@@ -45,52 +105,27 @@ export function createReporter({
 }: ReporterOptions): Reporter {
   const tag = prefix ? `[${prefix}] ` : '';
   const stamp = () => (timestamps ? logTimestamp(now()) : '');
-  let live = false;
-  let lastDraw = 0;
-  let lastStep = -1;
-
-  const clearLive = () => {
-    if (live) write('\r\u001b[2K');
-    live = false;
-  };
+  const line = createProgressLine({ write, interactive, tag, stamp });
 
   return {
     info(message) {
       if (quiet) return;
-      clearLive();
+      line.clear();
       write(`${stamp()}${tag}${message}\n`);
     },
     warn(message) {
-      clearLive();
+      line.clear();
       write(`${stamp()}${tag}warning: ${message}\n`);
     },
     progress(label, done, total) {
       if (quiet || total === 0) return;
-      const percent = Math.floor((done / total) * 100);
-      if (interactive) {
-        const now = Date.now();
-        if (done < total && now - lastDraw < 100) return;
-        lastDraw = now;
-        write(
-          `\r\u001b[2K${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${percent}%)`,
-        );
-        live = done < total;
-        if (!live) write('\r\u001b[2K');
-        return;
-      }
-      // Only new highs: the customer look-ups' total grows while the contacts stream, so their share goes
-      // down and up again, and a log would repeat "10%" for every dip.
-      const step = Math.floor(percent / 10);
-      if (step <= lastStep || done === total) return;
-      lastStep = step;
-      if (step > 0)
-        write(
-          `${stamp()}${tag}${label} ${done.toLocaleString('en')}/${total.toLocaleString('en')} (${step * 10}%)\n`,
-        );
+      line.show(label, done, total);
+      // A finished task's line goes: what follows says what it did.
+      if (done >= total) line.clear();
     },
-    echo(line) {
-      clearLive();
-      write(`${stamp()}${line}\n`);
+    echo(text) {
+      line.clear();
+      write(`${stamp()}${text}\n`);
     },
   };
 }

@@ -25,11 +25,15 @@ export async function makeNight(dataDir: string, siteDir: string, label: string,
     run: { startedAt: new Date(), requests: 0, retries: 0 },
     keep,
   }).finally(unlock);
-  await replaceSite({ dir: siteDir, keep }, async (dir) => {
-    await writeFile(path.join(dir, 'index.html'), label);
-    await writeSiteManifest(dir, {
-      snapshotDir: published.dir,
-      generatedAt: published.manifest.generated_at,
-    });
-  });
+  await replaceSite(
+    { dir: siteDir, keep },
+    async (dir) => {
+      await writeFile(path.join(dir, 'index.html'), label);
+      await writeSiteManifest(dir, {
+        snapshotDir: published.dir,
+        generatedAt: published.manifest.generated_at,
+      });
+    },
+    { cwd: process.cwd() },
+  );
 }

@@ -24,6 +24,7 @@ for (let run = 0; run < count; run += 1) {
       await writeFile(path.join(dir, '_astro', 'page.css'), text, { mode: 0o600 });
     },
     {
+      cwd: process.cwd(),
       onStep: (step: SiteStep) => {
         if (step === dieAfter) process.kill(process.pid, 'SIGKILL');
       },

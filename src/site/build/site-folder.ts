@@ -79,9 +79,13 @@ export interface SiteTarget {
 export async function replaceSite<T>(
   site: string | SiteTarget,
   write: (dir: string) => Promise<T>,
-  options: { onStep?: ((step: SiteStep) => void | Promise<void>) | undefined } = {},
+  options: {
+    /** The working folder of the process: a site folder that holds it is refused. */
+    cwd: string;
+    onStep?: ((step: SiteStep) => void | Promise<void>) | undefined;
+  },
 ): Promise<T> {
-  const { onStep } = options;
+  const { cwd, onStep } = options;
   const {
     dir: siteDir,
     group: groupName,
@@ -90,7 +94,6 @@ export async function replaceSite<T>(
   // Before anything is built: a group that does not exist is a configuration error.
   const group: Group | null = groupName ? await resolveGroup(groupName) : null;
   const folder = siteFolder(siteDir);
-  const cwd = process.cwd();
   if (
     folder.link === path.parse(folder.link).root ||
     `${cwd}${path.sep}`.startsWith(`${folder.link}${path.sep}`)

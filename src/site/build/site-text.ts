@@ -10,15 +10,22 @@ import { resolveTimeZone } from '../../shared/locale.ts';
 import { MESSAGES } from '../shared/i18n.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { createText, type Lang, type Text } from '../shared/text.ts';
-import { siteContext } from './site-context.ts';
+import { type SiteContext, siteContext } from './site-context.ts';
 
-let text: Text | undefined;
+/**
+ * The words of each build, by the context it gave its pages: a build (another language, another time zone)
+ * gets its own, and none outlives its context, so there is nothing to reset between builds or tests.
+ */
+const texts = new WeakMap<SiteContext, Text>();
 
 /** The words of the site being built, its times in its time zone. */
 export function siteText(): Text {
-  const { lang } = siteContext();
-  const timeZone = siteTimeZone();
-  if (text?.lang !== lang || text.timeZone !== timeZone) text = createText(lang, MESSAGES[lang], timeZone);
+  const context = siteContext();
+  let text = texts.get(context);
+  if (!text) {
+    text = createText(context.lang, MESSAGES[context.lang], siteTimeZone());
+    texts.set(context, text);
+  }
   return text;
 }
 

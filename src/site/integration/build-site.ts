@@ -24,13 +24,7 @@ import { writeSiteManifest } from '../build/site-manifest.ts';
 import type { SiteSettings } from '../build/site-settings.ts';
 import { MESSAGES } from '../shared/i18n.ts';
 import { createText } from '../shared/text.ts';
-import {
-  type BuildLogCounts,
-  buildLogCounts,
-  buildLogger,
-  endBuildLog,
-  resetBuildLogCounts,
-} from './build-log.ts';
+import { attachBuildLog, type BuildLogCounts, type BuildLogOutput, createBuildLog } from './build-log.ts';
 import { defineSiteConfig } from './site-config.ts';
 
 /** The known error behind whatever Astro and Vite wrapped around it, if any. */
@@ -65,7 +59,13 @@ export interface BuildSiteOptions {
   verbose?: boolean;
   /** Redraw the progress line in place (a terminal) instead of a line every 10%. */
   interactive?: boolean;
-  /** Where a warning goes (a busy or left-behind cache, a stale copied page); stderr by default. */
+  /** Where the build's log goes: the progress line, Astro's warnings and errors, and its whole log with `verbose`. */
+  output: BuildLogOutput;
+  /** The working folder of the process, which the site folder must not hold (`replaceSite`). */
+  cwd: string;
+  /** The id of the process, recorded as the holder of the site cache while it builds. */
+  pid: number;
+  /** Where a warning goes (a busy or left-behind cache, a stale copied page); `output.err` by default. */
   warn?: (line: string) => void;
   /**
    * Called once the new site is complete, just before it is switched in; when it throws, the new site is
@@ -88,7 +88,8 @@ export interface BuildSiteResult extends BuildLogCounts {
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = performance.now();
   const { settings, verbose = false, interactive = false } = options;
-  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const { output } = options;
+  const warn = options.warn ?? ((line: string) => output.err(`${line}\n`));
   const root = options.root ?? fileURLToPath(new URL('../../..', import.meta.url));
   const snapshotDir = await resolveSnapshotDir(path.resolve(root, settings.dataDir));
   const cacheDir = path.resolve(root, settings.cacheDir);
@@ -106,67 +107,76 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     group: settings.siteGroup,
     keep: settings.keepNights,
   };
-  await replaceSite(site, async (outDir) => {
-    const config: AstroInlineConfig = {
-      ...defineSiteConfig({
-        dataDir: snapshotDir,
-        staleAfterHours: settings.staleAfterHours,
-        lang: settings.lang,
-        base: settings.base,
-        timeZone: settings.timeZone,
-        siteUrl: settings.siteUrl,
-        siteDir: outDir,
-        cacheDir,
-      }),
-      root,
-      configFile: false,
-      logLevel: 'info',
-      logger: buildLogger({ verbose, interactive, expectedPages: expected }),
-    };
-    resetBuildLogCounts();
-    const unlinkPackages = await linkPackages(root, outDir);
-    try {
-      files = await buildPages({
-        // Read before Astro starts (see `provideDirectory`), once the cache is claimed: a snapshot that
-        // cannot be read fails the build as the pages' loader did.
-        readFirst: async () => {
-          const directory = readDirectory();
-          provideDirectory(directory);
-          await directory;
-        },
-        config,
-        cacheDir,
-        outDir,
-        warn,
-        force: settings.force,
-        // After Astro, from the directory the pages were made from (see `provideDirectory`).
-        writeFiles: async (filesCache, force) => {
-          const directory = await (takeDirectory() ?? readDirectory());
-          return writeCustomerFiles({
-            customers: directory.customers,
-            text,
-            outDir,
-            cacheDir: filesCache,
-            force,
-            // Listed as Astro lists its pages, for a reader of the verbose log (and the tests).
-            ...(verbose
-              ? { onFile: (file, reused) => console.log(`  ├─ ${file} (${reused ? 'cached' : 'written'})`) }
-              : {}),
-          });
-        },
-      });
-    } finally {
-      takeDirectory();
-      endBuildLog(interactive && !verbose);
-      await unlinkPackages();
-    }
-    await copyDownloads(snapshotDir, outDir);
-    // Names the snapshot this site shows, so the pair can be checked and rolled back together.
-    const { generated_at } = await readManifest(snapshotDir);
-    await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
-    options.beforeSwitch?.();
-  });
-  const counts = buildLogCounts();
+  const log = createBuildLog({ verbose, interactive, expectedPages: expected }, output);
+  await replaceSite(
+    site,
+    async (outDir) => {
+      const attached = attachBuildLog(log);
+      const config: AstroInlineConfig = {
+        ...defineSiteConfig({
+          dataDir: snapshotDir,
+          staleAfterHours: settings.staleAfterHours,
+          lang: settings.lang,
+          base: settings.base,
+          timeZone: settings.timeZone,
+          siteUrl: settings.siteUrl,
+          siteDir: outDir,
+          cacheDir,
+        }),
+        root,
+        configFile: false,
+        logLevel: 'info',
+        logger: attached.logger,
+      };
+      const unlinkPackages = await linkPackages(root, outDir);
+      try {
+        files = await buildPages({
+          // Read before Astro starts (see `provideDirectory`), once the cache is claimed: a snapshot that
+          // cannot be read fails the build as the pages' loader did.
+          readFirst: async () => {
+            const directory = readDirectory();
+            provideDirectory(directory);
+            await directory;
+          },
+          config,
+          cacheDir,
+          outDir,
+          warn,
+          pid: options.pid,
+          force: settings.force,
+          // After Astro, from the directory the pages were made from (see `provideDirectory`).
+          writeFiles: async (filesCache, force) => {
+            const directory = await (takeDirectory() ?? readDirectory());
+            return writeCustomerFiles({
+              customers: directory.customers,
+              text,
+              outDir,
+              cacheDir: filesCache,
+              force,
+              // Listed as Astro lists its pages, for a reader of the verbose log (and the tests).
+              ...(verbose
+                ? {
+                    onFile: (file, reused) => output.out(`  ├─ ${file} (${reused ? 'cached' : 'written'})\n`),
+                  }
+                : {}),
+            });
+          },
+        });
+      } finally {
+        takeDirectory();
+        attached.close();
+        log.end();
+        await unlinkPackages();
+      }
+      await copyDownloads(snapshotDir, outDir);
+      // Names the snapshot this site shows, so the pair can be checked and rolled back together.
+      const { generated_at } = await readManifest(snapshotDir);
+      await writeSiteManifest(outDir, { snapshotDir, generatedAt: generated_at });
+      options.beforeSwitch?.();
+    },
+    { cwd: options.cwd },
+  );
+  const counts = log.counts();
   return {
     rendered: counts.rendered + files.written,
     reused: counts.reused + files.reused,
@@ -216,12 +226,13 @@ async function buildPages(options: {
   cacheDir: string;
   outDir: string;
   warn: (line: string) => void;
+  pid: number;
   force: boolean;
   readFirst: () => Promise<void>;
   writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
 }): Promise<CustomerFilesResult> {
   const { config, cacheDir, outDir, warn } = options;
-  const claim = await claimCache(cacheDir, process.pid);
+  const claim = await claimCache(cacheDir, options.pid);
   if (claim.use === 'busy') {
     warn(
       `Another build (process ${claim.holder}) is using the site cache ${cacheDir}: rendering every page without it. Delete ${path.join(cacheDir, LOCK_FILE)} if no build is running.`,
