@@ -4,26 +4,17 @@
  * (`.snapshots/<run-id>/…`, `current`, top-level links) with a correct manifest and the real change and
  * quality reports. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parsePhone } from '../pipeline/phone.ts';
-import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes.ts';
-import { historyFile, reportFiles } from '../pipeline/reports/files.ts';
-import { carryHistory, summariseNight } from '../pipeline/reports/history.ts';
-import { assessQuality } from '../pipeline/reports/quality.ts';
 import type {
   AddressSummary,
   ChangesHistory,
   ChangesNight,
-  Manifest,
-  Reject,
   Snapshot,
   SnapshotContact,
   SnapshotCustomer,
 } from '../shared/schema.ts';
 import { KNOWN_ROLES } from '../shared/schema.ts';
-import { snapshotContact, snapshotCustomer } from './records.ts';
+import { fixtureId, snapshotContact, snapshotCustomer } from './records.ts';
 
 export interface FixtureOptions {
   /** Number of contacts (at least 1). */
@@ -104,12 +95,6 @@ const COUNTRIES = ['FR', 'DE', 'GB', 'ES', 'IT', 'NL', 'BE', 'US'];
 const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bruxelles', 'New York'];
 // The documented roles, and one the API uses elsewhere.
 const ROLES = [...KNOWN_ROLES, 'decision_maker'];
-
-/** A UUID-shaped id with realistic entropy, deterministic from its seed. */
-export function fixtureId(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** When the fixture's stale customers (every eleventh, from the fifth) were read: 10 days before the snapshot. */
 export const STALE_CUSTOMER_READ_AT = '2026-01-05T03:00:00.000Z';
@@ -245,37 +230,8 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
 function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
-
-function csvCell(value: string | null): string {
-  const text = value ?? '';
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** A plain CSV of the contacts, enough to check downloads byte for byte. */
-export function fixtureCsv(snapshot: Snapshot): string {
-  const header = 'id,customer_id,customer_name,first_name,last_name,email,phone,role';
-  const rows = snapshot.contacts.map((contact) =>
-    [
-      contact.id,
-      contact.customer_id,
-      contact.customer_name,
-      contact.first_name,
-      contact.last_name,
-      contact.email,
-      contact.phone,
-      contact.role.join(';'),
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `\uFEFF${[header, ...rows].join('\r\n')}\r\n`;
-}
-
 /** The name of a contact that was only in the previous snapshot: shown as text on the change page. */
 export const HOSTILE_REMOVED_NAME = '<script>alert("removed")</script>';
-/** A value that exists only in the raw record of a reject: the site must never show it. */
-export const RAW_REJECT_VALUE = 'Raw value only rejects.json holds';
-
 /**
  * The snapshot taken the day before `snapshot`, such that comparing them finds every kind of change: the
  * last customer and its contacts, and the sixth contact, were added since; `removed` contacts (one of them
@@ -331,39 +287,6 @@ export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: nu
     customers,
     contacts,
   };
-}
-
-/**
- * `count` records set aside by validation: the first with a script for an id, all with their raw record
- * holding `RAW_REJECT_VALUE`, which only rejects.json may contain.
- */
-export function makeRejects(count = 1): Reject[] {
-  return Array.from({ length: count }, (_, k) => ({
-    entity: k % 3 === 2 ? 'customer' : 'contact',
-    index: k % 3 === 2 ? null : 40 + k,
-    id: k === 0 ? '<img src=x onerror=alert(4)>' : k % 2 === 1 ? null : `not-a-uuid-${k}`,
-    issues: [
-      { path: 'id', message: 'expected a UUID' },
-      ...(k === 0
-        ? [{ path: 'first_name', message: 'Invalid input: expected string, received number' }]
-        : []),
-    ],
-    record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },
-  }));
-}
-
-export interface PublishOptions {
-  runId?: string;
-  /** Leave out the `current` link and write the files flat in `dataDir`. */
-  flat?: boolean;
-  /** The snapshot the change report compares with; none (a first run) by default. */
-  previous?: Snapshot | null;
-  /** The records set aside by validation; `makeRejects(1)` by default. */
-  rejects?: Reject[];
-  /** False: publish like a version before the reports existed, without changes.*, quality.* and the history. */
-  reports?: boolean;
-  /** The history this publish carries forward (see `makeHistory`); none by default. */
-  history?: ChangesHistory | null;
 }
 
 /** A customer name of the older nights that must stay text on the change page and in the feed. */
@@ -434,97 +357,9 @@ export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory 
   return { schema_version: 1, nights: list };
 }
 
-/**
- * Writes `snapshot` into `dataDir` in the published layout, with a manifest whose sizes and hashes match.
- * Returns the folder holding the files.
- */
-export async function writePublishedSnapshot(
-  dataDir: string,
-  snapshot: Snapshot,
-  options: PublishOptions = {},
-): Promise<string> {
-  const runId = options.runId ?? '20260115T030000Z';
-  const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
-  await mkdir(dir, { recursive: true });
-  const rejects = options.rejects ?? makeRejects(1);
-  const changes = await diffSnapshots(
-    options.previous ? previousFromSnapshot(options.previous) : null,
-    snapshot,
-  );
-  const reports =
-    options.reports === false
-      ? []
-      : [
-          ...reportFiles(changes, assessQuality(snapshot, rejects)),
-          historyFile(carryHistory(options.history ?? null, summariseNight(changes))),
-        ];
-  const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
-    {
-      name: 'contacts.json',
-      body: Buffer.from(`${JSON.stringify(snapshot)}\n`),
-      rows: snapshot.contacts.length,
-      media_type: 'application/json',
-    },
-    {
-      name: 'contacts.csv',
-      body: Buffer.from(fixtureCsv(snapshot)),
-      rows: snapshot.contacts.length,
-      media_type: 'text/csv',
-    },
-    {
-      // Not a real workbook: the site only copies it, so any bytes do to check the download.
-      name: 'contacts.xlsx',
-      body: Buffer.from(`PK\u0003\u0004 fixture workbook of ${snapshot.contacts.length} contacts`),
-      rows: snapshot.contacts.length,
-      media_type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    },
-    {
-      name: 'rejects.json',
-      body: Buffer.from(`${JSON.stringify(rejects)}\n`),
-      rows: rejects.length,
-      media_type: 'application/json',
-    },
-    ...reports.map((file) => ({
-      name: file.name,
-      body: Buffer.from([...file.content()].join('')),
-      rows: file.rows,
-      media_type: file.mediaType,
-    })),
-  ];
-  for (const file of files) {
-    await writeFile(join(dir, file.name), file.body);
-  }
-  const manifest: Manifest = {
-    schema_version: 1,
-    tool: { name: 'qwoty-contacts-directory', version: '0.1.0' },
-    generated_at: snapshot.generated_at,
-    source: snapshot.source,
-    counts: snapshot.counts,
-    run: {
-      started_at: snapshot.generated_at,
-      duration_ms: 1234,
-      requests: 10,
-      retries: 0,
-      throttled: 0,
-      waited_ms: 0,
-      warnings: [],
-    },
-    files: files.map((file) => ({
-      name: file.name,
-      bytes: file.body.length,
-      rows: file.rows,
-      sha256: createHash('sha256').update(file.body).digest('hex'),
-      media_type: file.media_type,
-    })),
-  };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  if (!options.flat) {
-    await rm(join(dataDir, 'current'), { force: true });
-    await symlink(join('.snapshots', runId), join(dataDir, 'current'));
-    for (const name of [...files.map((file) => file.name), 'manifest.json']) {
-      await rm(join(dataDir, name), { force: true });
-      await symlink(join('current', name), join(dataDir, name));
-    }
-  }
-  return dir;
-}
+export {
+  makeRejects,
+  type PublishOptions,
+  RAW_REJECT_VALUE,
+  writePublishedSnapshot,
+} from './publish-fixture.ts';
