@@ -10,7 +10,8 @@ import { reportFiles } from '../src/pipeline/reports/files.ts';
 import { assessQuality, isMalformedEmail } from '../src/pipeline/reports/quality.ts';
 import type { Snapshot } from '../src/shared/schema/published.ts';
 import { ChangesReportSchema, QualityReportSchema } from '../src/shared/schema/reports.ts';
-import { tinySnapshot, uuid } from '../src/testing/tiny-snapshot.ts';
+import { fixtureId } from '../src/testing/records.ts';
+import { tinySnapshot } from '../src/testing/tiny-snapshot.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -64,7 +65,7 @@ describe('diffSnapshots', () => {
       first.role = ['buyer'];
       second.updated_at = '2026-12-01T00:00:00Z';
       s.contacts.splice(2, 1);
-      s.contacts.push({ ...first, id: uuid(999), first_name: 'Newcomer' });
+      s.contacts.push({ ...first, id: fixtureId(999), first_name: 'Newcomer' });
     });
     const report = ChangesReportSchema.parse(await diffSnapshots(await previousOf(before), after));
     expect(report.contacts.changed).toEqual([
@@ -78,7 +79,7 @@ describe('diffSnapshots', () => {
         ],
       }),
     ]);
-    expect(report.contacts.added.map((ref) => ref.id)).toEqual([uuid(999)]);
+    expect(report.contacts.added.map((ref) => ref.id)).toEqual([fixtureId(999)]);
     expect(report.contacts.removed.map((ref) => ref.id)).toEqual([before.contacts[2]?.id]);
     expect(report.totals).toMatchObject({ added: 1, removed: 1, changed: 1, unchanged: 2 });
   });
@@ -119,12 +120,12 @@ describe('diffSnapshots', () => {
     const after = edited(before, (s) => {
       s.customers[0] = {
         ...(s.customers[0] as Snapshot['customers'][number]),
-        id: uuid(77),
+        id: fixtureId(77),
         name: 'Brand New',
       };
     });
     const report = await diffSnapshots(await previousOf(before), after);
-    expect(report.customers.added).toEqual([{ id: uuid(77), name: 'Brand New' }]);
+    expect(report.customers.added).toEqual([{ id: fixtureId(77), name: 'Brand New' }]);
     expect(report.customers.removed).toEqual([
       { id: before.customers[0]?.id, name: before.customers[0]?.name },
     ]);

@@ -22,7 +22,8 @@ import { assessQuality } from '../src/pipeline/reports/quality.ts';
 import { CONTACT_COLUMNS, CUSTOMER_COLUMNS } from '../src/shared/export-columns.ts';
 import type { Snapshot } from '../src/shared/schema/published.ts';
 import { type CsvImport, convertToXlsx, hasLibreOffice, SOFFICE_PATH } from '../src/testing/libreoffice.ts';
-import { id, sampleSnapshot } from '../src/testing/sample-snapshot.ts';
+import { fixtureId } from '../src/testing/records.ts';
+import { sampleSnapshot } from '../src/testing/sample-snapshot.ts';
 
 const missing = !hasLibreOffice();
 const inCi = Boolean(process.env.CI);
@@ -156,13 +157,13 @@ suite('the exports in LibreOffice Calc', () => {
     second.phone = '000';
     before.contacts = [
       ...before.contacts.filter((contact) => contact.first_name !== 'Ann;=1+1'),
-      { ...first, id: id(199), first_name: 'Leaver;=1+1', last_name: '\t=cmd' },
+      { ...first, id: fixtureId(199), first_name: 'Leaver;=1+1', last_name: '\t=cmd' },
     ];
     const changes = await diffSnapshots(previousFromSnapshot(before), snapshot);
     const quality = assessQuality(snapshot, []);
     const reports = reportFiles(changes, quality);
 
-    const customerId = id(2);
+    const customerId = fixtureId(2);
     const customerContacts = snapshot.contacts.filter((contact) => contact.customer_id === customerId);
     await csvExporter.write(snapshot, sourcePath('contacts.csv'));
     await writeFile(sourcePath('customer.csv'), contactsToCsv(customerContacts));

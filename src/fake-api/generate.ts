@@ -158,116 +158,132 @@ interface MadeCustomers {
   customerIsCompany: boolean[];
 }
 
-function makeCustomers({
-  r,
-  workspaceId,
-  customerIds,
-  contactIds,
-  membersByCustomer,
-}: Layout): MadeCustomers {
-  const customerCount = customerIds.length;
-  const customerCountry: CountryProfile[] = [];
-  const customerDomain: string[] = [];
-  const customerIsCompany: boolean[] = [];
-  const customers: RawCustomer[] = [];
-  const addresses: RawAddress[] = [];
-  const contactAddressIds = new Map<number, string[]>();
-
-  for (let k = 0; k < customerCount; k++) {
-    const id = customerIds[k] ?? '';
+function makeCustomers(layout: Layout): MadeCustomers {
+  const { r, customerIds } = layout;
+  const made: MadeCustomers = {
+    customers: [],
+    addresses: [],
+    contactAddressIds: new Map<number, string[]>(),
+    customerCountry: [],
+    customerDomain: [],
+    customerIsCompany: [],
+  };
+  for (let k = 0; k < customerIds.length; k++) {
     const country = pickCountry(r);
     const isCompany = r.chance(0.85);
-    let name: string;
-    let domain: string;
-    if (isCompany) {
-      const word = r.pick(COMPANY_WORDS);
-      const sector = r.pick(COMPANY_SECTORS);
-      const suffix = r.pick(country.suffixes);
-      name = r.chance(0.15) ? `${word[0]} ${sector[0]}, ${suffix}` : `${word[0]} ${sector[0]} ${suffix}`;
-      domain = flat(`${word[1]}-${sector[1]}.${country.tld}`);
-    } else {
-      const first = r.pick(FIRST_NAMES);
-      const last = r.pick(LAST_NAMES);
-      name = `${first[0]} ${last[0]}`;
-      domain = r.pick(['example.com', 'example.org', 'example.net']);
-    }
-    customerCountry.push(country);
-    customerDomain.push(domain);
-    customerIsCompany.push(isCompany);
+    const { name, domain } = isCompany ? companyName(r, country) : personName(r);
+    made.customerCountry.push(country);
+    made.customerDomain.push(domain);
+    made.customerIsCompany.push(isCompany);
+    const ownAddressIds = makeAddresses(layout, k, country, made);
+    made.customers.push(customerRecord(layout, k, { name, isCompany, country, ownAddressIds }));
+  }
+  return made;
+}
 
-    const ownAddressIds: string[] = [];
-    for (const type of r.chance(0.5) ? ['billing', 'shipping'] : ['billing']) {
-      const addressId = r.uuid();
-      ownAddressIds.push(addressId);
-      const people = membersByCustomer[k] ?? [];
-      const contactIndex = r.chance(0.3) && people.length > 0 ? people[r.int(people.length)] : undefined;
-      if (contactIndex !== undefined) {
-        const list = contactAddressIds.get(contactIndex);
-        if (list) list.push(addressId);
-        else contactAddressIds.set(contactIndex, [addressId]);
-      }
-      const [created, updated] = timestamps(r);
-      const [crm, erp, accounting] = externalIds(r);
-      const address: RawAddress = {
-        id: addressId,
-        ...(r.next() < 0.03 ? {} : { workspace_id: workspaceId }),
-        customer_id: id,
-        type,
-        name: r.chance(0.4)
-          ? null
-          : r.pick(['Head office', 'Siège social', 'Warehouse', 'Entrepôt Nord', 'Main, rear entrance']),
-        address_line1: flat(country.street(r)),
-        address_line2: r.chance(0.7)
-          ? null
-          : r.pick(['Bâtiment B, 3e étage', 'Suite 200', 'c/o "Legal" Dept.', 'Porte 4\nCode 1234']),
-        city: r.pick(country.cities),
-        state: country.states ? r.pick(country.states) : null,
-        postal_code: flat(country.postalCode(r)),
-        country: country.code,
-        contact_id: contactIndex === undefined ? null : (contactIds[contactIndex] ?? null),
-        comment: r.chance(0.8)
-          ? null
-          : r.pick([
-              'Deliveries 8am–5pm, ring twice',
-              'Leave at reception; "fragile"',
-              'Line one\nLine two',
-              '=cmd|" /C calc"!A0',
-              '<b>bold</b> comment',
-            ]),
-        id_crm: crm,
-        id_erp: erp,
-        id_accounting: accounting,
-        created_at: created,
-        updated_at: updated,
-      };
-      addresses.push(address);
-    }
+/** A company's name, sometimes with a comma before its legal form, and the web domain its people write from. */
+function companyName(r: Random, country: CountryProfile): { name: string; domain: string } {
+  const word = r.pick(COMPANY_WORDS);
+  const sector = r.pick(COMPANY_SECTORS);
+  const suffix = r.pick(country.suffixes);
+  const name = r.chance(0.15) ? `${word[0]} ${sector[0]}, ${suffix}` : `${word[0]} ${sector[0]} ${suffix}`;
+  return { name, domain: flat(`${word[1]}-${sector[1]}.${country.tld}`) };
+}
 
+/** An individual customer's name, and a public mail domain. */
+function personName(r: Random): { name: string; domain: string } {
+  const first = r.pick(FIRST_NAMES);
+  const last = r.pick(LAST_NAMES);
+  return { name: `${first[0]} ${last[0]}`, domain: r.pick(['example.com', 'example.org', 'example.net']) };
+}
+
+/**
+ * The billing (and half the time shipping) addresses of customer `k`, added to `made.addresses`; about a third
+ * name one of its contacts, recorded in `made.contactAddressIds`. Returns their ids.
+ */
+function makeAddresses(
+  { r, workspaceId, customerIds, contactIds, membersByCustomer }: Layout,
+  k: number,
+  country: CountryProfile,
+  made: MadeCustomers,
+): string[] {
+  const ownAddressIds: string[] = [];
+  for (const type of r.chance(0.5) ? ['billing', 'shipping'] : ['billing']) {
+    const addressId = r.uuid();
+    ownAddressIds.push(addressId);
+    const people = membersByCustomer[k] ?? [];
+    const contactIndex = r.chance(0.3) && people.length > 0 ? people[r.int(people.length)] : undefined;
+    if (contactIndex !== undefined) {
+      const list = made.contactAddressIds.get(contactIndex);
+      if (list) list.push(addressId);
+      else made.contactAddressIds.set(contactIndex, [addressId]);
+    }
     const [created, updated] = timestamps(r);
     const [crm, erp, accounting] = externalIds(r);
-    const customer: RawCustomer = {
-      id,
+    made.addresses.push({
+      id: addressId,
       ...(r.next() < 0.03 ? {} : { workspace_id: workspaceId }),
-      name: flat(name),
-      type: isCompany ? 'company' : 'individual',
-      segment_id: r.chance(0.4) ? null : `seg_${r.pick(['smb', 'enterprise', 'public', 'retail'])}`,
-      logo: r.chance(0.7) ? null : `https://cdn.qwoty.example/logos/${hex(r.uint32(), 8)}.png`,
-      tax_ids: isCompany ? taxIds(r, country.code) : [],
+      customer_id: customerIds[k] ?? '',
+      type,
+      name: r.chance(0.4)
+        ? null
+        : r.pick(['Head office', 'Siège social', 'Warehouse', 'Entrepôt Nord', 'Main, rear entrance']),
+      address_line1: flat(country.street(r)),
+      address_line2: r.chance(0.7)
+        ? null
+        : r.pick(['Bâtiment B, 3e étage', 'Suite 200', 'c/o "Legal" Dept.', 'Porte 4\nCode 1234']),
+      city: r.pick(country.cities),
+      state: country.states ? r.pick(country.states) : null,
+      postal_code: flat(country.postalCode(r)),
+      country: country.code,
+      contact_id: contactIndex === undefined ? null : (contactIds[contactIndex] ?? null),
+      comment: r.chance(0.8)
+        ? null
+        : r.pick([
+            'Deliveries 8am–5pm, ring twice',
+            'Leave at reception; "fragile"',
+            'Line one\nLine two',
+            '=cmd|" /C calc"!A0',
+            '<b>bold</b> comment',
+          ]),
       id_crm: crm,
       id_erp: erp,
       id_accounting: accounting,
-      ...(r.next() < 0.1
-        ? {}
-        : {
-            contact_ids: (membersByCustomer[k] ?? []).map((i) => contactIds[i] ?? ''),
-            address_ids: ownAddressIds,
-          }),
       created_at: created,
       updated_at: updated,
-    };
-    customers.push(customer);
+    });
   }
-  return { customers, addresses, contactAddressIds, customerCountry, customerDomain, customerIsCompany };
+  return ownAddressIds;
+}
+
+/** The record `GET /customers/{id}` answers for customer `k`; one in ten omits its contact and address ids. */
+function customerRecord(
+  { r, workspaceId, customerIds, contactIds, membersByCustomer }: Layout,
+  k: number,
+  drawn: { name: string; isCompany: boolean; country: CountryProfile; ownAddressIds: string[] },
+): RawCustomer {
+  const [created, updated] = timestamps(r);
+  const [crm, erp, accounting] = externalIds(r);
+  return {
+    id: customerIds[k] ?? '',
+    ...(r.next() < 0.03 ? {} : { workspace_id: workspaceId }),
+    name: flat(drawn.name),
+    type: drawn.isCompany ? 'company' : 'individual',
+    segment_id: r.chance(0.4) ? null : `seg_${r.pick(['smb', 'enterprise', 'public', 'retail'])}`,
+    logo: r.chance(0.7) ? null : `https://cdn.qwoty.example/logos/${hex(r.uint32(), 8)}.png`,
+    tax_ids: drawn.isCompany ? taxIds(r, drawn.country.code) : [],
+    id_crm: crm,
+    id_erp: erp,
+    id_accounting: accounting,
+    ...(r.next() < 0.1
+      ? {}
+      : {
+          contact_ids: (membersByCustomer[k] ?? []).map((i) => contactIds[i] ?? ''),
+          address_ids: drawn.ownAddressIds,
+        }),
+    created_at: created,
+    updated_at: updated,
+  };
 }
 
 function makeContacts(

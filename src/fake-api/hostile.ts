@@ -27,10 +27,28 @@ export type BentContactKind = (typeof BENT_CONTACT_KINDS)[number];
 
 /**
  * Contacts that every workspace holds (as far as it has contacts), spread evenly through `contacts`.
- * Each one carries a value a naive exporter or page gets wrong.
+ * Each one carries a value a naive exporter or page gets wrong. The first `FIRST_HOSTILE_CONTACTS` are also the
+ * first contacts of the site's test snapshot (`src/testing/site-fixture.ts`), whose tests name them: markup
+ * and a malformed phone, accents to search without, Arabic, quotes and an ampersand, a Nordic name.
  */
 export const HOSTILE_CONTACTS: readonly ((contact: RawContact) => void)[] = [
-  (c) => Object.assign(c, { first_name: 'Zoë', last_name: 'Ñúñez' }),
+  (c) =>
+    Object.assign(c, {
+      first_name: '<script>alert(1)</script>',
+      last_name: '<img src=x onerror=alert(2)>',
+      email: 'xss@example.com',
+      // Malformed, so the quality report shows this name and this value too.
+      phone: '+33 <script>alert(3)</script>',
+    }),
+  (c) => Object.assign(c, { first_name: 'Zoë', last_name: 'Ñúñez', email: 'zoe.nunez@example.com' }),
+  (c) => Object.assign(c, { first_name: 'محمد', last_name: 'الفارسي', email: 'mohammed@example.com' }),
+  (c) =>
+    Object.assign(c, {
+      first_name: 'Seán "Jack"',
+      last_name: "O'Brien & Sons",
+      email: 'sean.obrien@example.com',
+    }),
+  (c) => Object.assign(c, { first_name: 'Björn', last_name: 'Ångström', email: 'bjorn@example.com' }),
   (c) => Object.assign(c, { first_name: 'Łukasz', last_name: 'Müller' }),
   (c) => Object.assign(c, { first_name: '太郎', last_name: '山田', email: 'taro.yamada@example.jp' }),
   (c) => Object.assign(c, { first_name: 'Γιώργος', last_name: 'Παπαδόπουλος' }),
@@ -66,6 +84,9 @@ export const HOSTILE_CONTACTS: readonly ((contact: RawContact) => void)[] = [
   },
   (c) => Object.assign(c, { locale: 'fr-FR' }),
 ];
+
+/** How many of `HOSTILE_CONTACTS`, from the first, the site's test snapshot puts on its first contacts. */
+export const FIRST_HOSTILE_CONTACTS = 5;
 
 export const HOSTILE_CUSTOMER_NAMES: readonly string[] = [
   "Société Générale d'Équipement",

@@ -1,10 +1,22 @@
 /**
- * The one way fixtures make a snapshot's contact or customer: every field present, empty unless given. The
- * hand-made sample, the site fixture and the previous-night fixture all start from these.
+ * The one way fixtures make an id, a snapshot's contact or a customer: every field present, empty unless given.
+ * The hand-made sample, the tiny snapshot, the site fixture and the previous-night fixture all start from these.
  */
+import { createHash } from 'node:crypto';
 import { parsePhone } from '../pipeline/phone.ts';
 import { bareCustomer } from '../pipeline/snapshot.ts';
 import type { SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
+
+/**
+ * A deterministic UUID-shaped id. A number gives a readable one, for hand-made records a test names by number:
+ * `fixtureId(1)` is `00000000-0000-4000-8000-000000000001` (the number in hex). A text gives one with the
+ * entropy of a real id, from its SHA-256: `fixtureId('customer-3')`.
+ */
+export function fixtureId(key: number | string): string {
+  if (typeof key === 'number') return `00000000-0000-4000-8000-${key.toString(16).padStart(12, '0')}`;
+  const hex = createHash('sha256').update(key).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 type Owner = Pick<SnapshotCustomer, 'id' | 'name' | 'type'>;
 

@@ -7,18 +7,13 @@
  * Both go through `SnapshotSchema`, so they are what the rest of the code receives.
  */
 import { type Snapshot, SnapshotSchema } from '../shared/schema/published.ts';
-import { snapshotContact, snapshotCustomer } from './records.ts';
-
-/** A deterministic UUID-shaped id: `id(1)` is `00000000-0000-4000-8000-000000000001`. */
-export function id(n: number): string {
-  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-}
+import { fixtureId, snapshotContact, snapshotCustomer } from './records.ts';
 
 const WORKSPACE = '11111111-1111-4111-8111-111111111111';
 
 function address(n: number, summary: string, type: string | null = 'billing') {
   return {
-    id: id(900 + n),
+    id: fixtureId(900 + n),
     type,
     label: null,
     summary,
@@ -45,10 +40,10 @@ const SPLIT_FORMULA_ADDRESS = address(
   'shipping',
 );
 
-const ACME = id(1);
-const FORMULA_CUSTOMER = id(2);
-const UNREADABLE_CUSTOMER = id(3);
-const EMPTY_CUSTOMER = id(4);
+const ACME = fixtureId(1);
+const FORMULA_CUSTOMER = fixtureId(2);
+const UNREADABLE_CUSTOMER = fixtureId(3);
+const EMPTY_CUSTOMER = fixtureId(4);
 
 const customers = [
   {
@@ -82,7 +77,7 @@ const customers = [
 function contact(n: number, customerId: string, fields: Record<string, unknown>) {
   const customer = customers.find((candidate) => candidate.id === customerId);
   const owner = { id: customerId, name: customer?.name ?? null, type: customer?.type ?? null };
-  return { ...snapshotContact(owner, { id: id(100 + n), workspace_id: WORKSPACE }), ...fields };
+  return { ...snapshotContact(owner, { id: fixtureId(100 + n), workspace_id: WORKSPACE }), ...fields };
 }
 
 const contacts = [
@@ -196,7 +191,7 @@ export function emptySnapshot(): Snapshot {
 export function syntheticSnapshot(contactCount: number): Snapshot {
   const customerCount = Math.ceil(contactCount / 20);
   const synthetic = Array.from({ length: customerCount }, (_, c) => ({
-    id: id(1_000_000 + c),
+    id: fixtureId(1_000_000 + c),
     name: `Customer ${String(c).padStart(6, '0')} SAS`,
     type: c % 5 === 0 ? 'individual' : 'company',
     segment_id: null,
@@ -210,7 +205,7 @@ export function syntheticSnapshot(contactCount: number): Snapshot {
   const syntheticContacts = Array.from({ length: contactCount }, (_, n) => {
     const customer = synthetic[Math.floor(n / 20)];
     return {
-      id: id(2_000_000 + n),
+      id: fixtureId(2_000_000 + n),
       workspace_id: WORKSPACE,
       customer_id: customer?.id,
       first_name: `Prénom${n}`,

@@ -1,28 +1,21 @@
 /**
- * Test fixtures for the site: a deterministic `Snapshot` of any size, full of hostile values and of the data
- * problems the quality report finds, and a writer that publishes it in the same layout as the pipeline
- * (`.snapshots/<run-id>/…`, `current`, top-level links) with a correct manifest and the real change and
- * quality reports. Used by the unit tests, the end-to-end tests and `npm run bench:site`.
+ * Test fixtures for the site: a deterministic `Snapshot` of any size, its first contacts the generator's first
+ * hostile ones (`src/fake-api/hostile.ts`), full of the data problems the quality report finds, with the
+ * previous night, the rejects and the history to publish it with (`writePublishedSnapshot`, through the
+ * pipeline's own publish). Used by the unit tests, the end-to-end tests and `npm run bench:site`.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { FIRST_HOSTILE_CONTACTS, HOSTILE_CONTACTS } from '../fake-api/hostile.ts';
+import type { RawContact } from '../fake-api/raw-records.ts';
 import { parsePhone } from '../pipeline/phone.ts';
-import { diffSnapshots, previousFromSnapshot } from '../pipeline/reports/changes.ts';
-import { historyFile, reportFiles } from '../pipeline/reports/files.ts';
-import { carryHistory, summariseNight } from '../pipeline/reports/history.ts';
-import { assessQuality } from '../pipeline/reports/quality.ts';
-import type { Reject } from '../shared/schema/api.ts';
 import { KNOWN_ROLES } from '../shared/schema/api.ts';
 import type {
   AddressSummary,
-  Manifest,
   Snapshot,
   SnapshotContact,
   SnapshotCustomer,
 } from '../shared/schema/published.ts';
 import type { ChangesHistory, ChangesNight } from '../shared/schema/reports.ts';
-import { snapshotContact, snapshotCustomer } from './records.ts';
+import { fixtureId, snapshotContact, snapshotCustomer } from './records.ts';
 
 export interface FixtureOptions {
   /** Number of contacts (at least 1). */
@@ -31,21 +24,6 @@ export interface FixtureOptions {
   perCustomer?: number;
   demo?: boolean;
 }
-
-/** Names that must be shown as text and searched without accents; the first few contacts get them. */
-export const HOSTILE_CONTACTS = [
-  {
-    first_name: '<script>alert(1)</script>',
-    last_name: '<img src=x onerror=alert(2)>',
-    email: 'xss@example.com',
-    // Malformed, so the quality report shows this name and this value too.
-    phone: '+33 <script>alert(3)</script>',
-  },
-  { first_name: 'Zoë', last_name: 'Ñúñez', email: 'zoe.nunez@example.com' },
-  { first_name: 'محمد', last_name: 'الفارسي', email: 'mohammed@example.com' },
-  { first_name: 'Seán "Jack"', last_name: "O'Brien & Sons", email: 'sean.obrien@example.com' },
-  { first_name: 'Björn', last_name: 'Ångström', email: 'bjorn@example.com' },
-] as const;
 
 /**
  * Addresses a `mailto:` link must not carry as they are: each would add a hidden recipient, a header or a
@@ -104,131 +82,33 @@ const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bru
 // The documented roles, and one the API uses elsewhere.
 const ROLES = [...KNOWN_ROLES, 'decision_maker'];
 
-/** A UUID-shaped id with realistic entropy, deterministic from its seed. */
-export function fixtureId(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 /** When the fixture's stale customers (every eleventh, from the fifth) were read: 10 days before the snapshot. */
 export const STALE_CUSTOMER_READ_AT = '2026-01-05T03:00:00.000Z';
 
-/** Builds a valid snapshot of `contacts` contacts grouped in customers, hostile values first. */
+/** The night the fixture's snapshot was taken. */
+const STAMP = '2026-01-15T03:00:00.000Z';
+
+/**
+ * Builds a valid snapshot of `contacts` contacts grouped in customers of `perCustomer` each, the first contacts
+ * being the generator's first hostile ones (`FIRST_HOSTILE_CONTACTS` of `HOSTILE_CONTACTS`).
+ */
 export function makeSnapshot(options: FixtureOptions): Snapshot {
   const total = Math.max(1, Math.floor(options.contacts));
-  const perCustomer = options.perCustomer ?? 8;
-  const customerCount = Math.max(1, Math.ceil(total / perCustomer));
+  const customerCount = Math.max(1, Math.ceil(total / (options.perCustomer ?? 8)));
   const customers: SnapshotCustomer[] = [];
   const contacts: SnapshotContact[] = [];
-  const stamp = '2026-01-15T03:00:00.000Z';
-  // Customers read during the night of the snapshot, but every eleventh (from the fifth) kept the record read
-  // ten days before: the rate limit left no time to read it again (see STALE_CUSTOMER_READ_AT).
-  const readTonight = '2026-01-15T03:01:00.000Z';
   let addressCount = 0;
-
   for (let c = 0; c < customerCount; c++) {
-    const id = fixtureId(`customer-${c}`);
-    const readable = c % 97 !== 5;
-    const name =
-      c === 0
-        ? '<b>Bold</b> & "Quoted" Ltd'
-        : c === 1
-          ? 'Société Générale Ñúñez'
-          : c === 2
-            ? 'شركة الأمل'
-            : `${COMPANY[c % COMPANY.length]} ${SUFFIX[(c >> 3) % SUFFIX.length]} ${c}`;
-    const addresses: AddressSummary[] = [];
-    for (let a = 0; a < 1 + (c % 2); a++) {
-      const country = COUNTRIES[(c + a) % COUNTRIES.length] ?? 'FR';
-      const city = CITIES[(c + a) % CITIES.length] ?? 'Paris';
-      addresses.push({
-        id: fixtureId(`address-${c}-${a}`),
-        type: a === 0 ? 'billing' : 'shipping',
-        label: a === 0 ? 'Head office' : null,
-        summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
-        street: `${10 + a} rue de la Paix`,
-        postal_code: `7500${a}`,
-        city,
-        region: null,
-        country,
-      });
-      addressCount++;
-    }
+    const customer = fixtureCustomer(c);
+    addressCount += customer.addresses.length;
     const start = Math.floor((c * total) / customerCount);
     const end = Math.floor(((c + 1) * total) / customerCount);
-    for (let i = start; i < end; i++) {
-      const hostile = HOSTILE_CONTACTS[i];
-      const first = hostile?.first_name ?? FIRST[i % FIRST.length] ?? 'Jean';
-      const last = hostile?.last_name ?? `${LAST[(i >> 2) % LAST.length]}${i}`;
-      const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
-      if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
-      const own = addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
-      // One of each data problem every 50 contacts (missing phones come from i % 11 === 3 below), and the
-      // unlinkable addresses.
-      const flaw = i % 50;
-      const phone =
-        (hostile && 'phone' in hostile ? hostile.phone : undefined) ??
-        (i % 11 === 3 || flaw === 8
-          ? null
-          : flaw === 10
-            ? '12'
-            : flaw === 20
-              ? // An extension, which a link must carry as `;ext=10`.
-                `+33 1 20 57 ${pad(i % 100)} ${pad(c % 100)} ext. 10`
-              : flaw === 21
-                ? // The national form, which publish reads as a number of the default country (FR).
-                  `04 72 ${pad(i % 100)} ${pad(c % 100)} ${pad(Math.floor(i / 100) % 100)}`
-                : `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`);
-      const email =
-        hostile?.email ??
-        UNLINKABLE_EMAILS[flaw - 11] ??
-        (flaw === 7 || flaw === 8
-          ? null
-          : flaw === 9
-            ? `${first.toLowerCase()}.${last.toLowerCase()} at example.com`
-            : flaw === 24 || flaw === 25
-              ? `Team${Math.floor(i / 50)}@Example.com`
-              : `${first.toLowerCase()}.${last.toLowerCase()}@example.com`);
-      contacts.push({
-        id: fixtureId(`contact-${i}`),
-        workspace_id: fixtureId('workspace'),
-        customer_id: id,
-        first_name: first,
-        last_name: last,
-        email,
-        phone,
-        role: roles,
-        id_crm: i % 2 === 0 ? `CRM-${i}` : null,
-        id_erp: i % 4 === 0 ? `ERP-${i}` : null,
-        id_accounting: null,
-        address_ids: own.map((address) => address.id),
-        created_at: stamp,
-        updated_at: stamp,
-        customer_name: readable ? name : null,
-        customer_type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
-        addresses: own,
-        // As publish reads it, with the default country.
-        phone_parsed: parsePhone(phone),
-      });
-    }
-    customers.push({
-      id,
-      name: readable ? name : null,
-      type: readable ? (c % 4 === 3 ? 'individual' : 'company') : null,
-      segment_id: null,
-      id_crm: `CUST-${c}`,
-      id_erp: null,
-      id_accounting: null,
-      tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
-      addresses,
-      contact_count: end - start,
-      fetched_at: readable ? (c % 11 === 4 ? STALE_CUSTOMER_READ_AT : readTonight) : null,
-    });
+    for (let i = start; i < end; i++) contacts.push(fixtureContact(i, c, customer));
+    customers.push({ ...customer, contact_count: end - start });
   }
-
   return {
     schema_version: 1,
-    generated_at: stamp,
+    generated_at: STAMP,
     source: {
       host: options.demo ? '127.0.0.1:4010' : 'qwoty.app',
       customer_id: null,
@@ -241,40 +121,126 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
   };
 }
 
+/**
+ * Customer `c`: hostile names first, every 97th (from the fifth) unreadable, and every eleventh (from the fifth)
+ * read ten days before the snapshot, the rate limit having left no time to read it again (see
+ * `STALE_CUSTOMER_READ_AT`); the others read during the night of the snapshot.
+ */
+function fixtureCustomer(c: number): SnapshotCustomer {
+  const readable = c % 97 !== 5;
+  const name =
+    c === 0
+      ? '<b>Bold</b> & "Quoted" Ltd'
+      : c === 1
+        ? 'Société Générale Ñúñez'
+        : c === 2
+          ? 'شركة الأمل'
+          : `${COMPANY[c % COMPANY.length]} ${SUFFIX[(c >> 3) % SUFFIX.length]} ${c}`;
+  const type = c % 4 === 3 ? 'individual' : 'company';
+  return {
+    id: fixtureId(`customer-${c}`),
+    name: readable ? name : null,
+    type: readable ? type : null,
+    segment_id: null,
+    id_crm: `CUST-${c}`,
+    id_erp: null,
+    id_accounting: null,
+    tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
+    addresses: customerAddresses(c),
+    contact_count: 0,
+    fetched_at: readable ? (c % 11 === 4 ? STALE_CUSTOMER_READ_AT : '2026-01-15T03:01:00.000Z') : null,
+  };
+}
+
+/** One address for even customers, two for odd ones. */
+function customerAddresses(c: number): AddressSummary[] {
+  return Array.from({ length: 1 + (c % 2) }, (_, a) => {
+    const country = COUNTRIES[(c + a) % COUNTRIES.length] ?? 'FR';
+    const city = CITIES[(c + a) % CITIES.length] ?? 'Paris';
+    return {
+      id: fixtureId(`address-${c}-${a}`),
+      type: a === 0 ? 'billing' : 'shipping',
+      label: a === 0 ? 'Head office' : null,
+      summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
+      street: `${10 + a} rue de la Paix`,
+      postal_code: `7500${a}`,
+      city,
+      region: null,
+      country,
+    };
+  });
+}
+
+/** Contact `i` of customer `c`, with one of each data problem every 50 contacts (see `contactPhone`). */
+function fixtureContact(i: number, c: number, customer: SnapshotCustomer): SnapshotContact {
+  const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
+  if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
+  const own = customer.addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
+  const first = FIRST[i % FIRST.length] ?? 'Jean';
+  const last = `${LAST[(i >> 2) % LAST.length]}${i}`;
+  const fields: RawContact = { first_name: first, last_name: last, email: null, phone: contactPhone(i, c) };
+  // The generator's first hostile contacts, as they are: the pages and search tests name them.
+  if (i < FIRST_HOSTILE_CONTACTS) HOSTILE_CONTACTS[i]?.(fields);
+  const named = { first: String(fields.first_name), last: String(fields.last_name) };
+  const email = typeof fields.email === 'string' ? fields.email : contactEmail(i, named.first, named.last);
+  const phone = typeof fields.phone === 'string' ? fields.phone : null;
+  return {
+    id: fixtureId(`contact-${i}`),
+    workspace_id: fixtureId('workspace'),
+    customer_id: customer.id,
+    first_name: named.first,
+    last_name: named.last,
+    email,
+    phone,
+    role: roles,
+    id_crm: i % 2 === 0 ? `CRM-${i}` : null,
+    id_erp: i % 4 === 0 ? `ERP-${i}` : null,
+    id_accounting: null,
+    address_ids: own.map((address) => address.id),
+    created_at: STAMP,
+    updated_at: STAMP,
+    customer_name: customer.name,
+    customer_type: customer.type,
+    addresses: own,
+    // As publish reads it, with the default country.
+    phone_parsed: parsePhone(phone),
+  };
+}
+
+/**
+ * Contact `i`'s phone, of customer `c`: none every eleventh (from the fourth) and at 8 of every 50, too short
+ * at 10, with an extension at 20, in national form at 21, international otherwise.
+ */
+function contactPhone(i: number, c: number): string | null {
+  const flaw = i % 50;
+  if (i % 11 === 3 || flaw === 8) return null;
+  if (flaw === 10) return '12';
+  // An extension, which a link must carry as `;ext=10`.
+  if (flaw === 20) return `+33 1 20 57 ${pad(i % 100)} ${pad(c % 100)} ext. 10`;
+  // The national form, which publish reads as a number of the default country (FR).
+  if (flaw === 21) return `04 72 ${pad(i % 100)} ${pad(c % 100)} ${pad(Math.floor(i / 100) % 100)}`;
+  return `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`;
+}
+
+/**
+ * Contact `i`'s email: unlinkable at 11 to 16 of every 50, none at 7 and 8, malformed at 9, shared by two
+ * contacts in another case at 24 and 25.
+ */
+function contactEmail(i: number, first: string, last: string): string | null {
+  const flaw = i % 50;
+  const unlinkable = UNLINKABLE_EMAILS[flaw - 11];
+  if (unlinkable) return unlinkable;
+  if (flaw === 7 || flaw === 8) return null;
+  if (flaw === 9) return `${first.toLowerCase()}.${last.toLowerCase()} at example.com`;
+  if (flaw === 24 || flaw === 25) return `Team${Math.floor(i / 50)}@Example.com`;
+  return `${first.toLowerCase()}.${last.toLowerCase()}@example.com`;
+}
+
 function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
-
-function csvCell(value: string | null): string {
-  const text = value ?? '';
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** A plain CSV of the contacts, enough to check downloads byte for byte. */
-export function fixtureCsv(snapshot: Snapshot): string {
-  const header = 'id,customer_id,customer_name,first_name,last_name,email,phone,role';
-  const rows = snapshot.contacts.map((contact) =>
-    [
-      contact.id,
-      contact.customer_id,
-      contact.customer_name,
-      contact.first_name,
-      contact.last_name,
-      contact.email,
-      contact.phone,
-      contact.role.join(';'),
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `\uFEFF${[header, ...rows].join('\r\n')}\r\n`;
-}
-
 /** The name of a contact that was only in the previous snapshot: shown as text on the change page. */
 export const HOSTILE_REMOVED_NAME = '<script>alert("removed")</script>';
-/** A value that exists only in the raw record of a reject: the site must never show it. */
-export const RAW_REJECT_VALUE = 'Raw value only rejects.json holds';
-
 /**
  * The snapshot taken the day before `snapshot`, such that comparing them finds every kind of change: the
  * last customer and its contacts, and the sixth contact, were added since; `removed` contacts (one of them
@@ -330,39 +296,6 @@ export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: nu
     customers,
     contacts,
   };
-}
-
-/**
- * `count` records set aside by validation: the first with a script for an id, all with their raw record
- * holding `RAW_REJECT_VALUE`, which only rejects.json may contain.
- */
-export function makeRejects(count = 1): Reject[] {
-  return Array.from({ length: count }, (_, k) => ({
-    entity: k % 3 === 2 ? 'customer' : 'contact',
-    index: k % 3 === 2 ? null : 40 + k,
-    id: k === 0 ? '<img src=x onerror=alert(4)>' : k % 2 === 1 ? null : `not-a-uuid-${k}`,
-    issues: [
-      { path: 'id', message: 'expected a UUID' },
-      ...(k === 0
-        ? [{ path: 'first_name', message: 'Invalid input: expected string, received number' }]
-        : []),
-    ],
-    record: { id: k === 0 ? '<img src=x onerror=alert(4)>' : null, note: RAW_REJECT_VALUE },
-  }));
-}
-
-export interface PublishOptions {
-  runId?: string;
-  /** Leave out the `current` link and write the files flat in `dataDir`. */
-  flat?: boolean;
-  /** The snapshot the change report compares with; none (a first run) by default. */
-  previous?: Snapshot | null;
-  /** The records set aside by validation; `makeRejects(1)` by default. */
-  rejects?: Reject[];
-  /** False: publish like a version before the reports existed, without changes.*, quality.* and the history. */
-  reports?: boolean;
-  /** The history this publish carries forward (see `makeHistory`); none by default. */
-  history?: ChangesHistory | null;
 }
 
 /** A customer name of the older nights that must stay text on the change page and in the feed. */
@@ -433,97 +366,9 @@ export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory 
   return { schema_version: 1, nights: list };
 }
 
-/**
- * Writes `snapshot` into `dataDir` in the published layout, with a manifest whose sizes and hashes match.
- * Returns the folder holding the files.
- */
-export async function writePublishedSnapshot(
-  dataDir: string,
-  snapshot: Snapshot,
-  options: PublishOptions = {},
-): Promise<string> {
-  const runId = options.runId ?? '20260115T030000Z';
-  const dir = options.flat ? dataDir : join(dataDir, '.snapshots', runId);
-  await mkdir(dir, { recursive: true });
-  const rejects = options.rejects ?? makeRejects(1);
-  const changes = await diffSnapshots(
-    options.previous ? previousFromSnapshot(options.previous) : null,
-    snapshot,
-  );
-  const reports =
-    options.reports === false
-      ? []
-      : [
-          ...reportFiles(changes, assessQuality(snapshot, rejects)),
-          historyFile(carryHistory(options.history ?? null, summariseNight(changes))),
-        ];
-  const files: Array<{ name: string; body: Buffer; rows: number; media_type: string }> = [
-    {
-      name: 'contacts.json',
-      body: Buffer.from(`${JSON.stringify(snapshot)}\n`),
-      rows: snapshot.contacts.length,
-      media_type: 'application/json',
-    },
-    {
-      name: 'contacts.csv',
-      body: Buffer.from(fixtureCsv(snapshot)),
-      rows: snapshot.contacts.length,
-      media_type: 'text/csv',
-    },
-    {
-      // Not a real workbook: the site only copies it, so any bytes do to check the download.
-      name: 'contacts.xlsx',
-      body: Buffer.from(`PK\u0003\u0004 fixture workbook of ${snapshot.contacts.length} contacts`),
-      rows: snapshot.contacts.length,
-      media_type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    },
-    {
-      name: 'rejects.json',
-      body: Buffer.from(`${JSON.stringify(rejects)}\n`),
-      rows: rejects.length,
-      media_type: 'application/json',
-    },
-    ...reports.map((file) => ({
-      name: file.name,
-      body: Buffer.from([...file.content()].join('')),
-      rows: file.rows,
-      media_type: file.mediaType,
-    })),
-  ];
-  for (const file of files) {
-    await writeFile(join(dir, file.name), file.body);
-  }
-  const manifest: Manifest = {
-    schema_version: 1,
-    tool: { name: 'qwoty-contacts-directory', version: '0.1.0' },
-    generated_at: snapshot.generated_at,
-    source: snapshot.source,
-    counts: snapshot.counts,
-    run: {
-      started_at: snapshot.generated_at,
-      duration_ms: 1234,
-      requests: 10,
-      retries: 0,
-      throttled: 0,
-      waited_ms: 0,
-      warnings: [],
-    },
-    files: files.map((file) => ({
-      name: file.name,
-      bytes: file.body.length,
-      rows: file.rows,
-      sha256: createHash('sha256').update(file.body).digest('hex'),
-      media_type: file.media_type,
-    })),
-  };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  if (!options.flat) {
-    await rm(join(dataDir, 'current'), { force: true });
-    await symlink(join('.snapshots', runId), join(dataDir, 'current'));
-    for (const name of [...files.map((file) => file.name), 'manifest.json']) {
-      await rm(join(dataDir, name), { force: true });
-      await symlink(join('current', name), join(dataDir, name));
-    }
-  }
-  return dir;
-}
+export {
+  makeRejects,
+  type PublishOptions,
+  RAW_REJECT_VALUE,
+  writePublishedSnapshot,
+} from './publish-fixture.ts';

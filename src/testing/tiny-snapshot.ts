@@ -4,25 +4,28 @@ import { buildSnapshot } from '../pipeline/snapshot.ts';
 import { ContactSchema, CustomerSchema } from '../shared/schema/api.ts';
 import type { Snapshot } from '../shared/schema/published.ts';
 
-/** The same ids as the hand-made sample's. */
-export { id as uuid } from './sample-snapshot.ts';
-
-import { id as uuid } from './sample-snapshot.ts';
+import { fixtureId } from './records.ts';
 
 export function tinySnapshot(label: string, contacts = 3): Snapshot {
   const workspace: FetchedWorkspace = {
     contacts: Array.from({ length: contacts }, (_, n) =>
       ContactSchema.parse({
-        id: uuid(100 + n),
-        customer_id: uuid(1 + (n % 2)),
+        id: fixtureId(100 + n),
+        customer_id: fixtureId(1 + (n % 2)),
         first_name: `${label} ${n}`,
         last_name: 'Tester',
         email: `${label}.${n}@example.test`,
       }),
     ),
     customers: new Map([
-      [uuid(1), CustomerSchema.parse({ id: uuid(1), name: `${label} Customer One`, type: 'company' })],
-      [uuid(2), CustomerSchema.parse({ id: uuid(2), name: `${label} Customer Two`, type: 'individual' })],
+      [
+        fixtureId(1),
+        CustomerSchema.parse({ id: fixtureId(1), name: `${label} Customer One`, type: 'company' }),
+      ],
+      [
+        fixtureId(2),
+        CustomerSchema.parse({ id: fixtureId(2), name: `${label} Customer Two`, type: 'individual' }),
+      ],
     ]),
     addresses: [],
     rejects: [],

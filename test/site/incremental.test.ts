@@ -58,7 +58,7 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   cacheDir = join(dir, 'cache');
   first = { ...makeSnapshot({ contacts: 40, demo: true }), generated_at: NIGHT_1 };
-  await writePublishedSnapshot(dataDir, first, { runId: '20260116T030000Z' });
+  await writePublishedSnapshot(dataDir, first);
   night1 = await runBuild(dataDir, site('night-1'), { cacheDir, reuse: true });
 
   // The next night: one contact of the fourth customer has a new email; everything else is the same.
@@ -72,7 +72,7 @@ beforeAll(async () => {
       contact === target ? { ...contact, email: NEW_EMAIL, updated_at: '2026-01-16T15:30:00.000Z' } : contact,
     ),
   };
-  await writePublishedSnapshot(dataDir, second, { runId: '20260117T030000Z', previous: first });
+  await writePublishedSnapshot(dataDir, second, { previous: first });
   night2 = await runBuild(dataDir, site('night-2'), { cacheDir, reuse: true });
 }, 120_000);
 

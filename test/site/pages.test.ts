@@ -596,7 +596,7 @@ describe('the report pages of other snapshots', () => {
     const built = await buildFixtureSite({
       contacts: 9,
       dir: join(dir, String(reports)),
-      publish: () => ({ reports }),
+      publish: () => ({ reports, xlsx: false }),
     });
     const page = (path: string) => readFile(join(built.siteDir, path), 'utf8');
     return {
@@ -647,7 +647,11 @@ describe('npm run build', () => {
 
   test('fails when the snapshot is empty', async () => {
     const result = await failing(async (dataDir) => {
-      await writePublishedSnapshot(dataDir, { ...makeSnapshot({ contacts: 1 }), contacts: [] });
+      await writePublishedSnapshot(
+        dataDir,
+        { ...makeSnapshot({ contacts: 1 }), contacts: [] },
+        { xlsx: false },
+      );
     });
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/holds no contacts/);
