@@ -25,10 +25,8 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/reports/quality.ts#assessQuality',
   'src/pipeline/json-list-stream.ts##scan',
   'src/pipeline/json-list-stream.ts##scanValue',
-  'src/pipeline/rate-limit.ts#learn',
   'src/fake-api/demo.ts#runDemo',
   'src/pipeline/fetch-workspace.ts#createCustomerLookups',
-  'src/pipeline/rate-limit.ts#createRateLimiter',
   'src/site/client/search-ui.ts#startSearch',
   'src/fake-api/server.ts#createQwotyServer',
 ]);

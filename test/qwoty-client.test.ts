@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Fault } from '../src/fake-api/faults.ts';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { createQwotyClient, type QwotyClientOptions, type RetryEvent } from '../src/pipeline/qwoty-client.ts';
-import { parseRetryAfter } from '../src/pipeline/rate-limit.ts';
+import { parseRetryAfter } from '../src/pipeline/rate-limit-headers.ts';
 import { ApiError, ConfigError, ExitCode } from '../src/shared/errors.ts';
 
 const TOKEN = 'qwoty_live_test_token_0123456789abcdef';
