@@ -23,8 +23,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/publish.ts#publishSnapshot',
   'src/bench/pipeline.ts#benchSize',
   'src/pipeline/reports/quality.ts#assessQuality',
-  'src/pipeline/json-list-stream.ts##scan',
-  'src/pipeline/json-list-stream.ts##scanValue',
   'src/fake-api/demo.ts#runDemo',
   'src/pipeline/fetch-workspace.ts#createCustomerLookups',
   'src/site/client/search-ui.ts#startSearch',
