@@ -380,16 +380,25 @@ export class JsonListStream {
     let inString = this.#inString;
     while (position < length) {
       if (inString) {
-        const end = this.#stringEnd(position);
-        if (end < 0) {
+        // Skip the string's contents in one search; a quote after an odd number of backslashes is escaped.
+        // Inline rather than a method: this runs once per string of every record.
+        const quote = buffer.indexOf(QUOTE, position);
+        if (quote < 0) {
           position = length;
           break;
         }
-        position = end;
-        inString = false;
-        if (depth === 0) {
-          this.#close(position);
-          return true;
+        let backslashes = 0;
+        let at = quote - 1;
+        for (; at >= 0 && buffer[at] === BACKSLASH; at -= 1) backslashes += 1;
+        // Back at the start of what is kept of a skipped value: its dropped bytes may end in a backslash.
+        if (at < 0 && this.#escapePending) backslashes += 1;
+        position = quote + 1;
+        if (backslashes % 2 === 0) {
+          inString = false;
+          if (depth === 0) {
+            this.#close(position);
+            return true;
+          }
         }
         continue;
       }
@@ -414,25 +423,6 @@ export class JsonListStream {
     this.#depth = depth;
     this.#inString = inString;
     return false;
-  }
-
-  /**
-   * Just after the closing quote of the string open at `position`, or -1 when the buffer ends first. Its
-   * contents are skipped in one search per quote; a quote after an odd number of backslashes is escaped.
-   */
-  #stringEnd(position: number): number {
-    const buffer = this.#buffer;
-    for (let from = position; ; ) {
-      const quote = buffer.indexOf(QUOTE, from);
-      if (quote < 0) return -1;
-      let backslashes = 0;
-      let at = quote - 1;
-      for (; at >= 0 && buffer[at] === BACKSLASH; at -= 1) backslashes += 1;
-      // Back at the start of what is kept of a skipped value: its dropped bytes may end in a backslash.
-      if (at < 0 && this.#escapePending) backslashes += 1;
-      from = quote + 1;
-      if (backslashes % 2 === 0) return from;
-    }
   }
 
   /** Ends the open value at `end` (exclusive) and hands it over. */
