@@ -104,8 +104,13 @@ type State =
   | 'elementCommaOrEnd'
   | 'end';
 
-/** The states inside `data`'s array (or where it starts); the others are the envelope's. */
-const IN_DATA: ReadonlySet<State> = new Set(['dataStart', 'elementOrEnd', 'element', 'elementCommaOrEnd']);
+/**
+ * Whether `state` is where `data`'s array starts or may end; with the two states met after every element,
+ * which the scanner tests inline first, these are the states inside `data`, the others the envelope's.
+ */
+function inData(state: State): boolean {
+  return state === 'dataStart' || state === 'elementOrEnd';
+}
 
 /** The kind of value being scanned. */
 type ValueKind = 'key' | 'member' | 'element';
@@ -260,7 +265,8 @@ export class JsonListStream {
       const byte = buffer[this.#position] as number;
       if (isSpace(byte)) this.#position += 1;
       else if (this.#state === 'end') throw new JsonListSyntaxError('something follows the end of the JSON');
-      else if (IN_DATA.has(this.#state)) this.#dataStep(byte);
+      else if (this.#state === 'elementCommaOrEnd' || this.#state === 'element' || inData(this.#state))
+        this.#dataStep(byte);
       else this.#envelopeStep(byte);
     }
   }
