@@ -17,10 +17,6 @@ const BEING_SPLIT = new Set<string>([
   'src/pipeline/publish.ts#publishSnapshot',
   'src/bench/pipeline.ts#benchSize',
   'src/pipeline/reports/quality.ts#assessQuality',
-  'src/pipeline/json-list-stream.ts##scan',
-  'src/pipeline/json-list-stream.ts##scanValue',
-  'src/pipeline/rate-limit.ts#learn',
-  'src/pipeline/rate-limit.ts#createRateLimiter',
 ]);
 
 interface FunctionLength {

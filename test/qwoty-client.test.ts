@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { Fault } from '../src/fake-api/faults.ts';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { createQwotyClient, type QwotyClientOptions, type RetryEvent } from '../src/pipeline/qwoty-client.ts';
-import { parseRetryAfter } from '../src/pipeline/rate-limit.ts';
+import { parseRetryAfter } from '../src/pipeline/rate-limit-headers.ts';
 import { ApiError, ConfigError, ExitCode } from '../src/shared/errors.ts';
 
 const TOKEN = 'qwoty_live_test_token_0123456789abcdef';
@@ -312,6 +312,34 @@ describe('createQwotyClient', () => {
     expect(() => createQwotyClient({ baseUrl: server.url, token: TOKEN, retries: -1 })).toThrow(
       'Expected `retries` to be a non-negative integer.',
     );
+  });
+
+  test('keeps its connection alive for its own requests, and shares it with no other client', async () => {
+    let connections = 0;
+    const counting = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"success":true,"data":1}');
+    });
+    counting.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const { port } = counting.address() as AddressInfo;
+    const baseUrl = `http://127.0.0.1:${port}/api`;
+    try {
+      const first = createQwotyClient({ baseUrl, token: TOKEN });
+      expect(await first.get('/contacts')).toBe(1);
+      expect(await first.get('/contacts')).toBe(1);
+      const opened = connections;
+      expect(await first.get('/contacts')).toBe(1);
+      expect(connections).toBe(opened);
+      // A pool shared by every client (a module singleton) would hand the second the first one's connection.
+      expect(await createQwotyClient({ baseUrl, token: TOKEN }).get('/contacts')).toBe(1);
+      expect(connections).toBe(opened + 1);
+    } finally {
+      counting.closeAllConnections();
+      counting.close();
+    }
   });
 });
 

@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  createRateLimiter,
-  type HeaderReader,
-  type Permit,
-  RateLimitWaitError,
-  readRateLimitHeaders,
-} from '../src/pipeline/rate-limit.ts';
+import { createRateLimiter, type Permit, RateLimitWaitError } from '../src/pipeline/rate-limit.ts';
+import { type HeaderReader, readRateLimitHeaders } from '../src/pipeline/rate-limit-headers.ts';
 
 const NOW = Date.parse('2026-12-01T02:17:00.000Z');
 

@@ -9,7 +9,7 @@ import { type AnswerCaps, capError, isDeeperThan, readCapped } from './answer-ca
 import { isRetryableStatus } from './api-retry.ts';
 import type { Answer, Where } from './api-transport.ts';
 import { withoutTrailingSlashes } from './api-url.ts';
-import { parseRetryAfter } from './rate-limit.ts';
+import { parseRetryAfter } from './rate-limit-headers.ts';
 
 export function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;

@@ -90,7 +90,7 @@ export function createRetryPolicy(options: RetryPolicyOptions): WithRetries {
     if (extra > 0) await sleep(extra, wait);
   }
 
-  return async (href, call, run) => {
+  const withRetries: WithRetries = async (href, call, run) => {
     let lastError: ApiError | undefined;
     const linked = linkSignals(signal, call.signal);
     try {
@@ -126,6 +126,7 @@ export function createRetryPolicy(options: RetryPolicyOptions): WithRetries {
       linked.dispose();
     }
   };
+  return withRetries;
 }
 
 /** `error` as the last word of its call: the policy rejects with it at once, without another try. */

@@ -104,6 +104,14 @@ type State =
   | 'elementCommaOrEnd'
   | 'end';
 
+/**
+ * Whether `state` is where `data`'s array starts or may end; with the two states met after every element,
+ * which the scanner tests inline first, these are the states inside `data`, the others the envelope's.
+ */
+function inData(state: State): boolean {
+  return state === 'dataStart' || state === 'elementOrEnd';
+}
+
 /** The kind of value being scanned. */
 type ValueKind = 'key' | 'member' | 'element';
 
@@ -245,6 +253,7 @@ export class JsonListStream {
     return { count: this.#count, notArray: this.#notArray, members: this.#members };
   }
 
+  /** Scans the buffer from #position: the open value, then what lies between values. */
   #scan(): void {
     const buffer = this.#buffer;
     const length = buffer.length;
@@ -254,62 +263,69 @@ export class JsonListStream {
         continue;
       }
       const byte = buffer[this.#position] as number;
-      if (isSpace(byte)) {
-        this.#position += 1;
-        continue;
-      }
-      switch (this.#state) {
-        case 'start':
-          this.#expect(byte, OPEN_OBJECT, 'the body is not a JSON object');
-          this.#state = 'keyOrEnd';
-          break;
-        case 'keyOrEnd':
-          if (byte === CLOSE_OBJECT) this.#advanceTo('end');
-          else this.#open('key', byte);
-          break;
-        case 'key':
-          this.#open('key', byte);
-          break;
-        case 'colon':
-          this.#expect(byte, COLON, 'expected ":" after a member name');
-          this.#state = this.#key === 'data' ? 'dataStart' : 'value';
-          break;
-        case 'value':
+      if (isSpace(byte)) this.#position += 1;
+      else if (this.#state === 'end') throw new JsonListSyntaxError('something follows the end of the JSON');
+      else if (this.#state === 'elementCommaOrEnd' || this.#state === 'element' || inData(this.#state))
+        this.#dataStep(byte);
+      else this.#envelopeStep(byte);
+    }
+  }
+
+  /** One structural byte of the envelope, outside `data`'s array. */
+  #envelopeStep(byte: number): void {
+    switch (this.#state) {
+      case 'start':
+        this.#expect(byte, OPEN_OBJECT, 'the body is not a JSON object');
+        this.#state = 'keyOrEnd';
+        break;
+      case 'keyOrEnd':
+        if (byte === CLOSE_OBJECT) this.#advanceTo('end');
+        else this.#open('key', byte);
+        break;
+      case 'key':
+        this.#open('key', byte);
+        break;
+      case 'colon':
+        this.#expect(byte, COLON, 'expected ":" after a member name');
+        this.#state = this.#key === 'data' ? 'dataStart' : 'value';
+        break;
+      case 'value':
+        this.#open('member', byte);
+        break;
+      case 'commaOrEnd':
+        if (byte === COMMA) this.#advanceTo('key');
+        else {
+          this.#expect(byte, CLOSE_OBJECT, 'expected "," or "}" after a member');
+          this.#state = 'end';
+        }
+    }
+  }
+
+  /** One structural byte of `data`: its opening, or what comes between its elements. */
+  #dataStep(byte: number): void {
+    switch (this.#state) {
+      case 'dataStart':
+        if (this.#sawData) throw new JsonListSyntaxError('"data" appears twice');
+        this.#sawData = true;
+        if (byte === OPEN_ARRAY) this.#advanceTo('elementOrEnd');
+        else {
+          this.#notArray = true;
           this.#open('member', byte);
-          break;
-        case 'commaOrEnd':
-          if (byte === COMMA) this.#advanceTo('key');
-          else {
-            this.#expect(byte, CLOSE_OBJECT, 'expected "," or "}" after a member');
-            this.#state = 'end';
-          }
-          break;
-        case 'dataStart':
-          if (this.#sawData) throw new JsonListSyntaxError('"data" appears twice');
-          this.#sawData = true;
-          if (byte === OPEN_ARRAY) this.#advanceTo('elementOrEnd');
-          else {
-            this.#notArray = true;
-            this.#open('member', byte);
-          }
-          break;
-        case 'elementOrEnd':
-          if (byte === CLOSE_ARRAY) this.#advanceTo('commaOrEnd');
-          else this.#open('element', byte);
-          break;
-        case 'element':
-          this.#open('element', byte);
-          break;
-        case 'elementCommaOrEnd':
-          if (byte === COMMA) this.#advanceTo('element');
-          else {
-            this.#expect(byte, CLOSE_ARRAY, 'expected "," or "]" after an element of "data"');
-            this.#state = 'commaOrEnd';
-          }
-          break;
-        case 'end':
-          throw new JsonListSyntaxError('something follows the end of the JSON');
-      }
+        }
+        break;
+      case 'elementOrEnd':
+        if (byte === CLOSE_ARRAY) this.#advanceTo('commaOrEnd');
+        else this.#open('element', byte);
+        break;
+      case 'element':
+        this.#open('element', byte);
+        break;
+      case 'elementCommaOrEnd':
+        if (byte === COMMA) this.#advanceTo('element');
+        else {
+          this.#expect(byte, CLOSE_ARRAY, 'expected "," or "]" after an element of "data"');
+          this.#state = 'commaOrEnd';
+        }
     }
   }
 
@@ -341,27 +357,37 @@ export class JsonListStream {
 
   /** Scans the open value; returns false when the bytes ran out before it ended. */
   #scanValue(): boolean {
+    return this.#bare ? this.#scanBare() : this.#scanNested();
+  }
+
+  /** true, false, null or a number: ends before the first delimiter. */
+  #scanBare(): boolean {
     const buffer = this.#buffer;
     const length = buffer.length;
     let position = this.#position;
-    if (this.#bare) {
-      // true, false, null or a number: ends before the first delimiter.
-      while (position < length) {
-        const byte = buffer[position] as number;
-        if (byte === COMMA || byte === CLOSE_OBJECT || byte === CLOSE_ARRAY || isSpace(byte)) {
-          this.#close(position);
-          return true;
-        }
-        position += 1;
+    while (position < length) {
+      const byte = buffer[position] as number;
+      if (byte === COMMA || byte === CLOSE_OBJECT || byte === CLOSE_ARRAY || isSpace(byte)) {
+        this.#close(position);
+        return true;
       }
-      this.#position = position;
-      return false;
+      position += 1;
     }
+    this.#position = position;
+    return false;
+  }
+
+  /** A string, object or array: ends where its nesting goes back to zero, outside any string. */
+  #scanNested(): boolean {
+    const buffer = this.#buffer;
+    const length = buffer.length;
+    let position = this.#position;
     let depth = this.#depth;
     let inString = this.#inString;
     while (position < length) {
       if (inString) {
         // Skip the string's contents in one search; a quote after an odd number of backslashes is escaped.
+        // Inline rather than a method: this runs once per string of every record.
         const quote = buffer.indexOf(QUOTE, position);
         if (quote < 0) {
           position = length;
