@@ -80,7 +80,7 @@ async function benchSize(contacts: number, work: string, options: PipelineBenchO
       measureHeavyNight({ name, workspace: night, firstNight, work, options });
     const everyContactChanged = await heavy('every contact changed', editEveryContact(workspace));
     const workspaceReplaced = await heavy(
-      'the whole workspace replaced (all new ids)',
+      'the whole workspace was replaced (all new ids)',
       generateWorkspace({ contacts, seed: 2 }),
     );
     await rm(firstNight, { recursive: true, force: true });
