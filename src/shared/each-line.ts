@@ -6,7 +6,8 @@
  * is read, so none outlives the chunk it came from. readline's async iterator buffers up to a thousand lines
  * ahead of the reader, each a slice of the 64 kB string it was cut from, and each line costs a promise.
  * On a night where every contact changed, at 100,000 contacts, on a loaded 2-core machine, single runs
- * peaked at 633 MB with readline and 566-575 MB with this reader (issue 21): suggestive, not yet a median.
+ * peaked at 633 MB with readline and 566-590 MB with this reader (issue 21): within the noise of such runs,
+ * not yet a median.
  */
 import { createReadStream } from 'node:fs';
 
