@@ -112,80 +112,16 @@ export interface Published {
 }
 
 export async function publishSnapshot(options: PublishOptions): Promise<Published> {
-  const {
-    dataDir,
-    snapshot,
-    rejects,
-    exporters,
-    extraFiles = [],
-    tool,
-    run,
-    keep = 2,
-    onStep,
-    now,
-  } = options;
+  const { dataDir, keep = 2, onStep, now } = options;
   const snapshots = snapshotsOf(dataDir);
   let stagedDir: string | undefined;
 
   try {
     // Named by the publish's own clock, to the millisecond, so that names sort in the order runs published.
     const staged = await stageVersion(snapshots, now?.() ?? new Date());
-    const staging = staged.dir;
-    stagedDir = staging;
-    // Each file is synced and hashed as soon as it is written, while the others are still being written.
-    const finish = async (file: { name: string; mediaType: string; rows: number }): Promise<ManifestFile> => {
-      const full = path.join(staging, file.name);
-      await syncFile(full);
-      const { bytes, sha256 } = await hashFile(full);
-      return { name: file.name, bytes, rows: file.rows, sha256, media_type: file.mediaType };
-    };
-    // Every writer is waited for, failed or not, before the staging folder can be removed (see allSettled).
-    const exported = allSettled(
-      exporters.map(async (exporter) => {
-        const { rows } = await exporter.write(snapshot, path.join(staging, exporter.fileName));
-        return finish({ name: exporter.fileName, mediaType: exporter.mediaType, rows });
-      }),
-    );
-    const rejectsWritten = writeFile(
-      path.join(staging, REJECTS_FILE),
-      `${JSON.stringify(rejects, null, 2)}\n`,
-    ).then(() => finish({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
-    const extrasWritten = (async () => {
-      const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
-      // One after the other: a large report's text is not held together with the others' (nor its bytes).
-      const written: ManifestFile[] = [];
-      for (const file of extras) {
-        await writeTextFile(path.join(staging, file.name), file.content());
-        written.push(await finish({ name: file.name, mediaType: file.mediaType, rows: file.rows }));
-      }
-      return written;
-    })();
-    const files = (
-      await allSettled<ManifestFile | ManifestFile[]>([exported, rejectsWritten, extrasWritten])
-    ).flat();
-    files.sort((a, b) => (a.name < b.name ? -1 : 1));
-    const finishedAt = now?.() ?? new Date();
-    const manifest: Manifest = ManifestSchema.parse({
-      schema_version: 1,
-      tool,
-      generated_at: snapshot.generated_at,
-      source: snapshot.source,
-      counts: snapshot.counts,
-      run: {
-        started_at: run.startedAt.toISOString(),
-        duration_ms: Math.max(0, finishedAt.getTime() - run.startedAt.getTime()),
-        requests: run.requests,
-        retries: run.retries,
-        throttled: run.throttled ?? 0,
-        waited_ms: Math.round(run.waitedMs ?? 0),
-        warnings: snapshot.warnings,
-        lists: run.lists,
-      },
-      files,
-    });
-    await writeFile(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    await syncFile(path.join(staging, MANIFEST_FILE));
-    await syncDir(staging);
+    stagedDir = staged.dir;
+    const files = await writeFiles(staged.dir, options);
+    const manifest = await writeManifest(staged.dir, files, options);
     await onStep?.('staged');
 
     const replaced = await liveVersionName(snapshots);
@@ -208,6 +144,78 @@ export async function publishSnapshot(options: PublishOptions): Promise<Publishe
       { cause: error },
     );
   }
+}
+
+/**
+ * Writes the exports, the rejects and the extra files into `staging`, each synced and hashed as soon as it is
+ * written, while the others are still being written; their manifest entries, sorted by name.
+ */
+async function writeFiles(
+  staging: string,
+  { snapshot, rejects, exporters, extraFiles = [] }: PublishOptions,
+): Promise<ManifestFile[]> {
+  const finish = async (file: { name: string; mediaType: string; rows: number }): Promise<ManifestFile> => {
+    const full = path.join(staging, file.name);
+    await syncFile(full);
+    const { bytes, sha256 } = await hashFile(full);
+    return { name: file.name, bytes, rows: file.rows, sha256, media_type: file.mediaType };
+  };
+  // Every writer is waited for, failed or not, before the staging folder can be removed (see allSettled).
+  const exported = allSettled(
+    exporters.map(async (exporter) => {
+      const { rows } = await exporter.write(snapshot, path.join(staging, exporter.fileName));
+      return finish({ name: exporter.fileName, mediaType: exporter.mediaType, rows });
+    }),
+  );
+  const rejectsWritten = writeFile(
+    path.join(staging, REJECTS_FILE),
+    `${JSON.stringify(rejects, null, 2)}\n`,
+  ).then(() => finish({ name: REJECTS_FILE, mediaType: 'application/json', rows: rejects.length }));
+  const extrasWritten = (async () => {
+    const extras = typeof extraFiles === 'function' ? await extraFiles() : extraFiles;
+    // One after the other: a large report's text is not held together with the others' (nor its bytes).
+    const written: ManifestFile[] = [];
+    for (const file of extras) {
+      await writeTextFile(path.join(staging, file.name), file.content());
+      written.push(await finish({ name: file.name, mediaType: file.mediaType, rows: file.rows }));
+    }
+    return written;
+  })();
+  const files = (
+    await allSettled<ManifestFile | ManifestFile[]>([exported, rejectsWritten, extrasWritten])
+  ).flat();
+  return files.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** Writes and syncs the manifest of `files` into `staging`, then syncs the folder: the snapshot is complete. */
+async function writeManifest(
+  staging: string,
+  files: ManifestFile[],
+  { snapshot, tool, run, now }: PublishOptions,
+): Promise<Manifest> {
+  const finishedAt = now?.() ?? new Date();
+  const manifest: Manifest = ManifestSchema.parse({
+    schema_version: 1,
+    tool,
+    generated_at: snapshot.generated_at,
+    source: snapshot.source,
+    counts: snapshot.counts,
+    run: {
+      started_at: run.startedAt.toISOString(),
+      duration_ms: Math.max(0, finishedAt.getTime() - run.startedAt.getTime()),
+      requests: run.requests,
+      retries: run.retries,
+      throttled: run.throttled ?? 0,
+      waited_ms: Math.round(run.waitedMs ?? 0),
+      warnings: snapshot.warnings,
+      lists: run.lists,
+    },
+    files,
+  });
+  await writeFile(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await syncFile(path.join(staging, MANIFEST_FILE));
+  await syncDir(staging);
+  return manifest;
 }
 
 /**

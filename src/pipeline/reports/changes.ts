@@ -6,9 +6,8 @@
  * even when every contact changed.
  */
 import { hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { eachLine } from '../../shared/each-line.ts';
 import {
   type Snapshot,
   type SnapshotContact,
@@ -216,22 +215,23 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
 }
 
 /**
- * Reads `contacts.json` line by line, handing over each contact's id and JSON text and each customer's JSON
- * text; resolves with the snapshot's `generated_at`, or undefined when the file has another layout.
+ * Reads `contacts.json` line by line (`eachLine`), handing over each contact's id and JSON text and each
+ * customer's JSON text; resolves with the snapshot's `generated_at`, or undefined when the file has another
+ * layout.
  */
 async function scanLines(
   file: string,
   on: { contact: (id: string, text: string) => unknown; customer?: (text: string) => unknown },
 ): Promise<string | undefined> {
   let generatedAt: string | undefined;
+  let otherLayout = false;
   let section: 'head' | 'customers' | 'contacts' | 'other' = 'head';
-  const lines = createInterface({
-    input: createReadStream(file, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) {
+  await eachLine(file, (line) => {
     if (section === 'head') {
-      if (!line.startsWith('{"schema_version":1,') || !line.endsWith(',')) return undefined;
+      if (!line.startsWith('{"schema_version":1,') || !line.endsWith(',')) {
+        otherLayout = true;
+        return false;
+      }
       generatedAt = (JSON.parse(`${line.slice(0, -1)}}`) as { generated_at?: string }).generated_at;
       section = 'other';
     } else if (line === '"customers":[') section = 'customers';
@@ -242,8 +242,9 @@ async function scanLines(
       // The id is the first field the exporter writes: no need to parse the whole record for it.
       else on.contact(/^\{"id":"([^"\\]+)"/.exec(text)?.[1] ?? (JSON.parse(text) as { id: string }).id, text);
     } else if (line.startsWith(']')) section = 'other';
-  }
-  return generatedAt;
+    return true;
+  });
+  return otherLayout ? undefined : generatedAt;
 }
 
 async function readWhole(file: string): Promise<PreviousSnapshot> {

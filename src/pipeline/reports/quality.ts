@@ -38,9 +38,29 @@ export function assessQuality(
     customerMaxAgeDays = DEFAULT_CUSTOMER_MAX_AGE_DAYS,
   }: QualityInputs = {},
 ): QualityReport {
-  const findings: QualityReport['findings'] = [];
+  const findings = contactFindings(snapshot, {
+    unreadableCustomers,
+    staleSince: staleCustomers(snapshot, customerMaxAgeDays),
+  });
+  return {
+    schema_version: 1,
+    generated_at: snapshot.generated_at,
+    totals: {
+      contacts: snapshot.contacts.length,
+      ...countKinds(findings),
+      rejected: rejects.length,
+      normalised: normalised.length,
+    },
+    freshness: assessFreshness(snapshot),
+    findings,
+    rejected: rejects.map(({ record: _record, ...reject }) => reject),
+    normalised: [...normalised],
+  };
+}
+
+/** Per customer, once: when its details were read, if that was too long before the snapshot. */
+function staleCustomers(snapshot: Snapshot, customerMaxAgeDays: number): Map<string, string> {
   const taken = Date.parse(snapshot.generated_at);
-  // Per customer, once: when its details were read, if that was too long before the snapshot.
   const staleSince = new Map<string, string>();
   for (const customer of snapshot.customers) {
     const read = customer.fetched_at ? Date.parse(customer.fetched_at) : Number.NaN;
@@ -49,9 +69,17 @@ export function assessQuality(
       staleSince.set(customer.id, `${customer.fetched_at.slice(0, 10)} (${days} days before this snapshot)`);
     }
   }
+  return staleSince;
+}
+
+/** Every finding about the snapshot's contacts, in contact order, then the duplicate emails by email. */
+function contactFindings(
+  snapshot: Snapshot,
+  customers: { unreadableCustomers: ReadonlyMap<string, string>; staleSince: ReadonlyMap<string, string> },
+): QualityReport['findings'] {
+  const findings: QualityReport['findings'] = [];
   const add = (contact: SnapshotContact, kind: QualityKind, detail: string) =>
     findings.push({ ...refOf(contact), kind, detail });
-
   const byEmail = new Map<string, SnapshotContact[]>();
   for (const contact of snapshot.contacts) {
     const email = contact.email?.trim() ?? '';
@@ -70,39 +98,33 @@ export function assessQuality(
       else byEmail.set(key, [contact]);
     }
     if (contact.customer_name === null) {
-      const why = unreadableCustomers.get(contact.customer_id);
+      const why = customers.unreadableCustomers.get(contact.customer_id);
       add(contact, 'unnamed_customer', `customer ${contact.customer_id}${why ? `: ${why}` : ''}`);
     }
-    const stale = staleSince.get(contact.customer_id);
+    const stale = customers.staleSince.get(contact.customer_id);
     if (stale !== undefined) add(contact, 'stale_customer', stale);
   }
   for (const [email, group] of byEmail) {
     if (group.length < 2) continue;
     for (const contact of group) add(contact, 'duplicate_email', `${email} (${group.length} contacts)`);
   }
+  return findings;
+}
 
-  const count = (kind: QualityKind) => findings.filter((finding) => finding.kind === kind).length;
-  return {
-    schema_version: 1,
-    generated_at: snapshot.generated_at,
-    totals: {
-      contacts: snapshot.contacts.length,
-      missing_email: count('missing_email'),
-      missing_phone: count('missing_phone'),
-      missing_email_and_phone: count('missing_email_and_phone'),
-      malformed_email: count('malformed_email'),
-      malformed_phone: count('malformed_phone'),
-      duplicate_email: count('duplicate_email'),
-      unnamed_customer: count('unnamed_customer'),
-      stale_customer: count('stale_customer'),
-      rejected: rejects.length,
-      normalised: normalised.length,
-    },
-    freshness: assessFreshness(snapshot),
-    findings,
-    rejected: rejects.map(({ record: _record, ...reject }) => reject),
-    normalised: [...normalised],
+/** How many findings of each kind, in one pass. */
+function countKinds(findings: QualityReport['findings']): Record<QualityKind, number> {
+  const counts: Record<QualityKind, number> = {
+    missing_email: 0,
+    missing_phone: 0,
+    missing_email_and_phone: 0,
+    malformed_email: 0,
+    malformed_phone: 0,
+    duplicate_email: 0,
+    unnamed_customer: 0,
+    stale_customer: 0,
   };
+  for (const finding of findings) counts[finding.kind] += 1;
+  return counts;
 }
 
 /** What a quality report counts of each kind: its findings about contacts, then what validation set aside. */
