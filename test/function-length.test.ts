@@ -18,7 +18,6 @@ const BEING_SPLIT = new Set<string>([
   'src/fake-api/generate.ts#makeCustomers',
   'src/nightly/run-nightly.ts#runNightly',
   'src/pipeline/run-fetch.ts#runFetch',
-  'src/bench/site.ts#measureSite',
   'src/pipeline/qwoty-client.ts#readListPage',
   'src/testing/site-fixture.ts#writePublishedSnapshot',
   'src/pipeline/publish.ts#publishSnapshot',
