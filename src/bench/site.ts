@@ -16,7 +16,7 @@ import { makeSnapshot, writePublishedSnapshot } from '../testing/site-fixture.ts
 import { serveDirectory } from '../testing/static-server.ts';
 import { type FirstQueryResult, measureFirstQuery } from './first-query.ts';
 import { clearResultTimes, resultTimes, timeResults } from './result-timer.ts';
-import { kilobytes, percentile, seconds } from './stats.ts';
+import { kilobytes, megabytes, percentile, seconds } from './stats.ts';
 
 export interface SiteBenchResult {
   contacts: number;
@@ -25,11 +25,18 @@ export interface SiteBenchResult {
   routes: number;
   /** A full build: every page rendered, and written to the incremental cache (a first night). */
   buildMs: number;
+  /** Its process's peak resident memory, MB (the highest of the runs). */
+  buildPeakRssMb: number;
   /** The same snapshot built again with the cache: every page copied (a night without changes). */
   reuseBuildMs: number;
+  reusePeakRssMb: number;
+  /** A bare Astro project with as many trivial pages (`buildBareSite`): the baseline. */
   bareBuildMs: number;
-  /** `buildMs / bareBuildMs`. */
+  barePeakRssMb: number;
+  /** `buildMs / bareBuildMs`: a first night against the bare build; the target is at most 1.0. */
   buildRatio: number;
+  /** `reuseBuildMs / bareBuildMs`: a night without changes against the bare build; the target is at most 0.5. */
+  reuseRatio: number;
   /** The home page as a browser first loads it (HTML, CSS, JS), gzip-compressed, in bytes. */
   homeGzipBytes: number;
   homeHtmlBytes: number;
@@ -84,18 +91,18 @@ async function listFiles(dir: string): Promise<string[]> {
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
 }
 
-function execNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+function execNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<TimedBuild> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     execFile(NODE, args, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`${args.join(' ')} failed: ${stderr}`));
-      else resolve(performance.now() - started);
+      else resolve({ ms: performance.now() - started, peakRssMb: reportedPeakMb(stderr) });
     });
   });
 }
 
-/** Builds a minimal Astro project with `pages` trivial pages in `dir`, a new folder; resolves with the time in ms. */
-async function buildBareSite(dir: string, pages: number): Promise<number> {
+/** Builds a minimal Astro project with `pages` trivial pages in `dir`, a new folder; resolves with its time and memory. */
+async function buildBareSite(dir: string, pages: number): Promise<TimedBuild> {
   await mkdir(join(dir, 'src/pages/p'), { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   await writeFile(join(dir, 'package.json'), '{ "name": "bare", "private": true, "type": "module" }\n');
@@ -117,6 +124,7 @@ const { id } = Astro.params;
   await writeFile(join(dir, 'src/pages/index.astro'), '<html lang="en"><body><h1>Home</h1></body></html>\n');
   return execNode([join(ROOT, 'node_modules/astro/bin/astro.mjs'), 'build'], dir, {
     ...process.env,
+    ...peakReportingEnv(),
     ASTRO_TELEMETRY_DISABLED: '1',
   });
 }
@@ -218,6 +226,111 @@ async function setAside(dir: string, trash: string[]): Promise<void> {
   }
 }
 
+/** Where the fixture and every build of one measure live; `trash` is deleted once the timed builds are done. */
+interface SiteWork {
+  workDir: string;
+  dataDir: string;
+  siteDir: string;
+  trash: string[];
+}
+
+/** A timed build: its wall time and its process's peak resident memory. */
+export interface TimedBuild {
+  ms: number;
+  peakRssMb: number;
+}
+
+/** Makes every Node process it starts report its peak memory on exit (`scripts/report-peak-memory.ts`). */
+function peakReportingEnv(): NodeJS.ProcessEnv {
+  const preload = `--import ${join(ROOT, 'scripts/report-peak-memory.ts')}`;
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
+}
+
+/** The peak memory a build reported on stderr, in MB; NaN when it reported none. */
+function reportedPeakMb(stderr: string): number {
+  const reported = [...stderr.matchAll(/^\[peak-rss\] (\d+)$/gm)].at(-1)?.[1];
+  return reported === undefined ? Number.NaN : Number(reported) / 1024;
+}
+
+/** Builds the real site as `npm run build` does (one progress line, not Astro's list of routes). */
+async function timeSiteBuild(
+  dataDir: string,
+  siteDir: string,
+  options: { cacheDir?: string; reuse?: boolean } = {},
+): Promise<TimedBuild> {
+  const build = await runBuild(dataDir, siteDir, { ...options, quiet: true, env: peakReportingEnv() });
+  if (build.code !== 0) throw new Error(`The site build failed: ${build.stderr || build.stdout}`);
+  return { ms: build.ms, peakRssMb: reportedPeakMb(build.stderr) };
+}
+
+/** Moves the last measure's folder aside, writes the fixture snapshot, and lets the disk settle. */
+async function prepareFixture(contacts: number, workDir: string): Promise<SiteWork & { customers: number }> {
+  const work = { workDir, dataDir: join(workDir, 'data'), siteDir: join(workDir, 'dist'), trash: [] };
+  await setAside(workDir, work.trash);
+  const snapshot = makeSnapshot({ contacts });
+  await writePublishedSnapshot(work.dataDir, snapshot);
+  // What earlier work left for the disk to write (in `npm run bench`, 1.5 GB of fetch runs at 100,000
+  // contacts) is written now, not during the timed builds: it made a first night 1.2x to 1.6x the bare build.
+  await new Promise<void>((resolve) => execFile('sync', () => resolve()));
+  return { ...work, customers: snapshot.customers.length };
+}
+
+/**
+ * First nights: the site built with no cache and a bare Astro site of as many pages, alternated `runs`
+ * times; the fastest of each counts (other work on the machine only slows), and the highest peak memory.
+ */
+async function timeFirstNights(work: SiteWork, runs: number, log: (line: string) => void) {
+  log('Building the site…');
+  const builds = [await timeSiteBuild(work.dataDir, work.siteDir)];
+  const files = await listFiles(work.siteDir);
+  const fromPublic = new Set(await listFiles(join(ROOT, 'public')));
+  const routes = files.filter((file) => !file.startsWith('_astro/') && !fromPublic.has(file)).length;
+  log(`Building a bare Astro site of ${routes.toLocaleString('en')} pages…`);
+  const bares = [await buildBareSite(join(work.workDir, 'bare'), routes)];
+  for (let run = 1; run < runs; run++) {
+    log(`Building both again (run ${run + 1})…`);
+    // New folders, new cache: every run is a first night, as the first.
+    const siteDir = join(work.workDir, `dist-${run}`);
+    builds.push(await timeSiteBuild(work.dataDir, siteDir));
+    bares.push(await buildBareSite(join(work.workDir, `bare-${run}`), routes));
+    work.trash.push(
+      siteDir,
+      siteFolder(siteDir).versionsDir,
+      `${siteDir}-cache`,
+      join(work.workDir, `bare-${run}`),
+    );
+  }
+  const fastest = (timed: TimedBuild[]): TimedBuild => ({
+    ms: Math.min(...timed.map((build) => build.ms)),
+    peakRssMb: Math.max(...timed.map((build) => build.peakRssMb)),
+  });
+  return { site: fastest(builds), bare: fastest(bares), routes, files };
+}
+
+/** The same snapshot built again with the first build's cache: every page copied (a night without changes). */
+async function timeNextNight(work: SiteWork, log: (line: string) => void): Promise<TimedBuild> {
+  log('Building the site again from the same snapshot, reusing the cache (a night with no changes)…');
+  const next = `${work.siteDir}-next`;
+  const timed = await timeSiteBuild(work.dataDir, next, { cacheDir: `${work.siteDir}-cache`, reuse: true });
+  work.trash.push(next, siteFolder(next).versionsDir);
+  return timed;
+}
+
+/** The sizes of the search files: all of them, what the first search loads, and the largest id chunk. */
+async function searchDataSizes(siteDir: string, files: readonly string[]) {
+  const sizes = { searchRawBytes: 0, searchGzipBytes: 0, searchUpfrontGzipBytes: 0, idChunkGzipBytes: 0 };
+  for (const file of files.filter((name) => name.startsWith('search/'))) {
+    const body = await readFile(join(siteDir, file));
+    const compressed = gzip(body);
+    sizes.searchRawBytes += body.length;
+    sizes.searchGzipBytes += compressed;
+    if (file.startsWith('search/ids-')) {
+      sizes.idChunkGzipBytes = Math.max(sizes.idChunkGzipBytes, compressed);
+    } else sizes.searchUpfrontGzipBytes += compressed;
+  }
+  return sizes;
+}
+
 /** Builds and measures the site for a fixture of `contacts` contacts, in `workDir` (default `.bench/site-N`). */
 export async function measureSite(options: {
   contacts: number;
@@ -228,85 +341,36 @@ export async function measureSite(options: {
   log?: (line: string) => void;
 }): Promise<SiteBenchResult> {
   const log = options.log ?? (() => undefined);
-  const workDir = options.workDir ?? join(ROOT, '.bench', `site-${options.contacts}`);
-  const dataDir = join(workDir, 'data');
-  const siteDir = join(workDir, 'dist');
-  const trash: string[] = [];
-  await setAside(workDir, trash);
   log(`Writing a fixture snapshot of ${options.contacts.toLocaleString('en')} contacts…`);
-  const snapshot = makeSnapshot({ contacts: options.contacts });
-  await writePublishedSnapshot(dataDir, snapshot);
-  // What earlier work left for the disk to write (in `npm run bench`, 1.5 GB of fetch runs at 100,000
-  // contacts) is written now, not during the timed builds: it made a first night 1.2x to 1.6x the bare build.
-  await new Promise<void>((resolve) => execFile('sync', () => resolve()));
+  const work = await prepareFixture(
+    options.contacts,
+    options.workDir ?? join(ROOT, '.bench', `site-${options.contacts}`),
+  );
+  const first = await timeFirstNights(work, options.runs ?? 1, log);
+  const next = await timeNextNight(work, log);
+  for (const dir of work.trash) await rm(dir, { recursive: true, force: true });
 
-  log('Building the site…');
-  const build = await runBuild(dataDir, siteDir);
-  if (build.code !== 0) throw new Error(`The site build failed: ${build.stderr || build.stdout}`);
-  const buildTimes = [build.ms];
-  const files = await listFiles(siteDir);
-  const fromPublic = new Set(await listFiles(join(ROOT, 'public')));
-  const routes = files.filter((file) => !file.startsWith('_astro/') && !fromPublic.has(file)).length;
-
-  log(`Building a bare Astro site of ${routes.toLocaleString('en')} pages…`);
-  const bareTimes = [await buildBareSite(join(workDir, 'bare'), routes)];
-  for (let run = 1; run < (options.runs ?? 1); run++) {
-    log(`Building both again (run ${run + 1})…`);
-    // New folders, new cache: every run is a first night, as the first.
-    const again = await runBuild(dataDir, join(workDir, `dist-${run}`));
-    if (again.code !== 0) throw new Error(`The site build failed: ${again.stderr || again.stdout}`);
-    buildTimes.push(again.ms);
-    bareTimes.push(await buildBareSite(join(workDir, `bare-${run}`), routes));
-    trash.push(
-      join(workDir, `dist-${run}`),
-      siteFolder(join(workDir, `dist-${run}`)).versionsDir,
-      join(workDir, `dist-${run}-cache`),
-      join(workDir, `bare-${run}`),
-    );
-  }
-  const buildMs = Math.min(...buildTimes);
-  const bareBuildMs = Math.min(...bareTimes);
-
-  log('Building the site again from the same snapshot, reusing the cache (a night with no changes)…');
-  const reuse = await runBuild(dataDir, `${siteDir}-next`, { cacheDir: `${siteDir}-cache`, reuse: true });
-  if (reuse.code !== 0) throw new Error(`The site build failed: ${reuse.stderr || reuse.stdout}`);
-  await rm(`${siteDir}-next`, { recursive: true, force: true });
-  await rm(siteFolder(`${siteDir}-next`).versionsDir, { recursive: true, force: true });
-  for (const dir of trash) await rm(dir, { recursive: true, force: true });
-
-  const home = await homeTransfer(siteDir);
-  const searchFiles = files.filter((file) => file.startsWith('search/'));
-  let searchRawBytes = 0;
-  let searchGzipBytes = 0;
-  let searchUpfrontGzipBytes = 0;
-  let idChunkGzipBytes = 0;
-  for (const file of searchFiles) {
-    const body = await readFile(join(siteDir, file));
-    const compressed = gzip(body);
-    searchRawBytes += body.length;
-    searchGzipBytes += compressed;
-    if (file.startsWith('search/ids-')) idChunkGzipBytes = Math.max(idChunkGzipBytes, compressed);
-    else searchUpfrontGzipBytes += compressed;
-  }
-
+  const home = await homeTransfer(work.siteDir);
+  const search = await searchDataSizes(work.siteDir, first.files);
   log('Typing in Chromium…');
-  const typed = await measureKeystrokes(siteDir, options.queries ?? BENCH_QUERIES);
+  const typed = await measureKeystrokes(work.siteDir, options.queries ?? BENCH_QUERIES);
   log('Typing 1 s after the home page loaded, with and without the idle preload…');
-  const firstQuery = await measureFirstQuery(siteDir);
+  const firstQuery = await measureFirstQuery(work.siteDir);
   return {
     contacts: options.contacts,
-    customers: snapshot.customers.length,
-    routes,
-    buildMs,
-    reuseBuildMs: reuse.ms,
-    bareBuildMs,
-    buildRatio: buildMs / bareBuildMs,
+    customers: work.customers,
+    routes: first.routes,
+    buildMs: first.site.ms,
+    buildPeakRssMb: first.site.peakRssMb,
+    reuseBuildMs: next.ms,
+    reusePeakRssMb: next.peakRssMb,
+    bareBuildMs: first.bare.ms,
+    barePeakRssMb: first.bare.peakRssMb,
+    buildRatio: first.site.ms / first.bare.ms,
+    reuseRatio: next.ms / first.bare.ms,
     homeGzipBytes: home.gzip,
     homeHtmlBytes: home.html,
-    searchRawBytes,
-    searchGzipBytes,
-    searchUpfrontGzipBytes,
-    idChunkGzipBytes,
+    ...search,
     firstSearchMs: typed.firstSearchMs,
     keystrokeMedianMs: percentile(typed.times, 0.5),
     keystrokeP95Ms: percentile(typed.times, 0.95),
@@ -321,16 +385,21 @@ export async function measureSite(options: {
 export function formatSiteBench(result: SiteBenchResult): string {
   const kb = (bytes: number) => kilobytes(bytes, 1);
   const s = (ms: number) => seconds(ms, 1);
+  const mb = (value: number) => megabytes(value);
   const rows: Array<[string, string]> = [
     [
       'contacts / customers',
       `${result.contacts.toLocaleString('en')} / ${result.customers.toLocaleString('en')}`,
     ],
     ['routes built (pages + files)', result.routes.toLocaleString('en')],
-    ['site build', s(result.buildMs)],
-    ['site build, next night (cache, no changes)', s(result.reuseBuildMs)],
-    ['bare Astro build, same routes', s(result.bareBuildMs)],
-    ['build time ratio', `${result.buildRatio.toFixed(2)}×`],
+    ['site build, first night (no cache)', `${s(result.buildMs)}, peak ${mb(result.buildPeakRssMb)}`],
+    [
+      'site build, next night (cache, no changes)',
+      `${s(result.reuseBuildMs)}, peak ${mb(result.reusePeakRssMb)}`,
+    ],
+    ['bare Astro build, same routes', `${s(result.bareBuildMs)}, peak ${mb(result.barePeakRssMb)}`],
+    ['first night ÷ bare build (target ≤ 1.0×)', `${result.buildRatio.toFixed(2)}×`],
+    ['next night ÷ bare build (target ≤ 0.5×)', `${result.reuseRatio.toFixed(2)}×`],
     [
       'home page transfer (gzip, HTML+CSS+JS)',
       `${kb(result.homeGzipBytes)} (HTML ${kb(result.homeHtmlBytes)} raw)`,

@@ -10,6 +10,7 @@ import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { readManifest } from '../../src/pipeline/publish.ts';
 import { readSnapshot, resolveSnapshotDir } from '../../src/pipeline/read-snapshot.ts';
 import { buildDirectory } from '../../src/site/build/directory.ts';
+import { getExportFiles } from '../../src/site/build/export-data.ts';
 import { vcardOf } from '../../src/site/build/vcards.ts';
 import { customerFilesMiddleware } from '../../src/site/integration/dev-customer-files.ts';
 import { downloadsMiddleware } from '../../src/site/integration/dev-downloads.ts';
@@ -136,6 +137,21 @@ describe("each customer's files in astro dev", () => {
       expect(await vcf.text()).toBe(
         formatVcards(entry.contacts.map((contact) => vcardOf(contact, entry.customer.name, roleLabel))),
       );
+    }
+  });
+
+  test('serves the export files as the build writes them, and nothing under /export/ it does not', async () => {
+    const directory = buildDirectory(await readSnapshot(await resolveSnapshotDir(dataDir)), text);
+    const files = getExportFiles(directory).all;
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) {
+      const response = await fetch(`${base}/export/${file.name}`);
+      expect(response.status, file.name).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(await response.text()).toBe(file.body);
+    }
+    for (const path of ['/export/index.000000000000.json', '/export/x/index.json', '/export/']) {
+      expect((await fetch(`${base}${path}`)).status, path).toBe(404);
     }
   });
 

@@ -18,6 +18,7 @@ import { resolveTimeZone } from '../../shared/locale.ts';
 import { replaceSymlink } from '../../shared/swap-dir.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
 import { buildDirectory, downloadsOf, provideDirectory, takeDirectory } from '../build/directory.ts';
+import { writeExportFiles } from '../build/export-data.ts';
 import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from '../build/site-cache.ts';
 import { replaceSite } from '../build/site-folder.ts';
 import { writeSiteManifest } from '../build/site-manifest.ts';
@@ -147,6 +148,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           // After Astro, from the directory the pages were made from (see `provideDirectory`).
           writeFiles: async (filesCache, force) => {
             const directory = await (takeDirectory() ?? readDirectory());
+            await writeExportFiles(directory, outDir);
             return writeCustomerFiles({
               customers: directory.customers,
               text,

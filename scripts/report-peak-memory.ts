@@ -1,0 +1,10 @@
+/**
+ * A preload for benchmarks (`node --import ./scripts/report-peak-memory.ts …`, or in `NODE_OPTIONS`): when the
+ * process exits, writes its peak resident memory, worker threads included, to stderr as `[peak-rss] <kB>`.
+ * `npm run bench:site` measures the site build and the bare Astro build with it, so both are measured alike.
+ */
+import { writeSync } from 'node:fs';
+
+process.on('exit', () => {
+  writeSync(2, `\n[peak-rss] ${process.resourceUsage().maxRSS}\n`);
+});
