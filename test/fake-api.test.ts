@@ -184,14 +184,16 @@ describe('generateWorkspace', () => {
     expect(() => generateWorkspace({ contacts: 5, contactsPerCustomer: 0 })).toThrow('`contactsPerCustomer`');
   });
 
-  test('generates 100,000 contacts and 12,500 customers in well under 2 seconds', () => {
-    // CPU time rather than wall time: other test files share the machine.
+  test('generates 100,000 contacts and 12,500 customers in a few seconds of CPU', () => {
+    // A guard against an accidental quadratic, not a speed target (speed is `npm run bench`'s): about
+    // 1-1.5 s of CPU on a quiet machine, nearer 2 s on a first run under load, where CI once measured
+    // 2.0 s against the old bound of 2 s. CPU time rather than wall time: other test files share the machine.
     const before = process.cpuUsage();
     const large = generateWorkspace({ contacts: 100_000 });
     const used = process.cpuUsage(before);
     expect(large.contacts).toHaveLength(100_000);
     expect(large.customers).toHaveLength(12_500);
-    expect((used.user + used.system) / 1000).toBeLessThan(2000);
+    expect((used.user + used.system) / 1000).toBeLessThan(6000);
   });
 });
 
