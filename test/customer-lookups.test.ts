@@ -5,41 +5,29 @@
 import { describe, expect, test } from 'vitest';
 import { assembleCustomers, LookupOutcomes, lookupWarnings } from '../src/pipeline/customer-lookups.ts';
 import type { PreviousCustomer, PreviousCustomers } from '../src/pipeline/freshness.ts';
+import { bareCustomer } from '../src/pipeline/snapshot.ts';
 import { ApiError } from '../src/shared/errors.ts';
+import { fixtureId } from '../src/testing/records.ts';
 
-/** Customer ids: the API's are UUIDs. */
-const READ = '00000000-0000-4000-8000-000000000001';
-const OTHER = '00000000-0000-4000-8000-000000000002';
-const SOMEONE_ELSE = '00000000-0000-4000-8000-000000000003';
-const LATE = '00000000-0000-4000-8000-000000000004';
-const NEVER = '00000000-0000-4000-8000-000000000005';
-const FAILING = '00000000-0000-4000-8000-000000000006';
-const GONE = '00000000-0000-4000-8000-000000000007';
-const PRIVATE = '00000000-0000-4000-8000-000000000008';
-const KEPT = '00000000-0000-4000-8000-000000000009';
-const DROPPED_TOO = '00000000-0000-4000-8000-000000000010';
-const DROPPED = '00000000-0000-4000-8000-000000000011';
-const A = '00000000-0000-4000-8000-000000000012';
-const B = '00000000-0000-4000-8000-000000000013';
+/** Customer ids: the API's are UUIDs (`fixtureId`, the fixtures' one id helper). */
+const READ = fixtureId(1);
+const OTHER = fixtureId(2);
+const SOMEONE_ELSE = fixtureId(3);
+const LATE = fixtureId(4);
+const NEVER = fixtureId(5);
+const FAILING = fixtureId(6);
+const GONE = fixtureId(7);
+const PRIVATE = fixtureId(8);
+const KEPT = fixtureId(9);
+const DROPPED_TOO = fixtureId(10);
+const DROPPED = fixtureId(11);
+const A = fixtureId(12);
+const B = fixtureId(13);
 
 const NOW = () => new Date('2026-12-07T02:00:00.000Z');
 
 function earlier(id: string, name: string | null, fetchedAt: string | null): PreviousCustomer {
-  return {
-    customer: {
-      id,
-      name,
-      type: 'company',
-      segment_id: null,
-      id_crm: null,
-      id_erp: null,
-      id_accounting: null,
-      tax_ids: [],
-      addresses: [],
-      contact_count: 1,
-    },
-    fetchedAt,
-  };
+  return { customer: { ...bareCustomer({ id, name, type: 'company' }), contact_count: 1 }, fetchedAt };
 }
 
 function unavailable(id: string): ApiError {
