@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
+import { digestOf } from '../../src/site/build/cache-key.ts';
 import {
   CUSTOMER_FILES_CACHE,
   customerFiles,
@@ -36,6 +37,21 @@ describe('filesCodeDigest', () => {
     await writeFile(path.join(root, 'package-lock.json'), '{}');
     expect(await filesCodeDigest(root)).not.toBe(withoutLock);
     expect(await filesCodeDigest(ROOT)).not.toBe(withoutLock);
+  });
+});
+
+describe('digestOf', () => {
+  test('hashes an object once for every copy of its module: the pages and the customer files share it', async () => {
+    // Astro's bundle of the pages holds a copy of cache-key.ts of its own, as a second import does here.
+    const url = `${new URL('../../src/site/build/cache-key.ts', import.meta.url).href}?another-copy`;
+    const copy = (await import(url)) as typeof import('../../src/site/build/cache-key.ts');
+    expect(copy.digestOf).not.toBe(digestOf);
+    const contacts = [{ id: 'a' }];
+    const digest = copy.digestOf(contacts);
+    // Never done to the directory's data: here it tells a memo shared from a second hash.
+    contacts.push({ id: 'b' });
+    expect(digestOf(contacts)).toBe(digest);
+    expect(digestOf([{ id: 'a' }, { id: 'b' }])).not.toBe(digest);
   });
 });
 

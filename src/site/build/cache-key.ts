@@ -17,7 +17,15 @@ export function propsKey(props: unknown): string {
   return sha256(JSON.stringify(props));
 }
 
-const digests = new WeakMap<object, string>();
+/**
+ * One memo for every copy of this module: the pages run in Astro's bundle, with their own copy, and
+ * `buildSite()` keys the customers' files (`customer-files.ts`) from the same directory's contacts after
+ * them; with a memo each, every customer's contacts were hashed twice.
+ */
+const DIGESTS = Symbol.for('qwoty.digests');
+const holder = globalThis as { [DIGESTS]?: WeakMap<object, string> };
+holder[DIGESTS] ??= new WeakMap<object, string>();
+const digests = holder[DIGESTS];
 
 /**
  * SHA-256 of the JSON of `value`, computed once per object: a customer's page and its CSV both show its

@@ -95,6 +95,7 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
   const count = (value: number) => formatCount(value, locale);
   const words = (template: string, params: Params | undefined) =>
     fill(lang === 'fr' ? elide(template, params) : template, params, count);
+  const picked = new Map<string, string>();
   const plain = (key: string): string | undefined => {
     const message = messages[key as TextKey];
     return typeof message === 'string' ? message : undefined;
@@ -118,8 +119,17 @@ export function createText(lang: Lang, messages: Partial<Record<TextKey, Message
     count,
     date: (iso) => formatDate(iso, locale, timeZone),
     bytes: (value) => formatBytes(value, locale),
-    pick: (prefix) =>
-      JSON.stringify(Object.fromEntries(Object.entries(messages).filter(([key]) => key.startsWith(prefix)))),
+    pick: (prefix) => {
+      // Every page asks for the same few tables: each is made once per text, not once per page.
+      let table = picked.get(prefix);
+      if (table === undefined) {
+        table = JSON.stringify(
+          Object.fromEntries(Object.entries(messages).filter(([key]) => key.startsWith(prefix))),
+        );
+        picked.set(prefix, table);
+      }
+      return table;
+    },
   };
   return text;
 }
