@@ -168,4 +168,41 @@ describe('one pace for the whole run', () => {
     expect(performance.now() - started).toBeLessThan(8_000);
     expect(server.count({ status: 429 }) / server.count()).toBeLessThan(0.1);
   });
+
+  test('keeps its pace through a 429 that follows a pause of its own, and cuts it only by its share', async () => {
+    // Paced against a bucket, then nothing sent for 1.5 s (as when look-ups wait for the contact list, or a
+    // busy CPU holds the client), then a 429 with no header. The last second's good answers are none: they
+    // measure the client's pause, not the API. Cut to them, the pace fell to one request a second and the
+    // next 80 look-ups outlasted the test's 30 s; cut by its share, they take about 2 s at 40 a second.
+    const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 40, burst: 8 } });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const customers = (server.workspace.customers as { id: string }[]).map((customer) => customer.id);
+    const client = createQwotyClient({
+      baseUrl: server.url,
+      token: TOKEN,
+      retries: 3,
+      minRetryDelayMs: 5,
+      limiter,
+    });
+    const lookUp = async (ids: string[]) => {
+      const queue = [...ids];
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let id = queue.shift(); id !== undefined; id = queue.shift())
+            await client.get(`/customers/${id}`);
+        }),
+      );
+    };
+    await lookUp(customers.slice(0, 80));
+    expect(limiter.stats.congestionEvents).toBeGreaterThan(0);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    server.setFaults([{ path: '/customers/*', kind: 'rateLimit', times: 1 }]);
+    const events = limiter.stats.congestionEvents;
+    const started = performance.now();
+    await lookUp(customers.slice(80, 160));
+    expect(limiter.stats.congestionEvents).toBeGreaterThan(events);
+    // At least 1.8 s at 40 a second after the 8 of the burst; 4 s leaves room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(4_000);
+  }, 20_000);
 });
