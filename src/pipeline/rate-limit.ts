@@ -106,6 +106,13 @@ const SLOW_START_DOUBLING_S = 0.25;
  * to measure the API: fewer, and the client held itself back (a busy CPU, a pause for the list), not the API.
  */
 const PACE_USED = 0.8;
+/**
+ * Turns a late timer may catch up at once. A timer fires late on a busy machine (at a load of 30 on 2 cores,
+ * by 18 ms at the median and 100 ms at the 90th percentile); counted from when it fired, each turn lost that
+ * much, and a pace of 40 a second went out at about 23. Counted from when it was due, the pace holds, and the
+ * catch-up stays a small burst, within what a bucket that allows the pace keeps.
+ */
+const CATCH_UP_TURNS = 4;
 /** The slowest pace adaptation goes to, in requests per second (one a minute). */
 const MIN_RATE = 1 / 60;
 /** Above this the pace holds nobody back: the cubic's far end, kept finite. */
@@ -342,7 +349,10 @@ function grant(state: LimiterState, at: number): Permit {
   state.unanswered += 1;
   if (state.quota) state.quota.allowance -= 1;
   else if (state.windowed) state.probing = true;
-  if (state.pace !== null) state.nextAt = Math.max(state.nextAt, at) + 1000 / rateOf(state.pace, at);
+  if (state.pace !== null) {
+    const interval = 1000 / rateOf(state.pace, at);
+    state.nextAt = Math.max(state.nextAt, at - CATCH_UP_TURNS * interval) + interval;
+  }
   const seq = state.granted;
   state.granted += 1;
   let answered = false;
