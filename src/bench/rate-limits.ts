@@ -70,7 +70,11 @@ export interface RateLimitBenchResult {
   /** For no limit: the whole run's CPU time with and without the limiter, medians. */
   withLimiterCpuMs?: number;
   withoutLimiterCpuMs?: number;
-  /** For no limit: how long requests waited for the limiter, all runs together (should be 0). */
+  /**
+   * How long requests waited for the limiter: with a limit, in that run (the limiter holding the pace; a span
+   * well over the least the quota allows with little waited is the client's own time, not the limiter's);
+   * without one, all runs together (should be 0).
+   */
   waitedMs?: number;
   bound: string;
   /** Judged on the run of median ratio. */
@@ -160,7 +164,7 @@ async function limited(
 
 type LimitedRun = Pick<
   RateLimitBenchResult,
-  'requests' | 'throttled' | 'spanMs' | 'quotaMs' | 'ratio' | 'bound' | 'met'
+  'requests' | 'throttled' | 'spanMs' | 'quotaMs' | 'ratio' | 'bound' | 'met' | 'waitedMs'
 >;
 
 /** One night under the scenario's limit, its quota fresh; for a change, switched once half are answered. */
@@ -180,8 +184,9 @@ async function limitedOnce(
         server.setRateLimit(then);
       }, 2)
     : undefined;
+  let measured: Measured;
   try {
-    await fetchOnce(server, options, true);
+    measured = await fetchOnce(server, options, true);
   } finally {
     clearInterval(watch);
   }
@@ -192,7 +197,7 @@ async function limitedOnce(
   const judged = then
     ? judgeChange(spec, then, firstHalf ?? requests, requests, throttled, spanMs)
     : judge(spec, requests, throttled, spanMs);
-  return { requests, throttled, spanMs, ...judged };
+  return { requests, throttled, spanMs, waitedMs: measured.waitedMs, ...judged };
 }
 
 function specName(spec: RateLimitSpec): string {
@@ -364,7 +369,7 @@ function formatRow(row: RateLimitBenchResult): string {
   const time =
     row.withLimiterMs !== undefined && row.withoutLimiterMs !== undefined
       ? `${seconds(row.withLimiterMs)} / ${seconds(row.withoutLimiterMs)} (${(row.withLimiterMs / row.withoutLimiterMs).toFixed(2)}×); CPU ${seconds(row.withLimiterCpuMs ?? 0)} / ${seconds(row.withoutLimiterCpuMs ?? 0)}`
-      : seconds(row.spanMs);
+      : `${seconds(row.spanMs)}${row.waitedMs === undefined ? '' : ` (held ${seconds(row.waitedMs)})`}`;
   const range =
     row.ratioRange && row.runs > 1
       ? ` (${row.ratioRange[0].toFixed(2)}–${row.ratioRange[1].toFixed(2)})`
@@ -422,7 +427,9 @@ export function formatRateLimitReadme(
       `at ${sizes.map(({ meta }) => meta.contacts.toLocaleString('en')).join(' and ')} contacts. ` +
       `Each limit ran ${runs} ${runs === 1 ? 'time' : 'times'}, each run with a fresh quota: a row gives the run of ` +
       'median ratio (its time and its 429s), the range gives the least and the greatest ratio of the runs. ' +
-      'Time: first request to last, as the API saw them. Without a limit, the fetch (lists and look-ups) with the ' +
+      'Time: first request to last, as the API saw them; held: how long requests that were ready waited for the ' +
+      "limiter (all of a run's time, at best: the limiter sets the pace; much less, and the rest was the client's " +
+      'own, a busy machine). Without a limit, the fetch (lists and look-ups) with the ' +
       'limiter / without it, alternated after a warm-up, and the CPU time of the whole run, medians; the ratio is ' +
       "the CPU time's. Load: the machine's load average over the last minute (`uptime`) when the limit's runs ended.",
     ...sizes.map(({ meta, rows }) => `\n${formatRateLimitBench(rows, meta)}`),
