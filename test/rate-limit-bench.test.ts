@@ -19,7 +19,12 @@ describe('the rate-limit benchmark', () => {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'qwoty-rate-limit-bench-'));
     try {
       const meta = { contacts: 40, concurrency: 8, latencyMs: 0, runs: 3 };
-      const rows = await benchRateLimits({ ...meta, scenarios: 'bucket:200/s,burst=4', workDir, log: () => {} });
+      const rows = await benchRateLimits({
+        ...meta,
+        scenarios: 'bucket:200/s,burst=4',
+        workDir,
+        log: () => {},
+      });
 
       expect(rows).toHaveLength(1);
       const [row] = rows;
