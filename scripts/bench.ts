@@ -8,8 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_COMMAND } from '../src/bench/commands.ts';
 import { benchPipeline, formatPipelineBench, formatSiteDetails } from '../src/bench/pipeline.ts';
-import { benchRateLimits, formatRateLimitBench } from '../src/bench/rate-limits.ts';
-import { saveResults, writeReadmeTable } from '../src/bench/results.ts';
+import {
+  benchRateLimits,
+  formatRateLimitBench,
+  formatRateLimitReadme,
+  RATE_LIMITS_README_END,
+  RATE_LIMITS_README_START,
+} from '../src/bench/rate-limits.ts';
+import { saveResults, writeReadmeBlock, writeReadmeTable } from '../src/bench/results.ts';
 import { runMain } from '../src/cli/run-main.ts';
 import { formatUsage, parseCommand } from '../src/shared/command.ts';
 import { ExitCode } from '../src/shared/errors.ts';
@@ -32,9 +38,17 @@ await runMain('bench', async () => {
         const meta = { contacts, concurrency: 8, latencyMs, runs };
         const rows = await benchRateLimits({ ...meta, scenarios: limit, workDir, log });
         console.log(`\n${formatRateLimitBench(rows, meta)}`);
-        all.push({ contacts, rows });
+        all.push({ meta, rows });
       }
       await saveResults('rate-limits', all);
+      if (writeReadme) {
+        await writeReadmeBlock(
+          RATE_LIMITS_README_START,
+          RATE_LIMITS_README_END,
+          formatRateLimitReadme(all, new Date()),
+        );
+        log('README.md updated: the rate-limit tables');
+      }
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

@@ -70,7 +70,7 @@ fetch under the API's rate limits (src/bench/rate-limits.ts), to .bench/rate-lim
     writeReadme: {
       flag: 'write-readme',
       type: 'boolean',
-      help: 'replace the table between the bench markers in README.md',
+      help: 'replace the table between the bench markers in README.md (with --limit: the rate-limit tables, between their own)',
       schema: switchSchema,
     },
     limit: {

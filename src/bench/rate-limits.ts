@@ -19,6 +19,7 @@
  * Runs are in this process: what is measured is time and 429s, not memory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { generateWorkspace } from '../fake-api/generate.ts';
 import { describeRateLimit, parseRateLimitSpec, type RateLimitSpec } from '../fake-api/limiters.ts';
@@ -69,10 +70,23 @@ export interface RateLimitBenchResult {
   /** For no limit: the whole run's CPU time with and without the limiter, medians. */
   withLimiterCpuMs?: number;
   withoutLimiterCpuMs?: number;
-  /** For no limit: how long requests waited for the limiter, all runs together (should be 0). */
+  /**
+   * How long requests waited for the limiter: with a limit, in that run (the limiter holding the pace; a span
+   * well over the least the quota allows with little waited is the client's own time, not the limiter's);
+   * without one, all runs together (should be 0).
+   */
   waitedMs?: number;
   bound: string;
+  /** Judged on the run of median ratio. */
   met: boolean;
+  /** Runs of the scenario: the figures above are those of the run of median ratio. */
+  runs: number;
+  /** The least and the greatest ratio of the runs. */
+  ratioRange?: [number, number];
+  /** The most 429s of one run. */
+  throttledMax?: number;
+  /** The machine's load average over the last minute (`uptime`) when the scenario's runs ended. */
+  load: number;
 }
 
 const TOKEN = 'bench-rate-limit-token';
@@ -126,6 +140,40 @@ async function limited(
   const { spec, then } = scenario;
   // The night's requests, to know when half are answered: the workspace's customers and the list pages.
   const night = then ? await countRequests(server, options) : 0;
+  const runs: LimitedRun[] = [];
+  for (let run = 0; run < options.runs; run += 1)
+    runs.push(await limitedOnce(server, scenario, night, options));
+  // The run of median ratio stands for the scenario, whole (its 429s with its time); the others give the range.
+  const ratios = runs.map((run) => run.ratio ?? 0);
+  const middle = [...runs].sort((a, b) => (a.ratio ?? 0) - (b.ratio ?? 0))[Math.floor((runs.length - 1) / 2)];
+  if (!middle) throw new Error('no run of the scenario');
+  const name = then ? `${specName(spec)}>${specName(then)}` : specName(spec);
+  const limit = then
+    ? `${describeRateLimit(spec)}, then halfway ${describeRateLimit(then)}`
+    : describeRateLimit(spec);
+  return {
+    scenario: name,
+    limit,
+    ...middle,
+    runs: runs.length,
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    throttledMax: Math.max(...runs.map((run) => run.throttled)),
+    load: os.loadavg()[0] ?? 0,
+  };
+}
+
+type LimitedRun = Pick<
+  RateLimitBenchResult,
+  'requests' | 'throttled' | 'spanMs' | 'quotaMs' | 'ratio' | 'bound' | 'met' | 'waitedMs'
+>;
+
+/** One night under the scenario's limit, its quota fresh; for a change, switched once half are answered. */
+async function limitedOnce(
+  server: QwotyServer,
+  { spec, then }: RateLimitScenario,
+  night: number,
+  options: RateLimitBenchOptions,
+): Promise<LimitedRun> {
   server.setRateLimit(spec);
   server.resetStats();
   let firstHalf: number | undefined;
@@ -136,8 +184,9 @@ async function limited(
         server.setRateLimit(then);
       }, 2)
     : undefined;
+  let measured: Measured;
   try {
-    await fetchOnce(server, options, true);
+    measured = await fetchOnce(server, options, true);
   } finally {
     clearInterval(watch);
   }
@@ -145,14 +194,10 @@ async function limited(
   const throttled = server.count({ status: 429 });
   const times = server.requests.map((request) => request.time);
   const spanMs = Math.max(...times) - Math.min(...times);
-  const name = then ? `${specName(spec)}>${specName(then)}` : specName(spec);
-  const limit = then
-    ? `${describeRateLimit(spec)}, then halfway ${describeRateLimit(then)}`
-    : describeRateLimit(spec);
   const judged = then
     ? judgeChange(spec, then, firstHalf ?? requests, requests, throttled, spanMs)
     : judge(spec, requests, throttled, spanMs);
-  return { scenario: name, limit, requests, throttled, spanMs, ...judged };
+  return { requests, throttled, spanMs, waitedMs: measured.waitedMs, ...judged };
 }
 
 function specName(spec: RateLimitSpec): string {
@@ -267,6 +312,8 @@ async function unlimited(server: QwotyServer, options: RateLimitBenchOptions): P
     waitedMs,
     bound: 'no slower than without the limiter: CPU ≤ 1.05×, no wait',
     met: ratio <= 1.05 && waitedMs === 0,
+    runs: options.runs,
+    load: os.loadavg()[0] ?? 0,
   };
 }
 
@@ -317,34 +364,74 @@ async function fetchOnce(
 
 function formatRow(row: RateLimitBenchResult): string {
   const share = `${((row.throttled / (row.requests + row.throttled)) * 100).toFixed(1)}%`;
+  const most =
+    row.throttledMax !== undefined && row.throttledMax > row.throttled ? `, at most ${row.throttledMax}` : '';
   const time =
     row.withLimiterMs !== undefined && row.withoutLimiterMs !== undefined
       ? `${seconds(row.withLimiterMs)} / ${seconds(row.withoutLimiterMs)} (${(row.withLimiterMs / row.withoutLimiterMs).toFixed(2)}×); CPU ${seconds(row.withLimiterCpuMs ?? 0)} / ${seconds(row.withoutLimiterCpuMs ?? 0)}`
-      : seconds(row.spanMs);
+      : `${seconds(row.spanMs)}${row.waitedMs === undefined ? '' : ` (held ${seconds(row.waitedMs)})`}`;
+  const range =
+    row.ratioRange && row.runs > 1
+      ? ` (${row.ratioRange[0].toFixed(2)}–${row.ratioRange[1].toFixed(2)})`
+      : '';
   return [
     `${row.limit}`,
     `${row.requests.toLocaleString('en')}`,
-    `${row.throttled} (${share})`,
+    `${row.throttled} (${share}${most})`,
     time,
     row.quotaMs === null ? '–' : seconds(row.quotaMs),
-    row.ratio === null ? '–' : `${row.ratio.toFixed(2)}×`,
+    row.ratio === null ? '–' : `${row.ratio.toFixed(2)}×${range}`,
     row.bound,
     row.met ? 'met' : 'NOT met',
+    row.load.toFixed(1),
   ].join(' | ');
+}
+
+export interface RateLimitBenchMeta {
+  contacts: number;
+  concurrency: number;
+  latencyMs: number;
+  runs: number;
 }
 
 /** The results as a Markdown table. */
 export function formatRateLimitBench(
   rows: readonly RateLimitBenchResult[],
-  meta: { contacts: number; concurrency: number; latencyMs: number; runs: number },
+  meta: RateLimitBenchMeta,
 ): string {
   return [
-    `${meta.contacts.toLocaleString('en')} contacts, --concurrency ${meta.concurrency}, API latency ${meta.latencyMs} ms. ` +
-      'Time: first request to last as the API saw them; without a limit, the fetch (lists and look-ups) with the limiter / without it, ' +
-      `and the whole run's CPU time, medians of ${meta.runs}; the ratio is the CPU time's.`,
+    `${meta.contacts.toLocaleString('en')} contacts, --concurrency ${meta.concurrency}, API latency ${meta.latencyMs} ms, ` +
+      `${meta.runs} ${meta.runs === 1 ? 'run' : 'runs'} of each limit.`,
     '',
-    '| API limit | requests answered 200 | answered 429 | time | least the quota allows | ratio | bound | |',
-    '|---|---:|---:|---:|---:|---:|---|---|',
+    '| API limit | requests answered 200 | answered 429 | time | least the quota allows | ratio (range) | bound | | load |',
+    '|---|---:|---:|---:|---:|---:|---|---|---:|',
     ...rows.map((row) => `| ${formatRow(row)} |`),
+  ].join('\n');
+}
+
+export const RATE_LIMITS_README_START =
+  '<!-- rate-limits: generated by `npm run bench -- --limit all --write-readme` -->';
+export const RATE_LIMITS_README_END = '<!-- /rate-limits -->';
+
+/**
+ * What `--limit … --write-readme` puts between its markers in the README: when and how it was measured, what
+ * the columns mean, and one table per size.
+ */
+export function formatRateLimitReadme(
+  sizes: readonly { meta: RateLimitBenchMeta; rows: readonly RateLimitBenchResult[] }[],
+  date: Date,
+): string {
+  const runs = sizes[0]?.meta.runs ?? 1;
+  return [
+    `Measured ${date.toISOString().slice(0, 10)} by \`npm run bench -- --limit … --runs ${runs} --write-readme\`, ` +
+      `at ${sizes.map(({ meta }) => meta.contacts.toLocaleString('en')).join(' and ')} contacts. ` +
+      `Each limit ran ${runs} ${runs === 1 ? 'time' : 'times'}, each run with a fresh quota: a row gives the run of ` +
+      'median ratio (its time and its 429s), the range gives the least and the greatest ratio of the runs. ' +
+      'Time: first request to last, as the API saw them; held: how long requests that were ready waited for the ' +
+      "limiter (all of a run's time, at best: the limiter sets the pace; much less, and the rest was the client's " +
+      'own, a busy machine). Without a limit, the fetch (lists and look-ups) with the ' +
+      'limiter / without it, alternated after a warm-up, and the CPU time of the whole run, medians; the ratio is ' +
+      "the CPU time's. Load: the machine's load average over the last minute (`uptime`) when the limit's runs ended.",
+    ...sizes.map(({ meta, rows }) => `\n${formatRateLimitBench(rows, meta)}`),
   ].join('\n');
 }

@@ -17,6 +17,11 @@ export async function saveResults(name: string, results: unknown): Promise<strin
 
 /** Replaces the table between the bench markers in README.md. */
 export async function writeReadmeTable(table: string): Promise<void> {
+  await writeReadmeBlock(README_START, README_END, table);
+}
+
+/** Replaces the text between the `start` and `end` markers in README.md. */
+export async function writeReadmeBlock(start: string, end: string, body: string): Promise<void> {
   const file = path.join(ROOT, 'README.md');
-  await writeFile(file, replaceBlock(await readFile(file, 'utf8'), README_START, README_END, table));
+  await writeFile(file, replaceBlock(await readFile(file, 'utf8'), start, end, body));
 }
