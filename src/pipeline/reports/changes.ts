@@ -194,9 +194,7 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
   const contacts = new Map<string, string>();
   const customers = new Map<string, string | null>();
   const generatedAt = await scanLines(file, {
-    // A copy of the id: the matched substring would keep its whole line alive (V8 slices substrings),
-    // 60 to 120 MB for 100,000 contacts.
-    contact: (id, text) => contacts.set(Buffer.from(id).toString(), fingerprint(text)),
+    contact: (id, text) => contacts.set(ownCopy(id), fingerprint(text)),
     customer: (text) => {
       const record = JSON.parse(text) as { id: string; name?: string | null };
       customers.set(record.id, record.name ?? null);
@@ -209,9 +207,19 @@ async function readByLine(file: string): Promise<PreviousSnapshot | undefined> {
     customers,
     eachRecord: async (ids, visit) => {
       if (ids.size === 0) return;
-      await scanLines(file, { contact: (id, text) => ids.has(id) && visit(id, text) });
+      // The id handed on is a copy too: the comparison keeps it (as a map key) for every changed contact.
+      await scanLines(file, { contact: (id, text) => ids.has(id) && visit(ownCopy(id), text) });
     },
   };
+}
+
+/**
+ * A copy of `text` that holds nothing else alive. A substring cut from a line (the id a regular expression
+ * matched) is a slice of it in V8, so keeping it keeps the whole line: 60 to 120 MB of the previous
+ * snapshot for 100,000 contacts.
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text).toString();
 }
 
 /**
