@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { type GenerateWorkspaceOptions, generateWorkspace } from '../src/fake-api/generate.ts';
+import { HOSTILE_CUSTOMER_NAMES, UNLINKABLE_EMAILS } from '../src/fake-api/hostile.ts';
 
 /**
  * The SHA-256 of the JSON of workspaces the demo, the benchmarks and the tests generate, as the generator made
@@ -35,7 +36,65 @@ const GOLDEN: [GenerateWorkspaceOptions, string][] = [
 
 describe('generateWorkspace', () => {
   test.each(GOLDEN)('gives the same bytes as before for %j', (options, sha256) => {
-    const json = JSON.stringify(generateWorkspace(options));
+    const { staleCustomers, unreadableCustomers, ...records } = generateWorkspace(options);
+    const json = JSON.stringify(records);
+    expect(staleCustomers).toEqual([]);
+    expect(unreadableCustomers).toEqual([]);
     expect(createHash('sha256').update(json).digest('hex')).toBe(sha256);
+  });
+});
+
+describe('generateWorkspace, with the options test fixtures use', () => {
+  const field = (record: unknown, name: string) => Reflect.get(record as object, name);
+  const names = ['<b>Bold</b>', 'Globex Ltd'];
+  const workspace = generateWorkspace({
+    contacts: 200,
+    contactsPerCustomer: 8,
+    customerNames: names,
+    grouped: true,
+    planted: true,
+    stale: 3,
+    unreadable: 2,
+  });
+
+  test('names the first customers as asked, and puts the hostile customer names after them', () => {
+    expect(workspace.customers.slice(0, 2).map((customer) => field(customer, 'name'))).toEqual(names);
+    expect(workspace.customers.map((customer) => field(customer, 'name'))).toContain(
+      HOSTILE_CUSTOMER_NAMES[0],
+    );
+  });
+
+  test('gives each customer one run of contacts, of as many as asked', () => {
+    const owners = workspace.contacts.map((contact) => field(contact, 'customer_id'));
+    const runs = owners.filter((owner, index) => owner !== owners[index - 1]);
+    expect(runs).toEqual(workspace.customers.map((customer) => field(customer, 'id')));
+    expect(new Set(owners.map((owner) => owners.filter((other) => other === owner).length))).toEqual(
+      new Set([8]),
+    );
+  });
+
+  test('plants each data problem on every 50 contacts', () => {
+    const at = (index: number) => workspace.contacts[index];
+    for (const base of [0, 50, 100, 150]) {
+      expect(field(at(base + 8), 'phone')).toBeNull();
+      expect(field(at(base + 10), 'phone')).toBe('12');
+      expect(UNLINKABLE_EMAILS.map((_, k) => field(at(base + 11 + k), 'email'))).toEqual([
+        ...UNLINKABLE_EMAILS,
+      ]);
+      expect(field(at(base + 20), 'phone')).toMatch(/^\+33 1 20 57 \d\d \d\d ext\. 10$/);
+      expect(field(at(base + 21), 'phone')).toMatch(/^04 72 /);
+      expect(field(at(base + 24), 'email')).toBe(field(at(base + 25), 'email'));
+    }
+  });
+
+  test('lists the stale and the unreadable customers apart, after the named ones', () => {
+    expect(workspace.staleCustomers).toHaveLength(3);
+    expect(workspace.unreadableCustomers).toHaveLength(2);
+    const all = [...workspace.staleCustomers, ...workspace.unreadableCustomers];
+    expect(new Set(all).size).toBe(5);
+    for (const position of all) {
+      expect(position).toBeGreaterThanOrEqual(names.length);
+      expect(position).toBeLessThan(workspace.customers.length);
+    }
   });
 });
