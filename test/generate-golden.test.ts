@@ -98,3 +98,15 @@ describe('generateWorkspace, with the options test fixtures use', () => {
     }
   });
 });
+
+describe('generateWorkspace, with fewer hostile cases', () => {
+  test('puts only the first `hostileContacts` hostile contacts and `hostileCustomerNames` names in place', () => {
+    const workspace = generateWorkspace({ contacts: 300, hostileContacts: 2, hostileCustomerNames: 0 });
+    const emails = workspace.contacts.map((contact) => Reflect.get(contact as object, 'email'));
+    expect(emails).toContain('xss@example.com');
+    expect(emails).toContain('zoe.nunez@example.com');
+    expect(emails).not.toContain('mohammed@example.com');
+    const names = new Set(workspace.customers.map((customer) => Reflect.get(customer as object, 'name')));
+    for (const name of HOSTILE_CUSTOMER_NAMES) expect(names.has(name)).toBe(false);
+  });
+});

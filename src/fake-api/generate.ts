@@ -66,6 +66,10 @@ export interface GenerateWorkspaceOptions {
    * for tests that name a customer. Default: none, every name drawn.
    */
   customerNames?: readonly string[] | undefined;
+  /** How many of `HOSTILE_CONTACTS`, from the first, to put in place. Default: all of them. */
+  hostileContacts?: number | undefined;
+  /** How many of `HOSTILE_CUSTOMER_NAMES`, from the first, to give customers. Default: all of them. */
+  hostileCustomerNames?: number | undefined;
   /**
    * True: each customer's contacts are one run of `contacts` (the first customer's first, and so on), every
    * customer with about `contactsPerCustomer`, rather than spread at random. Default false.
@@ -148,7 +152,16 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
   const made = makeCustomers(layoutOf);
   const contacts = makeContacts(layoutOf, made);
   const named = options.customerNames ?? [];
-  const specials = placeSpecials(contacts, made.customers, { ...counts, named, planted: options.planted });
+  const specials = placeSpecials(contacts, made.customers, {
+    ...counts,
+    named,
+    planted: options.planted,
+    hostile: HOSTILE_CONTACTS.slice(0, options.hostileContacts ?? HOSTILE_CONTACTS.length),
+    hostileNames: HOSTILE_CUSTOMER_NAMES.slice(
+      0,
+      options.hostileCustomerNames ?? HOSTILE_CUSTOMER_NAMES.length,
+    ),
+  });
   return {
     workspaceId,
     seed: counts.seed,
@@ -431,13 +444,18 @@ function makeContacts(
 function placeSpecials(
   contacts: RawContact[],
   customers: RawCustomer[],
-  options: Pick<Counts, 'invalid' | 'bent'> & { named: readonly string[]; planted: boolean | undefined },
+  options: Pick<Counts, 'invalid' | 'bent'> & {
+    named: readonly string[];
+    planted: boolean | undefined;
+    hostile: typeof HOSTILE_CONTACTS;
+    hostileNames: readonly string[];
+  },
 ): Pick<Workspace, 'invalidContacts' | 'bentContacts'> {
   const contactCount = contacts.length;
-  const hostilePositions = spreadPositions(HOSTILE_CONTACTS.length, contactCount);
+  const hostilePositions = spreadPositions(options.hostile.length, contactCount);
   hostilePositions.forEach((position, k) => {
     const contact = contacts[position];
-    const apply = HOSTILE_CONTACTS[k];
+    const apply = options.hostile[k];
     if (contact && apply) {
       const before = { ...contact };
       apply(contact);
@@ -445,7 +463,7 @@ function placeSpecials(
     }
   });
   if (options.planted) plantProblems(contacts);
-  nameCustomers(customers, options.named);
+  nameCustomers(customers, options.named, options.hostileNames);
 
   const invalidContacts = placeSpecial(
     options.invalid,
@@ -472,15 +490,19 @@ function placeSpecials(
 }
 
 /** The first customers get the `named` names, and the hostile customer names are spread over the others. */
-function nameCustomers(customers: RawCustomer[], named: readonly string[]): void {
+function nameCustomers(
+  customers: RawCustomer[],
+  named: readonly string[],
+  hostileNames: readonly string[],
+): void {
   named.forEach((name, position) => {
     const customer = customers[position];
     if (customer) customer.name = name;
   });
   const others = Math.max(0, customers.length - named.length);
-  spreadPositions(HOSTILE_CUSTOMER_NAMES.length, others).forEach((position, k) => {
+  spreadPositions(hostileNames.length, others).forEach((position, k) => {
     const customer = customers[named.length + position];
-    const name = HOSTILE_CUSTOMER_NAMES[k];
+    const name = hostileNames[k];
     if (customer && name) customer.name = name;
   });
 }
