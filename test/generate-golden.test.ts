@@ -109,4 +109,10 @@ describe('generateWorkspace, with fewer hostile cases', () => {
     const names = new Set(workspace.customers.map((customer) => Reflect.get(customer as object, 'name')));
     for (const name of HOSTILE_CUSTOMER_NAMES) expect(names.has(name)).toBe(false);
   });
+
+  test('puts them on the first contacts, one after the other, with `hostileFirst`', () => {
+    const workspace = generateWorkspace({ contacts: 300, hostileContacts: 3, hostileFirst: true });
+    const emails = workspace.contacts.slice(0, 3).map((contact) => Reflect.get(contact as object, 'email'));
+    expect(emails).toEqual(['xss@example.com', 'zoe.nunez@example.com', 'mohammed@example.com']);
+  });
 });

@@ -68,6 +68,8 @@ export interface GenerateWorkspaceOptions {
   customerNames?: readonly string[] | undefined;
   /** How many of `HOSTILE_CONTACTS`, from the first, to put in place. Default: all of them. */
   hostileContacts?: number | undefined;
+  /** True: the hostile contacts are the first contacts, one after the other, rather than spread. Default false. */
+  hostileFirst?: boolean | undefined;
   /** How many of `HOSTILE_CUSTOMER_NAMES`, from the first, to give customers. Default: all of them. */
   hostileCustomerNames?: number | undefined;
   /**
@@ -77,8 +79,8 @@ export interface GenerateWorkspaceOptions {
   grouped?: boolean | undefined;
   /**
    * True: the data problems of `PLANTED_PROBLEMS` (missing, malformed, unlinkable and shared emails; missing,
-   * too short, national and extension phones) on every 50 contacts, at fixed places, over the hostile ones.
-   * Default false.
+   * too short, national and extension phones) on every 50 contacts, at fixed places, over the hostile ones;
+   * and contacts 1 and 2 of every 50 list their customer's first address. Default false.
    */
   planted?: boolean | undefined;
   /**
@@ -155,8 +157,9 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
   const specials = placeSpecials(contacts, made.customers, {
     ...counts,
     named,
-    planted: options.planted,
+    planted: options.planted ? made.addresses : undefined,
     hostile: HOSTILE_CONTACTS.slice(0, options.hostileContacts ?? HOSTILE_CONTACTS.length),
+    hostileFirst: options.hostileFirst,
     hostileNames: HOSTILE_CUSTOMER_NAMES.slice(
       0,
       options.hostileCustomerNames ?? HOSTILE_CUSTOMER_NAMES.length,
@@ -446,13 +449,17 @@ function placeSpecials(
   customers: RawCustomer[],
   options: Pick<Counts, 'invalid' | 'bent'> & {
     named: readonly string[];
-    planted: boolean | undefined;
+    /** The addresses, when the problems are to be planted. */
+    planted: readonly RawAddress[] | undefined;
     hostile: typeof HOSTILE_CONTACTS;
+    hostileFirst: boolean | undefined;
     hostileNames: readonly string[];
   },
 ): Pick<Workspace, 'invalidContacts' | 'bentContacts'> {
   const contactCount = contacts.length;
-  const hostilePositions = spreadPositions(options.hostile.length, contactCount);
+  const hostilePositions = options.hostileFirst
+    ? Array.from({ length: Math.min(options.hostile.length, contactCount) }, (_, k) => k)
+    : spreadPositions(options.hostile.length, contactCount);
   hostilePositions.forEach((position, k) => {
     const contact = contacts[position];
     const apply = options.hostile[k];
@@ -462,7 +469,7 @@ function placeSpecials(
       matchEmailToName(contact, before);
     }
   });
-  if (options.planted) plantProblems(contacts);
+  if (options.planted) plantProblems(contacts, options.planted);
   nameCustomers(customers, options.named, options.hostileNames);
 
   const invalidContacts = placeSpecial(
@@ -507,10 +514,28 @@ function nameCustomers(
   });
 }
 
-/** Contact `i` gets the problem `PLANTED_PROBLEMS` holds at `i % 50`, if any, over its phone or email. */
-function plantProblems(contacts: RawContact[]): void {
+/**
+ * Contact `i` gets the problem `PLANTED_PROBLEMS` holds at `i % 50`, if any, over its phone or email; and the
+ * contacts at 1 and 2 of every 50 list their customer's first address, so that a test finds contacts with an
+ * address among the first of each customer.
+ */
+function plantProblems(contacts: RawContact[], addresses: readonly RawAddress[]): void {
+  const firstAddress = new Map<unknown, unknown>();
+  for (const address of addresses) {
+    if (!firstAddress.has(address.customer_id)) firstAddress.set(address.customer_id, address.id);
+  }
   contacts.forEach((contact, i) => {
     PLANTED_PROBLEMS[i % PLANTED_PROBLEM_CYCLE]?.(contact, i);
+    const address = firstAddress.get(contact.customer_id);
+    const listed = Array.isArray(contact.address_ids) ? contact.address_ids : [];
+    if (
+      i % PLANTED_PROBLEM_CYCLE <= 2 &&
+      i % PLANTED_PROBLEM_CYCLE > 0 &&
+      address &&
+      !listed.includes(address)
+    ) {
+      contact.address_ids = [...listed, address];
+    }
   });
 }
 

@@ -83,6 +83,7 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
     customerNames: Object.values(FIXTURE_CUSTOMERS),
     // The hostile cases page tests name; the named customers carry markup, accents and Arabic.
     hostileContacts: FIRST_HOSTILE_CONTACTS,
+    hostileFirst: true,
     hostileCustomerNames: 0,
     grouped: true,
     planted: true,
