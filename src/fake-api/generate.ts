@@ -20,6 +20,8 @@ import {
   INVALID_CONTACT_KINDS,
   type InvalidContactKind,
   matchEmailToName,
+  PLANTED_PROBLEM_CYCLE,
+  PLANTED_PROBLEMS,
   placeSpecial,
 } from './hostile.ts';
 import { createRandom, flat, hex, type Random, timestamps } from './random.ts';
@@ -59,6 +61,38 @@ export interface GenerateWorkspaceOptions {
    * `Workspace.bentContacts`, apart from the invalid ones. Default 0.
    */
   bent?: number | undefined;
+  /**
+   * The first customers' names, in this order (the hostile customer names then go to the customers after them),
+   * for tests that name a customer. Default: none, every name drawn.
+   */
+  customerNames?: readonly string[] | undefined;
+  /** How many of `HOSTILE_CONTACTS`, from the first, to put in place. Default: all of them. */
+  hostileContacts?: number | undefined;
+  /** True: the hostile contacts are the first contacts, one after the other, rather than spread. Default false. */
+  hostileFirst?: boolean | undefined;
+  /** How many of `HOSTILE_CUSTOMER_NAMES`, from the first, to give customers. Default: all of them. */
+  hostileCustomerNames?: number | undefined;
+  /**
+   * True: each customer's contacts are one run of `contacts` (the first customer's first, and so on), every
+   * customer with about `contactsPerCustomer`, rather than spread at random. Default false.
+   */
+  grouped?: boolean | undefined;
+  /**
+   * True: the data problems of `PLANTED_PROBLEMS` (missing, malformed, unlinkable and shared emails; missing,
+   * too short, national and extension phones) on every 50 contacts, at fixed places, over the hostile ones;
+   * and contacts 1 and 2 of every 50 list their customer's first address. Default false.
+   */
+  planted?: boolean | undefined;
+  /**
+   * How many customers a night read on an earlier night (the rate limit having left no time to read them
+   * again), spread after the named ones and listed in `Workspace.staleCustomers`. Default 0.
+   */
+  stale?: number | undefined;
+  /**
+   * How many customers cannot be read (their look-up refused), spread after the named ones, apart from the stale
+   * ones, and listed in `Workspace.unreadableCustomers`. Default 0.
+   */
+  unreadable?: number | undefined;
 }
 
 /** A generated workspace: the raw bodies of `GET /contacts`, `GET /customers/{id}` and `GET /addresses`. */
@@ -72,6 +106,10 @@ export interface Workspace {
   invalidContacts: { index: number; kind: InvalidContactKind }[];
   /** The contacts `bent` spoiled a field of: position in `contacts` and how. Sorted by index. */
   bentContacts: { index: number; kind: BentContactKind }[];
+  /** The customers `stale` marked as read on an earlier night: positions in `customers`, sorted. */
+  staleCustomers: number[];
+  /** The customers `unreadable` marked as refused: positions in `customers`, sorted. */
+  unreadableCustomers: number[];
 }
 
 function checkCount(name: string, value: unknown, minimum: number): number {
@@ -92,50 +130,105 @@ function spreadPositions(count: number, total: number): number[] {
 
 /** Builds a workspace. 100,000 contacts take a few hundred milliseconds. */
 export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace {
-  const contactCount = checkCount('contacts', options.contacts, 0);
-  const seed = checkCount('seed', options.seed ?? 1, 0);
-  const perCustomer = checkCount('contactsPerCustomer', options.contactsPerCustomer ?? 8, 1);
-  const invalidCount = checkCount('invalid', options.invalid ?? 0, 0);
-  if (invalidCount > contactCount) {
-    throw new RangeError(
-      `Expected \`invalid\` (${invalidCount}) to be at most \`contacts\` (${contactCount})`,
-    );
-  }
-  const bentCount = checkCount('bent', options.bent ?? 0, 0);
-  if (invalidCount + bentCount > contactCount) {
-    throw new RangeError(
-      `Expected \`invalid\` and \`bent\` (${invalidCount + bentCount}) to be at most \`contacts\` (${contactCount})`,
-    );
-  }
-
-  const r = createRandom(seed);
+  const counts = readCounts(options);
+  const r = createRandom(counts.seed);
   const workspaceId = r.uuid();
-  const customerCount = Math.ceil(contactCount / perCustomer);
+  const customerCount = Math.ceil(counts.contacts / counts.perCustomer);
 
   const customerIds = Array.from({ length: customerCount }, () => r.uuid());
-  const contactIds = Array.from({ length: contactCount }, () => r.uuid());
+  const contactIds = Array.from({ length: counts.contacts }, () => r.uuid());
 
   // Every customer gets one contact, the rest are spread at random: counts vary like in a real workspace.
-  const ownerOf = new Uint32Array(contactCount);
+  const ownerOf = new Uint32Array(counts.contacts);
   const membersByCustomer: number[][] = Array.from({ length: customerCount }, () => []);
-  for (let i = 0; i < contactCount; i++) {
-    const owner = i < customerCount ? i : r.int(customerCount);
+  for (let i = 0; i < counts.contacts; i++) {
+    const owner = options.grouped
+      ? Math.ceil(((i + 1) * customerCount) / counts.contacts) - 1
+      : i < customerCount
+        ? i
+        : r.int(customerCount);
     ownerOf[i] = owner;
     membersByCustomer[owner]?.push(i);
   }
   const layoutOf: Layout = { r, workspaceId, customerIds, contactIds, ownerOf, membersByCustomer };
   const made = makeCustomers(layoutOf);
   const contacts = makeContacts(layoutOf, made);
-  const { invalidContacts, bentContacts } = placeSpecials(contacts, made.customers, invalidCount, bentCount);
+  const named = options.customerNames ?? [];
+  const specials = placeSpecials(contacts, made.customers, {
+    ...counts,
+    named,
+    planted: options.planted ? made.addresses : undefined,
+    hostile: HOSTILE_CONTACTS.slice(0, options.hostileContacts ?? HOSTILE_CONTACTS.length),
+    hostileFirst: options.hostileFirst,
+    hostileNames: HOSTILE_CUSTOMER_NAMES.slice(
+      0,
+      options.hostileCustomerNames ?? HOSTILE_CUSTOMER_NAMES.length,
+    ),
+  });
   return {
     workspaceId,
-    seed,
+    seed: counts.seed,
     contacts,
     customers: made.customers,
     addresses: made.addresses,
-    invalidContacts,
-    bentContacts,
+    ...specials,
+    ...placeCustomerStates(customerCount, named.length, counts),
   };
+}
+
+interface Counts {
+  contacts: number;
+  seed: number;
+  perCustomer: number;
+  invalid: number;
+  bent: number;
+  stale: number;
+  unreadable: number;
+}
+
+/** The options' numbers, checked once. */
+function readCounts(options: GenerateWorkspaceOptions): Counts {
+  const contacts = checkCount('contacts', options.contacts, 0);
+  const invalid = checkCount('invalid', options.invalid ?? 0, 0);
+  if (invalid > contacts) {
+    throw new RangeError(`Expected \`invalid\` (${invalid}) to be at most \`contacts\` (${contacts})`);
+  }
+  const bent = checkCount('bent', options.bent ?? 0, 0);
+  if (invalid + bent > contacts) {
+    throw new RangeError(
+      `Expected \`invalid\` and \`bent\` (${invalid + bent}) to be at most \`contacts\` (${contacts})`,
+    );
+  }
+  return {
+    contacts,
+    seed: checkCount('seed', options.seed ?? 1, 0),
+    perCustomer: checkCount('contactsPerCustomer', options.contactsPerCustomer ?? 8, 1),
+    invalid,
+    bent,
+    stale: checkCount('stale', options.stale ?? 0, 0),
+    unreadable: checkCount('unreadable', options.unreadable ?? 0, 0),
+  };
+}
+
+/** The stale and the unreadable customers: spread evenly after the named ones, apart from each other. */
+function placeCustomerStates(
+  customerCount: number,
+  named: number,
+  { stale, unreadable }: Pick<Counts, 'stale' | 'unreadable'>,
+): Pick<Workspace, 'staleCustomers' | 'unreadableCustomers'> {
+  const free = Math.max(0, customerCount - named);
+  const shift = (placed: { index: number }[]) => placed.map(({ index }) => index + named);
+  const unreadableCustomers = shift(placeSpecial(Math.min(unreadable, free), free, [], ['unreadable']));
+  const staleCustomers = shift(
+    placeSpecial(
+      Math.min(stale, free),
+      free,
+      unreadableCustomers.map((index) => index - named),
+      ['stale'],
+      0,
+    ),
+  );
+  return { staleCustomers, unreadableCustomers };
 }
 
 /** The workspace's skeleton, drawn first: ids, and which customer each contact belongs to. */
@@ -347,38 +440,50 @@ function makeContacts(
   return contacts;
 }
 
-/** Puts the hostile specimens in place, then breaks `invalidCount` contacts and bends `bentCount`. */
+/**
+ * Puts the hostile specimens in place (the named customers first, when there are), plants the data problems
+ * when asked, then breaks `invalid` contacts and bends `bent`.
+ */
 function placeSpecials(
   contacts: RawContact[],
   customers: RawCustomer[],
-  invalidCount: number,
-  bentCount: number,
+  options: Pick<Counts, 'invalid' | 'bent'> & {
+    named: readonly string[];
+    /** The addresses, when the problems are to be planted. */
+    planted: readonly RawAddress[] | undefined;
+    hostile: typeof HOSTILE_CONTACTS;
+    hostileFirst: boolean | undefined;
+    hostileNames: readonly string[];
+  },
 ): Pick<Workspace, 'invalidContacts' | 'bentContacts'> {
   const contactCount = contacts.length;
-  const customerCount = customers.length;
-  const hostilePositions = spreadPositions(HOSTILE_CONTACTS.length, contactCount);
+  const hostilePositions = options.hostileFirst
+    ? Array.from({ length: Math.min(options.hostile.length, contactCount) }, (_, k) => k)
+    : spreadPositions(options.hostile.length, contactCount);
   hostilePositions.forEach((position, k) => {
     const contact = contacts[position];
-    const apply = HOSTILE_CONTACTS[k];
+    const apply = options.hostile[k];
     if (contact && apply) {
       const before = { ...contact };
       apply(contact);
       matchEmailToName(contact, before);
     }
   });
-  spreadPositions(HOSTILE_CUSTOMER_NAMES.length, customerCount).forEach((position, k) => {
-    const customer = customers[position];
-    const name = HOSTILE_CUSTOMER_NAMES[k];
-    if (customer && name) customer.name = name;
-  });
+  if (options.planted) plantProblems(contacts, options.planted);
+  nameCustomers(customers, options.named, options.hostileNames);
 
-  const invalidContacts = placeSpecial(invalidCount, contactCount, hostilePositions, INVALID_CONTACT_KINDS);
+  const invalidContacts = placeSpecial(
+    options.invalid,
+    contactCount,
+    hostilePositions,
+    INVALID_CONTACT_KINDS,
+  );
   for (const { index, kind } of invalidContacts) {
     const contact = contacts[index];
     if (contact) breakContact(contact, kind);
   }
   const bentContacts = placeSpecial(
-    bentCount,
+    options.bent,
     contactCount,
     [...hostilePositions, ...invalidContacts.map(({ index }) => index)],
     BENT_CONTACT_KINDS,
@@ -389,6 +494,49 @@ function placeSpecials(
     if (contact) bendContact(contact, kind);
   }
   return { invalidContacts, bentContacts };
+}
+
+/** The first customers get the `named` names, and the hostile customer names are spread over the others. */
+function nameCustomers(
+  customers: RawCustomer[],
+  named: readonly string[],
+  hostileNames: readonly string[],
+): void {
+  named.forEach((name, position) => {
+    const customer = customers[position];
+    if (customer) customer.name = name;
+  });
+  const others = Math.max(0, customers.length - named.length);
+  spreadPositions(hostileNames.length, others).forEach((position, k) => {
+    const customer = customers[named.length + position];
+    const name = hostileNames[k];
+    if (customer && name) customer.name = name;
+  });
+}
+
+/**
+ * Contact `i` gets the problem `PLANTED_PROBLEMS` holds at `i % 50`, if any, over its phone or email; and the
+ * contacts at 1 and 2 of every 50 list their customer's first address, so that a test finds contacts with an
+ * address among the first of each customer.
+ */
+function plantProblems(contacts: RawContact[], addresses: readonly RawAddress[]): void {
+  const firstAddress = new Map<unknown, unknown>();
+  for (const address of addresses) {
+    if (!firstAddress.has(address.customer_id)) firstAddress.set(address.customer_id, address.id);
+  }
+  contacts.forEach((contact, i) => {
+    PLANTED_PROBLEMS[i % PLANTED_PROBLEM_CYCLE]?.(contact, i);
+    const address = firstAddress.get(contact.customer_id);
+    const listed = Array.isArray(contact.address_ids) ? contact.address_ids : [];
+    if (
+      i % PLANTED_PROBLEM_CYCLE <= 2 &&
+      i % PLANTED_PROBLEM_CYCLE > 0 &&
+      address &&
+      !listed.includes(address)
+    ) {
+      contact.address_ids = [...listed, address];
+    }
+  });
 }
 
 /** The record without its `undefined` fields: the API omits such fields rather than sending `null`. */

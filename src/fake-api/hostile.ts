@@ -88,6 +88,53 @@ export const HOSTILE_CONTACTS: readonly ((contact: RawContact) => void)[] = [
 /** How many of `HOSTILE_CONTACTS`, from the first, the site's test snapshot puts on its first contacts. */
 export const FIRST_HOSTILE_CONTACTS = 5;
 
+/**
+ * Addresses a `mailto:` link must not carry as they are: each would add a hidden recipient, a header or a
+ * body. `planted` puts them on contacts 11 to 16 of every 50; the pages show them as text.
+ */
+export const UNLINKABLE_EMAILS = [
+  'ann@example.com?bcc=spy@evil.example',
+  'ann@example.com?body=Please%20wire%20the%20payment%20to%20FR76',
+  'ann&cc=spy@evil.example',
+  'ann%2Cspy%40evil.example@example.com',
+  'spy@evil.example,ann@example.com',
+  'a@x.com, evil@y.com',
+] as const;
+
+/** How often, in contacts, `PLANTED_PROBLEMS` repeat. */
+export const PLANTED_PROBLEM_CYCLE = 50;
+
+const pad = (value: number) => String(value).padStart(2, '0');
+const nameText = (value: unknown, fallback: string) =>
+  (typeof value === 'string' && asciiOf(value)) || fallback;
+
+/**
+ * The data problems the quality report finds, which `planted` puts on contact `i` at `i % 50`: no email at 7,
+ * no email and no phone at 8, a malformed email at 9, a phone too short at 10, the `UNLINKABLE_EMAILS` at 11
+ * to 16, a phone with an extension (a link carries it as `;ext=10`) at 20, a phone in national form (read as
+ * one of the default country, FR) at 21, and one email shared by two contacts in another case at 24 and 25.
+ */
+export const PLANTED_PROBLEMS: Readonly<Record<number, (contact: RawContact, i: number) => void>> = {
+  7: (c) => Object.assign(c, { email: null }),
+  8: (c) => Object.assign(c, { email: null, phone: null }),
+  9: (c) =>
+    Object.assign(c, {
+      email: `${nameText(c.first_name, 'ann')}.${nameText(c.last_name, 'lee')} at example.com`,
+    }),
+  10: (c) => Object.assign(c, { phone: '12' }),
+  ...Object.fromEntries(
+    UNLINKABLE_EMAILS.map((email, k) => [11 + k, (c: RawContact) => Object.assign(c, { email })]),
+  ),
+  20: (c, i) =>
+    Object.assign(c, { phone: `+33 1 20 57 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ext. 10` }),
+  21: (c, i) =>
+    Object.assign(c, {
+      phone: `04 72 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)}`,
+    }),
+  24: (c, i) => Object.assign(c, { email: `Team${Math.floor(i / 50)}@Example.com` }),
+  25: (c, i) => Object.assign(c, { email: `Team${Math.floor(i / 50)}@Example.com` }),
+};
+
 export const HOSTILE_CUSTOMER_NAMES: readonly string[] = [
   "Société Générale d'Équipement",
   'Acme, Inc.',

@@ -1,275 +1,207 @@
 /**
- * Test fixtures for the site: a deterministic `Snapshot` of any size, its first contacts the generator's first
- * hostile ones (`src/fake-api/hostile.ts`), full of the data problems the quality report finds, with the
- * previous night, the rejects and the history to publish it with (`writePublishedSnapshot`, through the
- * pipeline's own publish). Used by the unit tests, the end-to-end tests and `npm run bench:site`.
+ * Test fixtures for the site: a deterministic `Snapshot` of any size, a thin preset over the generator
+ * (`src/fake-api/generate.ts`, its vocabulary and its hostile cases) assembled by the pipeline's own
+ * `buildSnapshot`: named customers first, contacts in runs per customer, the data problems the quality report
+ * finds planted every 50 contacts, stale and unreadable customers; with the previous night, the rejects and
+ * the history to publish it with (`writePublishedSnapshot`, through the pipeline's own publish). Used by the
+ * unit tests, the end-to-end tests and `npm run bench:site`.
  */
-import { FIRST_HOSTILE_CONTACTS, HOSTILE_CONTACTS } from '../fake-api/hostile.ts';
-import type { RawContact } from '../fake-api/raw-records.ts';
+import { generateWorkspace } from '../fake-api/generate.ts';
+import { FIRST_HOSTILE_CONTACTS } from '../fake-api/hostile.ts';
+import type { FetchedWorkspace } from '../pipeline/fetch-workspace.ts';
+import { normaliseAddress, normaliseContact, normaliseCustomer } from '../pipeline/normalise.ts';
 import { parsePhone } from '../pipeline/phone.ts';
-import { KNOWN_ROLES } from '../shared/schema/api.ts';
-import type {
-  AddressSummary,
-  Snapshot,
-  SnapshotContact,
-  SnapshotCustomer,
-} from '../shared/schema/published.ts';
+import { buildSnapshot } from '../pipeline/snapshot.ts';
+import type { Address, Contact, Customer } from '../shared/schema/api.ts';
+import type { Snapshot, SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
 import type { ChangesHistory, ChangesNight } from '../shared/schema/reports.ts';
+import { makeRejects } from './publish-fixture.ts';
 import { fixtureId, snapshotContact, snapshotCustomer } from './records.ts';
+
+export { UNLINKABLE_EMAILS } from '../fake-api/hostile.ts';
 
 export interface FixtureOptions {
   /** Number of contacts (at least 1). */
   contacts: number;
-  /** Mean contacts per customer; 8 by default. */
+  /** Contacts per customer; 8 by default. */
   perCustomer?: number;
   demo?: boolean;
 }
 
 /**
- * Addresses a `mailto:` link must not carry as they are: each would add a hidden recipient, a header or a
- * body. Contacts 11 to 16 of every 50 get one; the pages show them as text.
+ * The fixture's first customers, in this order, by what tests look them up for: markup and quotes in a name,
+ * accents, Arabic, and one a search for "globex" finds.
  */
-export const UNLINKABLE_EMAILS = [
-  'ann@example.com?bcc=spy@evil.example',
-  'ann@example.com?body=Please%20wire%20the%20payment%20to%20FR76',
-  'ann&cc=spy@evil.example',
-  'ann%2Cspy%40evil.example@example.com',
-  'spy@evil.example,ann@example.com',
-  'a@x.com, evil@y.com',
-] as const;
+export const FIXTURE_CUSTOMERS = {
+  markup: '<b>Bold</b> & "Quoted" Ltd',
+  accented: 'Société Générale Ñúñez',
+  arabic: 'شركة الأمل',
+  globex: 'Globex Ltd',
+} as const;
 
-const FIRST = [
-  'Jean',
-  'Marie',
-  'Pierre',
-  'Sophie',
-  'Luc',
-  'Anne',
-  'Paul',
-  'Chloé',
-  'Hugo',
-  'Léa',
-  'Tom',
-  'Emma',
-];
-const LAST = [
-  'Dupont',
-  'Martin',
-  'Bernard',
-  'Durand',
-  'Lefèvre',
-  'Moreau',
-  'Garcia',
-  'Müller',
-  'Rossi',
-  'Smith',
-];
-const COMPANY = [
-  'Acme',
-  'Globex',
-  'Initech',
-  'Umbrella',
-  'Stark',
-  'Wayne',
-  'Hooli',
-  'Vandelay',
-  'Soylent',
-  'Tyrell',
-];
-const SUFFIX = ['SA', 'GmbH', 'Ltd', 'SARL', 'Inc', 'BV'];
-const COUNTRIES = ['FR', 'DE', 'GB', 'ES', 'IT', 'NL', 'BE', 'US'];
-const CITIES = ['Paris', 'Berlin', 'London', 'Madrid', 'Roma', 'Amsterdam', 'Bruxelles', 'New York'];
-// The documented roles, and one the API uses elsewhere.
-const ROLES = [...KNOWN_ROLES, 'decision_maker'];
+/** A named customer of `snapshot` (see `FIXTURE_CUSTOMERS`); throws when the snapshot has none. */
+export function fixtureCustomer(snapshot: Snapshot, which: keyof typeof FIXTURE_CUSTOMERS): SnapshotCustomer {
+  const customer = snapshot.customers.find((item) => item.name === FIXTURE_CUSTOMERS[which]);
+  if (!customer) throw new Error(`The fixture has no customer named ${FIXTURE_CUSTOMERS[which]}`);
+  return customer;
+}
 
-/** When the fixture's stale customers (every eleventh, from the fifth) were read: 10 days before the snapshot. */
+/**
+ * The contact carrying the generator's first hostile case (`HOSTILE_CONTACTS[0]`: markup in both names, a
+ * malformed phone), found by its email; throws when the snapshot has none.
+ */
+export function markupContact(snapshot: Snapshot): SnapshotContact {
+  const contact = snapshot.contacts.find((item) => item.email === 'xss@example.com');
+  if (!contact) throw new Error('The fixture has no contact of the first hostile case');
+  return contact;
+}
+
+/** The customer `makePreviousSnapshot` adds since the day before: the last one with a name. */
+export function addedCustomer(snapshot: Snapshot): SnapshotCustomer | undefined {
+  return snapshot.customers.findLast((customer) => customer.name !== null);
+}
+
+/** When the fixture's stale customers (one in eleven) were read: 10 days before the snapshot. */
 export const STALE_CUSTOMER_READ_AT = '2026-01-05T03:00:00.000Z';
 
 /** The night the fixture's snapshot was taken. */
 const STAMP = '2026-01-15T03:00:00.000Z';
+/** When the other customers were read: during that night. */
+const READ_AT = '2026-01-15T03:01:00.000Z';
 
 /**
- * Builds a valid snapshot of `contacts` contacts grouped in customers of `perCustomer` each, the first contacts
- * being the generator's first hostile ones (`FIRST_HOSTILE_CONTACTS` of `HOSTILE_CONTACTS`).
+ * Builds a valid snapshot of `contacts` contacts grouped in customers of `perCustomer` each: the generator's
+ * workspace with the fixture's options, read as a night reads it and assembled by `buildSnapshot`.
  */
 export function makeSnapshot(options: FixtureOptions): Snapshot {
-  const total = Math.max(1, Math.floor(options.contacts));
-  const customerCount = Math.max(1, Math.ceil(total / (options.perCustomer ?? 8)));
-  const customers: SnapshotCustomer[] = [];
-  const contacts: SnapshotContact[] = [];
-  let addressCount = 0;
-  for (let c = 0; c < customerCount; c++) {
-    const customer = fixtureCustomer(c);
-    addressCount += customer.addresses.length;
-    const start = Math.floor((c * total) / customerCount);
-    const end = Math.floor(((c + 1) * total) / customerCount);
-    for (let i = start; i < end; i++) contacts.push(fixtureContact(i, c, customer));
-    customers.push({ ...customer, contact_count: end - start });
-  }
-  return {
-    schema_version: 1,
-    generated_at: STAMP,
+  const contacts = Math.max(1, Math.floor(options.contacts));
+  const customers = Math.ceil(contacts / (options.perCustomer ?? 8));
+  const generated = generateWorkspace({
+    contacts,
+    seed: 1,
+    contactsPerCustomer: options.perCustomer ?? 8,
+    customerNames: Object.values(FIXTURE_CUSTOMERS),
+    // The hostile cases page tests name; the named customers carry markup, accents and Arabic.
+    hostileContacts: FIRST_HOSTILE_CONTACTS,
+    hostileFirst: true,
+    hostileCustomerNames: 0,
+    grouped: true,
+    planted: true,
+    // As many as the first fixture had: one in eleven customers stale, one in 97 unreadable.
+    stale: Math.floor((customers + 6) / 11),
+    unreadable: Math.floor((customers + 91) / 97),
+  });
+  const unreadable = new Set(generated.unreadableCustomers);
+  const stale = new Set(generated.staleCustomers);
+  const workspace: FetchedWorkspace = {
+    contacts: generated.contacts.map((raw) => readRecord(normaliseContact(raw))),
+    customers: new Map(),
+    fetchedAt: new Map(),
+    addresses: generated.addresses.map((raw) => readRecord(normaliseAddress(raw))),
+    rejects: makeRejects(1),
+    contactRecords: contacts,
+    normalised: [],
+    unreadableCustomers: new Map(),
+    lists: {},
+    warnings: [],
+  };
+  generated.customers.forEach((raw, position) => {
+    const customer: Customer = readRecord(normaliseCustomer(raw));
+    if (unreadable.has(position)) {
+      workspace.unreadableCustomers.set(customer.id, 'forbidden');
+      return;
+    }
+    workspace.customers.set(customer.id, customer);
+    workspace.fetchedAt?.set(customer.id, stale.has(position) ? STALE_CUSTOMER_READ_AT : READ_AT);
+  });
+  return buildSnapshot({
+    workspace,
     source: {
       host: options.demo ? '127.0.0.1:4010' : 'qwoty.app',
       customer_id: null,
       demo: options.demo ?? false,
     },
-    counts: { contacts: contacts.length, customers: customers.length, addresses: addressCount, rejected: 1 },
-    warnings: [],
-    customers,
-    contacts,
-  };
-}
-
-/**
- * Customer `c`: hostile names first, every 97th (from the fifth) unreadable, and every eleventh (from the fifth)
- * read ten days before the snapshot, the rate limit having left no time to read it again (see
- * `STALE_CUSTOMER_READ_AT`); the others read during the night of the snapshot.
- */
-function fixtureCustomer(c: number): SnapshotCustomer {
-  const readable = c % 97 !== 5;
-  const name =
-    c === 0
-      ? '<b>Bold</b> & "Quoted" Ltd'
-      : c === 1
-        ? 'Société Générale Ñúñez'
-        : c === 2
-          ? 'شركة الأمل'
-          : `${COMPANY[c % COMPANY.length]} ${SUFFIX[(c >> 3) % SUFFIX.length]} ${c}`;
-  const type = c % 4 === 3 ? 'individual' : 'company';
-  return {
-    id: fixtureId(`customer-${c}`),
-    name: readable ? name : null,
-    type: readable ? type : null,
-    segment_id: null,
-    id_crm: `CUST-${c}`,
-    id_erp: null,
-    id_accounting: null,
-    tax_ids: c % 2 === 0 ? [{ tax: 'VAT', tax_value: `FR${c}` }] : [],
-    addresses: customerAddresses(c),
-    contact_count: 0,
-    fetched_at: readable ? (c % 11 === 4 ? STALE_CUSTOMER_READ_AT : '2026-01-15T03:01:00.000Z') : null,
-  };
-}
-
-/** One address for even customers, two for odd ones. */
-function customerAddresses(c: number): AddressSummary[] {
-  return Array.from({ length: 1 + (c % 2) }, (_, a) => {
-    const country = COUNTRIES[(c + a) % COUNTRIES.length] ?? 'FR';
-    const city = CITIES[(c + a) % CITIES.length] ?? 'Paris';
-    return {
-      id: fixtureId(`address-${c}-${a}`),
-      type: a === 0 ? 'billing' : 'shipping',
-      label: a === 0 ? 'Head office' : null,
-      summary: `${10 + a} rue de la Paix, 7500${a} ${city}, ${country}`,
-      street: `${10 + a} rue de la Paix`,
-      postal_code: `7500${a}`,
-      city,
-      region: null,
-      country,
-    };
+    generatedAt: new Date(STAMP),
   });
 }
 
-/** Contact `i` of customer `c`, with one of each data problem every 50 contacts (see `contactPhone`). */
-function fixtureContact(i: number, c: number, customer: SnapshotCustomer): SnapshotContact {
-  const roles = [ROLES[i % ROLES.length] ?? 'buyer'];
-  if (i % 3 === 0) roles.push(ROLES[(i + 2) % ROLES.length] ?? 'signer');
-  const own = customer.addresses.slice(0, 1 + (i % 2)).filter((_, index) => i % 5 !== 0 || index > 0);
-  const first = FIRST[i % FIRST.length] ?? 'Jean';
-  const last = `${LAST[(i >> 2) % LAST.length]}${i}`;
-  const fields: RawContact = { first_name: first, last_name: last, email: null, phone: contactPhone(i, c) };
-  // The generator's first hostile contacts, as they are: the pages and search tests name them.
-  if (i < FIRST_HOSTILE_CONTACTS) HOSTILE_CONTACTS[i]?.(fields);
-  const named = { first: String(fields.first_name), last: String(fields.last_name) };
-  const email = typeof fields.email === 'string' ? fields.email : contactEmail(i, named.first, named.last);
-  const phone = typeof fields.phone === 'string' ? fields.phone : null;
-  return {
-    id: fixtureId(`contact-${i}`),
-    workspace_id: fixtureId('workspace'),
-    customer_id: customer.id,
-    first_name: named.first,
-    last_name: named.last,
-    email,
-    phone,
-    role: roles,
-    id_crm: i % 2 === 0 ? `CRM-${i}` : null,
-    id_erp: i % 4 === 0 ? `ERP-${i}` : null,
-    id_accounting: null,
-    address_ids: own.map((address) => address.id),
-    created_at: STAMP,
-    updated_at: STAMP,
-    customer_name: customer.name,
-    customer_type: customer.type,
-    addresses: own,
-    // As publish reads it, with the default country.
-    phone_parsed: parsePhone(phone),
-  };
+/** The record a night keeps; the fixture's options break none, so a record set aside is a fixture bug. */
+function readRecord<T extends Contact | Customer | Address>(
+  result: { ok: true; record: T } | { ok: false; issues: unknown },
+): T {
+  if (!result.ok)
+    throw new Error(`The fixture made a record a night sets aside: ${JSON.stringify(result.issues)}`);
+  return result.record;
 }
 
-/**
- * Contact `i`'s phone, of customer `c`: none every eleventh (from the fourth) and at 8 of every 50, too short
- * at 10, with an extension at 20, in national form at 21, international otherwise.
- */
-function contactPhone(i: number, c: number): string | null {
-  const flaw = i % 50;
-  if (i % 11 === 3 || flaw === 8) return null;
-  if (flaw === 10) return '12';
-  // An extension, which a link must carry as `;ext=10`.
-  if (flaw === 20) return `+33 1 20 57 ${pad(i % 100)} ${pad(c % 100)} ext. 10`;
-  // The national form, which publish reads as a number of the default country (FR).
-  if (flaw === 21) return `04 72 ${pad(i % 100)} ${pad(c % 100)} ${pad(Math.floor(i / 100) % 100)}`;
-  return `+33 6 ${pad(i % 100)} ${pad(Math.floor(i / 100) % 100)} ${pad(Math.floor(i / 10_000) % 100)} ${pad(c % 100)}`;
-}
-
-/**
- * Contact `i`'s email: unlinkable at 11 to 16 of every 50, none at 7 and 8, malformed at 9, shared by two
- * contacts in another case at 24 and 25.
- */
-function contactEmail(i: number, first: string, last: string): string | null {
-  const flaw = i % 50;
-  const unlinkable = UNLINKABLE_EMAILS[flaw - 11];
-  if (unlinkable) return unlinkable;
-  if (flaw === 7 || flaw === 8) return null;
-  if (flaw === 9) return `${first.toLowerCase()}.${last.toLowerCase()} at example.com`;
-  if (flaw === 24 || flaw === 25) return `Team${Math.floor(i / 50)}@Example.com`;
-  return `${first.toLowerCase()}.${last.toLowerCase()}@example.com`;
-}
-
-function pad(value: number): string {
-  return String(value).padStart(2, '0');
-}
 /** The name of a contact that was only in the previous snapshot: shown as text on the change page. */
 export const HOSTILE_REMOVED_NAME = '<script>alert("removed")</script>';
 /**
+ * The contacts of the markup customer (`FIXTURE_CUSTOMERS.markup`) that `makePreviousSnapshot` changes, in
+ * the snapshot's order: its first contact (email and phone), the first after it with an address and other
+ * roles than `legal`, or else the second (roles and addresses), and the one after that (first name); then the one it adds, the
+ * first of the others.
+ */
+export function changedContacts(snapshot: Snapshot): {
+  changed: SnapshotContact[];
+  added: SnapshotContact | undefined;
+} {
+  const first = namedCustomer(snapshot, 'markup') ?? snapshot.customers[0];
+  const contacts = first ? customerContacts(snapshot, first) : [];
+  const withAddress = contacts.findIndex(
+    (contact, index) => index > 0 && contact.addresses.length > 0 && contact.role.join() !== 'legal',
+  );
+  const second = withAddress > 0 ? withAddress : 1;
+  const changed = [contacts[0], contacts[second], contacts[second + 1]].filter(
+    (contact): contact is SnapshotContact => contact !== undefined,
+  );
+  return { changed, added: contacts.find((contact) => !changed.includes(contact)) };
+}
+
+/**
  * The snapshot taken the day before `snapshot`, such that comparing them finds every kind of change: the
- * last customer and its contacts, and the sixth contact, were added since; `removed` contacts (one of them
- * named like a script) and one customer were removed since; the first three contacts changed (email and
- * phone; roles and addresses; first name).
+ * last customer with a name and its contacts, and one contact of the markup customer, were added since;
+ * `removed` contacts (one of them named like a script) and one customer were removed since; three of the
+ * markup customer's contacts changed (email and phone; roles and addresses; first name): see `changedContacts`.
  */
 export function makePreviousSnapshot(snapshot: Snapshot, options: { removed?: number } = {}): Snapshot {
   const removedCount = options.removed ?? 3;
-  const lastCustomer = snapshot.customers.at(-1);
-  const keptCustomer = snapshot.customers[1] ?? snapshot.customers[0];
+  const lastCustomer = addedCustomer(snapshot);
+  const keptCustomer = namedCustomer(snapshot, 'accented') ?? snapshot.customers[0];
+  const { changed, added } = changedContacts(snapshot);
+  const markup = namedCustomer(snapshot, 'markup');
   const goneCustomer = snapshotCustomer({
     id: fixtureId('customer-gone'),
     name: 'Gone <i>Away</i> GmbH',
     type: 'company',
   });
   const stamp = '2026-01-14T03:00:00.000Z';
-  const before: Record<number, (contact: SnapshotContact) => SnapshotContact> = {
-    0: (contact) => ({
-      ...contact,
-      email: 'old.xss@example.com',
-      phone: '+33 6 00 00 00 00',
-      phone_parsed: parsePhone('+33 6 00 00 00 00'),
-      updated_at: stamp,
-    }),
-    1: (contact) => ({ ...contact, role: ['legal'], address_ids: [], addresses: [], updated_at: stamp }),
-    2: (contact) => ({ ...contact, first_name: 'Mohammed', updated_at: stamp }),
-  };
-  const contacts = snapshot.contacts.flatMap((contact, index) =>
-    index === 5 || contact.customer_id === lastCustomer?.id ? [] : [before[index]?.(contact) ?? contact],
+  const before = new Map<SnapshotContact | undefined, (contact: SnapshotContact) => SnapshotContact>([
+    [
+      changed[0],
+      (contact) => ({
+        ...contact,
+        email: 'old.xss@example.com',
+        phone: '+33 6 00 00 00 00',
+        phone_parsed: parsePhone('+33 6 00 00 00 00'),
+        updated_at: stamp,
+      }),
+    ],
+    [
+      changed[1],
+      (contact) => {
+        // None the day before, or, for a contact with none today, its customer's first.
+        const earlier = contact.addresses.length > 0 ? [] : (markup?.addresses.slice(0, 1) ?? []);
+        const address_ids = earlier.map((address) => address.id);
+        return { ...contact, role: ['legal'], address_ids, addresses: earlier, updated_at: stamp };
+      },
+    ],
+    [changed[2], (contact) => ({ ...contact, first_name: 'Mohammed', updated_at: stamp })],
+  ]);
+  const contacts = snapshot.contacts.flatMap((contact) =>
+    contact === added || contact.customer_id === lastCustomer?.id
+      ? []
+      : [before.get(contact)?.(contact) ?? contact],
   );
   for (let k = 0; k < removedCount; k++) {
     const customer = k % 2 === 0 ? keptCustomer : goneCustomer;
@@ -303,15 +235,29 @@ export const HOSTILE_NIGHT_CUSTOMER = 'Evil ]]> <script>alert("feed")</script> &
 /** A customer of the older nights that has left the workspace since. */
 export const HISTORY_GONE_CUSTOMER = 'Left Since SARL';
 
+/** The named customer of `snapshot`, if it has it. */
+function namedCustomer(snapshot: Snapshot, which: keyof typeof FIXTURE_CUSTOMERS) {
+  return snapshot.customers.find((item) => item.name === FIXTURE_CUSTOMERS[which]);
+}
+
+/** The contacts of `customer` in `snapshot`, in the snapshot's order. */
+export function customerContacts(
+  snapshot: Snapshot,
+  customer: Pick<SnapshotCustomer, 'id'>,
+): SnapshotContact[] {
+  return snapshot.contacts.filter((contact) => contact.customer_id === customer.id);
+}
+
 /**
  * `nights` nights before `snapshot` was taken, one a day, newest first, as the history would hold them: the
- * oldest a first snapshot, the others naming the snapshot's first two customers and two that no longer
+ * oldest a first snapshot, the others naming the markup and the accented customers and two that no longer
  * exist, one of them with a hostile name (markup, a CDATA end and a control character).
  */
 export function makeHistory(snapshot: Snapshot, nights: number): ChangesHistory {
   const taken = Date.parse(snapshot.generated_at);
   const at = (daysBefore: number) => new Date(taken - daysBefore * 86_400_000).toISOString();
-  const [first, second] = snapshot.customers;
+  const first = namedCustomer(snapshot, 'markup') ?? snapshot.customers[0];
+  const second = namedCustomer(snapshot, 'accented') ?? snapshot.customers[1];
   const list: ChangesNight[] = [];
   for (let n = 1; n <= nights; n++) {
     const oldest = n === nights;

@@ -136,7 +136,9 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     async () => {
       const page = await site.newPage();
       await page.goto(`${url}/`);
-      const zoe = snapshot.contacts.find((contact) => contact.last_name === 'Ñúñez');
+      const zoe = snapshot.contacts.find(
+        (contact) => contact.first_name === 'Zoë' && contact.last_name === 'Ñúñez',
+      );
       const bjorn = snapshot.contacts.find((contact) => contact.last_name === 'Ångström');
       if (!zoe || !bjorn) throw new Error('The fixture has lost its accented names');
       const status = page.locator('#search-status');

@@ -10,6 +10,7 @@ import { buildDirectory, type Directory } from '../../src/site/build/directory.t
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { createText } from '../../src/site/shared/text.ts';
 import {
+  fixtureCustomer,
   HOSTILE_NIGHT_CUSTOMER,
   makeHistory,
   makePreviousSnapshot,
@@ -90,7 +91,7 @@ describe('atomFeed', () => {
 
   test("says what each night added, removed and changed, linking the customers' pages while they exist", () => {
     const [latest, older] = contents(atomFeed(directory, en));
-    const bold = directory.snapshot.customers[0];
+    const bold = fixtureCustomer(directory.snapshot, 'markup');
     expect(latest).toContain('<p>1 customer added, 1 customer removed</p>');
     expect(latest).toContain(
       `<li><a href="/customers/${bold?.id}/">&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Quoted&quot; Ltd: 1 added, 3 changed</a></li>`,
