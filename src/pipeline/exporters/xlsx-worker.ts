@@ -36,6 +36,11 @@ run().then(
   (error: unknown) => {
     const { code } = error as NodeJS.ErrnoException;
     send({ error: error instanceof Error ? error.message : String(error), ...(code ? { code } : {}) });
-    port.close();
+    // After a failed write exceljs's zip may still be starting deflate streams for its next entries. The
+    // parent's `terminate()` could stop this thread in the middle of one's constructor, and Node then aborts
+    // the whole process while freeing it ("close before init", node_zlib.cc; seen once in CI on the
+    // disk-full test). Ending the thread here, from its own code, stops it where no constructor is running;
+    // the error is posted first and Node delivers it before the 'exit' event.
+    process.exit(1);
   },
 );
