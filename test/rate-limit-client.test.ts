@@ -175,6 +175,16 @@ describe('one pace for the whole run', () => {
     expect(server.count({ status: 429 }) / server.count()).toBeLessThan(0.1);
   });
 
+  /** A client paced by its limiter against a silent bucket of 40/s (burst 8): 80 look-ups, at least one 429. */
+  async function pacedAgainstBucket() {
+    const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 40, burst: 8 } });
+    const limiter = createRateLimiter({ concurrency: 8 });
+    const customers = customerIds(server);
+    const client = limitedClient(server, limiter);
+    await lookUp(client, customers.slice(0, 80));
+    expect(limiter.stats.congestionEvents).toBeGreaterThan(0);
+    return { server, limiter, customers, client };
+  }
   test('follows a limit that drops halfway through, and finds the room when it rises again', async () => {
     const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 60, burst: 6 } });
     const limiter = createRateLimiter({ concurrency: 8 });
@@ -202,12 +212,7 @@ describe('one pace for the whole run', () => {
     // busy CPU holds the client), then a 429 with no header. The last second's good answers are none: they
     // measure the client's pause, not the API. Cut to them, the pace fell to one request a second and the
     // next 80 look-ups outlasted the test's 30 s; cut by its share, they take about 2 s at 40 a second.
-    const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 40, burst: 8 } });
-    const limiter = createRateLimiter({ concurrency: 8 });
-    const customers = customerIds(server);
-    const client = limitedClient(server, limiter);
-    await lookUp(client, customers.slice(0, 80));
-    expect(limiter.stats.congestionEvents).toBeGreaterThan(0);
+    const { server, limiter, customers, client } = await pacedAgainstBucket();
 
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     server.setFaults([{ path: '/customers/*', kind: 'rateLimit', times: 1 }]);
@@ -220,12 +225,7 @@ describe('one pace for the whole run', () => {
   }, 20_000);
 
   test('holds its pace when its timers fire late, as on a busy machine', async () => {
-    const server = await serve({ contacts: 2_000, rateLimit: { kind: 'bucket', perSecond: 40, burst: 8 } });
-    const limiter = createRateLimiter({ concurrency: 8 });
-    const customers = customerIds(server);
-    const client = limitedClient(server, limiter);
-    await lookUp(client, customers.slice(0, 80));
-    expect(limiter.stats.congestionEvents).toBeGreaterThan(0);
+    const { server, customers, client } = await pacedAgainstBucket();
 
     // The event loop blocked for 50 ms in every 60 or so: the pace's timers fire up to 50 ms late.
     const busy = setInterval(() => {
