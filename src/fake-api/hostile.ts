@@ -247,7 +247,7 @@ export const SPREADSHEET_CASES: readonly CustomerCase[] = [
         type: null,
         address_line1: 'Bâtiment B\r\n3 quai "des Célestins"',
         postal_code: '69002',
-        city: 'Lyon\r\nCedex 02\rFR',
+        city: 'Lyon\r\nCedex 02',
         country: 'FR',
       },
     ],

@@ -31,7 +31,7 @@ export interface GeneratedSnapshotOptions {
 export function snapshotOfWorkspace(generated: Workspace, options: GeneratedSnapshotOptions): Snapshot {
   const unreadable = new Set(generated.unreadableCustomers);
   const contacts = generated.contacts.map((raw) => readRecord(normaliseContact(raw)));
-  contacts.forEach((contact, position) => options.editContact?.(contact, position));
+  for (const [position, contact] of contacts.entries()) options.editContact?.(contact, position);
   const workspace: FetchedWorkspace = {
     contacts,
     customers: new Map(),
