@@ -1,6 +1,7 @@
 /**
- * The one way fixtures make an id, a snapshot's contact or a customer: every field present, empty unless given.
- * The hand-made sample, the tiny snapshot, the site fixture and the previous-night fixture all start from these.
+ * The one way fixtures make an id, and the records a previous night held that no generated workspace has (the
+ * site fixture's removed contacts and customer): every field present, empty unless given. Snapshots themselves
+ * come from the generator, through `generated-snapshot.ts`.
  */
 import { createHash } from 'node:crypto';
 import { parsePhone } from '../pipeline/phone.ts';
