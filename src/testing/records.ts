@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parsePhone } from '../pipeline/phone.ts';
 import { bareCustomer } from '../pipeline/snapshot.ts';
+import { ContactSchema } from '../shared/schema/api.ts';
 import type { SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
 
 /**
@@ -26,19 +27,17 @@ export function snapshotContact(
   customer: Owner,
   fields: Partial<SnapshotContact> & Pick<SnapshotContact, 'id' | 'workspace_id'>,
 ): SnapshotContact {
-  return {
+  // Every documented field empty, as the schema reads a record that has only its identity.
+  const {
+    id: _id,
+    workspace_id: _workspace,
+    ...empty
+  } = ContactSchema.parse({
+    id: fields.id,
     customer_id: customer.id,
-    first_name: null,
-    last_name: null,
-    email: null,
-    phone: null,
-    role: [],
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    address_ids: [],
-    created_at: null,
-    updated_at: null,
+  });
+  return {
+    ...empty,
     customer_name: customer.name,
     customer_type: customer.type,
     addresses: [],
