@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { generateWorkspace } from '../src/fake-api/generate.ts';
 import { HOSTILE_TEXT, SPREADSHEET_CASES, UNDOCUMENTED_CONTACT_FIELDS } from '../src/fake-api/hostile.ts';
+import { createQwotyServer } from '../src/fake-api/server.ts';
+import { fetchWorkspace } from '../src/pipeline/fetch-workspace.ts';
+import { createQwotyClient } from '../src/pipeline/qwoty-client.ts';
 import { isMalformedEmail } from '../src/pipeline/reports/quality.ts';
+import { buildSnapshot } from '../src/pipeline/snapshot.ts';
 import { SnapshotSchema } from '../src/shared/schema/published.ts';
 import {
   emptySnapshot,
@@ -70,6 +75,40 @@ describe('sampleSnapshot', () => {
     }
     expect(SnapshotSchema.parse(structuredClone(snapshot))).toEqual(documented);
     expect(emptySnapshot()).toMatchObject({ customers: [], contacts: [], counts: { contacts: 0 } });
+  });
+});
+
+describe('sampleSnapshot, against a night', () => {
+  test('is what a night publishes from the embedded API serving the contract cases over HTTP', async () => {
+    const workspace = generateWorkspace({ contacts: 0, cases: SPREADSHEET_CASES });
+    const forbiddenIds = workspace.unreadableCustomers.map((k) =>
+      String(Reflect.get(Object(workspace.customers[k]), 'id')),
+    );
+    const token = 'sample-snapshot-test-token';
+    const server = await createQwotyServer({ workspace, token, forbiddenIds });
+    try {
+      const expected = sampleSnapshot();
+      const night = buildSnapshot({
+        workspace: await fetchWorkspace({
+          client: createQwotyClient({ baseUrl: server.url, token, retries: 0 }),
+        }),
+        source: expected.source,
+        generatedAt: new Date(expected.generated_at),
+      });
+      // The night read its customers just now; the undocumented fields are the preset's own addition.
+      const readAt = (snapshot: typeof expected) =>
+        snapshot.customers.map((customer) => ({ ...customer, fetched_at: customer.fetched_at && 'read' }));
+      expect(readAt(night)).toEqual(readAt(expected));
+      const documented = expected.contacts.map((contact) => {
+        const copy = { ...contact };
+        for (const field of Object.keys(UNDOCUMENTED_CONTACT_FIELDS)) Reflect.deleteProperty(copy, field);
+        return copy;
+      });
+      expect(night.contacts).toEqual(documented);
+      expect({ ...night, customers: [], contacts: [] }).toEqual({ ...expected, customers: [], contacts: [] });
+    } finally {
+      await server.close();
+    }
   });
 });
 
