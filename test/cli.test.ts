@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import { generateWorkspace } from '../src/fake-api/generate.ts';
 import { createQwotyServer, type QwotyServer } from '../src/fake-api/server.ts';
 import { ExitCode } from '../src/shared/errors.ts';
 import { listModes, notOwnerOnly } from '../src/testing/file-modes.ts';
+import { run } from '../src/testing/server-kit.ts';
 
 const FETCH = path.join(import.meta.dirname, '..', 'scripts', 'fetch.ts');
 const TOKEN = 'qwoty_cli_test_token_abcdefghijklmnop';
@@ -44,23 +44,12 @@ function fetchCli(env: Record<string, string>, args: string[] = []) {
  * shell that sets it, as a login or cron would.
  */
 function runScript(script: string, env: Record<string, string>, args: string[] = [], umask?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const command = umask
-      ? (['/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, script, ...args]] as const)
-      : ([process.execPath, [script, ...args]] as const);
-    const child = spawn(command[0], command[1], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', CI: 'true', QWOTY_RETRIES: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  const [file, fileArgs] = umask
+    ? (['/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, script, ...args]] as const)
+    : ([process.execPath, [script, ...args]] as const);
+  return run(file, [...fileArgs], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', CI: 'true', QWOTY_RETRIES: '1', ...env },
   });
 }
 

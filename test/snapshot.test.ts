@@ -3,8 +3,8 @@ import type { FetchedWorkspace } from '../src/pipeline/fetch-workspace.ts';
 import { buildSnapshot, compareText, summarizeAddress } from '../src/pipeline/snapshot.ts';
 import { AddressSchema, ContactSchema, CustomerSchema } from '../src/shared/schema/api.ts';
 import { SnapshotSchema } from '../src/shared/schema/published.ts';
+import { fixtureId as id } from '../src/testing/records.ts';
 
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const contact = (n: number, customer: number, first: string, last: string, extra: object = {}) =>
   ContactSchema.parse({
     id: id(n),

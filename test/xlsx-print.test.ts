@@ -221,7 +221,10 @@ withPdf('contacts.xlsx printed by LibreOffice', () => {
       }
       // Every contact's email is printed once: nothing left out, nothing on a second page across.
       const printed = pages.map((page) => page.text).join('\n');
-      expect(printed.match(/contact\d+@example\.com/g)).toHaveLength(399);
+      const emails = printableSnapshot()
+        .contacts.slice(1)
+        .flatMap((contact) => contact.email ?? []);
+      expect(printed.match(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g)?.sort()).toEqual(emails.sort());
       expect(printed).toContain(lang === 'fr' ? 'Page 1 sur' : 'Page 1 of');
     },
   );

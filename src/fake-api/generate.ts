@@ -9,11 +9,13 @@
  * `HOSTILE_CONTACTS` below), so a test on a small workspace meets every one.
  */
 
+import { placeCases } from './cases.ts';
 import {
   BENT_CONTACT_KINDS,
   type BentContactKind,
   bendContact,
   breakContact,
+  type CustomerCase,
   HOSTILE_CONTACTS,
   HOSTILE_CUSTOMER_NAMES,
   HOSTILE_TEXT,
@@ -93,6 +95,18 @@ export interface GenerateWorkspaceOptions {
    * ones, and listed in `Workspace.unreadableCustomers`. Default 0.
    */
   unreadable?: number | undefined;
+  /**
+   * True: plain data, for tests that want none of the hostile values: no `HOSTILE_CONTACTS`, no
+   * `HOSTILE_CUSTOMER_NAMES`, no `HOSTILE_TEXT` in names and no malformed emails (whatever `hostileContacts` and
+   * `hostileCustomerNames` say). Default false.
+   */
+  plain?: boolean | undefined;
+  /**
+   * Customers written by hand, with their addresses and contacts (`SPREADSHEET_CASES`, for one): the workspace
+   * is these and nothing else, their fields over plain generated records (`contacts` and the options that
+   * place hostile values are then ignored). A case's `unreadable` customer is listed in `unreadableCustomers`.
+   */
+  cases?: readonly CustomerCase[] | undefined;
 }
 
 /** A generated workspace: the raw bodies of `GET /contacts`, `GET /customers/{id}` and `GET /addresses`. */
@@ -130,7 +144,35 @@ function spreadPositions(count: number, total: number): number[] {
 
 /** Builds a workspace. 100,000 contacts take a few hundred milliseconds. */
 export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace {
+  if (options.cases) return generateCases(options.cases, options.seed);
   const counts = readCounts(options);
+  const plain = options.plain === true;
+  const { workspaceId, customerCount, made, contacts } = drawRecords(counts, options.grouped === true, plain);
+  const named = options.customerNames ?? [];
+  const specials = placeSpecials(contacts, made.customers, {
+    ...counts,
+    named,
+    planted: options.planted ? made.addresses : undefined,
+    hostile: HOSTILE_CONTACTS.slice(0, plain ? 0 : (options.hostileContacts ?? HOSTILE_CONTACTS.length)),
+    hostileFirst: options.hostileFirst,
+    hostileNames: HOSTILE_CUSTOMER_NAMES.slice(
+      0,
+      plain ? 0 : (options.hostileCustomerNames ?? HOSTILE_CUSTOMER_NAMES.length),
+    ),
+  });
+  return {
+    workspaceId,
+    seed: counts.seed,
+    contacts,
+    customers: made.customers,
+    addresses: made.addresses,
+    ...specials,
+    ...placeCustomerStates(customerCount, named.length, counts),
+  };
+}
+
+/** The records before any hostile value is put in place: ids, who belongs to whom, then the records. */
+function drawRecords(counts: Counts, grouped: boolean, plain: boolean) {
   const r = createRandom(counts.seed);
   const workspaceId = r.uuid();
   const customerCount = Math.ceil(counts.contacts / counts.perCustomer);
@@ -142,7 +184,7 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
   const ownerOf = new Uint32Array(counts.contacts);
   const membersByCustomer: number[][] = Array.from({ length: customerCount }, () => []);
   for (let i = 0; i < counts.contacts; i++) {
-    const owner = options.grouped
+    const owner = grouped
       ? Math.ceil(((i + 1) * customerCount) / counts.contacts) - 1
       : i < customerCount
         ? i
@@ -150,29 +192,26 @@ export function generateWorkspace(options: GenerateWorkspaceOptions): Workspace 
     ownerOf[i] = owner;
     membersByCustomer[owner]?.push(i);
   }
-  const layoutOf: Layout = { r, workspaceId, customerIds, contactIds, ownerOf, membersByCustomer };
+  const layoutOf: Layout = { r, workspaceId, customerIds, contactIds, ownerOf, membersByCustomer, plain };
   const made = makeCustomers(layoutOf);
-  const contacts = makeContacts(layoutOf, made);
-  const named = options.customerNames ?? [];
-  const specials = placeSpecials(contacts, made.customers, {
-    ...counts,
-    named,
-    planted: options.planted ? made.addresses : undefined,
-    hostile: HOSTILE_CONTACTS.slice(0, options.hostileContacts ?? HOSTILE_CONTACTS.length),
-    hostileFirst: options.hostileFirst,
-    hostileNames: HOSTILE_CUSTOMER_NAMES.slice(
-      0,
-      options.hostileCustomerNames ?? HOSTILE_CUSTOMER_NAMES.length,
-    ),
-  });
+  return { r, workspaceId, customerCount, made, contacts: makeContacts(layoutOf, made) };
+}
+
+/**
+ * The workspace of `cases`: one plain generated contact per case contact, each its own customer, then each
+ * case's fields written over its customer, addresses and contacts (see `placeCases`).
+ */
+function generateCases(cases: readonly CustomerCase[], seed: number | undefined): Workspace {
+  const contacts = cases.reduce((sum, item) => sum + item.contacts.length, 0);
+  const counts = readCounts({ contacts, seed, contactsPerCustomer: 1 });
+  const drawn = drawRecords(counts, true, true);
   return {
-    workspaceId,
+    workspaceId: drawn.workspaceId,
     seed: counts.seed,
-    contacts,
-    customers: made.customers,
-    addresses: made.addresses,
-    ...specials,
-    ...placeCustomerStates(customerCount, named.length, counts),
+    ...placeCases({ ...drawn.made, contacts: drawn.contacts }, cases, drawn.r),
+    invalidContacts: [],
+    bentContacts: [],
+    staleCustomers: [],
   };
 }
 
@@ -239,6 +278,8 @@ interface Layout {
   contactIds: string[];
   ownerOf: Uint32Array;
   membersByCustomer: number[][];
+  /** No hostile text in names, no malformed emails. */
+  plain: boolean;
 }
 
 /** The customers and their addresses, with what their contacts take from them. */
@@ -379,8 +420,29 @@ function customerRecord(
   };
 }
 
+/**
+ * A contact's email: sometimes none, rarely malformed (never when `plain`), sometimes a shared role address,
+ * else made of the name, at the customer's domain for a company.
+ */
+function drawEmail(
+  r: Random,
+  [first, last]: readonly [string, string],
+  domain: string,
+  isCompany: boolean,
+  plain: boolean,
+): string | null {
+  const emailRoll = r.next();
+  if (emailRoll < 0.03) return null;
+  if (emailRoll < 0.035 && !plain)
+    return r.pick([`${first}.${last}@`, `${first}${last}`, `${first} ${last}@${domain}`]);
+  if (emailRoll < 0.05 && emailRoll >= 0.035) return `${r.pick(['info', 'contact', 'sales'])}@${domain}`;
+  if (isCompany)
+    return r.chance(0.7) ? `${first}.${last}@${domain}` : `${first.slice(0, 1)}${last}@${domain}`;
+  return `${first}.${last}${r.int(100)}@${domain}`;
+}
+
 function makeContacts(
-  { r, workspaceId, customerIds, contactIds, ownerOf }: Layout,
+  { r, workspaceId, customerIds, contactIds, ownerOf, plain }: Layout,
   { customers, contactAddressIds, customerCountry, customerDomain, customerIsCompany }: MadeCustomers,
 ): RawContact[] {
   const contactCount = contactIds.length;
@@ -394,22 +456,7 @@ function makeContacts(
     const [created, updated] = timestamps(r);
     const [crm, erp, accounting] = externalIds(r);
 
-    const emailRoll = r.next();
-    let email: string | null;
-    if (emailRoll < 0.03) email = null;
-    else if (emailRoll < 0.035)
-      email = r.pick([
-        `${first[1]}.${last[1]}@`,
-        `${first[1]}${last[1]}`,
-        `${first[1]} ${last[1]}@${domain}`,
-      ]);
-    else if (emailRoll < 0.05) email = `${r.pick(['info', 'contact', 'sales'])}@${domain}`;
-    else if (customerIsCompany[owner])
-      email = r.chance(0.7)
-        ? `${first[1]}.${last[1]}@${domain}`
-        : `${first[1].slice(0, 1)}${last[1]}@${domain}`;
-    else email = `${first[1]}.${last[1]}${r.int(100)}@${domain}`;
-
+    const email = drawEmail(r, [first[1], last[1]], domain, customerIsCompany[owner] === true, plain);
     let addressIds: string[] | undefined;
     if (r.next() >= 0.05) {
       const own = contactAddressIds.get(i) ?? [];
@@ -423,8 +470,8 @@ function makeContacts(
       id: contactIds[i],
       workspace_id: withWorkspace ? workspaceId : undefined,
       customer_id: customerIds[owner],
-      first_name: r.chance(0.01) ? r.pick(HOSTILE_TEXT) : first[0],
-      last_name: r.chance(0.01) ? r.pick(HOSTILE_TEXT) : last[0],
+      first_name: r.chance(0.01) && !plain ? r.pick(HOSTILE_TEXT) : first[0],
+      last_name: r.chance(0.01) && !plain ? r.pick(HOSTILE_TEXT) : last[0],
       email: email === null ? null : flat(email),
       phone: r.chance(0.15) ? null : flat(r.pick(country.phones)(r)),
       role: roles(r),

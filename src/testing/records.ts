@@ -1,10 +1,12 @@
 /**
- * The one way fixtures make an id, a snapshot's contact or a customer: every field present, empty unless given.
- * The hand-made sample, the tiny snapshot, the site fixture and the previous-night fixture all start from these.
+ * The one way fixtures make an id, and the records a previous night held that no generated workspace has (the
+ * site fixture's removed contacts and customer): every field present, empty unless given. Snapshots themselves
+ * come from the generator, through `generated-snapshot.ts`.
  */
 import { createHash } from 'node:crypto';
 import { parsePhone } from '../pipeline/phone.ts';
 import { bareCustomer } from '../pipeline/snapshot.ts';
+import { ContactSchema } from '../shared/schema/api.ts';
 import type { SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
 
 /**
@@ -25,19 +27,17 @@ export function snapshotContact(
   customer: Owner,
   fields: Partial<SnapshotContact> & Pick<SnapshotContact, 'id' | 'workspace_id'>,
 ): SnapshotContact {
-  return {
+  // Every documented field empty, as the schema reads a record that has only its identity.
+  const {
+    id: _id,
+    workspace_id: _workspace,
+    ...empty
+  } = ContactSchema.parse({
+    id: fields.id,
     customer_id: customer.id,
-    first_name: null,
-    last_name: null,
-    email: null,
-    phone: null,
-    role: [],
-    id_crm: null,
-    id_erp: null,
-    id_accounting: null,
-    address_ids: [],
-    created_at: null,
-    updated_at: null,
+  });
+  return {
+    ...empty,
     customer_name: customer.name,
     customer_type: customer.type,
     addresses: [],

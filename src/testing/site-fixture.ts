@@ -8,13 +8,10 @@
  */
 import { generateWorkspace } from '../fake-api/generate.ts';
 import { FIRST_HOSTILE_CONTACTS } from '../fake-api/hostile.ts';
-import type { FetchedWorkspace } from '../pipeline/fetch-workspace.ts';
-import { normaliseAddress, normaliseContact, normaliseCustomer } from '../pipeline/normalise.ts';
 import { parsePhone } from '../pipeline/phone.ts';
-import { buildSnapshot } from '../pipeline/snapshot.ts';
-import type { Address, Contact, Customer } from '../shared/schema/api.ts';
 import type { Snapshot, SnapshotContact, SnapshotCustomer } from '../shared/schema/published.ts';
 import type { ChangesHistory, ChangesNight } from '../shared/schema/reports.ts';
+import { snapshotOfWorkspace } from './generated-snapshot.ts';
 import { makeRejects } from './publish-fixture.ts';
 import { fixtureId, snapshotContact, snapshotCustomer } from './records.ts';
 
@@ -91,47 +88,17 @@ export function makeSnapshot(options: FixtureOptions): Snapshot {
     stale: Math.floor((customers + 6) / 11),
     unreadable: Math.floor((customers + 91) / 97),
   });
-  const unreadable = new Set(generated.unreadableCustomers);
   const stale = new Set(generated.staleCustomers);
-  const workspace: FetchedWorkspace = {
-    contacts: generated.contacts.map((raw) => readRecord(normaliseContact(raw))),
-    customers: new Map(),
-    fetchedAt: new Map(),
-    addresses: generated.addresses.map((raw) => readRecord(normaliseAddress(raw))),
-    rejects: makeRejects(1),
-    contactRecords: contacts,
-    normalised: [],
-    unreadableCustomers: new Map(),
-    lists: {},
-    warnings: [],
-  };
-  generated.customers.forEach((raw, position) => {
-    const customer: Customer = readRecord(normaliseCustomer(raw));
-    if (unreadable.has(position)) {
-      workspace.unreadableCustomers.set(customer.id, 'forbidden');
-      return;
-    }
-    workspace.customers.set(customer.id, customer);
-    workspace.fetchedAt?.set(customer.id, stale.has(position) ? STALE_CUSTOMER_READ_AT : READ_AT);
-  });
-  return buildSnapshot({
-    workspace,
+  return snapshotOfWorkspace(generated, {
     source: {
       host: options.demo ? '127.0.0.1:4010' : 'qwoty.app',
       customer_id: null,
       demo: options.demo ?? false,
     },
-    generatedAt: new Date(STAMP),
+    generatedAt: STAMP,
+    readAt: (position) => (stale.has(position) ? STALE_CUSTOMER_READ_AT : READ_AT),
+    rejects: makeRejects(1),
   });
-}
-
-/** The record a night keeps; the fixture's options break none, so a record set aside is a fixture bug. */
-function readRecord<T extends Contact | Customer | Address>(
-  result: { ok: true; record: T } | { ok: false; issues: unknown },
-): T {
-  if (!result.ok)
-    throw new Error(`The fixture made a record a night sets aside: ${JSON.stringify(result.issues)}`);
-  return result.record;
 }
 
 /** The name of a contact that was only in the previous snapshot: shown as text on the change page. */

@@ -7,10 +7,11 @@ import { normaliseContact, normaliseCustomer } from '../../src/pipeline/normalis
 import { issueText, reasonText } from '../../src/site/build/reports.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { createText } from '../../src/site/shared/text.ts';
+import { fixtureId } from '../../src/testing/records.ts';
 
 const fr = createText('fr', MESSAGES.fr);
 const en = createText('en', MESSAGES.en);
-const ID = '00000000-0000-4000-8000-000000000001';
+const ID = fixtureId(1);
 const ENGLISH = /\b(?:expected|received|invalid|input|needs|sent|read as|set aside|string|number)\b/i;
 
 /** Every reason the normaliser gives for these records: emptied fields, mapped shapes and rejects. */

@@ -9,6 +9,7 @@ import {
   VCARD_LINE_OCTETS,
   type VcardContact,
 } from '../../src/site/shared/vcard.ts';
+import { fixtureId } from '../../src/testing/records.ts';
 import { sampleSnapshot } from '../../src/testing/sample-snapshot.ts';
 import { hasVobject, readVcards, VOBJECT_MISSING } from '../helpers/vcards.ts';
 
@@ -48,7 +49,7 @@ const HOSTILE_NAMES: Array<[string, string]> = [
 
 function hostileCard(index: number, [family, given]: [string, string]): VcardContact {
   return {
-    uid: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    uid: fixtureId(index),
     name: `${given} ${family}`,
     familyName: family,
     givenName: given,
