@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseCommand } from '../../src/shared/command.ts';
 import type { Snapshot } from '../../src/shared/schema/published.ts';
-import { findMissingAssets, findStaleCopy, LOCK_FILE } from '../../src/site/build/site-cache.ts';
+import { CUSTOMER_PAGES_CACHE } from '../../src/site/build/customer-pages.ts';
+import { findDroppedAsset, findMissingAssets, LOCK_FILE } from '../../src/site/build/site-cache.ts';
 import { BUILD_COMMAND } from '../../src/site/build/site-settings.ts';
 import { type BuildResult, runBuild } from '../../src/testing/build-fixture-site.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
@@ -40,6 +41,15 @@ function reused(build: BuildResult): string[] {
   return [...log.matchAll(/├─ (\S+) \((?:restored|cached)\)/g)].map(([, path = '']) => path).sort();
 }
 
+/** The outputs Astro rendered, from its build log: listed without "(restored)" or "(cached)". */
+function renderedPaths(build: BuildResult): string[] {
+  const log = stripVTControlCharacters(build.stdout);
+  return [...log.matchAll(/├─ (\S+)( \((?:restored|cached)\))?/g)]
+    .filter(([, , copied]) => !copied)
+    .map(([, path = '']) => path)
+    .sort();
+}
+
 const site = (night: string) => join(dir, night);
 
 /** Both sites hold the same files, byte for byte. */
@@ -51,6 +61,16 @@ async function expectSameSite(one: string, other: string): Promise<void> {
     expect(a.equals(b), file).toBe(true);
   }
 }
+/** The file in the cache's folder of customer pages that `page`, in a site, is a hard link to. */
+async function cachedCopyOf(page: string): Promise<string> {
+  const { ino } = await stat(page);
+  const folder = join(cacheDir, CUSTOMER_PAGES_CACHE);
+  for (const name of await readdir(folder)) {
+    if ((await stat(join(folder, name))).ino === ino) return join(folder, name);
+  }
+  throw new Error(`${page} is not linked from ${folder}`);
+}
+
 const read = (night: string, path: string) => readFile(join(site(night), path), 'utf8');
 
 beforeAll(async () => {
@@ -100,6 +120,22 @@ describe('the incremental site build', () => {
     expect(letters.length).toBeGreaterThan(1);
     expect(copied).toEqual(expect.arrayContaining(letters.map((file) => `/${file}`)));
     expect(copied.filter((path) => path.startsWith('/customers/'))).toHaveLength(3 * unchanged.length);
+  });
+
+  test("has Astro render only the changed customer's page, and links the others from a private cache", async () => {
+    const pages = (build: BuildResult) =>
+      renderedPaths(build).filter((path) => /^\/customers\/[^/]+\/index\.html$/.test(path));
+    expect(pages(night1)).toHaveLength(first.customers.length);
+    expect(pages(night2)).toEqual([`/customers/${changedId}/index.html`]);
+    const folder = join(cacheDir, CUSTOMER_PAGES_CACHE);
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
+    // One page per customer: the changed customer's old page is gone from the cache.
+    expect(await readdir(folder)).toHaveLength(first.customers.length);
+    for (const customer of first.customers) {
+      const page = join(site('night-2'), 'customers', customer.id, 'index.html');
+      expect((await stat(page)).nlink, customer.id).toBeGreaterThan(1);
+      await expect(cachedCopyOf(page)).resolves.toContain(folder);
+    }
   });
 
   test('renders the changed customer again, with its new data', async () => {
@@ -166,9 +202,13 @@ describe('the incremental site build', () => {
     // As when another page's change made Astro rename a stylesheet this page shares: the last build emitted
     // the file, this one does not, and the page's own code (so its hash) did not change.
     const id = first.customers[0]?.id ?? '';
-    const cached = join(cacheDir, 'dist', 'customers', id, 'index.html');
+    // The cached copy of the page the last build linked into its site: the same file (inode) as the site's.
+    const linked = join(site('next'), 'customers', id, 'index.html');
+    const cached = await cachedCopyOf(linked);
     const html = await readFile(cached, 'utf8');
-    await writeFile(cached, html.replace(/href="\/_astro\/[^"]+\.css"/, 'href="/_astro/gone.css"'));
+    // Replaced, not written in place: the cached copy is one file with the page of the site 'next'.
+    await writeFile(`${cached}.new`, html.replace(/href="\/_astro\/[^"]+\.css"/, 'href="/_astro/gone.css"'));
+    await rename(`${cached}.new`, cached);
     const record = join(cacheDir, 'emitted-assets.json');
     const recorded = JSON.parse(await readFile(record, 'utf8'));
     await writeFile(
@@ -178,10 +218,15 @@ describe('the incremental site build', () => {
     const healed = await runBuild(dataDir, site('healed'), { cacheDir, reuse: true });
     expect(healed.code, healed.stderr).toBe(0);
     expect(healed.stderr).toContain(
-      `links a file this build did not emit (${join('customers', id, 'index.html')} → /_astro/gone.css): rendering every page.`,
+      'The last build emitted /_astro/gone.css and this one did not, and a page copied from the site cache could link it: rendering every page.',
     );
+    // Every customer page rendered again, not only the one that links the dropped file.
+    expect(reused(healed).filter((path) => /^\/customers\/[^/]+\/index\.html$/.test(path))).toEqual([]);
+    expect(await findMissingAssets(site('healed'))).toEqual([]);
     await expectSameSite('healed', 'night-2-full');
     expect(await readFile(cached, 'utf8')).toBe(html);
+    // Rendered again into a new file: the page of the older site it was linked into kept its bytes.
+    expect(await readFile(linked, 'utf8')).toBe(html);
   });
 
   test('leaves the cache alone while another build holds it', async () => {
@@ -199,9 +244,23 @@ describe('the incremental site build', () => {
       await rm(join(cacheDir, LOCK_FILE), { force: true });
     }
   });
+  test('reuses no customer page in a build with other settings (the base path), and the same bytes as a full one', async () => {
+    const env = { QWOTY_SITE_BASE: '/contacts/' };
+    const based = await runBuild(dataDir, site('based'), { cacheDir, reuse: true, env });
+    expect(based.code, based.stderr).toBe(0);
+    expect(
+      reused(based).filter((path) => path.endsWith('/index.html') && path.startsWith('/customers/')),
+    ).toEqual([]);
+    const full = await runBuild(dataDir, site('based-full'), { cacheDir: join(dir, 'cache-based'), env });
+    expect(full.code, full.stderr).toBe(0);
+    await expectSameSite('based', 'based-full');
+    const again = await runBuild(dataDir, site('based-again'), { cacheDir, reuse: true, env });
+    expect(reused(again)).toContain(`/customers/${changedId}/index.html`);
+    await expectSameSite('based-again', 'based-full');
+  }, 120_000);
 });
 
-describe('findMissingAssets and findStaleCopy', () => {
+describe('findMissingAssets and findDroppedAsset', () => {
   test('lists the pages that link a file under /_astro/ the build did not emit, and only those', async () => {
     const out = join(dir, 'assets');
     await mkdir(join(out, '_astro'), { recursive: true });
@@ -214,11 +273,12 @@ describe('findMissingAssets and findStaleCopy', () => {
     );
     const stale = `${join('customers', 'a', 'index.html')} → /_astro/gone.js`;
     expect(await findMissingAssets(out)).toEqual([stale]);
-    // The last build emitted only files this one emitted again: no cached page can link another, none is read.
-    expect(await findStaleCopy(out, new Set(['/_astro/Base.abc.css']))).toBeUndefined();
-    // The last build emitted a file this one did not, or nothing says what it emitted: every page is read.
-    expect(await findStaleCopy(out, new Set(['/_astro/Base.abc.css', '/_astro/gone.js']))).toBe(stale);
-    expect(await findStaleCopy(out, null)).toBe(stale);
+    // The last build emitted only files this one emitted again: no cached page can link another.
+    expect(await findDroppedAsset(out, new Set(['/_astro/Base.abc.css']))).toBeUndefined();
+    // The last build emitted a file this one did not: a cached page could link it.
+    expect(await findDroppedAsset(out, new Set(['/_astro/Base.abc.css', '/_astro/gone.js']))).toBe(
+      '/_astro/gone.js',
+    );
     await writeFile(join(out, '_astro', 'gone.js'), '');
     expect(await findMissingAssets(out)).toEqual([]);
   });
@@ -233,9 +293,11 @@ describe('findMissingAssets and findStaleCopy', () => {
     );
     const stale = 'index.html → /contacts/_astro/gone.js';
     expect(await findMissingAssets(out, 10, undefined, '/contacts/')).toEqual([stale]);
-    expect(await findStaleCopy(out, null, '/contacts/')).toBe(stale);
+    expect(await findDroppedAsset(out, new Set(['/contacts/_astro/gone.js']), '/contacts/')).toBe(
+      '/contacts/_astro/gone.js',
+    );
     expect(
-      await findStaleCopy(out, new Set(['/contacts/_astro/Base.abc.css']), '/contacts/'),
+      await findDroppedAsset(out, new Set(['/contacts/_astro/Base.abc.css']), '/contacts/'),
     ).toBeUndefined();
   });
 });

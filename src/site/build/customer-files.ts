@@ -68,9 +68,17 @@ const FILES_CODE = [
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** SHA-256 of the files' code (`FILES_CODE`), read from this checkout. */
-export async function filesCodeDigest(root = ROOT): Promise<string> {
+export function filesCodeDigest(root = ROOT): Promise<string> {
+  return sourceDigest(FILES_CODE, root);
+}
+
+/**
+ * SHA-256 of the source files `entries` name (files, or folders read whole), under `root`: what a cached
+ * output was made by, beyond its data.
+ */
+export async function sourceDigest(entries: readonly string[], root = ROOT): Promise<string> {
   const hash = createHash('sha256');
-  for (const entry of FILES_CODE) {
+  for (const entry of entries) {
     const full = path.join(root, entry);
     const files = entry.includes('.')
       ? [full]
@@ -130,7 +138,7 @@ const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNO
  * night's build to under a tenth). Both names are only ever created, renamed or removed, never written in
  * place, so they cannot drift apart; where the two paths cannot share a file (another file system), a copy.
  */
-async function linkOrCopy(from: string, to: string): Promise<void> {
+export async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await link(from, to);
   } catch (error) {
@@ -144,7 +152,7 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
  * site's group (`QWOTY_SITE_GROUP`) is given it too (`g+r`), and only this folder's mode keeps the group
  * from reading the cache's names for them (and every file no site holds any more).
  */
-async function openFilesCache(cacheDir: string, force: boolean): Promise<Set<string>> {
+export async function openFilesCache(cacheDir: string, force: boolean): Promise<Set<string>> {
   await mkdir(cacheDir, { recursive: true, mode: 0o700 });
   await chmod(cacheDir, 0o700);
   return new Set(force ? [] : await readdir(cacheDir));

@@ -1,8 +1,8 @@
 /**
- * The guards around Astro's incremental-build cache (`cacheDir` in `astro.config.mjs`), used by
- * `npm run build`: one build at a time, nothing reused after a build that did not finish, and no copied page
- * that links a script or stylesheet the build did not emit (the pages are read only on the nights when the
- * emitted files changed).
+ * The guards around the site cache (`cacheDir` in `astro.config.mjs`: Astro's incremental-build cache, and
+ * ours of the customers' pages and files), used by `npm run build`: one build at a time, nothing reused after
+ * a build that did not finish, and no copied page that links a script or stylesheet the build did not emit
+ * (what the last build emitted is recorded, so no page needs reading).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -116,20 +116,18 @@ export async function recordAssets(cacheDir: string, outDir: string, base = '/')
 }
 
 /**
- * After a build that copied pages from the cache: one page that links a file under `/_astro/` this build did
- * not emit (`page → file`), or undefined. A copied page keeps the file names of the build that rendered it;
- * Astro's page hash covers the page's own code, but not a stylesheet that another page's change moved into a
- * shared, renamed file. `before`, from `recordedAssets`, is what every cached page may link: when this build
- * emitted all of it again, there is nothing to read.
+ * While Astro generates the pages (by then it has emitted every script and stylesheet into `outDir`): the
+ * first file the last build emitted (`before`, from `recordedAssets`) that this one did not, or undefined.
+ * Every page in the cache was in the last build's site, which linked only files it emitted: when this build
+ * emitted all of those again, no cached page can link a file that is not there, and none needs reading.
  */
-export async function findStaleCopy(
+export async function findDroppedAsset(
   outDir: string,
-  before: Set<string> | null,
+  before: ReadonlySet<string>,
   base = '/',
 ): Promise<string | undefined> {
   const emitted = await listAssets(outDir, base);
-  if (before && [...before].every((url) => emitted.has(url))) return undefined;
-  return (await findMissingAssets(outDir, 1, emitted, base))[0];
+  return [...before].find((url) => !emitted.has(url));
 }
 
 /** The pages in `outDir` that link a file under `/_astro/` that is not there, as `page → file`, at most `limit`. */

@@ -46,11 +46,14 @@ export interface BuildLog {
   write(event: LogEvent): void;
   /** The pages rendered and reused so far. */
   counts(): BuildLogCounts;
+  /** Sets how many pages Astro is about to write, once the build knows (the progress's denominator). */
+  expect(pages: number): void;
   /** Clears a progress line left drawn in place, before the build's summary. */
   end(): void;
 }
 
 export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): BuildLog {
+  let expected = config.expectedPages;
   const counts: BuildLogCounts = { rendered: 0, reused: 0 };
   const line = createProgressLine({
     write: output.out,
@@ -79,9 +82,12 @@ export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): 
       else if (/^\s*\(\+[\d.]+\s*m?s\)/.test(text)) counts.rendered += 1;
       else return;
       const done = counts.rendered + counts.reused;
-      line.show('pages', done, Math.max(config.expectedPages, done));
+      line.show('pages', done, Math.max(expected, done));
     },
     counts: () => ({ ...counts }),
+    expect: (pages) => {
+      expected = pages;
+    },
     end: () => line.clear(),
   };
 }

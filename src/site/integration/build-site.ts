@@ -17,9 +17,29 @@ import { ExitCode, QwotyError, SnapshotIoError } from '../../shared/errors.ts';
 import { resolveTimeZone } from '../../shared/locale.ts';
 import { replaceSymlink } from '../../shared/swap-dir.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
-import { buildDirectory, downloadsOf, provideDirectory, takeDirectory } from '../build/directory.ts';
+import {
+  type CustomerPagePlan,
+  finishCustomerPages,
+  type PageSettings,
+  planCustomerPages,
+  renderEveryPage,
+} from '../build/customer-pages.ts';
+import {
+  buildDirectory,
+  type Directory,
+  downloadsOf,
+  provideDirectory,
+  takeDirectory,
+} from '../build/directory.ts';
 import { writeExportFiles } from '../build/export-data.ts';
-import { claimCache, findStaleCopy, LOCK_FILE, recordAssets, recordedAssets } from '../build/site-cache.ts';
+import { providePagesToRender } from '../build/page-plan.ts';
+import {
+  claimCache,
+  findDroppedAsset,
+  LOCK_FILE,
+  recordAssets,
+  recordedAssets,
+} from '../build/site-cache.ts';
 import { replaceSite } from '../build/site-folder.ts';
 import { writeSiteManifest } from '../build/site-manifest.ts';
 import type { SiteSettings } from '../build/site-settings.ts';
@@ -137,8 +157,16 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           readFirst: async () => {
             const directory = readDirectory();
             provideDirectory(directory);
-            await directory;
+            return await directory;
           },
+          pageSettings: {
+            lang: settings.lang,
+            timeZone: text.timeZone,
+            siteUrl: settings.siteUrl,
+            base: config.base ?? '/',
+          },
+          onPages: (pages) => log.expect(pages + 40),
+          ...(verbose ? { onReused: (page: string) => output.out(`  ├─ ${page} (cached)\n`) } : {}),
           config,
           cacheDir,
           outDir,
@@ -216,21 +244,31 @@ async function expectedPages(snapshotDir: string): Promise<number> {
   return (manifest?.counts.customers ?? 0) * routes.length + 40;
 }
 
-/**
- * Astro's build of every page, through the incremental cache when it can be used, then the customers' files
- * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
- */
-async function buildPages(options: {
+interface BuildPagesOptions {
   config: AstroInlineConfig;
   cacheDir: string;
   outDir: string;
   warn: (line: string) => void;
   pid: number;
   force: boolean;
-  readFirst: () => Promise<void>;
+  /** Reads the snapshot into the directory the pages are made from, once the cache is claimed. */
+  readFirst: () => Promise<Directory>;
+  pageSettings: PageSettings;
+  /** Told how many customer pages Astro will render, before it starts. */
+  onPages: (pages: number) => void;
+  /** Told of each customer page linked from the cache. */
+  onReused?: (sitePath: string) => void;
   writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
-}): Promise<CustomerFilesResult> {
-  const { config, cacheDir, outDir, warn } = options;
+}
+
+/**
+ * Astro's build of the pages, through the incremental caches when they can be used, then the customers' files
+ * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
+ * Astro renders only the customers' pages whose key the cache does not hold (`customer-pages.ts`); the others
+ * are linked in after it. Counts the pages linked from the cache with the files.
+ */
+async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResult> {
+  const { config, cacheDir, warn } = options;
   const claim = await claimCache(cacheDir, options.pid);
   if (claim.use === 'busy') {
     warn(
@@ -239,9 +277,11 @@ async function buildPages(options: {
     // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
     const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
     try {
-      await options.readFirst();
+      const plan = await planPages(options, undefined, true);
+      providePagesToRender(async () => plan.render);
       await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
     } finally {
+      providePagesToRender(undefined);
       await rm(scratch, { recursive: true, force: true });
     }
     return await options.writeFiles(undefined, true);
@@ -253,22 +293,73 @@ async function buildPages(options: {
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
-    await options.readFirst();
+    const decision = decidePages(options, await planPages(options, cacheDir, force), before);
+    providePagesToRender(decision.pagesToRender);
     await build({ ...config, force });
-    const stale = force ? undefined : await findStaleCopy(outDir, before, config.base);
-    if (stale) {
-      warn(
-        `A page copied from the site cache links a file this build did not emit (${stale}): rendering every page.`,
-      );
-      await build({ ...config, force: true });
-    }
+    const pages = await finishCustomerPages({
+      plan: await decision.final(),
+      outDir: options.outDir,
+      ...(options.onReused ? { onReused: options.onReused } : {}),
+    });
     const files = await options.writeFiles(cacheDir, force);
-    await recordAssets(cacheDir, outDir, config.base);
+    await recordAssets(cacheDir, options.outDir, config.base);
     succeeded = true;
-    return files;
+    return { written: files.written, reused: files.reused + pages.reused };
   } finally {
+    providePagesToRender(undefined);
     await claim.release(succeeded);
   }
+}
+
+/** Reads the snapshot and decides which customer pages Astro renders. */
+async function planPages(
+  options: BuildPagesOptions,
+  cacheDir: string | undefined,
+  force: boolean,
+): Promise<CustomerPagePlan> {
+  const directory = await options.readFirst();
+  const plan = await planCustomerPages({
+    customers: directory.customers,
+    demo: directory.snapshot.source.demo,
+    settings: options.pageSettings,
+    cacheDir,
+    force,
+  });
+  options.onPages(plan.render.size);
+  return plan;
+}
+
+/**
+ * The plan as `getStaticPaths` takes it, checked once Astro emitted its scripts and stylesheets: every page
+ * is rendered when one copied from the cache could link a file this build did not emit (a copied page keeps
+ * the file names of the build that rendered it; its key holds the pages' code, so only a build that is not
+ * reproducible would rename one), or when nothing records what the cached pages link. `final` is the plan
+ * that was followed.
+ */
+function decidePages(
+  options: BuildPagesOptions,
+  plan: CustomerPagePlan,
+  before: ReadonlySet<string> | null,
+): { pagesToRender: () => Promise<ReadonlySet<string>>; final: () => Promise<CustomerPagePlan> } {
+  let decided: Promise<CustomerPagePlan> | undefined;
+  const decide = async (): Promise<CustomerPagePlan> => {
+    if (plan.render.size === plan.pages.length) return plan;
+    const dropped = before && (await findDroppedAsset(options.outDir, before, options.config.base));
+    if (before && dropped === undefined) return plan;
+    options.warn(
+      dropped
+        ? `The last build emitted ${dropped} and this one did not, and a page copied from the site cache could link it: rendering every page.`
+        : 'Nothing records which files the pages in the site cache link: rendering every page.',
+    );
+    const every = renderEveryPage(plan);
+    options.onPages(every.render.size);
+    return every;
+  };
+  const final = () => {
+    decided ??= decide();
+    return decided;
+  };
+  return { pagesToRender: async () => (await final()).render, final };
 }
 
 /**

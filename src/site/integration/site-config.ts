@@ -7,7 +7,9 @@
  *
  * Incremental build: a page whose `cacheKey` (the hash of exactly the data it shows, see
  * `src/site/build/cache-key.ts`) and code are unchanged since the last build is copied from `cacheDir` instead
- * of rendered: on most nights nearly every customer page. `cacheDir` holds a copy of the last site, so
+ * of rendered (the letter pages, the search files). The customers' pages, nearly all of a night's, do not go
+ * through it: `npm run build` lists only the changed ones to Astro and links the others from its own cache in
+ * `cacheDir` (`src/site/build/customer-pages.ts`). `cacheDir` holds a copy of the last site, so
  * personal data: git-ignored, and kept between nights by the nightly workflow next to the data. `npm run
  * build` guards it (one build at a time, nothing reused after a build that did not finish; see
  * `src/site/build/site-cache.ts`), and `npm run build -- --force` or QWOTY_SITE_REBUILD=1 renders every page.

@@ -1,0 +1,207 @@
+/**
+ * The customers' pages on a night after the first: our own incremental layer in front of Astro's.
+ *
+ * Astro's incremental build (`cacheKey` in `getStaticPaths`) still started every customer's route: it listed
+ * all 12,500 paths with their props, hashed their keys, and copied each cached page into the new site one
+ * by one, rewriting its cache index; at 100,000 contacts that was most of a night without changes, longer
+ * than a bare Astro build of as many pages. Here the build decides before Astro starts which customers'
+ * pages changed (`planCustomerPages`): their page key (`customerPageKey`: everything the page shows, the
+ * site's settings and the code that renders it) names a file in the cache or does not. `getStaticPaths`
+ * lists only those without one (`customerPagesToRender`), and once Astro finished, every other page is
+ * linked into the new site from the cache, and every rendered one into the cache (`finishCustomerPages`).
+ *
+ * The cache is content-keyed and only ever gains whole files under their key (a temporary name, then a
+ * rename), as the customers' files' cache does (`customer-files.ts`); the site cache's lock
+ * (`site-cache.ts`) keeps two builds out of it and makes a build after a failed one reuse nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Lang } from '../shared/text.ts';
+import { digestOf, propsKey } from './cache-key.ts';
+import { linkOrCopy, openFilesCache, sourceDigest } from './customer-files.ts';
+import type { CustomerEntry } from './directory.ts';
+
+/** The folder of the site cache that holds the customers' pages, by key. */
+export const CUSTOMER_PAGES_CACHE = 'customer-pages';
+
+/**
+ * The source a customer page's bytes depend on beyond its props: the page, its components and layout, their
+ * styles and scripts (whose hashed file names the page links), what they import, the site's configuration
+ * and the packages that build it. Broader than Astro's own module graph on purpose: a change anywhere here
+ * renders every page once, where a missed file would copy a stale page for ever.
+ */
+const PAGE_CODE = [
+  'src/pages',
+  'src/components',
+  'src/layouts',
+  'src/styles',
+  'src/site',
+  'src/shared',
+  'src/pipeline',
+  'src/consts.ts',
+  'astro.config.mjs',
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+];
+
+/** SHA-256 of the pages' code (`PAGE_CODE`), read from the checkout in `root`. */
+export function pageCodeDigest(root?: string): Promise<string> {
+  return sourceDigest(PAGE_CODE, root);
+}
+
+/** What a customer page is rendered with beyond its props: the build's settings that show in it. */
+export interface PageSettings {
+  lang: Lang;
+  /** The time zone its times are shown in, resolved (never the language's default left open). */
+  timeZone: string;
+  /** The canonical address (`QWOTY_SITE_URL`), or null. */
+  siteUrl: string | null;
+  /** The path the site is served under: every link of the page starts with it. */
+  base: string;
+}
+
+/** The props of a customer page (`src/pages/customers/[id]/index.astro`). */
+export interface CustomerPageProps {
+  entry: CustomerEntry;
+  demo: boolean;
+}
+
+/**
+ * The key of a customer page: equal keys, equal bytes. Its props (the contacts by their digest, shared with
+ * the CSV's key), the build's settings and the pages' code.
+ */
+export function customerPageKey(props: CustomerPageProps, settings: PageSettings, code: string): string {
+  const { entry, demo } = props;
+  return propsKey({ entry: { ...entry, contacts: digestOf(entry.contacts) }, demo, settings, code });
+}
+
+/** One customer's page in a plan: its id, its name in the cache, and whether the cache holds it. */
+interface PlannedPage {
+  id: string;
+  name: string;
+  cached: boolean;
+}
+
+/** What a build does with the customers' pages: which Astro renders, which come from the cache. */
+export interface CustomerPagePlan {
+  /** The cache's folder of pages; undefined for a build without a cache (another build holds it). */
+  cache: string | undefined;
+  pages: PlannedPage[];
+  /** The ids Astro must render; every customer when there is no usable cache. */
+  render: ReadonlySet<string>;
+}
+
+/**
+ * Before Astro: which customers' pages the cache in `cacheDir` holds under their key. With no cache, or
+ * `force` (a first night, a build after a failed one, `--force`), every page is rendered, and the cache
+ * is still filled for the next build.
+ */
+export async function planCustomerPages(options: {
+  customers: readonly CustomerEntry[];
+  demo: boolean;
+  settings: PageSettings;
+  /** The site cache (`QWOTY_SITE_CACHE_DIR`), or undefined for none. */
+  cacheDir: string | undefined;
+  force: boolean;
+  /** The checkout whose code renders the pages; this one by default. */
+  root?: string;
+}): Promise<CustomerPagePlan> {
+  const { customers, demo, settings } = options;
+  const cache =
+    options.cacheDir === undefined ? undefined : path.join(options.cacheDir, CUSTOMER_PAGES_CACHE);
+  const held = cache ? await openFilesCache(cache, options.force) : new Set<string>();
+  const code = await pageCodeDigest(options.root);
+  const pages = customers.map((entry): PlannedPage => {
+    const name = customerPageKey({ entry, demo }, settings, code);
+    return { id: entry.customer.id, name, cached: held.has(name) };
+  });
+  const render = new Set(pages.filter((page) => !page.cached).map((page) => page.id));
+  return { cache, pages, render };
+}
+
+/** The same plan with every page rendered: when a cached page could link a file this build did not emit. */
+export function renderEveryPage(plan: CustomerPagePlan): CustomerPagePlan {
+  const pages = plan.pages.map((page) => ({ ...page, cached: false }));
+  return { ...plan, pages, render: new Set(pages.map((page) => page.id)) };
+}
+
+/** Where a customer's page is in a site, relative to its folder (Astro's `build.format: 'directory'`). */
+export function customerPagePath(id: string): string {
+  return `customers/${id}/index.html`;
+}
+
+/**
+ * Puts a copy of `from` at `to`, which must not exist, all at once: a hard link appears whole; a copy
+ * (across file systems) is written under a temporary name first, then renamed onto `to`.
+ */
+async function placeWhole(from: string, to: string): Promise<void> {
+  const temporary = `${to}.${randomUUID()}.tmp`;
+  try {
+    await link(from, to);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNOTSUPP'].includes(code)) throw error;
+  }
+  try {
+    await copyFile(from, temporary);
+    await rename(temporary, to);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+export interface FinishCustomerPagesResult {
+  /** Pages linked (or copied) from the cache into the site. */
+  reused: number;
+  /** Pages Astro rendered, now in the cache too. */
+  stored: number;
+}
+
+/**
+ * After Astro: links each page the plan did not render from the cache into `outDir`, and each rendered one
+ * into the cache under its key; then leaves the cache holding exactly this build's pages.
+ */
+export async function finishCustomerPages(options: {
+  plan: CustomerPagePlan;
+  outDir: string;
+  /** Told of each page taken from the cache, by its path in the site (`/customers/<id>/index.html`). */
+  onReused?: (sitePath: string) => void;
+  concurrency?: number;
+}): Promise<FinishCustomerPagesResult> {
+  const { plan, outDir, concurrency = 16 } = options;
+  const { cache } = plan;
+  const result: FinishCustomerPagesResult = { reused: 0, stored: 0 };
+  if (!cache) return result;
+  const one = async (page: PlannedPage) => {
+    const sitePath = customerPagePath(page.id);
+    const target = path.join(outDir, sitePath);
+    if (page.cached) {
+      await mkdir(path.dirname(target), { recursive: true });
+      await placeWhole(path.join(cache, page.name), target);
+      result.reused += 1;
+      options.onReused?.(`/${sitePath}`);
+      return;
+    }
+    const temporary = path.join(cache, `${page.name}.${randomUUID()}.tmp`);
+    await linkOrCopy(target, temporary);
+    await rename(temporary, path.join(cache, page.name));
+    result.stored += 1;
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, concurrency) }, async () => {
+      for (let index = next++; index < plan.pages.length; index = next++) {
+        const page = plan.pages[index];
+        if (page) await one(page);
+      }
+    }),
+  );
+  const used = new Set(plan.pages.map((page) => page.name));
+  for (const entry of await readdir(cache)) {
+    if (!used.has(entry)) await rm(path.join(cache, entry), { force: true });
+  }
+  return result;
+}
