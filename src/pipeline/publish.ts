@@ -41,6 +41,7 @@ import {
 import { completeLinkSwitch } from '../shared/switch-links.ts';
 import type { Exporter } from './exporters/index.ts';
 import { writeTextFile } from './exporters/write-text.ts';
+import { snapshotFormat } from './snapshot-format.ts';
 
 export const SNAPSHOTS_DIR = '.snapshots';
 export const CURRENT_LINK = 'current';
@@ -197,6 +198,7 @@ async function writeManifest(
   const manifest: Manifest = ManifestSchema.parse({
     schema_version: 1,
     tool,
+    format: snapshotFormat(),
     generated_at: snapshot.generated_at,
     source: snapshot.source,
     counts: snapshot.counts,

@@ -2,14 +2,21 @@
  * The one loader of a published snapshot. The site (and anything else that renders a snapshot) reads it
  * through `readSnapshot` and nowhere else: it resolves the live snapshot once, checks every published file
  * against the manifest and parses `contacts.json`, the reports and the change history with the same schemas
- * the pipeline wrote them with.
+ * the pipeline wrote them with, or trusts them when this same publisher wrote them (`snapshot-format.ts`).
  */
+import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
-import { type Manifest, ManifestSchema, type Snapshot, SnapshotSchema } from '../shared/schema/published.ts';
+import {
+  type Manifest,
+  type ManifestFile,
+  ManifestSchema,
+  type Snapshot,
+  SnapshotSchema,
+} from '../shared/schema/published.ts';
 import {
   type ChangesHistory,
   ChangesHistorySchema,
@@ -21,11 +28,17 @@ import {
 import { jsonExporter } from './exporters/json.ts';
 import { CURRENT_LINK, MANIFEST_FILE } from './publish.ts';
 import { CHANGES_FILE, HISTORY_FILE, QUALITY_FILE } from './reports/files.ts';
+import { snapshotFormat } from './snapshot-format.ts';
 
 export interface LoadedSnapshot {
   /** The real folder the snapshot was read from (`current` resolved once). Published files live here. */
   dir: string;
   manifest: Manifest;
+  /**
+   * True when the manifest names this publisher's format (`snapshot-format.ts`): the parsed files matched
+   * their SHA-256 and were not parsed with the schemas again. False when they were (another publisher's).
+   */
+  trusted: boolean;
   snapshot: Snapshot;
   /** `changes.json`: what changed since the previous snapshot; null for snapshots published without it. */
   changes: ChangesReport | null;
@@ -37,14 +50,50 @@ export interface LoadedSnapshot {
 
 const FETCH_FIRST = 'run `npm run fetch` (or `npm run demo`) first';
 
+/** The files the loader parses; each is checked against the manifest as it is read, in the same bytes. */
+const PARSED_FILES = new Set([jsonExporter.fileName, CHANGES_FILE, QUALITY_FILE, HISTORY_FILE]);
+
 /**
  * Reads the live snapshot of `dataDir`: `dataDir/current` resolved once with `realpath` (so a publish that
  * swaps `current` meanwhile cannot mix two snapshots), or `dataDir` itself when it has no `current`.
+ *
+ * Every file the manifest lists must have its size and SHA-256. The files it parses are then parsed with
+ * their schemas, unless the manifest says they were written by this same publisher (`trusted`, see
+ * `snapshot-format.ts`): their bytes are then exactly what a value of the schema's type was written as.
  *
  * @throws {SnapshotIoError} when the snapshot is missing, unreadable, empty, or does not match its manifest.
  */
 export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
   const dir = await resolveSnapshotDir(dataDir);
+  const manifest = await readManifestOf(dir);
+  const listed = new Map(manifest.files.map((file) => [file.name, file]));
+  const contactsFile = listed.get(jsonExporter.fileName);
+  if (!contactsFile) {
+    throw new SnapshotIoError(
+      `The manifest in ${dir} does not list contacts.json, so the snapshot cannot be trusted; ${FETCH_FIRST}.`,
+    );
+  }
+  for (const file of manifest.files) {
+    if (!PARSED_FILES.has(file.name)) await checkFile(dir, file.name, file.bytes, file.sha256);
+  }
+  const trusted = manifest.format === snapshotFormat();
+  const snapshot = await readPublished(dir, contactsFile, SnapshotSchema, trusted);
+  if (snapshot.contacts.length === 0) {
+    throw new SnapshotIoError(
+      `The snapshot in ${dir} holds no contacts, so there is nothing to show; ${FETCH_FIRST}.`,
+    );
+  }
+  const readReport = async <T extends z.ZodType>(name: string, schema: T): Promise<z.output<T> | null> => {
+    const file = listed.get(name);
+    return file ? readPublished(dir, file, schema, trusted) : null;
+  };
+  const changes = await readReport(CHANGES_FILE, ChangesReportSchema);
+  const quality = await readReport(QUALITY_FILE, QualityReportSchema);
+  const history = await readReport(HISTORY_FILE, ChangesHistorySchema);
+  return { dir, manifest, trusted, snapshot, changes, quality, history };
+}
+
+async function readManifestOf(dir: string): Promise<Manifest> {
   const manifestPath = join(dir, MANIFEST_FILE);
   let manifestText: string;
   try {
@@ -55,29 +104,7 @@ export async function readSnapshot(dataDir: string): Promise<LoadedSnapshot> {
       : `its manifest.json could not be read (${describe(error)})`;
     throw new SnapshotIoError(`There is no snapshot in ${dir}: ${why}; ${FETCH_FIRST}.`, { cause: error });
   }
-  const manifest = parseJson(manifestText, ManifestSchema, manifestPath);
-  for (const file of manifest.files) {
-    await checkFile(dir, file.name, file.bytes, file.sha256);
-  }
-  if (!manifest.files.some((file) => file.name === jsonExporter.fileName)) {
-    throw new SnapshotIoError(
-      `The manifest in ${dir} does not list contacts.json, so the snapshot cannot be trusted; ${FETCH_FIRST}.`,
-    );
-  }
-  const contactsPath = join(dir, jsonExporter.fileName);
-  const snapshot = await readJson(contactsPath, SnapshotSchema);
-  if (snapshot.contacts.length === 0) {
-    throw new SnapshotIoError(
-      `The snapshot in ${dir} holds no contacts, so there is nothing to show; ${FETCH_FIRST}.`,
-    );
-  }
-  const listed = (name: string) => manifest.files.some((file) => file.name === name);
-  const readReport = async <T extends z.ZodType>(name: string, schema: T): Promise<z.output<T> | null> =>
-    listed(name) ? readJson(join(dir, name), schema) : null;
-  const changes = await readReport(CHANGES_FILE, ChangesReportSchema);
-  const quality = await readReport(QUALITY_FILE, QualityReportSchema);
-  const history = await readReport(HISTORY_FILE, ChangesHistorySchema);
-  return { dir, manifest, snapshot, changes, quality, history };
+  return parseJson(manifestText, ManifestSchema, manifestPath);
 }
 
 /** The snapshot folder `readSnapshot(dataDir)` reads: `dataDir/current` resolved, or `dataDir` itself. */
@@ -104,13 +131,20 @@ export async function resolveSnapshotDir(dataDir: string): Promise<string> {
   }
 }
 
-async function readText(path: string): Promise<string> {
+/** The file's bytes, checked against its manifest entry, as text: read once, hashed in the same bytes. */
+async function readVerifiedText(path: string, file: ManifestFile): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const what = isNotFound(error) ? 'is missing' : `could not be read (${describe(error)})`;
-    throw new SnapshotIoError(`The snapshot file ${path} ${what}; ${FETCH_FIRST}.`, { cause: error });
+    throw new SnapshotIoError(`The snapshot file ${path} listed in manifest.json ${what}; ${FETCH_FIRST}.`, {
+      cause: error,
+    });
   }
+  checkBytes(path, bytes.length, file.bytes);
+  checkHash(path, createHash('sha256').update(bytes).digest('hex'), file.sha256);
+  return bytes.toString('utf8');
 }
 
 function parseJson<T extends z.ZodType>(text: string, schema: T, path: string): z.output<T> {
@@ -118,16 +152,25 @@ function parseJson<T extends z.ZodType>(text: string, schema: T, path: string): 
 }
 
 /**
- * The file's JSON, checked against `schema`. The text is read and parsed in a call of its own, so that
- * nothing holds it any more while the parsed value is validated: at 100,000 contacts the text, the parsed
- * JSON and the validated copy held at once made most of a site build's peak memory.
+ * A published file's JSON: checked against `schema`, unless `trusted` (this publisher wrote it, and its
+ * SHA-256 matched), when it is already a value of the schema's output type. The text is read and parsed in a
+ * call of its own, so that nothing holds it any more while the parsed value is validated: at 100,000
+ * contacts the text, the parsed JSON and the validated copy held at once made most of a site build's peak
+ * memory.
  */
-async function readJson<T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>> {
-  return validate(await readParsed(path), schema, path);
+async function readPublished<T extends z.ZodType>(
+  dir: string,
+  file: ManifestFile,
+  schema: T,
+  trusted: boolean,
+): Promise<z.output<T>> {
+  const path = join(dir, file.name);
+  const value = await readParsed(path, file);
+  return trusted ? (value as z.output<T>) : validate(value, schema, path);
 }
 
-async function readParsed(path: string): Promise<unknown> {
-  return parseText(await readText(path), path);
+async function readParsed(path: string, file: ManifestFile): Promise<unknown> {
+  return parseText(await readVerifiedText(path, file), path);
 }
 
 function parseText(text: string, path: string): unknown {
@@ -167,12 +210,19 @@ async function checkFile(dir: string, name: string, bytes: number, sha256: strin
       cause: error,
     });
   }
+  checkBytes(path, size, bytes);
+  checkHash(path, await sha256Of(path), sha256);
+}
+
+function checkBytes(path: string, size: number, bytes: number): void {
   if (size !== bytes) {
     throw new SnapshotIoError(
       `The snapshot file ${path} has ${size} bytes but manifest.json says ${bytes}, so the snapshot is damaged; ${FETCH_FIRST}.`,
     );
   }
-  const actual = await sha256Of(path);
+}
+
+function checkHash(path: string, actual: string, sha256: string): void {
   if (actual !== sha256) {
     throw new SnapshotIoError(
       `The snapshot file ${path} does not match the SHA-256 in manifest.json, so the snapshot is damaged; ${FETCH_FIRST}.`,

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
 import type { SnapshotContact } from '../../src/shared/schema/published.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
-import { getExportFiles } from '../../src/site/build/export-data.ts';
+import { EXPORT_FOLDER, getExportFiles, writeExportFiles } from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';
 import { copyText, fileName, leftOutMessage, mailRecipients } from '../../src/site/client/export-actions.ts';
 import { loadExportRows, resultCsv } from '../../src/site/client/result-csv.ts';
@@ -96,6 +97,48 @@ describe('getExportFiles', () => {
     expect(after.chunks[0]?.name).not.toBe(before.chunks[0]?.name);
     expect(after.index.name).not.toBe(before.index.name);
     expect(after.chunks[0]?.name).toMatch(/^rows-0\.[0-9a-f]{12}\.json$/);
+  });
+});
+
+describe('writeExportFiles', () => {
+  /** Every file written into `<outDir>/export/`, by name. */
+  async function written(directory: Directory, name: string): Promise<Map<string, string>> {
+    const outDir = join(dir, name);
+    await writeExportFiles(directory, outDir);
+    const folder = join(outDir, EXPORT_FOLDER);
+    const names = await readdir(folder);
+    return new Map(
+      await Promise.all(
+        names.map(async (file) => [file, await readFile(join(folder, file), 'utf8')] as const),
+      ),
+    );
+  }
+
+  test('writes the files the home page named, each body hashing to its name', async () => {
+    const named = getExportFiles(large);
+    const files = await written(large, 'out-named');
+    expect([...files.keys()].sort()).toEqual(named.all.map((file) => file.name).sort());
+    for (const [name, body] of files) {
+      const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
+      expect(name).toMatch(new RegExp(`\\.${hash}\\.json$`));
+    }
+    const index = JSON.parse(files.get(named.index.name) ?? '{}');
+    expect(index.files).toEqual(named.chunks.map((chunk) => chunk.name));
+    // Made again when read, the same bytes every time.
+    expect(named.chunks.map((chunk) => chunk.body)).toEqual(
+      named.chunks.map((chunk) => files.get(chunk.name)),
+    );
+  });
+
+  test('writes the same files when nothing named them before (a home page copied from the cache)', async () => {
+    const fresh = await publishedDirectory('unnamed', makeSnapshot({ contacts: 2 * IDS_PER_FILE + 500 }));
+    const unnamed = await written(fresh, 'out-unnamed');
+    expect(unnamed).toEqual(await written(large, 'out-again'));
+    expect(
+      getExportFiles(fresh)
+        .all.map((file) => file.name)
+        .sort(),
+    ).toEqual([...unnamed.keys()].sort());
   });
 });
 

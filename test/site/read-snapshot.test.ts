@@ -3,8 +3,16 @@ import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { z } from 'zod';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
+import { formatOf, snapshotFormat } from '../../src/pipeline/snapshot-format.ts';
 import { ExitCode, SnapshotIoError } from '../../src/shared/errors.ts';
+import { type Manifest, SnapshotSchema } from '../../src/shared/schema/published.ts';
+import {
+  ChangesHistorySchema,
+  ChangesReportSchema,
+  QualityReportSchema,
+} from '../../src/shared/schema/reports.ts';
 import {
   makePreviousSnapshot,
   makeRejects,
@@ -77,16 +85,12 @@ describe('readSnapshot', () => {
     expect(loaded.quality).toBeNull();
   });
 
-  test('throws when a listed report does not have the shape of its schema', async () => {
+  test('throws when a listed report from another publisher does not have the shape of its schema', async () => {
     const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
-    const manifestPath = join(dir, 'manifest.json');
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-    const body = `${JSON.stringify({ schema_version: 1, totals: {} })}\n`;
-    await writeFile(join(dir, 'quality.json'), body);
-    const entry = manifest.files.find((file: { name: string }) => file.name === 'quality.json');
-    entry.bytes = Buffer.byteLength(body);
-    entry.sha256 = createHash('sha256').update(body).digest('hex');
-    await writeFile(manifestPath, JSON.stringify(manifest));
+    await replaceFile(dir, 'quality.json', `${JSON.stringify({ schema_version: 1, totals: {} })}\n`);
+    await editManifest(dir, (manifest) => {
+      manifest.format = 'w0-an-older-publisher';
+    });
     await expectSnapshotError(/quality\.json does not have the expected shape/);
   });
 
@@ -144,9 +148,15 @@ describe('readSnapshot', () => {
     await expectSnapshotError(/rejects\.json listed in manifest\.json is missing/);
   });
 
-  test('throws when contacts.json does not have the snapshot shape', async () => {
+  test('throws when contacts.json from a publisher without a format does not have the snapshot shape', async () => {
     const snapshot = makeSnapshot({ contacts: 2 });
-    await writePublishedSnapshot(dataDir, { ...snapshot, schema_version: 2 } as unknown as typeof snapshot);
+    const dir = await writePublishedSnapshot(dataDir, {
+      ...snapshot,
+      schema_version: 2,
+    } as unknown as typeof snapshot);
+    await editManifest(dir, (manifest) => {
+      delete manifest.format;
+    });
     await expectSnapshotError(/does not have the expected shape .*schema_version/);
   });
 
@@ -157,3 +167,106 @@ describe('readSnapshot', () => {
     await expectSnapshotError(/manifest\.json is not valid JSON/);
   });
 });
+
+describe('readSnapshot and the publisher that wrote it', () => {
+  test("trusts its own publisher's files without parsing them with the schemas again", async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    expect(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')).format).toBe(snapshotFormat());
+    // A report of the wrong shape with its right hash: only a check by the schema would refuse it.
+    await replaceFile(dir, 'quality.json', `${JSON.stringify({ schema_version: 1, totals: {} })}\n`);
+    const loaded = await readSnapshot(dataDir);
+    expect(loaded.trusted).toBe(true);
+    expect(loaded.quality).toEqual({ schema_version: 1, totals: {} });
+  });
+
+  test.each([
+    ['names another format (an older or newer publisher)', 'w0-0123456789abcdef'],
+    ['has no format (a publisher from before it, or a hand-made manifest)', undefined],
+  ])('parses every file with the schemas when the manifest %s', async (_, format) => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    await editManifest(dir, (manifest) => {
+      manifest.format = format;
+    });
+    expect((await readSnapshot(dataDir)).trusted).toBe(false);
+    await replaceFile(dir, 'quality.json', `${JSON.stringify({ schema_version: 1, totals: {} })}\n`);
+    await expectSnapshotError(/quality\.json does not have the expected shape/);
+  });
+
+  test('reads the same values trusted as parsed with the schemas, hostile records and reports included', async () => {
+    const snapshot = makeSnapshot({ contacts: 120 });
+    const dir = await writePublishedSnapshot(dataDir, snapshot, {
+      previous: makePreviousSnapshot(snapshot, { removed: 4 }),
+      rejects: makeRejects(3),
+    });
+    const trusted = await readSnapshot(dataDir);
+    await editManifest(dir, (manifest) => {
+      delete manifest.format;
+    });
+    const parsed = await readSnapshot(dataDir);
+    expect(trusted.trusted).toBe(true);
+    expect(parsed.trusted).toBe(false);
+    // What the publisher writes is exactly what the schemas make of it: nothing stripped, defaulted or
+    // transformed on the way back, so skipping them changes no value the site is built from.
+    expect(trusted.snapshot).toStrictEqual(parsed.snapshot);
+    expect(trusted.changes).toStrictEqual(parsed.changes);
+    expect(trusted.quality).toStrictEqual(parsed.quality);
+    expect(trusted.history).toStrictEqual(parsed.history);
+    expect(trusted.snapshot.contacts).toHaveLength(120);
+  });
+
+  test.each(['contacts.json', 'quality.json'])(
+    'throws a SnapshotIoError (exit 6) when a trusted %s does not match its SHA-256',
+    async (name) => {
+      const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+      const bytes = await readFile(join(dir, name));
+      // Same size, one bit of one byte flipped: only the hash can tell.
+      const middle = Math.floor(bytes.length / 2);
+      bytes.writeUInt8(bytes.readUInt8(middle) ^ 1, middle);
+      await writeFile(join(dir, name), bytes);
+      await expectSnapshotError(new RegExp(`${name.replace('.', '\\.')} does not match the SHA-256`));
+    },
+  );
+
+  test('throws a SnapshotIoError (exit 6) when a trusted contacts.json has another size', async () => {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    await writeFile(join(dir, 'contacts.json'), '{}');
+    await expectSnapshotError(/contacts\.json has 2 bytes but manifest\.json says/);
+  });
+});
+
+describe('formatOf', () => {
+  test('is the same for the same schemas and revision, and changes with either', () => {
+    const schemas = [SnapshotSchema, QualityReportSchema];
+    expect(formatOf(schemas, 1)).toBe(formatOf([SnapshotSchema, QualityReportSchema], 1));
+    expect(formatOf(schemas, 1)).toMatch(/^w1-[0-9a-f]{16}$/);
+    expect(formatOf(schemas, 2)).not.toBe(formatOf(schemas, 1));
+    const withField = SnapshotSchema.extend({ extra: z.string().optional() });
+    expect(formatOf([withField, QualityReportSchema], 1)).not.toBe(formatOf(schemas, 1));
+    const looser = SnapshotSchema.extend({ schema_version: z.number() });
+    expect(formatOf([looser, QualityReportSchema], 1)).not.toBe(formatOf(schemas, 1));
+  });
+
+  test('covers every schema the loader parses with', () => {
+    expect(snapshotFormat()).toBe(
+      formatOf([SnapshotSchema, ChangesReportSchema, QualityReportSchema, ChangesHistorySchema], 1),
+    );
+  });
+});
+
+/** Replaces a published file and its size and hash in the manifest, as a publisher would have written it. */
+async function replaceFile(dir: string, name: string, body: string): Promise<void> {
+  await writeFile(join(dir, name), body);
+  await editManifest(dir, (manifest) => {
+    const entry = manifest.files.find((file) => file.name === name);
+    if (!entry) throw new Error(`The manifest does not list ${name}`);
+    entry.bytes = Buffer.byteLength(body);
+    entry.sha256 = createHash('sha256').update(body).digest('hex');
+  });
+}
+
+async function editManifest(dir: string, edit: (manifest: Manifest) => void): Promise<void> {
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest: Manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  edit(manifest);
+  await writeFile(manifestPath, JSON.stringify(manifest));
+}

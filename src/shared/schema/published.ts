@@ -151,6 +151,12 @@ export type ManifestFile = z.output<typeof ManifestFileSchema>;
 export const ManifestSchema = z.object({
   schema_version: z.literal(1),
   tool: z.object({ name: z.string(), version: z.string() }),
+  /**
+   * The publisher's format (`src/pipeline/snapshot-format.ts`): a loader of the same format trusts the
+   * files whose SHA-256 match without parsing them with the schemas again. Absent in older manifests and
+   * in hand-made ones, whose files are parsed with the schemas.
+   */
+  format: z.string().optional(),
   generated_at: z.iso.datetime(),
   source: SnapshotSourceSchema,
   counts: SnapshotCountsSchema,
