@@ -19,16 +19,14 @@ import {
   type SearchHeader,
   type SearchResult,
   searchCustomers,
-  vocabularyFromWords,
 } from '../shared/search.ts';
 import {
-  addVocabulary,
   contactAt,
-  digitLines,
-  finishDigits,
+  digitsBuilder,
   indexBuilder,
   type SearchIndex,
   searchIndex,
+  vocabularyBuilder,
 } from '../shared/search-index.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { type Text, textFromData } from '../shared/text.ts';
@@ -134,13 +132,12 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
 async function warmUp(data: Loaded, idBase: string): Promise<void> {
   void idsOf(data, [0], idBase).catch(() => undefined);
   const { index } = data;
-  const digits: string[] = [];
-  await inSlices(index.size, (start, end) => digits.push(...digitLines(index, start, end)));
-  if (!index.digits) finishDigits(index, digits);
-  const seen = new Set<string>();
-  const known = { customers: new Set<number>(), roleSets: new Set<number>() };
-  await inSlices(index.size, (start, end) => addVocabulary(index, seen, known, start, end));
-  index.vocabulary ??= vocabularyFromWords(seen);
+  const digits = digitsBuilder(index);
+  await inSlices(index.size, digits.add);
+  digits.finish();
+  const vocabulary = vocabularyBuilder(index);
+  await inSlices(index.size, vocabulary.add);
+  vocabulary.finish();
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */

@@ -13,6 +13,7 @@ import {
   foldLatin,
   type HeaderWords,
   headerWords,
+  letterBits,
   type ParsedQuery,
   parseContactLine,
   parseQuery,
@@ -22,7 +23,6 @@ import {
   type SearchHeader,
   type SearchResult,
   type Vocabulary,
-  vocabularyFromWords,
 } from './search.ts';
 
 export interface SearchIndex {
@@ -214,26 +214,38 @@ export function contactAt(index: SearchIndex, i: number): SearchContact {
   return parseContactLine(index.raw.slice(index.rawStarts[i] ?? 0, (index.rawStarts[i + 1] ?? 1) - 1));
 }
 
-/** Works out the phone digits of contacts `[start, end)`; `finishDigits` puts them together. */
-export function digitLines(index: SearchIndex, start: number, end: number): string[] {
-  const lines: string[] = [];
-  for (let i = start; i < end; i++) lines.push(phoneDigits(contactAt(index, i)));
-  return lines;
-}
-
-export function finishDigits(index: SearchIndex, lines: readonly string[]): void {
-  const starts = new Int32Array(lines.length + 1);
+/** What works out the phones' digits (`SearchIndex.digits`) a slice of contacts at a time, in order. */
+export function digitsBuilder(index: SearchIndex): {
+  add: (start: number, end: number) => void;
+  finish: () => void;
+} {
+  const starts = new Int32Array(index.size + 1);
+  const pieces: string[] = [];
   let at = 0;
-  lines.forEach((line, i) => {
-    starts[i] = at;
-    at += line.length + 1;
-  });
-  starts[lines.length] = at;
-  index.digits = { text: `${lines.join('\n')}\n`, starts };
+  return {
+    add: (start, end) => {
+      const lines: string[] = [];
+      for (let i = start; i < end; i++) {
+        const line = phoneDigits(contactAt(index, i));
+        starts[i] = at;
+        at += line.length + 1;
+        lines.push(line);
+      }
+      pieces.push(`${lines.join('\n')}\n`);
+    },
+    finish: () => {
+      starts[index.size] = at;
+      index.digits ??= { text: pieces.join(''), starts };
+    },
+  };
 }
 
 function digitsOf(index: SearchIndex): { text: string; starts: Int32Array } {
-  if (!index.digits) finishDigits(index, digitLines(index, 0, index.size));
+  if (!index.digits) {
+    const builder = digitsBuilder(index);
+    builder.add(0, index.size);
+    builder.finish();
+  }
   return index.digits as { text: string; starts: Int32Array };
 }
 
@@ -498,38 +510,64 @@ function closestMatches(
 const WORDS = /[\p{L}\p{N}]+/gu;
 
 /**
- * Adds to `seen` the words of contacts `[start, end)` that `vocabularyOf` of `search.ts` takes: every name,
- * and the email, customer and roles of the first contact of each customer and of each set of roles.
+ * What works out the vocabulary typos are compared with (`vocabularyOf` of `search.ts`: every name, and
+ * the email, customer and roles of the first contact of each customer and of each set of roles), a slice of
+ * contacts at a time, in order, so that no step of it holds the page.
  */
-export function addVocabulary(
-  index: SearchIndex,
-  seen: Set<string>,
-  known: { customers: Set<number>; roleSets: Set<number> },
-  start: number,
-  end: number,
-): void {
+export function vocabularyBuilder(index: SearchIndex): {
+  add: (start: number, end: number) => void;
+  finish: () => void;
+} {
+  const seen = new Set<string>();
+  const customers = new Set<number>();
+  const roleSets = new Set<number>();
+  const byLength = new Map<number, { words: string[]; letters: number[] }>();
+  const addWord = (word: string) => {
+    if (seen.has(word)) return;
+    seen.add(word);
+    let group = byLength.get(word.length);
+    if (!group) {
+      group = { words: [], letters: [] };
+      byLength.set(word.length, group);
+    }
+    group.words.push(word);
+    group.letters.push(letterBits(word));
+  };
   const { folded } = index;
-  for (let i = start; i < end; i++) {
-    const customer = index.customer[i] ?? 0;
-    const roleSet = index.roleSet[i] ?? 0;
-    const everything = !known.customers.has(customer) || !known.roleSets.has(roleSet);
-    const to = everything ? index.emailEnd[i] : index.nameEnd[i];
-    for (const [word] of folded.slice(index.nameStart[i], to).matchAll(WORDS)) seen.add(word);
-    if (!everything) continue;
-    known.customers.add(customer);
-    known.roleSets.add(roleSet);
-    for (const word of index.known.customers[customer] ?? []) seen.add(word);
-    for (const role of index.roleSets[roleSet] ?? [])
-      for (const word of index.known.roles[role] ?? []) seen.add(word);
-  }
+  const add = (start: number, end: number) => {
+    for (let i = start; i < end; i++) {
+      const customer = index.customer[i] ?? 0;
+      const roleSet = index.roleSet[i] ?? 0;
+      const everything = !customers.has(customer) || !roleSets.has(roleSet);
+      const to = everything ? index.emailEnd[i] : index.nameEnd[i];
+      for (const [word] of folded.slice(index.nameStart[i], to).matchAll(WORDS)) addWord(word);
+      if (!everything) continue;
+      customers.add(customer);
+      roleSets.add(roleSet);
+      for (const word of index.known.customers[customer] ?? []) addWord(word);
+      for (const role of index.roleSets[roleSet] ?? [])
+        for (const word of index.known.roles[role] ?? []) addWord(word);
+    }
+  };
+  const finish = () => {
+    index.vocabulary ??= {
+      byLength: new Map(
+        [...byLength].map(([length, group]) => [
+          length,
+          { words: group.words, letters: Int32Array.from(group.letters) },
+        ]),
+      ),
+    };
+  };
+  return { add, finish };
 }
 
 /** The vocabulary that typos are compared with, worked out on first use unless the page did it when idle. */
 export function vocabularyOfIndex(index: SearchIndex): Vocabulary {
   if (!index.vocabulary) {
-    const seen = new Set<string>();
-    addVocabulary(index, seen, { customers: new Set(), roleSets: new Set() }, 0, index.size);
-    index.vocabulary = vocabularyFromWords(seen);
+    const builder = vocabularyBuilder(index);
+    builder.add(0, index.size);
+    builder.finish();
   }
-  return index.vocabulary;
+  return index.vocabulary as Vocabulary;
 }

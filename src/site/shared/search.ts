@@ -398,7 +398,7 @@ const vocabularies = new WeakMap<readonly IndexedContact[], Vocabulary>();
  * The characters of `word` as bits (a to z, then the rest by their code modulo 6). An edit changes at most two
  * bits, so words whose bits differ in more than twice the allowed edits are skipped without comparing them.
  */
-function letterBits(word: string): number {
+export function letterBits(word: string): number {
   let bits = 0;
   for (let i = 0; i < word.length; i++) {
     const code = word.charCodeAt(i);
