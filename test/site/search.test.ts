@@ -449,6 +449,11 @@ describe('searchIndex', () => {
     'here',
     'a',
     '12',
+    // Inside a word: no match, whatever the script.
+    '本',
+    '郎',
+    'ukasz',
+    'rsted',
   ])('finds for %j what search finds over indexContact', (query) => {
     for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
       expect(searchIndex(packed, query, filters, 50)).toEqual(search(everyone, entries, query, filters, 50));

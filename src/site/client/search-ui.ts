@@ -127,11 +127,17 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
 
 /**
  * Work for when the page is idle once the data is read, in slices: the first id file (most short queries
- * show contacts from the start of the directory), the phone digits, then the words a typo is compared with.
+ * show contacts from the start of the directory), a first search, the phone digits, then the words a typo
+ * is compared with.
  */
 async function warmUp(data: Loaded, idBase: string): Promise<void> {
   void idsOf(data, [0], idBase).catch(() => undefined);
   const { index } = data;
+  // One search and one customer search now, results unused, so that the first query typed runs compiled
+  // code: the first run of their loops over every contact, in the interpreter, cost several times a later one.
+  searchIndex(index, 'a', { role: -1, country: -1 }, 1);
+  searchCustomers(data.known, 'a', 1);
+  await yieldToPage();
   const digits = digitsBuilder(index);
   await inSlices(index.size, digits.add);
   digits.finish();
