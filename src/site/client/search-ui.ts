@@ -30,6 +30,7 @@ import {
 } from '../shared/search-index.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { type Text, textFromData } from '../shared/text.ts';
+import { lineSlicesOf } from './response-lines.ts';
 import { type ResultSet, startResultExport } from './result-export.ts';
 
 interface Loaded {
@@ -83,33 +84,6 @@ async function inSlices(count: number, work: (start: number, end: number) => voi
   }
 }
 
-/** Reads the contacts file into `builder` as it arrives, a slice of whole lines at a time. */
-async function readContacts(response: Response, builder: { add: (lines: string) => void }): Promise<void> {
-  const reader = (response.body ?? new Response(await response.text()).body)
-    ?.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let pending = '';
-  const flush = async (all: boolean) => {
-    while (pending.length >= READ_SLICE || (all && pending)) {
-      let end = pending.lastIndexOf('\n', READ_SLICE) + 1;
-      if (end === 0) end = pending.indexOf('\n', READ_SLICE) + 1;
-      if (end === 0) end = all ? pending.length : 0;
-      if (end === 0) return;
-      const lines = pending.slice(0, end);
-      pending = pending.slice(end);
-      builder.add(lines.endsWith('\n') ? lines : `${lines}\n`);
-      await yieldToPage();
-    }
-  };
-  for (;;) {
-    const chunk = await reader?.read();
-    if (!chunk || chunk.done) break;
-    pending += chunk.value;
-    await flush(false);
-  }
-  await flush(true);
-}
-
 async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded> {
   // Marks for the benchmark (src/bench/first-query.ts): where the time to a ready search goes.
   performance.mark('search-data:start');
@@ -119,7 +93,10 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
   const builder = indexBuilder(header, known);
   // Read as the file arrives, so reading overlaps the download rather than following it, and in slices, so
   // that a keystroke or a click while a large directory is read is handled between two slices.
-  await readContacts(contactsResponse, builder);
+  for await (const lines of lineSlicesOf(contactsResponse, READ_SLICE)) {
+    builder.add(lines);
+    await yieldToPage();
+  }
   const index = builder.finish();
   performance.mark('search-data:indexed');
   return { header, known, index, ids: new Map() };
