@@ -322,8 +322,9 @@ function dataLoader(form: HTMLFormElement): DataLoader {
       started.then(
         (data) => {
           form.dataset.loaded = 'true';
-          // Worked out while nobody types rather than on the first number or the first typo.
-          whenIdle(() => void warmUp(data, idBaseOf(form)));
+          // Worked out now, in slices a keystroke goes between, rather than on the first query, number or
+          // typo: waiting for the page to be idle left it undone when a query came a second after load.
+          void warmUp(data, idBaseOf(form));
         },
         () => {
           if (loading === started) loading = undefined;
@@ -542,11 +543,6 @@ export function startSearch(): void {
 function savesData(): boolean {
   const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
   return connection?.saveData === true;
-}
-
-function whenIdle(work: () => void): void {
-  if (typeof window.requestIdleCallback === 'function') window.requestIdleCallback(work, { timeout: 2000 });
-  else setTimeout(work, 200);
 }
 
 function reasonOf(error: unknown): string {
