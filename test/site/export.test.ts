@@ -18,7 +18,8 @@ import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { type ExportRecord, fromExportRecord, toExportRecord } from '../../src/site/shared/export-rows.ts';
 import { mailtoHref } from '../../src/site/shared/format.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
-import { indexContact, parseContactLines, parseIdLines, search } from '../../src/site/shared/search.ts';
+import { parseIdLines } from '../../src/site/shared/search.ts';
+import { contactAt, indexLines, searchIndex } from '../../src/site/shared/search-index.ts';
 import { createText } from '../../src/site/shared/text.ts';
 import { sampleSnapshot } from '../../src/testing/sample-snapshot.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
@@ -186,10 +187,9 @@ describe('allMatches and matchingEmails', () => {
   const searchSet = (query: string, filters = { role: -1, country: -1 }): ResultSet => {
     const files = getSearchFiles(large, en);
     const header = JSON.parse(files.header.body);
-    const contacts = parseContactLines(files.contacts.body);
-    const index = contacts.map((contact) => indexContact(contact, header));
-    const found = search(contacts, index, query, filters, 50);
-    return { contacts, index, query, filters, filterNames: [], total: found.total };
+    const index = indexLines(header, files.contacts.body.split('\n').filter(Boolean));
+    const found = searchIndex(index, query, filters, 50);
+    return { index, query, filters, filterNames: [], total: found.total };
   };
 
   test('lists every match, as many as announced, in the order of the results shown', () => {
@@ -198,14 +198,14 @@ describe('allMatches and matchingEmails', () => {
     expect(set.total).toBeGreaterThan(50);
     expect(all).toHaveLength(set.total);
     expect(new Set(all).size).toBe(all.length);
-    expect(all.slice(0, 50)).toEqual(search(set.contacts, set.index, 'a', set.filters, 50).hits);
+    expect(all.slice(0, 50)).toEqual(searchIndex(set.index, 'a', set.filters, 50).hits);
   });
 
   test("gives each matching contact's email once, whatever its case, skipping contacts without one", () => {
     const set = searchSet('', { role: -1, country: 0 });
     const { addresses: emails, leftOut } = matchingEmails(set);
     const all = allMatches(set)
-      .map((position) => set.contacts[position]?.email.toLowerCase() ?? '')
+      .map((position) => contactAt(set.index, position).email.toLowerCase())
       .filter((email) => email && mailtoHref(email));
     const expected = new Set(all);
     // The fixture shares some addresses between contacts ("Team1@Example.com"), and leaves some out.

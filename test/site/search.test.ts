@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { parsePhone } from '../../src/pipeline/phone.ts';
 import {
   allowedEdits,
-  contactReader,
   decodeDial,
   editDistance,
   encodeDial,
@@ -15,11 +14,14 @@ import {
   parseIdLines,
   parseQuery,
   type SearchContact,
+  type SearchFilters,
   type SearchHeader,
+  type SearchResult,
   search,
   searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
+import { contactAt, indexLines, searchIndex } from '../../src/site/shared/search-index.ts';
 
 describe('fold', () => {
   test.each([
@@ -148,12 +150,37 @@ const contacts: SearchContact[] = [
     dial: dialOf('ask 9988 reception'),
   },
 ];
-const index = contacts.map((contact) => indexContact(contact, header));
 const any = { role: -1, country: -1 };
-const find = (query: string, filters = any) =>
-  search(contacts, index, query, filters, 50).hits.map((hit) => contacts[hit]?.name);
 
-describe('search', () => {
+type Run = (list: SearchContact[], query: string, filters: SearchFilters, limit: number) => SearchResult;
+
+/**
+ * Both searches, pinned by the same cases: `search` over `indexContact`'s entries, the plain reference, and
+ * `searchIndex` over the packed index the browser reads the contacts file into.
+ */
+const ENGINES: Array<[string, Run]> = [
+  [
+    'search',
+    (list, query, filters, limit) =>
+      search(
+        list,
+        list.map((contact) => indexContact(contact, header)),
+        query,
+        filters,
+        limit,
+      ),
+  ],
+  [
+    'searchIndex',
+    (list, query, filters, limit) =>
+      searchIndex(indexLines(header, list.map(formatContactLine)), query, filters, limit),
+  ],
+];
+
+describe.each(ENGINES)('%s', (_name, run) => {
+  const find = (query: string, filters = any) =>
+    run(contacts, query, filters, 50).hits.map((hit) => contacts[hit]?.name);
+
   test.each([
     ['zoe', ['Zoë Ñúñez']],
     ['NUNEZ', ['Zoë Ñúñez']],
@@ -195,7 +222,7 @@ describe('search', () => {
   });
 
   test('matches nothing for an empty query without filters', () => {
-    expect(search(contacts, index, '  ', any, 50)).toEqual({
+    expect(run(contacts, '  ', any, 50)).toEqual({
       total: 0,
       hits: [],
       fuzzy: false,
@@ -215,7 +242,7 @@ describe('search', () => {
 
   test('counts, for each role and country, the matches choosing it would keep, the other filter applied', () => {
     const facets = (query: string, filters = any) => {
-      const found = search(contacts, index, query, filters, 50).facets;
+      const found = run(contacts, query, filters, 50).facets;
       return {
         roles: Array.from({ length: 3 }, (_, r) => found.roles[r] ?? 0),
         countries: Array.from({ length: 2 }, (_, c) => found.countries[c] ?? 0),
@@ -226,11 +253,11 @@ describe('search', () => {
     // With France chosen, the roles count French matches; the countries still count every role.
     expect(facets('', { role: 0, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [1, 0] });
     expect(facets('', { role: 1, country: 0 })).toEqual({ roles: [1, 0, 0], countries: [0, 1] });
-    expect(search(contacts, index, '', any, 50).facets).toEqual({ roles: [], countries: [] });
+    expect(run(contacts, '', any, 50).facets).toEqual({ roles: [], countries: [] });
   });
 
   test('counts every match but returns at most `limit` hits', () => {
-    const result = search(contacts, index, 'acme', any, 1);
+    const result = run(contacts, 'acme', any, 1);
     expect(result.total).toBe(2);
     expect(result.hits).toHaveLength(1);
   });
@@ -255,7 +282,7 @@ describe('editDistance', () => {
   });
 });
 
-describe('search with typos', () => {
+describe.each(ENGINES)('%s with typos', (_name, run) => {
   const people: SearchContact[] = [
     ['Hélène Girard', 0],
     ['Hélène Martin', 0],
@@ -273,9 +300,8 @@ describe('search with typos', () => {
     countries: [],
     dial: '',
   }));
-  const peopleIndex = people.map((contact) => indexContact(contact, header));
   const closest = (query: string) => {
-    const found = search(people, peopleIndex, query, any, 50);
+    const found = run(people, query, any, 50);
     return { fuzzy: found.fuzzy, names: found.hits.map((hit) => people[hit]?.name) };
   };
 
@@ -303,7 +329,7 @@ describe('search with typos', () => {
   });
 
   test('does not guess when the words match as typed but a filter leaves none', () => {
-    expect(search(people, peopleIndex, 'girard', { role: 0, country: -1 }, 50)).toMatchObject({
+    expect(run(people, 'girard', { role: 0, country: -1 }, 50)).toMatchObject({
       total: 0,
       hits: [],
       fuzzy: false,
@@ -360,7 +386,7 @@ describe('formatContactLine and parseContactLines', () => {
   });
 });
 
-describe('contactReader', () => {
+describe('searchIndex', () => {
   const hostile: SearchContact[] = [
     { customer: 0, name: '', email: '', phone: '', roles: [], countries: [], dial: '' },
     {
@@ -387,44 +413,71 @@ describe('contactReader', () => {
     { customer: 1, name: '日本 太郎', email: 'taro@例え.jp', phone: '', roles: [0], countries: [], dial: '' },
   ];
 
-  test('gives every line the contact parseContactLines reads and the entry indexContact makes', () => {
-    const read = contactReader(header);
-    const known = headerWords(header);
-    for (const contact of [...contacts, ...hostile]) {
-      const line = formatContactLine(contact);
-      const { contact: back, entry } = read(line);
-      expect(back).toEqual(parseContactLines(`${line}\n`)[0]);
-      const { all, name, digits } = entry;
-      expect({ all, name, digits }, line).toEqual(indexContact(back, header, known));
+  const everyone = [...contacts, ...hostile];
+  const packed = indexLines(header, everyone.map(formatContactLine));
+  const entries = everyone.map((contact) => indexContact(contact, header));
+
+  test('reads back every contact as parseContactLines does', () => {
+    everyone.forEach((contact, i) => {
+      expect(contactAt(packed, i)).toEqual(parseContactLines(`${formatContactLine(contact)}\n`)[0]);
+    });
+    expect(packed.size).toBe(everyone.length);
+  });
+
+  test.each([
+    'jean',
+    'acme',
+    'buyer',
+    'dupont jd',
+    '0612',
+    '+49 30',
+    'marie acme',
+    'zz',
+    'jaen',
+    'straße',
+    'orsted',
+    'zoe',
+    'obrien',
+    'brien 2',
+    'o',
+    '日本',
+    '太郎',
+    'taro',
+    '例え',
+    'jl',
+    'lukasz',
+    'here',
+    'a',
+    '12',
+    // Inside a word: no match, whatever the script.
+    '本',
+    '郎',
+    'ukasz',
+    'rsted',
+  ])('finds for %j what search finds over indexContact', (query) => {
+    for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
+      expect(searchIndex(packed, query, filters, 50)).toEqual(search(everyone, entries, query, filters, 50));
     }
   });
 
   test('folds every accented Latin letter as words does, at the start, inside and at the end of a word', () => {
-    const read = contactReader(header);
-    const known = headerWords(header);
+    const lettered: SearchContact[] = [];
     for (let code = 0xc0; code <= 0x17f; code++) {
       const letter = String.fromCharCode(code);
-      const contact = { ...hostile[0], name: `${letter}x x${letter}x x${letter}`, email: `A${letter}@b.fr` };
-      const { entry } = read(formatContactLine(contact as SearchContact));
-      expect(entry.all, letter).toBe(indexContact(contact as SearchContact, header, known).all);
+      lettered.push({
+        ...hostile[0],
+        name: `${letter}x x${letter}x x${letter}`,
+        email: `A${letter}@b.fr`,
+      } as SearchContact);
     }
-  });
-
-  test('finds the same contacts as the index indexContact makes', () => {
-    const read = contactReader(header);
-    const readIndex = contacts.map((contact) => read(formatContactLine(contact)).entry);
-    for (const query of [
-      'jean',
-      'acme',
-      'buyer',
-      'dupont jd',
-      '0612',
-      '+49 30',
-      'marie acme',
-      'zz',
-      'jaen',
-    ]) {
-      expect(search(contacts, readIndex, query, any, 50)).toEqual(search(contacts, index, query, any, 50));
+    const letteredIndex = indexLines(header, lettered.map(formatContactLine));
+    const letteredEntries = lettered.map((contact) => indexContact(contact, header));
+    for (const contact of lettered) {
+      for (const query of words(`${contact.name} ${contact.email}`)) {
+        expect(searchIndex(letteredIndex, query, any, 500), query).toEqual(
+          search(lettered, letteredEntries, query, any, 500),
+        );
+      }
     }
   });
 });

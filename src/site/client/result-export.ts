@@ -4,14 +4,14 @@
  * search data already loaded; the CSV needs every column, so its code and the export chunks its contacts
  * are in load when it is asked for, and only then.
  */
-import { type IndexedContact, type SearchContact, type SearchFilters, search } from '../shared/search.ts';
+import type { SearchFilters } from '../shared/search.ts';
+import { contactAt, type SearchIndex, searchIndex } from '../shared/search-index.ts';
 import { textFromData } from '../shared/text.ts';
 import { copyEmails, downloadCsv, fileName, type MailRecipients, mailRecipients } from './export-actions.ts';
 
 /** A search whose results are on the page. */
 export interface ResultSet {
-  contacts: readonly SearchContact[];
-  index: readonly IndexedContact[];
+  index: SearchIndex;
   query: string;
   filters: SearchFilters;
   /** The words of the filters, for the file name: the role (in the site's language) and the country chosen. */
@@ -22,12 +22,12 @@ export interface ResultSet {
 
 /** Every match of `set`, as directory positions, in the order of the results list. */
 export function allMatches(set: ResultSet): number[] {
-  return search(set.contacts, set.index, set.query, set.filters, set.contacts.length).hits;
+  return searchIndex(set.index, set.query, set.filters, set.index.size).hits;
 }
 
 /** The distinct emails of every match of `set`, sorted by the rule of `mailto:` links. */
 export function matchingEmails(set: ResultSet, positions = allMatches(set)): MailRecipients {
-  return mailRecipients(positions.map((position) => set.contacts[position]?.email));
+  return mailRecipients(positions.map((position) => contactAt(set.index, position).email));
 }
 
 /** How long typing must pause before the emails of a search are counted. */

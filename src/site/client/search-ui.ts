@@ -10,38 +10,43 @@
  */
 import { mailtoHref } from '../shared/format.ts';
 import {
-  contactReader,
   decodeDial,
   type HeaderWords,
   headerWords,
-  type IndexedContact,
   parseIdLines,
   type SearchContact,
   type SearchFilters,
   type SearchHeader,
   type SearchResult,
-  search,
   searchCustomers,
-  vocabularyOf,
-  warmDigits,
 } from '../shared/search.ts';
+import {
+  contactAt,
+  digitsBuilder,
+  indexBuilder,
+  type SearchIndex,
+  searchIndex,
+  vocabularyBuilder,
+} from '../shared/search-index.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { type Text, textFromData } from '../shared/text.ts';
-import { linesOf } from './response-lines.ts';
+import { lineSlicesOf } from './response-lines.ts';
 import { type ResultSet, startResultExport } from './result-export.ts';
 
 interface Loaded {
   header: SearchHeader;
   /** The header's words, for matching customers. */
   known: HeaderWords;
-  contacts: SearchContact[];
-  index: IndexedContact[];
+  index: SearchIndex;
   /** Id files by number, fetched once each. */
   ids: Map<number, Promise<string[]>>;
 }
 
-/** Contacts read and indexed between two yields to the page: a few tens of milliseconds' work. */
-const SLICE = 10_000;
+/** Contacts worked on at a time in the background, between two looks at the clock. */
+const STEP = 250;
+
+/** Characters of the contacts file read between two yields to the page: a few milliseconds' work. */
+const READ_SLICE = 128 * 1024;
 
 async function fetchOk(url: string): Promise<Response> {
   const response = await fetch(url);
@@ -49,8 +54,35 @@ async function fetchOk(url: string): Promise<Response> {
   return response;
 }
 
-/** Yields to the page: a keystroke or a click waiting is handled now. */
-const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Yields to the page: a keystroke or a click waiting is handled now. `scheduler.yield()` where there is one,
+ * else a message to itself: `setTimeout(0)` would wait 4 ms each time once nested, which over the slices of
+ * a large directory added up to a good part of the reading time.
+ */
+function yieldToPage(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Most of the page's time one slice of background work may take before it yields, ms. */
+const SLICE_MS = 4;
+
+/** Runs `work` over `[0, count)` a few hundred items at a time, yielding to the page every `SLICE_MS`. */
+async function inSlices(count: number, work: (start: number, end: number) => void): Promise<void> {
+  let started = performance.now();
+  for (let start = 0; start < count; start += STEP) {
+    work(start, Math.min(count, start + STEP));
+    if (performance.now() - started >= SLICE_MS) {
+      await yieldToPage();
+      started = performance.now();
+    }
+  }
+}
 
 async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded> {
   // Marks for the benchmark (src/bench/first-query.ts): where the time to a ready search goes.
@@ -58,34 +90,37 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
   const [headerResponse, contactsResponse] = await Promise.all([fetchOk(headerUrl), fetchOk(contactsUrl)]);
   const header: SearchHeader = await headerResponse.json();
   const known = headerWords(header);
-  const read = contactReader(header, known);
-  const contacts: SearchContact[] = [];
-  const index: IndexedContact[] = [];
-  let sliceEnd = SLICE;
-  // Lines are read as they arrive, so reading overlaps the download rather than following it, and in
-  // slices, so that a keystroke or a click while a large directory is read is handled between two slices.
-  for await (const lines of linesOf(contactsResponse)) {
-    for (const line of lines) {
-      const { contact, entry } = read(line);
-      contacts.push(contact);
-      index.push(entry);
-    }
-    if (contacts.length >= sliceEnd) {
-      sliceEnd = contacts.length + SLICE;
-      await yieldToPage();
-    }
-  }
-  performance.mark('search-data:indexed');
-  return { header, known, contacts, index, ids: new Map() };
-}
-
-/** Work for when the page is idle once the data is read: phone digits, then the words a typo is compared with. */
-async function warmUp(data: Loaded): Promise<void> {
-  for (let start = 0; start < data.index.length; start += SLICE) {
-    warmDigits(data.index, start, Math.min(data.index.length, start + SLICE));
+  const builder = indexBuilder(header, known);
+  // Read as the file arrives, so reading overlaps the download rather than following it, and in slices, so
+  // that a keystroke or a click while a large directory is read is handled between two slices.
+  for await (const lines of lineSlicesOf(contactsResponse, READ_SLICE)) {
+    builder.add(lines);
     await yieldToPage();
   }
-  vocabularyOf(data.contacts, data.index);
+  const index = builder.finish();
+  performance.mark('search-data:indexed');
+  return { header, known, index, ids: new Map() };
+}
+
+/**
+ * Work for when the page is idle once the data is read, in slices: the first id file (most short queries
+ * show contacts from the start of the directory), a first search, the phone digits, then the words a typo
+ * is compared with.
+ */
+async function warmUp(data: Loaded, idBase: string): Promise<void> {
+  void idsOf(data, [0], idBase).catch(() => undefined);
+  const { index } = data;
+  // One search and one customer search now, results unused, so that the first query typed runs compiled
+  // code: the first run of their loops over every contact, in the interpreter, cost several times a later one.
+  searchIndex(index, 'a', { role: -1, country: -1 }, 1);
+  searchCustomers(data.known, 'a', 1);
+  await yieldToPage();
+  const digits = digitsBuilder(index);
+  await inSlices(index.size, digits.add);
+  digits.finish();
+  const vocabulary = vocabularyBuilder(index);
+  await inSlices(index.size, vocabulary.add);
+  vocabulary.finish();
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */
@@ -287,8 +322,9 @@ function dataLoader(form: HTMLFormElement): DataLoader {
       started.then(
         (data) => {
           form.dataset.loaded = 'true';
-          // Worked out while nobody types rather than on the first number or the first typo.
-          whenIdle(() => void warmUp(data));
+          // Worked out now, in slices a keystroke goes between, rather than on the first query, number or
+          // typo: waiting for the page to be idle left it undone when a query came a second after load.
+          void warmUp(data, idBaseOf(form));
         },
         () => {
           if (loading === started) loading = undefined;
@@ -299,6 +335,12 @@ function dataLoader(form: HTMLFormElement): DataLoader {
     return loading;
   };
   return { load, started: () => loading !== undefined };
+}
+
+/** Where the id files are: beside the contacts file. */
+function idBaseOf(form: HTMLFormElement): string {
+  const contactsUrl = form.dataset.contacts ?? '';
+  return contactsUrl.slice(0, contactsUrl.lastIndexOf('/') + 1);
 }
 
 /** The filters' selects with their names in the URL. */
@@ -350,7 +392,7 @@ function filtersOf(view: SearchView, data: Loaded): SearchFilters {
 
 /** One contact found: its name linked to its row on its customer's page, its customer, its details. */
 function contactItem(data: Loaded, hit: number, ids: Map<number, string>): HTMLLIElement {
-  const contact = data.contacts[hit];
+  const contact = hit < data.index.size ? contactAt(data.index, hit) : undefined;
   const customer = contact ? data.header.customers[contact.customer] : undefined;
   const item = element('li');
   if (!contact || !customer) return item;
@@ -409,7 +451,6 @@ function render(
   showFacetCounts(view.countrySelect, data.header.countries, found.facets.countries, view.text);
   view.status.textContent = statusText(view, query, found, renderCustomers(view, data, query));
   view.showExport({
-    contacts: data.contacts,
     index: data.index,
     query,
     filters,
@@ -440,8 +481,7 @@ function clearResults(view: SearchView, query: string): void {
 /** What searches for what the form holds and draws the results; a newer search makes an older one stop. */
 function searchRunner(view: SearchView, loader: DataLoader) {
   const updateUrl = urlUpdater(view);
-  const contactsUrl = view.form.dataset.contacts ?? '';
-  const idBase = contactsUrl.slice(0, contactsUrl.lastIndexOf('/') + 1);
+  const idBase = idBaseOf(view.form);
   let generation = 0;
   return async () => {
     const current = ++generation;
@@ -461,7 +501,7 @@ function searchRunner(view: SearchView, loader: DataLoader) {
     }
     if (current !== generation) return;
     const filters = filtersOf(view, data);
-    const found = search(data.contacts, data.index, query, filters, view.limit);
+    const found = searchIndex(data.index, query, filters, view.limit);
     let ids: Map<number, string>;
     try {
       ids = await idsOf(data, found.hits, idBase);
@@ -503,11 +543,6 @@ export function startSearch(): void {
 function savesData(): boolean {
   const connection = (navigator as Navigator & { connection?: { saveData?: boolean } }).connection;
   return connection?.saveData === true;
-}
-
-function whenIdle(work: () => void): void {
-  if (typeof window.requestIdleCallback === 'function') window.requestIdleCallback(work, { timeout: 2000 });
-  else setTimeout(work, 200);
 }
 
 function reasonOf(error: unknown): string {

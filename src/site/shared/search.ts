@@ -242,22 +242,6 @@ export function parseContactLines(text: string): SearchContact[] {
 }
 
 /**
- * A value's folded words, space-separated: what `words(value).join(' ')` gives, the cheap way for printable
- * ASCII (one lower-casing and one replace, no array of words).
- */
-function foldedWords(value: string): string {
-  let plain = value;
-  if (!PLAIN.test(plain)) {
-    plain = value.replace(LATIN, (letter) => LATIN_FOLDS.get(letter) ?? letter);
-    if (!PLAIN.test(plain)) return words(value).join(' ');
-  }
-  return plain
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
-}
-
-/**
  * The accented Latin letters (Latin-1 and Latin Extended-A), most of what is not ASCII in names and emails,
  * with what `fold` makes of each: folding them one by one gives what folding the whole text gives, without
  * Unicode normalisation, which was most of the cost of reading the contacts.
@@ -270,85 +254,9 @@ const LATIN_FOLDS = new Map(
   }),
 );
 
-/**
- * An index entry read from a contact line. Its phone digits are worked out on first use: few queries have a
- * number, and decoding 100,000 phones was a large part of reading the file (`warmDigits` does it when idle).
- */
-class ReadEntry implements IndexedContact {
-  readonly all: string;
-  readonly name: string;
-  #digits: string | undefined;
-  readonly #contact: SearchContact;
-  constructor(all: string, name: string, contact: SearchContact) {
-    this.all = all;
-    this.name = name;
-    this.#contact = contact;
-  }
-  get digits(): string {
-    this.#digits ??= phoneDigits(this.#contact);
-    return this.#digits;
-  }
-}
-
-/** Works out the phone digits of `index[start..end)` now, so that the first number typed does not wait. */
-export function warmDigits(index: readonly IndexedContact[], start = 0, end = index.length): void {
-  for (let i = start; i < end; i++) void index[i]?.digits;
-}
-
-/** A contact line read back with its index entry, as `parseContactLine` and `indexContact` make them. */
-export interface ReadContact {
-  contact: SearchContact;
-  entry: IndexedContact;
-}
-
-/**
- * What reads contact lines in the browser: each line's contact and its index entry, equal to what
- * `parseContactLine` and `indexContact` give, at a fraction of the cost, which is what a query typed just
- * after the page opened waits for. The words of a customer with a set of roles, and the lists of indexes,
- * are worked out once for every contact that shares them (the lists are shared: never change them).
- */
-export function contactReader(
-  header: SearchHeader,
-  known: HeaderWords = headerWords(header),
-): (line: string) => ReadContact {
-  const lists = new Map<string, number[]>();
-  const tails = new Map<string, string>();
-  const list = (field: string): number[] => {
-    let found = lists.get(field);
-    if (!found) {
-      found = indexes(field);
-      lists.set(field, found);
-    }
-    return found;
-  };
-  return (line) => {
-    const [customer = '0', name = '', email = '', phone = '', roles = '', countries = '', dial = ''] =
-      line.split('\t');
-    const contact: SearchContact = {
-      customer: Number(customer),
-      name,
-      email,
-      phone,
-      roles: list(roles),
-      countries: list(countries),
-      dial,
-    };
-    const key = `${customer}\t${roles}`;
-    let tail = tails.get(key);
-    if (tail === undefined) {
-      tail = [
-        ...(known.customers[contact.customer] ?? []),
-        ...contact.roles.flatMap((role) => known.roles[role] ?? []),
-      ].join(' ');
-      tails.set(key, tail);
-    }
-    const nameWords = foldedWords(name);
-    const parts = [nameWords, foldedWords(email), tail].filter(Boolean);
-    // Joined, not concatenated: V8 keeps a concatenation as a tree that the first search would flatten,
-    // once per contact, where a join makes each string flat at once.
-    const all = parts.length === 0 ? '  ' : ['', ...parts, ''].join(' ');
-    return { contact, entry: new ReadEntry(all, ['', nameWords, ''].join(' '), contact) };
-  };
+/** `text` with its accented Latin letters folded one by one, as `fold` folds them; nothing else changed. */
+export function foldLatin(text: string): string {
+  return text.replace(LATIN, (letter) => LATIN_FOLDS.get(letter) ?? letter);
 }
 
 /** A contact prepared for matching: its folded words, once, when the data loads. */
@@ -395,7 +303,7 @@ export function indexContact(
 }
 
 /** " sent international national": a typed number matches within any one of them, never across two. */
-function phoneDigits(contact: SearchContact): string {
+export function phoneDigits(contact: SearchContact): string {
   const sent = contact.phone.replace(/\D+/g, '');
   const forms = decodeDial(contact.phone, contact.dial);
   return forms ? `${sent} ${forms.international} ${forms.national}` : sent;
@@ -490,7 +398,7 @@ const vocabularies = new WeakMap<readonly IndexedContact[], Vocabulary>();
  * The characters of `word` as bits (a to z, then the rest by their code modulo 6). An edit changes at most two
  * bits, so words whose bits differ in more than twice the allowed edits are skipped without comparing them.
  */
-function letterBits(word: string): number {
+export function letterBits(word: string): number {
   let bits = 0;
   for (let i = 0; i < word.length; i++) {
     const code = word.charCodeAt(i);
@@ -533,6 +441,13 @@ export function vocabularyOf(
       add(entry.all);
     } else add(entry.name);
   }
+  const vocabulary = vocabularyFromWords(seen);
+  vocabularies.set(index, vocabulary);
+  return vocabulary;
+}
+
+/** The vocabulary of a set of distinct folded words. */
+export function vocabularyFromWords(seen: Iterable<string>): Vocabulary {
   const grouped = new Map<number, string[]>();
   for (const word of seen) {
     const list = grouped.get(word.length);
@@ -542,9 +457,7 @@ export function vocabularyOf(
   const byLength = new Map(
     [...grouped].map(([length, words]) => [length, { words, letters: Int32Array.from(words, letterBits) }]),
   );
-  const vocabulary = { byLength };
-  vocabularies.set(index, vocabulary);
-  return vocabulary;
+  return { byLength };
 }
 
 /** The words of `vocabulary` within `allowedEdits(word.length)` edits of `word`, other than `word` itself. */
