@@ -8,6 +8,7 @@
  */
 import {
   allowedEdits,
+  bestFirst,
   closeWords,
   fold,
   foldLatin,
@@ -497,11 +498,9 @@ function closestMatches(
     found.push(i);
     keys.push(matched * 10_000 + quality * 100 + inName);
   }
-  const order = found.map((_, position) => position);
-  order.sort((a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b);
   return {
     total: found.length,
-    hits: order.slice(0, limit).map((position) => found[position] ?? 0),
+    hits: bestFirst(found, keys, limit),
     fuzzy: true,
     facets: facetsOf(index, f),
   };

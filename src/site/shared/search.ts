@@ -545,6 +545,16 @@ function numbersMatch(entry: IndexedContact, numberNeedles: readonly string[]): 
 }
 
 /** The fallback of `search`: contacts ranked by words matched, then by how well (whole, prefix, close). */
+/**
+ * The first `limit` of `found` (contact indexes), highest `keys` first (one key per found contact: how many
+ * typed words it matched, how closely, and how many in its name), in the directory's order on a tie.
+ */
+export function bestFirst(found: readonly number[], keys: readonly number[], limit: number): number[] {
+  const order = found.map((_, position) => position);
+  order.sort((a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b);
+  return order.slice(0, limit).map((position) => found[position] ?? 0);
+}
+
 function closestMatches(
   contacts: readonly SearchContact[],
   index: readonly IndexedContact[],
@@ -594,11 +604,9 @@ function closestMatches(
     found.push(i);
     keys.push(matched * 10_000 + quality * 100 + inName);
   }
-  const order = found.map((_, position) => position);
-  order.sort((a, b) => (keys[b] ?? 0) - (keys[a] ?? 0) || a - b);
   return {
     total: found.length,
-    hits: order.slice(0, limit).map((position) => found[position] ?? 0),
+    hits: bestFirst(found, keys, limit),
     fuzzy: true,
     facets,
   };
