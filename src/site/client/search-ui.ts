@@ -602,9 +602,7 @@ function searchRunner(view: SearchView, loader: DataLoader) {
     }
     if (current !== generation) return;
     const filters = filtersOf(view, data);
-    performance.mark('q:search');
     const found = searchIndex(data.index, query, filters, view.limit);
-    performance.mark('q:found');
     let ids: Map<number, string>;
     try {
       ids = await idsOf(data, found.hits, idBase);
@@ -612,9 +610,7 @@ function searchRunner(view: SearchView, loader: DataLoader) {
       view.status.textContent = view.text.t('client.search.idsFailed', { reason: reasonOf(error) });
       return;
     }
-    performance.mark('q:ids');
     if (current === generation) render(view, data, query, filters, found, ids);
-    performance.mark('q:rendered');
   };
 }
 
