@@ -122,9 +122,10 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
 }
 
 /**
- * Work for when the page is idle once the data is read, in slices: the first id file (most short queries
- * show contacts from the start of the directory), a first search, the phone digits, then the words a typo
- * is compared with.
+ * Work for when the page is idle once the data is read, in slices of background priority: the first id file
+ * (most short queries show contacts from the start of the directory), the search code run on a sample,
+ * results laid out unseen, the phone digits, then the words a typo is compared with. Marks (for
+ * src/bench/first-query.ts) say when each part is done.
  */
 async function warmUp(data: Loaded, view: SearchView): Promise<void> {
   void idsOf(data, [0], idBaseOf(view.form)).catch(() => undefined);
