@@ -251,6 +251,46 @@ suite.each(languages)('search in Chromium (%s)', (lang) => {
     await phone.close();
   });
 
+  test('warms up unseen once the data is read: results laid out hidden, then taken away, nothing shown', async () => {
+    const page = await site.newPage();
+    await page.addInitScript(() => {
+      const added: Array<{ visibility: string; ariaHidden: string | null; inert: boolean; items: number }> =
+        [];
+      Object.assign(window, { __addedLists: added });
+      new MutationObserver((records) => {
+        for (const record of records) {
+          for (const node of record.addedNodes) {
+            if (!(node instanceof HTMLOListElement) || node.id === 'search-results') continue;
+            added.push({
+              visibility: getComputedStyle(node).visibility,
+              ariaHidden: node.getAttribute('aria-hidden'),
+              inert: node.inert,
+              items: node.children.length,
+            });
+          }
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(`${url}/`);
+    await page.waitForFunction(() => performance.getEntriesByName('search-data:warm').length > 0);
+    const added = await page.evaluate(() => (window as unknown as { __addedLists: unknown[] }).__addedLists);
+    expect(added).toEqual([
+      { visibility: 'hidden', ariaHidden: 'true', inert: true, items: expect.any(Number) },
+    ]);
+    expect((added[0] as { items: number }).items).toBeGreaterThan(0);
+    expect(await page.locator('ol').count()).toBe(1);
+    expect(await page.locator('#search-results li').count()).toBe(0);
+    expect(await page.locator('#search-status').textContent()).toBe('');
+
+    const plain = /^[A-Za-z]+$/;
+    const contact = snapshot.contacts.find(
+      (candidate) => plain.test(candidate.first_name ?? '') && plain.test(candidate.last_name ?? ''),
+    );
+    if (!contact) throw new Error('The snapshot has no contact with a plain name');
+    await typeQuery(page, contactName(contact));
+    expect(await resultOf(page, contact).count()).toBe(1);
+  });
+
   test('on a wide screen, shows the filters and no fold button', async () => {
     const page = await site.newPage();
     await page.setViewportSize({ width: 1366, height: 768 });

@@ -21,7 +21,7 @@ import {
   searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
-import { contactAt, indexLines, searchIndex } from '../../src/site/shared/search-index.ts';
+import { contactAt, indexLines, sampleIndex, searchIndex } from '../../src/site/shared/search-index.ts';
 
 describe('fold', () => {
   test.each([
@@ -479,6 +479,38 @@ describe('searchIndex', () => {
         );
       }
     }
+  });
+});
+
+describe('sampleIndex', () => {
+  const packed = indexLines(header, contacts.map(formatContactLine));
+
+  test('holds the first contacts and only their customers, found as in an index of those lines alone', () => {
+    const sample = sampleIndex(packed, 3);
+    expect(sample.size).toBe(3);
+    expect(sample.header.customers).toEqual(header.customers.slice(0, 2));
+    expect(sample.known.customers).toHaveLength(2);
+    const alone = indexLines(
+      { ...header, customers: header.customers.slice(0, 2) },
+      contacts.slice(0, 3).map(formatContactLine),
+    );
+    for (const query of ['jean', 'acme', 'a', '0612', 'decideur', 'standard', 'jaen']) {
+      for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
+        expect(searchIndex(sample, query, filters, 50), query).toEqual(
+          searchIndex(alone, query, filters, 50),
+        );
+      }
+    }
+    expect(searchIndex(sample, 'jean', any, 50).hits).toEqual([1, 2]);
+  });
+
+  test('is the whole index when asked for more contacts than it has, and empty for none', () => {
+    expect(sampleIndex(packed, 1000).size).toBe(contacts.length);
+    expect(sampleIndex(packed, 1000).raw).toBe(packed.raw);
+    const none = sampleIndex(packed, 0);
+    expect(none.size).toBe(0);
+    expect(none.header.customers).toEqual([]);
+    expect(searchIndex(none, 'a', any, 50).total).toBe(0);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   digitsBuilder,
   indexBuilder,
   type SearchIndex,
+  sampleIndex,
   searchIndex,
   vocabularyBuilder,
 } from '../shared/search-index.ts';
@@ -69,6 +70,24 @@ function yieldToPage(): Promise<void> {
   });
 }
 
+/**
+ * Yields to the page for background work: a task of the lowest priority (`scheduler.postTask`'s `background`)
+ * where there is one, so that a query typed meanwhile is answered and painted before the next slice runs;
+ * `scheduler.yield()`'s continuations went first, and kept the first query's frame waiting while the warm-up
+ * went on. Elsewhere, as `yieldToPage`.
+ */
+function yieldToBackground(): Promise<void> {
+  const scheduler = (
+    globalThis as {
+      scheduler?: { postTask?: (task: () => void, options: { priority: string }) => Promise<void> };
+    }
+  ).scheduler;
+  if (typeof scheduler?.postTask === 'function') {
+    return scheduler.postTask(() => undefined, { priority: 'background' });
+  }
+  return yieldToPage();
+}
+
 /** Most of the page's time one slice of background work may take before it yields, ms. */
 const SLICE_MS = 4;
 
@@ -78,7 +97,7 @@ async function inSlices(count: number, work: (start: number, end: number) => voi
   for (let start = 0; start < count; start += STEP) {
     work(start, Math.min(count, start + STEP));
     if (performance.now() - started >= SLICE_MS) {
-      await yieldToPage();
+      await yieldToBackground();
       started = performance.now();
     }
   }
@@ -103,24 +122,106 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
 }
 
 /**
- * Work for when the page is idle once the data is read, in slices: the first id file (most short queries
- * show contacts from the start of the directory), a first search, the phone digits, then the words a typo
- * is compared with.
+ * Work for when the page is idle once the data is read, in slices of background priority: the first id file
+ * (most short queries show contacts from the start of the directory), the search code run on a sample,
+ * results laid out unseen, the phone digits, then the words a typo is compared with. Marks (for
+ * src/bench/first-query.ts) say when each part is done.
  */
-async function warmUp(data: Loaded, idBase: string): Promise<void> {
-  void idsOf(data, [0], idBase).catch(() => undefined);
+async function warmUp(data: Loaded, view: SearchView): Promise<void> {
+  void idsOf(data, [0], idBaseOf(view.form)).catch(() => undefined);
   const { index } = data;
-  // One search and one customer search now, results unused, so that the first query typed runs compiled
-  // code: the first run of their loops over every contact, in the interpreter, cost several times a later one.
-  searchIndex(index, 'a', { role: -1, country: -1 }, 1);
-  searchCustomers(data.known, 'a', 1);
-  await yieldToPage();
+  await warmSearch(index, view.limit);
+  performance.mark('search-data:code');
+  await warmLayout(data, view.results);
+  performance.mark('search-data:layout');
   const digits = digitsBuilder(index);
   await inSlices(index.size, digits.add);
   digits.finish();
   const vocabulary = vocabularyBuilder(index);
   await inSlices(index.size, vocabulary.add);
   vocabulary.finish();
+  performance.mark('search-data:warm');
+}
+
+/** Queries `warmSearch` runs: one and two words, a prefix, a number, a filter; none the reader typed. */
+const WARM_QUERIES: ReadonlyArray<[string, SearchFilters]> = [
+  ['a', { role: -1, country: -1 }],
+  ['d', { role: -1, country: -1 }],
+  ['ma', { role: 0, country: -1 }],
+  ['e s', { role: -1, country: 0 }],
+  ['4', { role: -1, country: -1 }],
+];
+
+/** Rounds of `WARM_QUERIES`, one a slice: enough calls for the browser to compile the search's loops. */
+const WARM_ROUNDS = 24;
+
+/**
+ * Runs the search code, results unused, over the first few hundred contacts (`sampleIndex`) many times,
+ * so that the first query typed runs compiled code. One search over every contact, run once, left the first
+ * query several times slower than the next ones, and took longer than all these small ones.
+ */
+async function warmSearch(index: SearchIndex, limit: number): Promise<void> {
+  const sample = sampleIndex(index, 200);
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    for (const [query, filters] of WARM_QUERIES) {
+      searchIndex(sample, query, filters, limit);
+      searchCustomers(sample.known, query, CUSTOMER_LIMIT);
+    }
+    await yieldToBackground();
+  }
+}
+
+/** Contacts laid out at a time by `warmLayout`, between two yields. */
+const LAYOUT_STEP = 8;
+
+/**
+ * The contacts, among the first ones of the directory, whose lines hold a character none before them had:
+ * together they write every script the directory's first few thousand contacts are written in.
+ */
+function scriptSamples(index: SearchIndex, scan = 2000, most = 48): number[] {
+  const seen = new Set<number>();
+  const found: number[] = [];
+  const { raw, rawStarts } = index;
+  for (let i = 0; i < Math.min(index.size, scan) && found.length < most; i++) {
+    let fresh = false;
+    for (let at = rawStarts[i] ?? 0; at < (rawStarts[i + 1] ?? 0); at++) {
+      const code = raw.charCodeAt(at);
+      if (code < 128 || seen.has(code)) continue;
+      seen.add(code);
+      fresh = true;
+    }
+    if (fresh) found.push(i);
+  }
+  return found;
+}
+
+/**
+ * Lays out, unseen, results written in every script of the directory's first contacts, with the results'
+ * own elements and styles, then takes them away. The first results drawn after the page opened spent more time in
+ * layout than in the search: each script's fallback font (CJK, Arabic, Cyrillic, Greek) was found and read
+ * then, on the reader's keystroke. Done now, a few contacts at a time, it also runs the drawing code once.
+ */
+async function warmLayout(data: Loaded, results: HTMLElement): Promise<void> {
+  const list = element('ol', undefined, results.className);
+  list.setAttribute('aria-hidden', 'true');
+  list.inert = true;
+  // Set through the style object: the page's CSP forbids style attributes, not this.
+  Object.assign(list.style, { position: 'absolute', visibility: 'hidden', insetInlineStart: '-200vw' });
+  results.after(list);
+  try {
+    const samples = scriptSamples(data.index);
+    const noIds = new Map<number, string>();
+    for (let start = 0; start < samples.length; start += LAYOUT_STEP) {
+      list.replaceChildren(
+        ...samples.slice(start, start + LAYOUT_STEP).map((hit) => contactItem(data, hit, noIds)),
+      );
+      // Reading a size makes the browser lay the list out now.
+      void list.offsetHeight;
+      await yieldToBackground();
+    }
+  } finally {
+    list.remove();
+  }
 }
 
 /** The ids of the contacts `hits`, fetching the id files they need (once each). */
@@ -314,7 +415,8 @@ interface DataLoader {
   started: () => boolean;
 }
 
-function dataLoader(form: HTMLFormElement): DataLoader {
+function dataLoader(view: SearchView): DataLoader {
+  const { form } = view;
   let loading: Promise<Loaded> | undefined;
   const load = () => {
     if (!loading) {
@@ -324,7 +426,7 @@ function dataLoader(form: HTMLFormElement): DataLoader {
           form.dataset.loaded = 'true';
           // Worked out now, in slices a keystroke goes between, rather than on the first query, number or
           // typo: waiting for the page to be idle left it undone when a query came a second after load.
-          void warmUp(data, idBaseOf(form));
+          void warmUp(data, view);
         },
         () => {
           if (loading === started) loading = undefined;
@@ -518,7 +620,7 @@ export function startSearch(): void {
   if (!view) return;
   const { form, input } = view;
   const foldFilters = startFilterToggle(form, [view.roleSelect, view.countrySelect], view.text);
-  const loader = dataLoader(form);
+  const loader = dataLoader(view);
   const run = searchRunner(view, loader);
   restoreFromUrl(view);
   foldFilters();
