@@ -10,17 +10,16 @@
  * lists only those without one (`customerPagesToRender`), and once Astro finished, every other page is
  * linked into the new site from the cache, and every rendered one into the cache (`finishCustomerPages`).
  *
- * The cache is content-keyed and only ever gains whole files under their key (a temporary name, then a
- * rename), as the customers' files' cache does (`customer-files.ts`); the site cache's lock
+ * The cache is content-keyed and only ever gains whole files under their key (`keyed-store.ts`), as the
+ * customers' files' cache does (`customer-files.ts`); the site cache's lock
  * (`site-cache.ts`) keeps two builds out of it and makes a build after a failed one reuse nothing.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lang } from '../shared/text.ts';
 import { digestOf, propsKey } from './cache-key.ts';
-import { linkOrCopy, openFilesCache, sourceDigest } from './customer-files.ts';
+import { sourceDigest } from './customer-files.ts';
 import type { CustomerEntry } from './directory.ts';
+import { inLanes, type KeyedStore, openKeyedStore } from './keyed-store.ts';
 
 /** The folder of the site cache that holds the customers' pages, by key. */
 export const CUSTOMER_PAGES_CACHE = 'customer-pages';
@@ -87,7 +86,7 @@ interface PlannedPage {
 /** What a build does with the customers' pages: which Astro renders, which come from the cache. */
 export interface CustomerPagePlan {
   /** The cache's folder of pages; undefined for a build without a cache (another build holds it). */
-  cache: string | undefined;
+  store: KeyedStore | undefined;
   pages: PlannedPage[];
   /** The ids Astro must render; every customer when there is no usable cache. */
   render: ReadonlySet<string>;
@@ -109,16 +108,17 @@ export async function planCustomerPages(options: {
   root?: string;
 }): Promise<CustomerPagePlan> {
   const { customers, demo, settings } = options;
-  const cache =
-    options.cacheDir === undefined ? undefined : path.join(options.cacheDir, CUSTOMER_PAGES_CACHE);
-  const held = cache ? await openFilesCache(cache, options.force) : new Set<string>();
+  const store =
+    options.cacheDir === undefined
+      ? undefined
+      : await openKeyedStore(path.join(options.cacheDir, CUSTOMER_PAGES_CACHE), options.force);
   const code = await pageCodeDigest(options.root);
   const pages = customers.map((entry): PlannedPage => {
     const name = customerPageKey({ entry, demo }, settings, code);
-    return { id: entry.customer.id, name, cached: held.has(name) };
+    return { id: entry.customer.id, name, cached: store?.has(name) ?? false };
   });
   const render = new Set(pages.filter((page) => !page.cached).map((page) => page.id));
-  return { cache, pages, render };
+  return { store, pages, render };
 }
 
 /** The same plan with every page rendered: when a cached page could link a file this build did not emit. */
@@ -130,27 +130,6 @@ export function renderEveryPage(plan: CustomerPagePlan): CustomerPagePlan {
 /** Where a customer's page is in a site, relative to its folder (Astro's `build.format: 'directory'`). */
 export function customerPagePath(id: string): string {
   return `customers/${id}/index.html`;
-}
-
-/**
- * Puts a copy of `from` at `to`, which must not exist, all at once: a hard link appears whole; a copy
- * (across file systems) is written under a temporary name first, then renamed onto `to`.
- */
-async function placeWhole(from: string, to: string): Promise<void> {
-  const temporary = `${to}.${randomUUID()}.tmp`;
-  try {
-    await link(from, to);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (!['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNOTSUPP'].includes(code)) throw error;
-  }
-  try {
-    await copyFile(from, temporary);
-    await rename(temporary, to);
-  } finally {
-    await rm(temporary, { force: true });
-  }
 }
 
 export interface FinishCustomerPagesResult {
@@ -172,36 +151,21 @@ export async function finishCustomerPages(options: {
   concurrency?: number;
 }): Promise<FinishCustomerPagesResult> {
   const { plan, outDir, concurrency = 16 } = options;
-  const { cache } = plan;
+  const { store } = plan;
   const result: FinishCustomerPagesResult = { reused: 0, stored: 0 };
-  if (!cache) return result;
-  const one = async (page: PlannedPage) => {
+  if (!store) return result;
+  await inLanes(plan.pages, concurrency, async (page) => {
     const sitePath = customerPagePath(page.id);
     const target = path.join(outDir, sitePath);
     if (page.cached) {
-      await mkdir(path.dirname(target), { recursive: true });
-      await placeWhole(path.join(cache, page.name), target);
+      await store.place(page.name, target);
       result.reused += 1;
       options.onReused?.(`/${sitePath}`);
-      return;
+    } else {
+      await store.store(target, page.name);
+      result.stored += 1;
     }
-    const temporary = path.join(cache, `${page.name}.${randomUUID()}.tmp`);
-    await linkOrCopy(target, temporary);
-    await rename(temporary, path.join(cache, page.name));
-    result.stored += 1;
-  };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, concurrency) }, async () => {
-      for (let index = next++; index < plan.pages.length; index = next++) {
-        const page = plan.pages[index];
-        if (page) await one(page);
-      }
-    }),
-  );
-  const used = new Set(plan.pages.map((page) => page.name));
-  for (const entry of await readdir(cache)) {
-    if (!used.has(entry)) await rm(path.join(cache, entry), { force: true });
-  }
+  });
+  await store.keepOnly(new Set(plan.pages.map((page) => page.name)));
   return result;
 }
