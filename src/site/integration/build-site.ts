@@ -32,7 +32,7 @@ import {
   takeDirectory,
 } from '../build/directory.ts';
 import { writeExportFiles } from '../build/export-data.ts';
-import { providePagesToRender } from '../build/page-plan.ts';
+import { type PagesToRender, providePagesToRender } from '../build/page-plan.ts';
 import {
   claimCache,
   findDroppedAsset,
@@ -173,11 +173,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           warn,
           pid: options.pid,
           force: settings.force,
-          // After Astro, from the directory the pages were made from (see `provideDirectory`).
-          writeFiles: async (filesCache, force) => {
-            const directory = await (takeDirectory() ?? readDirectory());
-            await writeExportFiles(directory, outDir);
-            return writeCustomerFiles({
+          // While Astro renders the pages, from the directory they are made from.
+          writeCustomerFiles: (directory, filesCache, force) =>
+            writeCustomerFiles({
               customers: directory.customers,
               text,
               outDir,
@@ -189,7 +187,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
                     onFile: (file, reused) => output.out(`  ├─ ${file} (${reused ? 'cached' : 'written'})\n`),
                   }
                 : {}),
-            });
+            }),
+          // After Astro: the export chunks' names are known once the home page rendered.
+          afterAstro: async () => {
+            const directory = await (takeDirectory() ?? readDirectory());
+            await writeExportFiles(directory, outDir);
           },
         });
       } finally {
@@ -258,14 +260,22 @@ interface BuildPagesOptions {
   onPages: (pages: number) => void;
   /** Told of each customer page linked from the cache. */
   onReused?: (sitePath: string) => void;
-  writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
+  /** Writes the customers' files (`customer-files.ts`) into the site, with this cache folder or none. */
+  writeCustomerFiles: (
+    directory: Directory,
+    cacheDir: string | undefined,
+    force: boolean,
+  ) => Promise<CustomerFilesResult>;
+  /** What is written once Astro is done (the export chunks). */
+  afterAstro: () => Promise<void>;
 }
 
 /**
- * Astro's build of the pages, through the incremental caches when they can be used, then the customers' files
- * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
- * Astro renders only the customers' pages whose key the cache does not hold (`customer-pages.ts`); the others
- * are linked in after it. Counts the pages linked from the cache with the files.
+ * Astro's build of the pages, through the incremental caches when they can be used, with the customers' files
+ * (`writeCustomerFiles`) written meanwhile (`alongsideAstro`), under the same claim on the cache: its folder
+ * for them, or none when the cache is busy. Astro renders only the customers' pages whose key the cache does
+ * not hold (`customer-pages.ts`); the others are linked in after it. Counts the pages linked from the cache
+ * with the files.
  */
 async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResult> {
   const { config, cacheDir, warn } = options;
@@ -277,14 +287,16 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
     // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
     const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
     try {
-      const plan = await planPages(options, undefined, true);
-      providePagesToRender(async () => plan.render);
-      await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
+      const { plan, directory } = await planPages(options, undefined, true);
+      const files = alongsideAstro(() => options.writeCustomerFiles(directory, undefined, true));
+      providePagesToRender(files.starting(async () => plan.render));
+      await files.during(build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } }));
+      await options.afterAstro();
+      return await files.result();
     } finally {
       providePagesToRender(undefined);
       await rm(scratch, { recursive: true, force: true });
     }
-    return await options.writeFiles(undefined, true);
   }
   if (claim.use === 'rebuild' && !options.force) {
     warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
@@ -293,22 +305,58 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
-    const decision = decidePages(options, await planPages(options, cacheDir, force), before);
-    providePagesToRender(decision.pagesToRender);
-    await build({ ...config, force });
+    const { plan, directory } = await planPages(options, cacheDir, force);
+    const decision = decidePages(options, plan, before);
+    const files = alongsideAstro(() => options.writeCustomerFiles(directory, cacheDir, force));
+    providePagesToRender(files.starting(decision.pagesToRender));
+    await files.during(build({ ...config, force }));
     const pages = await finishCustomerPages({
       plan: await decision.final(),
       outDir: options.outDir,
       ...(options.onReused ? { onReused: options.onReused } : {}),
     });
-    const files = await options.writeFiles(cacheDir, force);
+    await options.afterAstro();
+    const written = await files.result();
     await recordAssets(cacheDir, options.outDir, config.base);
     succeeded = true;
-    return { written: files.written, reused: files.reused + pages.reused };
+    return { written: written.written, reused: written.reused + pages.reused };
   } finally {
     providePagesToRender(undefined);
     await claim.release(succeeded);
   }
+}
+
+/**
+ * The customers' files, written while Astro renders the pages rather than after them: they need only the
+ * directory, and their file system work (a link or a write for each of 25,000 files at 100,000 contacts) then
+ * overlaps Astro's rendering. Started when Astro asks which customer pages to render (`starting`): by then it
+ * has emptied the site's folder, which would have taken files written earlier with it. `during` waits for the
+ * files too when Astro fails, so that none is still being written into the folder that is thrown away.
+ */
+function alongsideAstro(write: () => Promise<CustomerFilesResult>) {
+  let started: Promise<CustomerFilesResult> | undefined;
+  const start = () => {
+    started ??= write();
+    return started;
+  };
+  return {
+    starting:
+      (decide: PagesToRender): PagesToRender =>
+      async () => {
+        start().catch(() => undefined);
+        return decide();
+      },
+    async during(astro: Promise<void>): Promise<void> {
+      try {
+        await astro;
+      } catch (error) {
+        await started?.catch(() => undefined);
+        throw error;
+      }
+    },
+    /** The files' result; written now when Astro never asked (a build without customer pages). */
+    result: start,
+  };
 }
 
 /** Reads the snapshot and decides which customer pages Astro renders. */
@@ -316,7 +364,7 @@ async function planPages(
   options: BuildPagesOptions,
   cacheDir: string | undefined,
   force: boolean,
-): Promise<CustomerPagePlan> {
+): Promise<{ plan: CustomerPagePlan; directory: Directory }> {
   const directory = await options.readFirst();
   const plan = await planCustomerPages({
     customers: directory.customers,
@@ -326,7 +374,7 @@ async function planPages(
     force,
   });
   options.onPages(plan.render.size);
-  return plan;
+  return { plan, directory };
 }
 
 /**
