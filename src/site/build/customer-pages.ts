@@ -7,8 +7,9 @@
  * than a bare Astro build of as many pages. Here the build decides before Astro starts which customers'
  * pages changed (`planCustomerPages`): their page key (`customerPageKey`: everything the page shows, the
  * site's settings and the code that renders it) names a file in the cache or does not. `getStaticPaths`
- * lists only those without one (`customerPagesToRender`), and once Astro finished, every other page is
- * linked into the new site from the cache, and every rendered one into the cache (`finishCustomerPages`).
+ * lists only those without one (`customerPagesToRender`); every other page is linked into the new site from
+ * the cache while Astro renders those (`placeCachedPages`), and once Astro finished, every rendered one into
+ * the cache (`storeRenderedPages`).
  *
  * The cache is content-keyed and only ever gains whole files under their key (`keyed-store.ts`), as the
  * customers' files' cache does (`customer-files.ts`); the site cache's lock
@@ -139,33 +140,51 @@ export interface FinishCustomerPagesResult {
   stored: number;
 }
 
-/**
- * After Astro: links each page the plan did not render from the cache into `outDir`, and each rendered one
- * into the cache under its key; then leaves the cache holding exactly this build's pages.
- */
-export async function finishCustomerPages(options: {
+export interface CustomerPagesOptions {
+  /** The plan Astro followed. */
   plan: CustomerPagePlan;
   outDir: string;
   /** Told of each page taken from the cache, by its path in the site (`/customers/<id>/index.html`). */
   onReused?: (sitePath: string) => void;
   concurrency?: number;
-}): Promise<FinishCustomerPagesResult> {
+}
+
+/**
+ * Links each page the plan did not render from the cache into `outDir`; resolves with how many. Needs only
+ * the final plan, so it runs while Astro renders the other pages (`buildSite()`).
+ */
+export async function placeCachedPages(options: CustomerPagesOptions): Promise<number> {
   const { plan, outDir, concurrency = 16 } = options;
   const { store } = plan;
-  const result: FinishCustomerPagesResult = { reused: 0, stored: 0 };
-  if (!store) return result;
-  await inLanes(plan.pages, concurrency, async (page) => {
+  if (!store) return 0;
+  const cached = plan.pages.filter((page) => page.cached);
+  await inLanes(cached, concurrency, async (page) => {
     const sitePath = customerPagePath(page.id);
-    const target = path.join(outDir, sitePath);
-    if (page.cached) {
-      await store.place(page.name, target);
-      result.reused += 1;
-      options.onReused?.(`/${sitePath}`);
-    } else {
-      await store.store(target, page.name);
-      result.stored += 1;
-    }
+    await store.place(page.name, path.join(outDir, sitePath));
+    options.onReused?.(`/${sitePath}`);
   });
+  return cached.length;
+}
+
+/**
+ * After Astro: links each page it rendered into the cache under its key, then leaves the cache holding exactly
+ * this build's pages; resolves with how many it stored.
+ */
+export async function storeRenderedPages(options: CustomerPagesOptions): Promise<number> {
+  const { plan, outDir, concurrency = 16 } = options;
+  const { store } = plan;
+  if (!store) return 0;
+  const rendered = plan.pages.filter((page) => !page.cached);
+  await inLanes(rendered, concurrency, (page) =>
+    store.store(path.join(outDir, customerPagePath(page.id)), page.name),
+  );
   await store.keepOnly(new Set(plan.pages.map((page) => page.name)));
-  return result;
+  return rendered.length;
+}
+
+/** After Astro, both: the cached pages into the site, the rendered ones into the cache. */
+export async function finishCustomerPages(options: CustomerPagesOptions): Promise<FinishCustomerPagesResult> {
+  const reused = await placeCachedPages(options);
+  const stored = await storeRenderedPages(options);
+  return { reused, stored };
 }

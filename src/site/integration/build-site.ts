@@ -19,10 +19,11 @@ import { replaceSymlink } from '../../shared/swap-dir.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
 import {
   type CustomerPagePlan,
-  finishCustomerPages,
   type PageSettings,
+  placeCachedPages,
   planCustomerPages,
   renderEveryPage,
+  storeRenderedPages,
 } from '../build/customer-pages.ts';
 import {
   buildDirectory,
@@ -307,19 +308,26 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
     const before = await recordedAssets(cacheDir);
     const { plan, directory } = await planPages(options, cacheDir, force);
     const decision = decidePages(options, plan, before);
-    const files = alongsideAstro(() => options.writeCustomerFiles(directory, cacheDir, force));
-    providePagesToRender(files.starting(decision.pagesToRender));
-    await files.during(build({ ...config, force }));
-    const pages = await finishCustomerPages({
+    const pagesOptions = async () => ({
       plan: await decision.final(),
       outDir: options.outDir,
       ...(options.onReused ? { onReused: options.onReused } : {}),
     });
+    // The files, and the pages the cache holds once the plan is final, while Astro renders the others.
+    const alongside = alongsideAstro(() =>
+      Promise.all([
+        options.writeCustomerFiles(directory, cacheDir, force),
+        pagesOptions().then(placeCachedPages),
+      ]),
+    );
+    providePagesToRender(alongside.starting(decision.pagesToRender));
+    await alongside.during(build({ ...config, force }));
+    await storeRenderedPages(await pagesOptions());
     await options.afterAstro();
-    const written = await files.result();
+    const [files, reused] = await alongside.result();
     await recordAssets(cacheDir, options.outDir, config.base);
     succeeded = true;
-    return { written: written.written, reused: written.reused + pages.reused };
+    return { written: files.written, reused: files.reused + reused };
   } finally {
     providePagesToRender(undefined);
     await claim.release(succeeded);
@@ -327,16 +335,17 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
 }
 
 /**
- * The customers' files, written while Astro renders the pages rather than after them: they need only the
- * directory, and their file system work (a link or a write for each of 25,000 files at 100,000 contacts) then
- * overlaps Astro's rendering. Started when Astro asks which customer pages to render (`starting`): by then it
- * has emptied the site's folder, which would have taken files written earlier with it. `during` waits for the
- * files too when Astro fails, so that none is still being written into the folder that is thrown away.
+ * Work done while Astro renders the pages rather than after them: the customers' files and the pages the cache
+ * holds need only the directory and the plan, and their file-system work (a link or a write for each of
+ * 37,500 files at 100,000 contacts) then overlaps Astro's rendering. Started when Astro asks which customer
+ * pages to render (`starting`): by then it has emptied the site's folder, which would have taken files
+ * written earlier with it, and emitted the scripts and styles the plan's last check needs. `during` waits for
+ * the work too when Astro fails, so that nothing is still being written into the folder that is thrown away.
  */
-function alongsideAstro(write: () => Promise<CustomerFilesResult>) {
-  let started: Promise<CustomerFilesResult> | undefined;
+function alongsideAstro<T>(work: () => Promise<T>) {
+  let started: Promise<T> | undefined;
   const start = () => {
-    started ??= write();
+    started ??= work();
     return started;
   };
   return {
@@ -354,7 +363,7 @@ function alongsideAstro(write: () => Promise<CustomerFilesResult>) {
         throw error;
       }
     },
-    /** The files' result; written now when Astro never asked (a build without customer pages). */
+    /** The work's result; done now when Astro never asked (a build without customer pages). */
     result: start,
   };
 }
