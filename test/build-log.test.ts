@@ -37,13 +37,19 @@ describe('createBuildLog', () => {
     expect(out).toEqual([]);
   });
 
-  test('writes everything Astro says with verbose, and no progress line', () => {
+  test('writes everything Astro says with verbose, and no progress line, still counting the pages', () => {
     const { log, out } = capture({ verbose: true, interactive: true });
     log.write(info('  (+3ms)'));
+    log.write(info('  ├─ /customers/1/index.html (cached)'));
     log.write(info('Completed in 1.2s.'));
     log.end();
-    expect(out).toEqual(['[build]   (+3ms)\n', '[build] Completed in 1.2s.\n']);
-    expect(log.counts()).toEqual({ rendered: 0, reused: 0 });
+    expect(out).toEqual([
+      '[build]   (+3ms)\n',
+      '[build]   ├─ /customers/1/index.html (cached)\n',
+      '[build] Completed in 1.2s.\n',
+    ]);
+    // The build's summary adds these to the files it wrote: a verbose build summed up the files alone.
+    expect(log.counts()).toEqual({ rendered: 1, reused: 1 });
   });
 
   test('on a terminal, redraws the line in place and clears it at the end', () => {

@@ -11,8 +11,8 @@
  * them changed. The cache keys also hold a digest of the code that writes the files (`FILES_CODE`), as
  * Astro's keys held the route's module graph: a change to a writer makes every file again.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contactsToCsv } from '../../pipeline/exporters/csv.ts';
@@ -20,6 +20,7 @@ import type { Text } from '../shared/text.ts';
 import { formatVcards } from '../shared/vcard.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import type { CustomerEntry } from './directory.ts';
+import { inLanes, intoFolder, openKeyedStore } from './keyed-store.ts';
 import { vcardOf } from './vcards.ts';
 
 /** One file of a customer's folder: where it goes, the key its bytes depend on, and how to make them. */
@@ -126,96 +127,47 @@ export interface CustomerFilesResult {
 export const CUSTOMER_FILES_CACHE = 'customer-files';
 
 /**
- * Errors of `link()` that mean "these two paths cannot share a file here", not "something is wrong": another
- * file system (EXDEV), one without hard links (EPERM, ENOTSUP, ENOSYS) or a file with too many of them.
- */
-const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNOTSUPP']);
-
-/**
- * Puts the file `from` at `to` as a hard link: the same bytes at the cost of one directory entry, where a copy
- * read and wrote every byte (linking the files of a later night took about half the processor time copying
- * them did, and at 100,000 contacts on a loaded machine the work after Astro went from a fifth of that
- * night's build to under a tenth). Both names are only ever created, renamed or removed, never written in
- * place, so they cannot drift apart; where the two paths cannot share a file (another file system), a copy.
- */
-export async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch (error) {
-    if (!NO_LINK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    await copyFile(from, to);
-  }
-}
-
-/**
- * The cache's folder of files, private: a file linked into a site is one file with the site's copy, so the
- * site's group (`QWOTY_SITE_GROUP`) is given it too (`g+r`), and only this folder's mode keeps the group
- * from reading the cache's names for them (and every file no site holds any more).
- */
-export async function openFilesCache(cacheDir: string, force: boolean): Promise<Set<string>> {
-  await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-  await chmod(cacheDir, 0o700);
-  return new Set(force ? [] : await readdir(cacheDir));
-}
-
-/**
  * Writes every customer's files into `outDir`, linking those whose key is in the cache, and leaves the cache
- * holding exactly this build's files. A file made now is written into the site, then linked into the cache
- * under a temporary name and renamed onto its key: a build killed halfway leaves no partial file under a key
- * (and the site cache's lock makes the next build reuse nothing anyway).
+ * holding exactly this build's files (`keyed-store.ts`). A file made now is written whole into the site, then
+ * linked into the cache under its key: a build killed halfway leaves no partial file under a key (and the
+ * site cache's lock makes the next build reuse nothing anyway).
  */
 export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Promise<CustomerFilesResult> {
   const { customers, text, outDir, force = false, concurrency = 16 } = options;
-  const cache =
-    options.cacheDir === undefined ? undefined : path.join(options.cacheDir, CUSTOMER_FILES_CACHE);
+  const store =
+    options.cacheDir === undefined
+      ? undefined
+      : await openKeyedStore(path.join(options.cacheDir, CUSTOMER_FILES_CACHE), force);
   const code = await filesCodeDigest();
-  const cached = cache ? await openFilesCache(cache, force) : new Set<string>();
   const used = new Set<string>();
   const result: CustomerFilesResult = { written: 0, reused: 0 };
-  const madeFolders = new Set<string>();
 
   async function one(file: CustomerFile): Promise<void> {
     const target = path.join(outDir, file.path);
-    const folder = path.dirname(target);
-    if (!madeFolders.has(folder)) {
-      madeFolders.add(folder);
-      await mkdir(folder, { recursive: true });
-    }
     const name = createHash('sha256')
       .update(`${code}\0${path.basename(file.path)}\0${file.key}`)
       .digest('hex');
     used.add(name);
-    if (cache && cached.has(name)) {
-      await linkOrCopy(path.join(cache, name), target);
+    if (store?.has(name)) {
+      await store.place(name, target);
       result.reused += 1;
       options.onFile?.(`/${file.path}`, true);
       return;
     }
-    await writeFile(target, file.body());
+    const body = file.body();
+    // Never into a file that is already there: it could be a link to the cache's copy.
+    await intoFolder(path.dirname(target), () => writeFile(target, body, { flag: 'wx' }));
     result.written += 1;
     options.onFile?.(`/${file.path}`, false);
-    if (cache) {
-      const temporary = path.join(cache, `${name}.${randomUUID()}.tmp`);
-      await linkOrCopy(target, temporary);
-      await rename(temporary, path.join(cache, name));
-    }
+    await store?.store(target, name);
   }
 
   // One customer's files at a time per lane, `concurrency` lanes: a customer's body is made only when its
   // lane reaches it, so no more than `concurrency` bodies are held at once.
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, concurrency) }, async () => {
-    for (let index = next++; index < customers.length; index = next++) {
-      const entry = customers[index];
-      if (entry) for (const file of customerFiles(entry, text)) await one(file);
-    }
+  await inLanes(customers, concurrency, async (entry) => {
+    for (const file of customerFiles(entry, text)) await one(file);
   });
-  await Promise.all(lanes);
-
-  if (cache) {
-    // Only this build's files stay: a customer gone or changed does not leave its old files behind forever.
-    const stale = (await readdir(cache)).filter((entry) => !used.has(entry));
-    for (const entry of stale) await rm(path.join(cache, entry), { force: true });
-  }
+  // Only this build's files stay: a customer gone or changed does not leave its old files behind forever.
+  await store?.keepOnly(used);
   return result;
 }

@@ -7,20 +7,20 @@
  * than a bare Astro build of as many pages. Here the build decides before Astro starts which customers'
  * pages changed (`planCustomerPages`): their page key (`customerPageKey`: everything the page shows, the
  * site's settings and the code that renders it) names a file in the cache or does not. `getStaticPaths`
- * lists only those without one (`customerPagesToRender`), and once Astro finished, every other page is
- * linked into the new site from the cache, and every rendered one into the cache (`finishCustomerPages`).
+ * lists only those without one (`customerPagesToRender`); every other page is linked into the new site from
+ * the cache while Astro renders those (`placeCachedPages`), and once Astro finished, every rendered one into
+ * the cache (`storeRenderedPages`).
  *
- * The cache is content-keyed and only ever gains whole files under their key (a temporary name, then a
- * rename), as the customers' files' cache does (`customer-files.ts`); the site cache's lock
+ * The cache is content-keyed and only ever gains whole files under their key (`keyed-store.ts`), as the
+ * customers' files' cache does (`customer-files.ts`); the site cache's lock
  * (`site-cache.ts`) keeps two builds out of it and makes a build after a failed one reuse nothing.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lang } from '../shared/text.ts';
 import { digestOf, propsKey } from './cache-key.ts';
-import { linkOrCopy, openFilesCache, sourceDigest } from './customer-files.ts';
+import { sourceDigest } from './customer-files.ts';
 import type { CustomerEntry } from './directory.ts';
+import { inLanes, type KeyedStore, openKeyedStore } from './keyed-store.ts';
 
 /** The folder of the site cache that holds the customers' pages, by key. */
 export const CUSTOMER_PAGES_CACHE = 'customer-pages';
@@ -87,7 +87,7 @@ interface PlannedPage {
 /** What a build does with the customers' pages: which Astro renders, which come from the cache. */
 export interface CustomerPagePlan {
   /** The cache's folder of pages; undefined for a build without a cache (another build holds it). */
-  cache: string | undefined;
+  store: KeyedStore | undefined;
   pages: PlannedPage[];
   /** The ids Astro must render; every customer when there is no usable cache. */
   render: ReadonlySet<string>;
@@ -109,16 +109,17 @@ export async function planCustomerPages(options: {
   root?: string;
 }): Promise<CustomerPagePlan> {
   const { customers, demo, settings } = options;
-  const cache =
-    options.cacheDir === undefined ? undefined : path.join(options.cacheDir, CUSTOMER_PAGES_CACHE);
-  const held = cache ? await openFilesCache(cache, options.force) : new Set<string>();
+  const store =
+    options.cacheDir === undefined
+      ? undefined
+      : await openKeyedStore(path.join(options.cacheDir, CUSTOMER_PAGES_CACHE), options.force);
   const code = await pageCodeDigest(options.root);
   const pages = customers.map((entry): PlannedPage => {
     const name = customerPageKey({ entry, demo }, settings, code);
-    return { id: entry.customer.id, name, cached: held.has(name) };
+    return { id: entry.customer.id, name, cached: store?.has(name) ?? false };
   });
   const render = new Set(pages.filter((page) => !page.cached).map((page) => page.id));
-  return { cache, pages, render };
+  return { store, pages, render };
 }
 
 /** The same plan with every page rendered: when a cached page could link a file this build did not emit. */
@@ -132,27 +133,6 @@ export function customerPagePath(id: string): string {
   return `customers/${id}/index.html`;
 }
 
-/**
- * Puts a copy of `from` at `to`, which must not exist, all at once: a hard link appears whole; a copy
- * (across file systems) is written under a temporary name first, then renamed onto `to`.
- */
-async function placeWhole(from: string, to: string): Promise<void> {
-  const temporary = `${to}.${randomUUID()}.tmp`;
-  try {
-    await link(from, to);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (!['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNOTSUPP'].includes(code)) throw error;
-  }
-  try {
-    await copyFile(from, temporary);
-    await rename(temporary, to);
-  } finally {
-    await rm(temporary, { force: true });
-  }
-}
-
 export interface FinishCustomerPagesResult {
   /** Pages linked (or copied) from the cache into the site. */
   reused: number;
@@ -160,48 +140,51 @@ export interface FinishCustomerPagesResult {
   stored: number;
 }
 
-/**
- * After Astro: links each page the plan did not render from the cache into `outDir`, and each rendered one
- * into the cache under its key; then leaves the cache holding exactly this build's pages.
- */
-export async function finishCustomerPages(options: {
+export interface CustomerPagesOptions {
+  /** The plan Astro followed. */
   plan: CustomerPagePlan;
   outDir: string;
   /** Told of each page taken from the cache, by its path in the site (`/customers/<id>/index.html`). */
   onReused?: (sitePath: string) => void;
   concurrency?: number;
-}): Promise<FinishCustomerPagesResult> {
+}
+
+/**
+ * Links each page the plan did not render from the cache into `outDir`; resolves with how many. Needs only
+ * the final plan, so it runs while Astro renders the other pages (`buildSite()`).
+ */
+export async function placeCachedPages(options: CustomerPagesOptions): Promise<number> {
   const { plan, outDir, concurrency = 16 } = options;
-  const { cache } = plan;
-  const result: FinishCustomerPagesResult = { reused: 0, stored: 0 };
-  if (!cache) return result;
-  const one = async (page: PlannedPage) => {
+  const { store } = plan;
+  if (!store) return 0;
+  const cached = plan.pages.filter((page) => page.cached);
+  await inLanes(cached, concurrency, async (page) => {
     const sitePath = customerPagePath(page.id);
-    const target = path.join(outDir, sitePath);
-    if (page.cached) {
-      await mkdir(path.dirname(target), { recursive: true });
-      await placeWhole(path.join(cache, page.name), target);
-      result.reused += 1;
-      options.onReused?.(`/${sitePath}`);
-      return;
-    }
-    const temporary = path.join(cache, `${page.name}.${randomUUID()}.tmp`);
-    await linkOrCopy(target, temporary);
-    await rename(temporary, path.join(cache, page.name));
-    result.stored += 1;
-  };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, concurrency) }, async () => {
-      for (let index = next++; index < plan.pages.length; index = next++) {
-        const page = plan.pages[index];
-        if (page) await one(page);
-      }
-    }),
+    await store.place(page.name, path.join(outDir, sitePath));
+    options.onReused?.(`/${sitePath}`);
+  });
+  return cached.length;
+}
+
+/**
+ * After Astro: links each page it rendered into the cache under its key, then leaves the cache holding exactly
+ * this build's pages; resolves with how many it stored.
+ */
+export async function storeRenderedPages(options: CustomerPagesOptions): Promise<number> {
+  const { plan, outDir, concurrency = 16 } = options;
+  const { store } = plan;
+  if (!store) return 0;
+  const rendered = plan.pages.filter((page) => !page.cached);
+  await inLanes(rendered, concurrency, (page) =>
+    store.store(path.join(outDir, customerPagePath(page.id)), page.name),
   );
-  const used = new Set(plan.pages.map((page) => page.name));
-  for (const entry of await readdir(cache)) {
-    if (!used.has(entry)) await rm(path.join(cache, entry), { force: true });
-  }
-  return result;
+  await store.keepOnly(new Set(plan.pages.map((page) => page.name)));
+  return rendered.length;
+}
+
+/** After Astro, both: the cached pages into the site, the rendered ones into the cache. */
+export async function finishCustomerPages(options: CustomerPagesOptions): Promise<FinishCustomerPagesResult> {
+  const reused = await placeCachedPages(options);
+  const stored = await storeRenderedPages(options);
+  return { reused, stored };
 }

@@ -65,6 +65,7 @@ export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): 
   return {
     write(event) {
       if (event.level === 'debug' || event.level === 'silent') return;
+      const page = event.level === 'info' ? countPage(counts, event.message) : false;
       if (config.verbose) {
         const write = event.level === 'error' ? output.err : output.out;
         write(`${labelled(event)}${event.message}${event.newLine ? '\n' : ''}`);
@@ -75,12 +76,7 @@ export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): 
         output.err(`${labelled(event)}${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
         return;
       }
-      // A page Astro copied from its cache is announced as "(cached)" or "(restored)", one it rendered by
-      // its render time: "(+37ms)".
-      const text = stripVTControlCharacters(event.message);
-      if (/\((cached|restored)\)/.test(text)) counts.reused += 1;
-      else if (/^\s*\(\+[\d.]+\s*m?s\)/.test(text)) counts.rendered += 1;
-      else return;
+      if (!page) return;
       const done = counts.rendered + counts.reused;
       line.show('pages', done, Math.max(expected, done));
     },
@@ -90,6 +86,19 @@ export function createBuildLog(config: BuildLogConfig, output: BuildLogOutput): 
     },
     end: () => line.clear(),
   };
+}
+
+/**
+ * Counts the page a line of Astro's announces, if any: one copied from its cache is announced as "(cached)"
+ * or "(restored)", one it rendered by its render time, "(+37ms)". Counted with `verbose` too: the build's
+ * summary counted only the files written after Astro in a verbose build.
+ */
+function countPage(counts: BuildLogCounts, message: string): boolean {
+  const text = stripVTControlCharacters(message);
+  if (/\((cached|restored)\)/.test(text)) counts.reused += 1;
+  else if (/^\s*\(\+[\d.]+\s*m?s\)/.test(text)) counts.rendered += 1;
+  else return false;
+  return true;
 }
 
 /**

@@ -19,10 +19,11 @@ import { replaceSymlink } from '../../shared/swap-dir.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
 import {
   type CustomerPagePlan,
-  finishCustomerPages,
   type PageSettings,
+  placeCachedPages,
   planCustomerPages,
   renderEveryPage,
+  storeRenderedPages,
 } from '../build/customer-pages.ts';
 import {
   buildDirectory,
@@ -32,7 +33,7 @@ import {
   takeDirectory,
 } from '../build/directory.ts';
 import { writeExportFiles } from '../build/export-data.ts';
-import { providePagesToRender } from '../build/page-plan.ts';
+import { type PagesToRender, providePagesToRender } from '../build/page-plan.ts';
 import {
   claimCache,
   findDroppedAsset,
@@ -173,11 +174,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           warn,
           pid: options.pid,
           force: settings.force,
-          // After Astro, from the directory the pages were made from (see `provideDirectory`).
-          writeFiles: async (filesCache, force) => {
-            const directory = await (takeDirectory() ?? readDirectory());
-            await writeExportFiles(directory, outDir);
-            return writeCustomerFiles({
+          // While Astro renders the pages, from the directory they are made from.
+          writeCustomerFiles: (directory, filesCache, force) =>
+            writeCustomerFiles({
               customers: directory.customers,
               text,
               outDir,
@@ -189,7 +188,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
                     onFile: (file, reused) => output.out(`  ├─ ${file} (${reused ? 'cached' : 'written'})\n`),
                   }
                 : {}),
-            });
+            }),
+          // After Astro: the export chunks' names are known once the home page rendered.
+          afterAstro: async () => {
+            const directory = await (takeDirectory() ?? readDirectory());
+            await writeExportFiles(directory, outDir);
           },
         });
       } finally {
@@ -258,14 +261,22 @@ interface BuildPagesOptions {
   onPages: (pages: number) => void;
   /** Told of each customer page linked from the cache. */
   onReused?: (sitePath: string) => void;
-  writeFiles: (cacheDir: string | undefined, force: boolean) => Promise<CustomerFilesResult>;
+  /** Writes the customers' files (`customer-files.ts`) into the site, with this cache folder or none. */
+  writeCustomerFiles: (
+    directory: Directory,
+    cacheDir: string | undefined,
+    force: boolean,
+  ) => Promise<CustomerFilesResult>;
+  /** What is written once Astro is done (the export chunks). */
+  afterAstro: () => Promise<void>;
 }
 
 /**
- * Astro's build of the pages, through the incremental caches when they can be used, then the customers' files
- * (`writeFiles`) under the same claim on the cache: its folder for them, or none when the cache is busy.
- * Astro renders only the customers' pages whose key the cache does not hold (`customer-pages.ts`); the others
- * are linked in after it. Counts the pages linked from the cache with the files.
+ * Astro's build of the pages, through the incremental caches when they can be used, with the customers' files
+ * (`writeCustomerFiles`) written meanwhile (`alongsideAstro`), under the same claim on the cache: its folder
+ * for them, or none when the cache is busy. Astro renders only the customers' pages whose key the cache does
+ * not hold (`customer-pages.ts`); the others are linked in after it. Counts the pages linked from the cache
+ * with the files.
  */
 async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResult> {
   const { config, cacheDir, warn } = options;
@@ -277,14 +288,16 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
     // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
     const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
     try {
-      const plan = await planPages(options, undefined, true);
-      providePagesToRender(async () => plan.render);
-      await build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } });
+      const { plan, directory } = await planPages(options, undefined, true);
+      const files = alongsideAstro(() => options.writeCustomerFiles(directory, undefined, true));
+      providePagesToRender(files.starting(async () => plan.render));
+      await files.during(build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } }));
+      await options.afterAstro();
+      return await files.result();
     } finally {
       providePagesToRender(undefined);
       await rm(scratch, { recursive: true, force: true });
     }
-    return await options.writeFiles(undefined, true);
   }
   if (claim.use === 'rebuild' && !options.force) {
     warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
@@ -293,22 +306,66 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
   try {
     const force = Boolean(options.force) || claim.use === 'rebuild';
     const before = await recordedAssets(cacheDir);
-    const decision = decidePages(options, await planPages(options, cacheDir, force), before);
-    providePagesToRender(decision.pagesToRender);
-    await build({ ...config, force });
-    const pages = await finishCustomerPages({
+    const { plan, directory } = await planPages(options, cacheDir, force);
+    const decision = decidePages(options, plan, before);
+    const pagesOptions = async () => ({
       plan: await decision.final(),
       outDir: options.outDir,
       ...(options.onReused ? { onReused: options.onReused } : {}),
     });
-    const files = await options.writeFiles(cacheDir, force);
+    // The files, and the pages the cache holds once the plan is final, while Astro renders the others.
+    const alongside = alongsideAstro(() =>
+      Promise.all([
+        options.writeCustomerFiles(directory, cacheDir, force),
+        pagesOptions().then(placeCachedPages),
+      ]),
+    );
+    providePagesToRender(alongside.starting(decision.pagesToRender));
+    await alongside.during(build({ ...config, force }));
+    await storeRenderedPages(await pagesOptions());
+    await options.afterAstro();
+    const [files, reused] = await alongside.result();
     await recordAssets(cacheDir, options.outDir, config.base);
     succeeded = true;
-    return { written: files.written, reused: files.reused + pages.reused };
+    return { written: files.written, reused: files.reused + reused };
   } finally {
     providePagesToRender(undefined);
     await claim.release(succeeded);
   }
+}
+
+/**
+ * Work done while Astro renders the pages rather than after them: the customers' files and the pages the cache
+ * holds need only the directory and the plan, and their file-system work (a link or a write for each of
+ * 37,500 files at 100,000 contacts) then overlaps Astro's rendering. Started when Astro asks which customer
+ * pages to render (`starting`): by then it has emptied the site's folder, which would have taken files
+ * written earlier with it, and emitted the scripts and styles the plan's last check needs. `during` waits for
+ * the work too when Astro fails, so that nothing is still being written into the folder that is thrown away.
+ */
+function alongsideAstro<T>(work: () => Promise<T>) {
+  let started: Promise<T> | undefined;
+  const start = () => {
+    started ??= work();
+    return started;
+  };
+  return {
+    starting:
+      (decide: PagesToRender): PagesToRender =>
+      async () => {
+        start().catch(() => undefined);
+        return decide();
+      },
+    async during(astro: Promise<void>): Promise<void> {
+      try {
+        await astro;
+      } catch (error) {
+        await started?.catch(() => undefined);
+        throw error;
+      }
+    },
+    /** The work's result; done now when Astro never asked (a build without customer pages). */
+    result: start,
+  };
 }
 
 /** Reads the snapshot and decides which customer pages Astro renders. */
@@ -316,7 +373,7 @@ async function planPages(
   options: BuildPagesOptions,
   cacheDir: string | undefined,
   force: boolean,
-): Promise<CustomerPagePlan> {
+): Promise<{ plan: CustomerPagePlan; directory: Directory }> {
   const directory = await options.readFirst();
   const plan = await planCustomerPages({
     customers: directory.customers,
@@ -326,7 +383,7 @@ async function planPages(
     force,
   });
   options.onPages(plan.render.size);
-  return plan;
+  return { plan, directory };
 }
 
 /**
