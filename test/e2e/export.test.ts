@@ -20,8 +20,9 @@ import { fileName, leftOutMessage } from '../../src/site/client/export-actions.t
 import { splitCsvRecords } from '../../src/site/shared/csv-records.ts';
 import { mailtoHref } from '../../src/site/shared/format.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
-import { indexContact, parseContactLines, type SearchHeader, search } from '../../src/site/shared/search.ts';
+import { parseContactLines, type SearchHeader } from '../../src/site/shared/search.ts';
 import { createText } from '../../src/site/shared/text.ts';
+import { indexContact, search } from '../../src/testing/reference-search.ts';
 import type { StaticServer } from '../../src/testing/static-server.ts';
 import {
   chromiumSuite,

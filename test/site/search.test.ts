@@ -9,7 +9,6 @@ import {
   formatContactLine,
   formatIdLines,
   headerWords,
-  indexContact,
   parseContactLines,
   parseIdLines,
   parseQuery,
@@ -17,11 +16,11 @@ import {
   type SearchFilters,
   type SearchHeader,
   type SearchResult,
-  search,
   searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
 import { contactAt, indexLines, sampleIndex, searchIndex } from '../../src/site/shared/search-index.ts';
+import { indexContact, search } from '../../src/testing/reference-search.ts';
 
 describe('fold', () => {
   test.each([

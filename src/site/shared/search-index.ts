@@ -3,7 +3,7 @@
  * positions of each contact's fields in typed arrays. No object or string per contact: a word is found by
  * `indexOf` over the one folded string and its position mapped to its contact, which is what lets 100,000
  * contacts be read within a second of the page opening on a slow machine and a one-letter query answer in a
- * few milliseconds. It finds exactly what `search` in `search.ts` finds over `indexContact`'s entries (the
+ * few milliseconds. It finds exactly what `search` in `src/testing/reference-search.ts` finds over `indexContact`'s entries (the
  * unit tests compare the two over the same contacts); that simple form stays as the reference.
  */
 import {
@@ -412,7 +412,7 @@ function queryFlags(
 }
 
 /**
- * `search` of `search.ts` over a `SearchIndex`: the same contacts, in the same order, with the same counts
+ * `search` of `src/testing/reference-search.ts` over a `SearchIndex`: the same contacts, in the same order, with the same counts
  * and the same fallback to the closest matches.
  */
 export function searchIndex(
@@ -524,7 +524,7 @@ function closestMatches(
 const WORDS = /[\p{L}\p{N}]+/gu;
 
 /**
- * What works out the vocabulary typos are compared with (`vocabularyOf` of `search.ts`: every name, and
+ * What works out the vocabulary typos are compared with (`vocabularyOf` of `reference-search.ts`: every name, and
  * the email, customer and roles of the first contact of each customer and of each set of roles), a slice of
  * contacts at a time, in order, so that no step of it holds the page.
  */
