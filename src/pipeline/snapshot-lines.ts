@@ -14,7 +14,8 @@
  * ]}
  * ```
  * Anything else (another writer's indentation, a file cut short, a separator missing) is another layout: the
- * reading stops there, and the caller reads the file whole, as JSON, instead.
+ * reading stops there, and the caller reads the file whole, as JSON, instead. A record's text is not parsed
+ * here: a line holding two records passes for one, whose text is then not one JSON value.
  */
 import { type EachLineOptions, eachLine } from '../shared/each-line.ts';
 
