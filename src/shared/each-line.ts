@@ -1,6 +1,6 @@
 /**
  * Reading a large text file a line at a time: the previous snapshot's `contacts.json`, read twice on a night
- * where every contact changed.
+ * where every contact changed, and the live one the site is built from (both through `snapshot-lines.ts`).
  *
  * Lines are cut from the file's bytes and decoded one at a time, and each is handed over before the next chunk
  * is read, so none outlives the chunk it came from. readline's async iterator buffers up to a thousand lines
