@@ -54,7 +54,7 @@ const CLOSING: Partial<Record<Section, string>> = { customers: '],', contacts: '
 export async function eachSnapshotLine(file: string, on: SnapshotLineHandlers): Promise<SnapshotLinesEnd> {
   let index = 0;
   let end: SnapshotLinesEnd | undefined;
-  // Whether the list's last record ended in "," (so another record must follow), and whether it has one.
+  // Whether the list's last record ended in "," (so another record must follow), and how many it has.
   let separated = false;
   let records = 0;
   const stop = (why: SnapshotLinesEnd) => {
