@@ -52,6 +52,23 @@ describe('eachLine', () => {
     expect(await linesOf('a\nb\nc\n', 2)).toEqual(['a', 'b']);
   });
 
+  test('shows every byte to onChunk, in order, and hands over the same lines at any chunk size', async () => {
+    const text = `Élodie € 😀\nline \u2028 two\r\n${'é'.repeat(40)}\nlast`;
+    const file = path.join(dir, 'chunks.txt');
+    await writeFile(file, text);
+    for (const chunkBytes of [1, 3, 4, 64 * 1024]) {
+      const chunks: Buffer[] = [];
+      const lines: string[] = [];
+      await eachLine(file, (line) => void lines.push(line), {
+        chunkBytes,
+        onChunk: (chunk) => void chunks.push(Buffer.from(chunk)),
+      });
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(text);
+      expect(chunks.every((chunk) => chunk.length <= chunkBytes)).toBe(true);
+      expect(lines).toEqual(['Élodie € 😀', 'line \u2028 two', 'é'.repeat(40), 'last']);
+    }
+  });
+
   test('rejects with ENOENT for a missing file', async () => {
     await expect(eachLine(path.join(dir, 'missing.json'), () => true)).rejects.toMatchObject({
       code: 'ENOENT',

@@ -1,6 +1,6 @@
 /**
  * Reading a large text file a line at a time: the previous snapshot's `contacts.json`, read twice on a night
- * where every contact changed.
+ * where every contact changed, and the live one the site is built from (both through `snapshot-lines.ts`).
  *
  * Lines are cut from the file's bytes and decoded one at a time, and each is handed over before the next chunk
  * is read, so none outlives the chunk it came from. readline's async iterator buffers up to a thousand lines
@@ -13,16 +13,32 @@ import { createReadStream } from 'node:fs';
 
 const LINE_FEED = 0x0a;
 
+export interface EachLineOptions {
+  /**
+   * Sees every chunk of the file's bytes as it is read, before its lines are handed over (to hash and count
+   * them in the same read). A chunk is the stream's: do not keep it.
+   */
+  onChunk?: (chunk: Buffer) => void;
+  /** The most bytes read at a time: the stream's 64 kB by default. */
+  chunkBytes?: number;
+}
+
 /**
  * Calls `onLine` with each line of `file` (UTF-8), without its `\n` or `\r\n`, in order; stops reading when
  * `onLine` returns `false`. A last line without a line break is handed over too; an empty file has no line.
  * Rejects as `createReadStream` does (ENOENT for a missing file).
  */
-export async function eachLine(file: string, onLine: (line: string) => boolean | undefined): Promise<void> {
+export async function eachLine(
+  file: string,
+  onLine: (line: string) => boolean | undefined,
+  { onChunk, chunkBytes }: EachLineOptions = {},
+): Promise<void> {
   // Bytes of a line that began in an earlier chunk. A line feed byte never occurs inside a multi-byte UTF-8
   // character, so cutting at it never splits one.
   let rest: Buffer | undefined;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+  const stream = createReadStream(file, chunkBytes === undefined ? {} : { highWaterMark: chunkBytes });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    onChunk?.(chunk);
     let start = 0;
     for (let end = chunk.indexOf(LINE_FEED); end !== -1; end = chunk.indexOf(LINE_FEED, start)) {
       const line =

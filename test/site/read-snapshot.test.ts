@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
+import { writeJson } from '../../src/pipeline/exporters/json.ts';
+import { CONTACTS_CHUNK_BYTES, readSnapshot } from '../../src/pipeline/read-snapshot.ts';
 import { formatOf, snapshotFormat } from '../../src/pipeline/snapshot-format.ts';
 import { ExitCode, SnapshotIoError } from '../../src/shared/errors.ts';
-import { type Manifest, SnapshotSchema } from '../../src/shared/schema/published.ts';
+import { type Manifest, type Snapshot, SnapshotSchema } from '../../src/shared/schema/published.ts';
 import {
   ChangesHistorySchema,
   ChangesReportSchema,
@@ -231,6 +232,127 @@ describe('readSnapshot and the publisher that wrote it', () => {
     const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
     await writeFile(join(dir, 'contacts.json'), '{}');
     await expectSnapshotError(/contacts\.json has 2 bytes but manifest\.json says/);
+  });
+});
+
+describe('readSnapshot of a trusted contacts.json, read a record at a time', () => {
+  const FETCH_FIRST = 'run `npm run fetch` (or `npm run demo`) first';
+
+  /** `contacts.json` as the exporter writes `snapshot`. */
+  async function jsonText(snapshot: Snapshot): Promise<string> {
+    const file = join(dataDir, `${Math.random().toString(36).slice(2)}.json`);
+    await writeJson(snapshot, file);
+    const text = await readFile(file, 'utf8');
+    await rm(file);
+    return text;
+  }
+
+  /**
+   * A snapshot whose `contacts.json` spans three of the loader's chunks: values that look like line ends
+   * (escaped, or the separators U+2028 and U+2029 that JSON leaves as they are), and one record longer than
+   * a chunk, made of 4-byte emoji, so that a chunk ends inside one of them.
+   */
+  async function hostileSnapshot(): Promise<{ snapshot: Snapshot; text: string }> {
+    for (let pad = 0; pad < 4; pad += 1) {
+      const snapshot = makeSnapshot({ contacts: 60 });
+      const [customer] = snapshot.customers;
+      const [breaks, long, accents] = snapshot.contacts;
+      if (!customer || !breaks || !long || !accents) throw new Error('The fixture is too small');
+      customer.name = 'Société \u2028 Générale \u2029 "Ñúñez"\n';
+      breaks.first_name = 'Line\nbreak \u2028 and \u2029 separators, \\n escaped, "quoted",\r\n}';
+      long.last_name = `${'x'.repeat(pad)}${'😀'.repeat(700_000)}`;
+      accents.first_name = 'Élodie € 😀 ,\n] }';
+      const text = await jsonText(snapshot);
+      const bytes = Buffer.from(text);
+      // A continuation byte of UTF-8 first in a chunk: the chunk before it ended inside a character.
+      const split = (at: number) => ((bytes[at] ?? 0) & 0xc0) === 0x80;
+      if (split(CONTACTS_CHUNK_BYTES) && split(2 * CONTACTS_CHUNK_BYTES)) return { snapshot, text };
+    }
+    throw new Error('No padding puts an emoji across the chunks');
+  }
+
+  /** Publishes a snapshot, then puts `text` in its contacts.json, listed with its size and SHA-256. */
+  async function publishContacts(text: string): Promise<string> {
+    const dir = await writePublishedSnapshot(dataDir, makeSnapshot({ contacts: 5 }));
+    await replaceFile(dir, 'contacts.json', text);
+    return dir;
+  }
+
+  async function readError(): Promise<SnapshotIoError> {
+    const error = await readSnapshot(dataDir).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(SnapshotIoError);
+    expect(error).toHaveProperty('exitCode', ExitCode.io);
+    return error as SnapshotIoError;
+  }
+
+  test('reads the value parsing the whole file makes, hostile values, emoji across chunks and a record longer than a chunk included', async () => {
+    const { snapshot, text } = await hostileSnapshot();
+    const dir = await publishContacts(text);
+    const loaded = await readSnapshot(dataDir);
+    const whole = JSON.parse(await readFile(join(dir, 'contacts.json'), 'utf8'));
+    expect(loaded.trusted).toBe(true);
+    expect(loaded.snapshot).toStrictEqual(whole);
+    expect(loaded.snapshot).toStrictEqual(snapshot);
+    // Key for key, in the same order: the pages and the exports list fields as the object holds them.
+    expect(Object.keys(loaded.snapshot)).toStrictEqual(Object.keys(whole));
+    expect(Object.keys(loaded.snapshot.contacts[0] ?? {})).toStrictEqual(Object.keys(whole.contacts[0]));
+    const longLine = text.split('\n').find((line) => line.includes('😀😀'));
+    expect(Buffer.byteLength(longLine ?? '')).toBeGreaterThan(CONTACTS_CHUNK_BYTES);
+    expect(loaded.snapshot.contacts[0]?.first_name).toContain('\u2028');
+  });
+
+  test.each([
+    ['indented by another writer', (snapshot: Snapshot) => `${JSON.stringify(snapshot, null, 2)}\n`],
+    ['with two records on one line', (_: Snapshot, text: string) => text.replace('},\n{"id"', '},{"id"')],
+    ['with a line after its end', (_: Snapshot, text: string) => `${text}\n`],
+    ['with Windows line ends', (_: Snapshot, text: string) => text.replaceAll('\n', '\r\n')],
+  ])('reads a trusted contacts.json %s, in another layout, as parsing it whole does', async (_, layout) => {
+    const snapshot = makeSnapshot({ contacts: 30 });
+    const text = layout(snapshot, await jsonText(snapshot));
+    await publishContacts(text);
+    const loaded = await readSnapshot(dataDir);
+    expect(loaded.trusted).toBe(true);
+    expect(loaded.snapshot).toStrictEqual(JSON.parse(text));
+    expect(loaded.snapshot).toStrictEqual(snapshot);
+  });
+
+  test.each([
+    ['one byte of a value changed', (text: string) => text.replace('😀😀😀', '😀😁😀')],
+    ['one separator changed', (text: string) => text.replace('},\n{"id"', '};\n{"id"')],
+  ])(
+    'throws the SHA-256 sentence (exit 6), and no data, for a trusted contacts.json with %s mid-file',
+    async (_, damage) => {
+      const { text } = await hostileSnapshot();
+      const dir = await publishContacts(text);
+      const damaged = damage(text);
+      expect(Buffer.byteLength(damaged)).toBe(Buffer.byteLength(text));
+      expect(damaged).not.toBe(text);
+      await writeFile(join(dir, 'contacts.json'), damaged);
+      expect((await readError()).message).toBe(
+        `The snapshot file ${join(dir, 'contacts.json')} does not match the SHA-256 in manifest.json, so the snapshot is damaged; ${FETCH_FIRST}.`,
+      );
+    },
+  );
+
+  test('throws the size sentence (exit 6) for a trusted contacts.json cut short', async () => {
+    const { text } = await hostileSnapshot();
+    const dir = await publishContacts(text);
+    const bytes = Buffer.from(text);
+    const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
+    await writeFile(join(dir, 'contacts.json'), cut);
+    expect((await readError()).message).toBe(
+      `The snapshot file ${join(dir, 'contacts.json')} has ${cut.length} bytes but manifest.json says ${bytes.length}, so the snapshot is damaged; ${FETCH_FIRST}.`,
+    );
+  });
+
+  test('throws (exit 6) for a trusted contacts.json cut short whose manifest lists it so', async () => {
+    const snapshot = makeSnapshot({ contacts: 30 });
+    const text = await jsonText(snapshot);
+    await publishContacts(text.slice(0, text.lastIndexOf(']}')));
+    expect((await readError()).message).toMatch(/contacts\.json is not valid JSON/);
   });
 });
 

@@ -7,7 +7,6 @@
  */
 import { hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { eachLine } from '../../shared/each-line.ts';
 import {
   type Snapshot,
   type SnapshotContact,
@@ -15,6 +14,7 @@ import {
   SnapshotSchema,
 } from '../../shared/schema/published.ts';
 import type { ChangedValue, ChangesReport, ContactRef } from '../../shared/schema/reports.ts';
+import { eachSnapshotLine } from '../snapshot-lines.ts';
 
 /** What names a removed contact: checked, the rest of its old record left unread. */
 const RefFieldsSchema = SnapshotContactSchema.pick({
@@ -223,36 +223,31 @@ function ownCopy(text: string): string {
 }
 
 /**
- * Reads `contacts.json` line by line (`eachLine`), handing over each contact's id and JSON text and each
- * customer's JSON text; resolves with the snapshot's `generated_at`, or undefined when the file has another
- * layout.
+ * Reads `contacts.json` in the exporter's line layout (`eachSnapshotLine`), handing over each contact's id and
+ * JSON text and each customer's JSON text; resolves with the snapshot's `generated_at`, or undefined when the
+ * file has another layout.
  */
 async function scanLines(
   file: string,
   on: { contact: (id: string, text: string) => unknown; customer?: (text: string) => unknown },
 ): Promise<string | undefined> {
   let generatedAt: string | undefined;
-  let otherLayout = false;
-  let section: 'head' | 'customers' | 'contacts' | 'other' = 'head';
-  await eachLine(file, (line) => {
-    if (section === 'head') {
-      if (!line.startsWith('{"schema_version":1,') || !line.endsWith(',')) {
-        otherLayout = true;
-        return false;
-      }
-      generatedAt = (JSON.parse(`${line.slice(0, -1)}}`) as { generated_at?: string }).generated_at;
-      section = 'other';
-    } else if (line === '"customers":[') section = 'customers';
-    else if (line === '"contacts":[') section = 'contacts';
-    else if (line.startsWith('{') && section !== 'other') {
-      const text = line.endsWith(',') ? line.slice(0, -1) : line;
-      if (section === 'customers') on.customer?.(text);
+  const end = await eachSnapshotLine(file, {
+    head: (text) => {
+      generatedAt = (JSON.parse(text) as { generated_at?: string }).generated_at;
+      return true;
+    },
+    customer: (text) => {
+      on.customer?.(text);
+      return true;
+    },
+    contact: (text) => {
       // The id is the first field the exporter writes: no need to parse the whole record for it.
-      else on.contact(/^\{"id":"([^"\\]+)"/.exec(text)?.[1] ?? (JSON.parse(text) as { id: string }).id, text);
-    } else if (line.startsWith(']')) section = 'other';
-    return true;
+      on.contact(/^\{"id":"([^"\\]+)"/.exec(text)?.[1] ?? (JSON.parse(text) as { id: string }).id, text);
+      return true;
+    },
   });
-  return otherLayout ? undefined : generatedAt;
+  return end === 'read' ? generatedAt : undefined;
 }
 
 async function readWhole(file: string): Promise<PreviousSnapshot> {
