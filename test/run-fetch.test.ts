@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateWorkspace } from '../src/fake-api/generate.ts';
@@ -184,5 +184,22 @@ describe('runFetch', () => {
     expect(changes.totals).toMatchObject({ removed: 10, changed: 1, added: 0 });
     expect(changes.contacts.changed[0]?.fields).toEqual(['email']);
     expect(JSON.parse(await readFile(path.join(api.dir(), 'changes.json'), 'utf8')).totals.removed).toBe(10);
+  });
+
+  test('publishes over a previous snapshot damaged since, with a warning and nothing to compare with', async () => {
+    await fetchInto(await serve({ contacts: 60, seed: 7 }));
+    const file = path.join(api.dir(), 'contacts.json');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    // A contact's line cut in half, mid-file: neither the line reader nor a whole-file parse can read it.
+    const damaged = lines.findIndex((line) => line.startsWith('{"id"') && lines.indexOf(line) > 40);
+    lines[damaged] = (lines[damaged] ?? '').slice(0, 20);
+    await writeFile(file, lines.join('\n'));
+
+    const { changes, lines: output } = await fetchInto(await serve({ contacts: 60, seed: 7 }));
+    expect(output.join('')).toMatch(
+      /Could not read the previous snapshot's contacts \(.+\): tonight's change report compares with nothing/,
+    );
+    expect(changes.totals).toMatchObject({ added: 60, removed: 0, changed: 0 });
+    expect((await readSnapshot(api.dir())).snapshot.contacts).toHaveLength(60);
   });
 });

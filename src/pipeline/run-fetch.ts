@@ -141,8 +141,14 @@ async function readEarlierNight(config: FetchConfig, reporter: Reporter): Promis
     : { history: null };
   if (liveHistory.warning) reporter.warn(liveHistory.warning);
   for (const exporter of EXPORTERS) exporter.prepare?.();
+  // A previous snapshot damaged since it was published is no reason to lose tonight's: compared with nothing.
   const snapshot = live
-    ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName))
+    ? readPreviousSnapshot(path.join(live.dir, jsonExporter.fileName)).catch((error: unknown) => {
+        reporter.warn(
+          `Could not read the previous snapshot's contacts (${(error as Error).message}): tonight's change report compares with nothing, as on a first night.`,
+        );
+        return null;
+      })
     : Promise.resolve(null);
   snapshot.catch(() => {}); // awaited when publishing; a failed fetch must not leave it unhandled
   // Read before its contacts: the customers come first in contacts.json.
