@@ -15,6 +15,7 @@
  * customers' files' cache does (`customer-files.ts`); the site cache's lock
  * (`site-cache.ts`) keeps two builds out of it and makes a build after a failed one reuse nothing.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lang } from '../shared/text.ts';
 import { digestOf, propsKey } from './cache-key.ts';
@@ -147,6 +148,26 @@ export interface CustomerPagesOptions {
   /** Told of each page taken from the cache, by its path in the site (`/customers/<id>/index.html`). */
   onReused?: (sitePath: string) => void;
   concurrency?: number;
+}
+
+/**
+ * Makes every customer's folder in `outDir` (`customers/<id>/`), once, before its page and files are placed
+ * in it: placing them into folders not there yet cost a failed link, the folder, and the link again, for
+ * each of 12,500 customers at 100,000 contacts (a third of the links of a night without changes failed).
+ * A folder already there (a page Astro rendered) is left as it is.
+ */
+export async function makeCustomerFolders(
+  outDir: string,
+  ids: readonly string[],
+  concurrency = 16,
+): Promise<void> {
+  const parent = path.join(outDir, 'customers');
+  await mkdir(parent, { recursive: true });
+  await inLanes(ids, concurrency, async (id) => {
+    await mkdir(path.join(parent, id)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  });
 }
 
 /**

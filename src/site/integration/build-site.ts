@@ -19,6 +19,7 @@ import { replaceSymlink } from '../../shared/swap-dir.ts';
 import { type CustomerFilesResult, writeCustomerFiles } from '../build/customer-files.ts';
 import {
   type CustomerPagePlan,
+  makeCustomerFolders,
   type PageSettings,
   placeCachedPages,
   planCustomerPages,
@@ -314,12 +315,16 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
       ...(options.onReused ? { onReused: options.onReused } : {}),
     });
     // The files, and the pages the cache holds once the plan is final, while Astro renders the others.
-    const alongside = alongsideAstro(() =>
-      Promise.all([
+    const alongside = alongsideAstro(async () => {
+      await makeCustomerFolders(
+        options.outDir,
+        plan.pages.map((page) => page.id),
+      );
+      return Promise.all([
         options.writeCustomerFiles(directory, cacheDir, force),
         pagesOptions().then(placeCachedPages),
-      ]),
-    );
+      ]);
+    });
     providePagesToRender(alongside.starting(decision.pagesToRender));
     await alongside.during(build({ ...config, force }));
     await storeRenderedPages(await pagesOptions());
