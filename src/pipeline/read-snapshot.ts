@@ -280,10 +280,7 @@ async function checkFile(dir: string, name: string, bytes: number, sha256: strin
   try {
     size = (await stat(path)).size;
   } catch (error) {
-    const what = isNotFound(error) ? 'is missing' : `could not be read (${describe(error)})`;
-    throw new SnapshotIoError(`The snapshot file ${path} listed in manifest.json ${what}; ${FETCH_FIRST}.`, {
-      cause: error,
-    });
+    throw unreadable(path, error);
   }
   checkBytes(path, size, bytes);
   checkHash(path, await sha256Of(path), sha256);
