@@ -12,7 +12,8 @@
  * Astro's keys held the route's module graph: a change to a writer makes every file again.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contactsToCsv } from '../../pipeline/exporters/csv.ts';
@@ -20,7 +21,7 @@ import type { Text } from '../shared/text.ts';
 import { formatVcards } from '../shared/vcard.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import type { CustomerEntry } from './directory.ts';
-import { inLanes, intoFolder, openKeyedStore } from './keyed-store.ts';
+import { inSlices, intoFolder, openKeyedStore } from './keyed-store.ts';
 import { vcardOf } from './vcards.ts';
 
 /** One file of a customer's folder: where it goes, the key its bytes depend on, and how to make them. */
@@ -111,8 +112,6 @@ export interface WriteCustomerFilesOptions {
   cacheDir?: string | undefined;
   /** Make every file, reusing nothing; the cache is still refreshed. */
   force?: boolean;
-  /** Files made or copied at once: the file-system work overlaps the making. */
-  concurrency?: number;
   /** Told of each file once it is in `outDir`: its path in the site, and whether it came from the cache. */
   onFile?: (sitePath: string, reused: boolean) => void;
 }
@@ -133,39 +132,39 @@ export const CUSTOMER_FILES_CACHE = 'customer-files';
  * site cache's lock makes the next build reuse nothing anyway).
  */
 export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Promise<CustomerFilesResult> {
-  const { customers, text, outDir, force = false, concurrency = 16 } = options;
+  const { customers, text, outDir, force = false } = options;
   const store =
     options.cacheDir === undefined
       ? undefined
-      : await openKeyedStore(path.join(options.cacheDir, CUSTOMER_FILES_CACHE), force);
+      : openKeyedStore(path.join(options.cacheDir, CUSTOMER_FILES_CACHE), force);
   const code = await filesCodeDigest();
   const used = new Set<string>();
   const result: CustomerFilesResult = { written: 0, reused: 0 };
 
-  async function one(file: CustomerFile): Promise<void> {
+  function one(file: CustomerFile): void {
     const target = path.join(outDir, file.path);
     const name = createHash('sha256')
       .update(`${code}\0${path.basename(file.path)}\0${file.key}`)
       .digest('hex');
     used.add(name);
     if (store?.has(name)) {
-      await store.place(name, target);
+      store.place(name, target);
       result.reused += 1;
       options.onFile?.(`/${file.path}`, true);
       return;
     }
     const body = file.body();
     // Never into a file that is already there: it could be a link to the cache's copy.
-    await intoFolder(path.dirname(target), () => writeFile(target, body, { flag: 'wx' }));
+    intoFolder(path.dirname(target), () => writeFileSync(target, body, { flag: 'wx' }));
     result.written += 1;
     options.onFile?.(`/${file.path}`, false);
-    await store?.store(target, name);
+    store?.store(target, name);
   }
 
-  // One customer's files at a time per lane, `concurrency` lanes: a customer's body is made only when its
-  // lane reaches it, so no more than `concurrency` bodies are held at once.
-  await inLanes(customers, concurrency, async (entry) => {
-    for (const file of customerFiles(entry, text)) await one(file);
+  // One customer's files at a time (synchronous calls, in slices: `keyed-store.ts`), each body made just
+  // before it is written, so only one is held at once.
+  await inSlices(customers, (entry) => {
+    for (const file of customerFiles(entry, text)) one(file);
   });
   // Only this build's files stay: a customer gone or changed does not leave its old files behind forever.
   await store?.keepOnly(used);

@@ -15,13 +15,13 @@
  * customers' files' cache does (`customer-files.ts`); the site cache's lock
  * (`site-cache.ts`) keeps two builds out of it and makes a build after a failed one reuse nothing.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Lang } from '../shared/text.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import { sourceDigest } from './customer-files.ts';
 import type { CustomerEntry } from './directory.ts';
-import { inLanes, type KeyedStore, openKeyedStore } from './keyed-store.ts';
+import { inSlices, type KeyedStore, openKeyedStore } from './keyed-store.ts';
 
 /** The folder of the site cache that holds the customers' pages, by key. */
 export const CUSTOMER_PAGES_CACHE = 'customer-pages';
@@ -113,7 +113,7 @@ export async function planCustomerPages(options: {
   const store =
     options.cacheDir === undefined
       ? undefined
-      : await openKeyedStore(path.join(options.cacheDir, CUSTOMER_PAGES_CACHE), options.force);
+      : openKeyedStore(path.join(options.cacheDir, CUSTOMER_PAGES_CACHE), options.force);
   const code = await pageCodeDigest(options.root);
   const pages = customers.map((entry): PlannedPage => {
     const name = customerPageKey({ entry, demo }, settings, code);
@@ -147,7 +147,6 @@ export interface CustomerPagesOptions {
   outDir: string;
   /** Told of each page taken from the cache, by its path in the site (`/customers/<id>/index.html`). */
   onReused?: (sitePath: string) => void;
-  concurrency?: number;
 }
 
 /**
@@ -156,17 +155,15 @@ export interface CustomerPagesOptions {
  * each of 12,500 customers at 100,000 contacts (a third of the links of a night without changes failed).
  * A folder already there (a page Astro rendered) is left as it is.
  */
-export async function makeCustomerFolders(
-  outDir: string,
-  ids: readonly string[],
-  concurrency = 16,
-): Promise<void> {
+export async function makeCustomerFolders(outDir: string, ids: readonly string[]): Promise<void> {
   const parent = path.join(outDir, 'customers');
-  await mkdir(parent, { recursive: true });
-  await inLanes(ids, concurrency, async (id) => {
-    await mkdir(path.join(parent, id)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+  mkdirSync(parent, { recursive: true });
+  await inSlices(ids, (id) => {
+    try {
+      mkdirSync(path.join(parent, id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   });
 }
 
@@ -175,13 +172,13 @@ export async function makeCustomerFolders(
  * the final plan, so it runs while Astro renders the other pages (`buildSite()`).
  */
 export async function placeCachedPages(options: CustomerPagesOptions): Promise<number> {
-  const { plan, outDir, concurrency = 16 } = options;
+  const { plan, outDir } = options;
   const { store } = plan;
   if (!store) return 0;
   const cached = plan.pages.filter((page) => page.cached);
-  await inLanes(cached, concurrency, async (page) => {
+  await inSlices(cached, (page) => {
     const sitePath = customerPagePath(page.id);
-    await store.place(page.name, path.join(outDir, sitePath));
+    store.place(page.name, path.join(outDir, sitePath));
     options.onReused?.(`/${sitePath}`);
   });
   return cached.length;
@@ -192,13 +189,11 @@ export async function placeCachedPages(options: CustomerPagesOptions): Promise<n
  * this build's pages; resolves with how many it stored.
  */
 export async function storeRenderedPages(options: CustomerPagesOptions): Promise<number> {
-  const { plan, outDir, concurrency = 16 } = options;
+  const { plan, outDir } = options;
   const { store } = plan;
   if (!store) return 0;
   const rendered = plan.pages.filter((page) => !page.cached);
-  await inLanes(rendered, concurrency, (page) =>
-    store.store(path.join(outDir, customerPagePath(page.id)), page.name),
-  );
+  await inSlices(rendered, (page) => store.store(path.join(outDir, customerPagePath(page.id)), page.name));
   await store.keepOnly(new Set(plan.pages.map((page) => page.name)));
   return rendered.length;
 }

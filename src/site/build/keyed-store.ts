@@ -9,9 +9,18 @@
  *   that stored the same key) or the two paths cannot share a file is a temporary name renamed onto it;
  * - a file goes into its folder without asking first whether the folder exists (Astro made most of them);
  *   the folder is made when the system says it is missing.
+ *
+ * The calls are synchronous, made in slices of a few milliseconds between which the event loop runs
+ * (`inSlices`). Through Node's asynchronous file system, each call went to one of libuv's four threads, and
+ * they made it slower, not faster: the calls go into the same few folders, whose lock the threads then wait
+ * for (in `perf`, the kernel spun in `rwsem_spin_on_owner` under `mkdir`), and each hand-over between threads
+ * costs more than the call itself on a small virtual machine. Measured on 2 cores, 12,500 customers' folders
+ * (`/tmp/mk1.mjs`-style loops, one run each, interleaved): 12,500 `mkdir` in one folder took 0.73-0.88 s
+ * synchronously, 1.8 s in 4 lanes and 2.8 s in one; 37,500 links, 0.51-0.53 s against 1.22-1.24 s in 16
+ * lanes; 37,500 writes of 3 KB, 1.5-1.7 s against 3.8-4.8 s.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -22,30 +31,33 @@ const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'ENOSYS', 'EMLINK', 'EOPNO
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? '';
 
-/** Runs `task` on each of `items`, `concurrency` at a time, in order of start; resolves when all are done. */
-export async function inLanes<T>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, concurrency) }, async () => {
-      for (let index = next++; index < items.length; index = next++) {
-        await task(items[index] as T);
-      }
-    }),
-  );
+/** How long `inSlices` works before it lets the event loop run (Astro's rendering, timers, signals). */
+const SLICE_MS = 10;
+
+/**
+ * Runs `task` on each of `items` in order, synchronously, letting the event loop run between slices of about
+ * `SLICE_MS`; resolves when all are done. For synchronous file system calls (see above): the work of a
+ * night still shares the process with Astro's build.
+ */
+export async function inSlices<T>(items: Iterable<T>, task: (item: T) => void): Promise<void> {
+  let sliceEnd = performance.now() + SLICE_MS;
+  for (const item of items) {
+    task(item);
+    if (performance.now() >= sliceEnd) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceEnd = performance.now() + SLICE_MS;
+    }
+  }
 }
 
 /** Runs `write()`, which writes into `folder`; when the folder is missing, makes it and writes again. */
-export async function intoFolder(folder: string, write: () => Promise<void>): Promise<void> {
+export function intoFolder(folder: string, write: () => void): void {
   try {
-    await write();
+    write();
   } catch (error) {
     if (codeOf(error) !== 'ENOENT') throw error;
-    await mkdir(folder, { recursive: true });
-    await write();
+    mkdirSync(folder, { recursive: true });
+    write();
   }
 }
 
@@ -54,9 +66,9 @@ export async function intoFolder(folder: string, write: () => Promise<void>): Pr
  * temporary name renamed onto `to`. `replace` also replaces a file already at `to`; without it, one there is
  * an error (EEXIST), as for `link`. `to`'s folder is made when missing.
  */
-export async function placeWhole(from: string, to: string, replace = false): Promise<void> {
+export function placeWhole(from: string, to: string, replace = false): void {
   try {
-    await intoFolder(path.dirname(to), () => link(from, to));
+    intoFolder(path.dirname(to), () => linkSync(from, to));
     return;
   } catch (error) {
     const code = codeOf(error);
@@ -65,14 +77,14 @@ export async function placeWhole(from: string, to: string, replace = false): Pro
   const temporary = `${to}.${randomUUID()}.tmp`;
   try {
     try {
-      await link(from, temporary);
+      linkSync(from, temporary);
     } catch (error) {
       if (!NO_LINK.has(codeOf(error))) throw error;
-      await copyFile(from, temporary);
+      copyFileSync(from, temporary);
     }
-    await rename(temporary, to);
+    renameSync(temporary, to);
   } finally {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
   }
 }
 
@@ -80,9 +92,9 @@ export interface KeyedStore {
   /** Whether the store held `name` when it was opened. */
   has(name: string): boolean;
   /** Puts the stored file `name` at `to`, which must not exist; its folder is made when missing. */
-  place(name: string, to: string): Promise<void>;
+  place(name: string, to: string): void;
   /** Stores the file at `from` under `name`, replacing any file of that name. */
-  store(from: string, name: string): Promise<void>;
+  store(from: string, name: string): void;
   /** Removes every file whose name is not in `keep`: the store holds exactly this build's files. */
   keepOnly(keep: ReadonlySet<string>): Promise<void>;
 }
@@ -93,17 +105,17 @@ export interface KeyedStore {
  * keeps the group from reading the store's names for them (and every file no site holds any more). `force`:
  * as if it held nothing (a first night, a build after a failed one); it is still filled.
  */
-export async function openKeyedStore(dir: string, force: boolean): Promise<KeyedStore> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  const held = new Set(force ? [] : await readdir(dir));
+export function openKeyedStore(dir: string, force: boolean): KeyedStore {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const held = new Set(force ? [] : readdirSync(dir));
   return {
     has: (name) => held.has(name),
     place: (name, to) => placeWhole(path.join(dir, name), to),
     store: (from, name) => placeWhole(from, path.join(dir, name), true),
     async keepOnly(keep) {
-      const stale = (await readdir(dir)).filter((entry) => !keep.has(entry));
-      await inLanes(stale, 16, (entry) => rm(path.join(dir, entry), { force: true }));
+      const stale = readdirSync(dir).filter((entry) => !keep.has(entry));
+      await inSlices(stale, (entry) => rmSync(path.join(dir, entry), { force: true }));
     },
   };
 }
