@@ -19,7 +19,13 @@ import {
   searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
-import { contactAt, indexLines, sampleIndex, searchIndex } from '../../src/site/shared/search-index.ts';
+import {
+  contactAt,
+  indexLines,
+  sampleIndex,
+  searchIndex,
+  withWordStarts,
+} from '../../src/site/shared/search-index.ts';
 import { indexContact, search } from '../../src/testing/reference-search.ts';
 
 describe('fold', () => {
@@ -173,6 +179,11 @@ const ENGINES: Array<[string, Run]> = [
     'searchIndex',
     (list, query, filters, limit) =>
       searchIndex(indexLines(header, list.map(formatContactLine)), query, filters, limit),
+  ],
+  [
+    'searchIndex with wordStarts',
+    (list, query, filters, limit) =>
+      searchIndex(withWordStarts(indexLines(header, list.map(formatContactLine))), query, filters, limit),
   ],
 ];
 
@@ -410,10 +421,13 @@ describe('searchIndex', () => {
     },
     { customer: 0, name: 'Łukasz', email: '', phone: '', roles: [], countries: [], dial: '' },
     { customer: 1, name: '日本 太郎', email: 'taro@例え.jp', phone: '', roles: [0], countries: [], dial: '' },
+    // Letters outside the BMP (two UTF-16 units each), alone, first and inside a word; one-letter words.
+    { customer: 2, name: '𠀋 𠀋田 x𠀋 z', email: 'q@r.z', phone: '', roles: [], countries: [], dial: '' },
   ];
 
   const everyone = [...contacts, ...hostile];
   const packed = indexLines(header, everyone.map(formatContactLine));
+  const started = withWordStarts(indexLines(header, everyone.map(formatContactLine)));
   const entries = everyone.map((contact) => indexContact(contact, header));
 
   test('reads back every contact as parseContactLines does', () => {
@@ -453,9 +467,21 @@ describe('searchIndex', () => {
     '郎',
     'ukasz',
     'rsted',
+    // One letter, as typed first, and words of one letter.
+    'z',
+    'q',
+    'j',
+    'e',
+    '2',
+    'x',
+    '𠀋',
+    '𠀋田',
+    '田',
   ])('finds for %j what search finds over indexContact', (query) => {
     for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
-      expect(searchIndex(packed, query, filters, 50)).toEqual(search(everyone, entries, query, filters, 50));
+      const expected = search(everyone, entries, query, filters, 50);
+      expect(searchIndex(packed, query, filters, 50)).toEqual(expected);
+      expect(searchIndex(started, query, filters, 50)).toEqual(expected);
     }
   });
 
@@ -470,14 +496,48 @@ describe('searchIndex', () => {
       } as SearchContact);
     }
     const letteredIndex = indexLines(header, lettered.map(formatContactLine));
+    const started = withWordStarts(indexLines(header, lettered.map(formatContactLine)));
     const letteredEntries = lettered.map((contact) => indexContact(contact, header));
     for (const contact of lettered) {
       for (const query of words(`${contact.name} ${contact.email}`)) {
-        expect(searchIndex(letteredIndex, query, any, 500), query).toEqual(
-          search(lettered, letteredEntries, query, any, 500),
-        );
+        const expected = search(lettered, letteredEntries, query, any, 500);
+        expect(searchIndex(letteredIndex, query, any, 500), query).toEqual(expected);
+        expect(searchIndex(started, query, any, 500), query).toEqual(expected);
       }
     }
+  });
+});
+
+describe('withWordStarts', () => {
+  test('lists where each word of the names and emails starts, by its first character, in order', () => {
+    const index = withWordStarts(
+      indexLines(
+        header,
+        [
+          { ...contacts[0], name: "Jean-Luc O'Brien", email: 'jl@b.io' },
+          { ...contacts[0], name: 'Él b', email: '' },
+        ].map((contact) => formatContactLine(contact as SearchContact)),
+      ),
+    );
+    const starts = index.wordStarts;
+    if (!starts) throw new Error('no word starts');
+    const of = (letter: string) => {
+      const code = letter.charCodeAt(0);
+      const found: string[] = [];
+      for (let k = starts.from[code] ?? 0; k < (starts.from[code + 1] ?? 0); k++) {
+        const at = starts.at[k] ?? 0;
+        const word = index.folded.slice(at).match(/^[\p{L}\p{N}]+/u)?.[0];
+        found.push(`${starts.contact[k]}:${word}:${starts.bits[k]}`);
+      }
+      return found;
+    };
+    // Bits: 1 in the name, 2 a word of one letter.
+    expect(of('j')).toEqual(['0:jean:1', '0:jl:0']);
+    expect(of('b')).toEqual(['0:brien:1', '0:b:2', '1:b:3']);
+    expect(of('o')).toEqual(['0:o:3']);
+    expect(of('e')).toEqual(['1:el:1']);
+    expect(of('i')).toEqual(['0:io:0']);
+    expect(of('r')).toEqual([]);
   });
 });
 
