@@ -135,12 +135,12 @@ async function warmUp(data: Loaded, view: SearchView): Promise<void> {
   const { index } = data;
   await warmSearch(index, view.limit);
   performance.mark('search-data:code');
-  await warmLayout(data, view.results);
-  performance.mark('search-data:layout');
   const starts = wordStartsBuilder(index);
   await inSlices(index.size, starts.add);
   starts.finish();
   performance.mark('search-data:starts');
+  await warmLayout(data, view.results);
+  performance.mark('search-data:layout');
   const digits = digitsBuilder(index);
   await inSlices(index.size, digits.add);
   digits.finish();
