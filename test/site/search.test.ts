@@ -19,13 +19,7 @@ import {
   searchCustomers,
   words,
 } from '../../src/site/shared/search.ts';
-import {
-  contactAt,
-  indexLines,
-  sampleIndex,
-  searchIndex,
-  withWordStarts,
-} from '../../src/site/shared/search-index.ts';
+import { contactAt, indexLines, sampleIndex, searchIndex } from '../../src/site/shared/search-index.ts';
 import { indexContact, search } from '../../src/testing/reference-search.ts';
 
 describe('fold', () => {
@@ -179,11 +173,6 @@ const ENGINES: Array<[string, Run]> = [
     'searchIndex',
     (list, query, filters, limit) =>
       searchIndex(indexLines(header, list.map(formatContactLine)), query, filters, limit),
-  ],
-  [
-    'searchIndex with wordStarts',
-    (list, query, filters, limit) =>
-      searchIndex(withWordStarts(indexLines(header, list.map(formatContactLine))), query, filters, limit),
   ],
 ];
 
@@ -427,7 +416,6 @@ describe('searchIndex', () => {
 
   const everyone = [...contacts, ...hostile];
   const packed = indexLines(header, everyone.map(formatContactLine));
-  const started = withWordStarts(indexLines(header, everyone.map(formatContactLine)));
   const entries = everyone.map((contact) => indexContact(contact, header));
 
   test('reads back every contact as parseContactLines does', () => {
@@ -479,9 +467,7 @@ describe('searchIndex', () => {
     '田',
   ])('finds for %j what search finds over indexContact', (query) => {
     for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
-      const expected = search(everyone, entries, query, filters, 50);
-      expect(searchIndex(packed, query, filters, 50)).toEqual(expected);
-      expect(searchIndex(started, query, filters, 50)).toEqual(expected);
+      expect(searchIndex(packed, query, filters, 50)).toEqual(search(everyone, entries, query, filters, 50));
     }
   });
 
@@ -496,48 +482,14 @@ describe('searchIndex', () => {
       } as SearchContact);
     }
     const letteredIndex = indexLines(header, lettered.map(formatContactLine));
-    const started = withWordStarts(indexLines(header, lettered.map(formatContactLine)));
     const letteredEntries = lettered.map((contact) => indexContact(contact, header));
     for (const contact of lettered) {
       for (const query of words(`${contact.name} ${contact.email}`)) {
-        const expected = search(lettered, letteredEntries, query, any, 500);
-        expect(searchIndex(letteredIndex, query, any, 500), query).toEqual(expected);
-        expect(searchIndex(started, query, any, 500), query).toEqual(expected);
+        expect(searchIndex(letteredIndex, query, any, 500), query).toEqual(
+          search(lettered, letteredEntries, query, any, 500),
+        );
       }
     }
-  });
-});
-
-describe('withWordStarts', () => {
-  test('lists where each word of the names and emails starts, by its first character, in order', () => {
-    const index = withWordStarts(
-      indexLines(
-        header,
-        [
-          { ...contacts[0], name: "Jean-Luc O'Brien", email: 'jl@b.io' },
-          { ...contacts[0], name: 'Él b', email: '' },
-        ].map((contact) => formatContactLine(contact as SearchContact)),
-      ),
-    );
-    const starts = index.wordStarts;
-    if (!starts) throw new Error('no word starts');
-    const of = (letter: string) => {
-      const code = letter.charCodeAt(0);
-      const found: string[] = [];
-      for (let k = starts.from[code] ?? 0; k < (starts.from[code + 1] ?? 0); k++) {
-        const at = starts.at[k] ?? 0;
-        const word = index.folded.slice(at).match(/^[\p{L}\p{N}]+/u)?.[0];
-        found.push(`${starts.contact[k]}:${word}:${starts.bits[k]}`);
-      }
-      return found;
-    };
-    // Bits: 1 in the name, 2 a word of one letter.
-    expect(of('j')).toEqual(['0:jean:1', '0:jl:0']);
-    expect(of('b')).toEqual(['0:brien:1', '0:b:2', '1:b:3']);
-    expect(of('o')).toEqual(['0:o:3']);
-    expect(of('e')).toEqual(['1:el:1']);
-    expect(of('i')).toEqual(['0:io:0']);
-    expect(of('r')).toEqual([]);
   });
 });
 

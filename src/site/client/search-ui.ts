@@ -28,8 +28,6 @@ import {
   sampleIndex,
   searchIndex,
   vocabularyBuilder,
-  withWordStarts,
-  wordStartsBuilder,
 } from '../shared/search-index.ts';
 import { siteUrl } from '../shared/site-url.ts';
 import { type Text, textFromData } from '../shared/text.ts';
@@ -126,8 +124,7 @@ async function loadData(headerUrl: string, contactsUrl: string): Promise<Loaded>
 /**
  * Work for when the page is idle once the data is read, in slices of background priority: the first id file
  * (most short queries show contacts from the start of the directory), the search code run on a sample,
- * results laid out unseen, where words start (`wordStarts`), the phone digits, then the words a typo is
- * compared with. Marks (for
+ * results laid out unseen, the phone digits, then the words a typo is compared with. Marks (for
  * src/bench/first-query.ts) say when each part is done.
  */
 async function warmUp(data: Loaded, view: SearchView): Promise<void> {
@@ -135,10 +132,6 @@ async function warmUp(data: Loaded, view: SearchView): Promise<void> {
   const { index } = data;
   await warmSearch(index, view.limit);
   performance.mark('search-data:code');
-  const starts = wordStartsBuilder(index);
-  await inSlices(index.size, starts.add);
-  starts.finish();
-  performance.mark('search-data:starts');
   await warmLayout(data, view.results);
   performance.mark('search-data:layout');
   const digits = digitsBuilder(index);
@@ -168,11 +161,8 @@ const WARM_ROUNDS = 24;
  * query several times slower than the next ones, and took longer than all these small ones.
  */
 async function warmSearch(index: SearchIndex, limit: number): Promise<void> {
-  const sample = withWordStarts(sampleIndex(index, 200));
-  const { wordStarts } = sample;
+  const sample = sampleIndex(index, 200);
   for (let round = 0; round < WARM_ROUNDS; round++) {
-    // Both ways of finding words: the query may come before the words' starts are worked out, or after.
-    sample.wordStarts = round % 2 === 0 ? wordStarts : undefined;
     for (const [query, filters] of WARM_QUERIES) {
       searchIndex(sample, query, filters, limit);
       searchCustomers(sample.known, query, CUSTOMER_LIMIT);

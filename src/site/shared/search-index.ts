@@ -49,25 +49,7 @@ export interface SearchIndex {
   countrySets: number[][];
   /** The phones' digits (`phoneDigits`), one contact a line: worked out when idle or on the first number. */
   digits?: { text: string; starts: Int32Array };
-  /** Where the words of names and emails start, by first character: worked out when idle (`wordStartsBuilder`). */
-  wordStarts?: WordStarts | undefined;
   vocabulary?: Vocabulary;
-}
-
-/**
- * Every position of the folded text where a word of a name or an email starts, grouped by the word's first
- * character (a UTF-16 unit, not a surrogate), in order, with the contact of each. A query's word is looked for
- * only where a word starts with its first character: scanning the whole folded text with `indexOf` for a one-
- * letter query stopped on every such letter of every field, and that was most of the first query's search.
- */
-export interface WordStarts {
-  /** By UTF-16 unit `c`: its starts are `[from[c], from[c + 1])` of the lists below. */
-  from: Int32Array;
-  /** Positions in `SearchIndex.folded`, in order within each character. */
-  at: Int32Array;
-  contact: Int32Array;
-  /** `START_IN_NAME`, `START_ALONE`. */
-  bits: Uint8Array;
 }
 
 /** What makes a `SearchIndex` from the contacts file, a piece of whole lines at a time. */
@@ -283,89 +265,6 @@ function digitsOf(index: SearchIndex): { text: string; starts: Int32Array } {
   return index.digits as { text: string; starts: Int32Array };
 }
 
-/** `WordStarts`' bits beside each position: the word is in the name; the word is that one character. */
-const START_IN_NAME = 1;
-const START_ALONE = 2;
-
-/** `isWordAt(text, at)` for the unit `code` at `at`, quick for ASCII. */
-function isWordUnit(text: string, at: number, code: number): boolean {
-  if (code < 128) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
-  return isWordAt(text, at);
-}
-
-/** What works out `SearchIndex.wordStarts` a slice of contacts at a time, in order. */
-export function wordStartsBuilder(index: SearchIndex): {
-  add: (start: number, end: number) => void;
-  finish: () => void;
-} {
-  const { folded } = index;
-  // Every start in one list first, in order, then grouped by character once: a list per character grown
-  // start by start took several times longer.
-  let codes = new Int32Array(1024);
-  let positions = new Int32Array(1024);
-  let contacts = new Int32Array(1024);
-  let count = 0;
-  const add = (start: number, end: number) => {
-    for (let i = start; i < end; i++) {
-      const from = index.nameStart[i] ?? 0;
-      const to = index.emailEnd[i] ?? 0;
-      const nameEnd = index.nameEnd[i] ?? 0;
-      let before = from > 0 && isWordAt(folded, from - 1);
-      let code = folded.charCodeAt(from);
-      let word = from < to && isWordUnit(folded, from, code);
-      for (let at = from; at < to; at++) {
-        const nextCode = folded.charCodeAt(at + 1);
-        const nextWord = at + 1 < folded.length && isWordUnit(folded, at + 1, nextCode);
-        if (word && !before && (code < 0xd800 || code > 0xdfff)) {
-          if (count === codes.length) {
-            codes = grow(codes, count + 1);
-            positions = grow(positions, count + 1);
-            contacts = grow(contacts, count + 1);
-          }
-          codes[count] = code;
-          positions[count] = at;
-          contacts[count] = (i << 2) | (at < nameEnd ? START_IN_NAME : 0) | (nextWord ? 0 : START_ALONE);
-          count++;
-        }
-        before = word;
-        word = nextWord;
-        code = nextCode;
-      }
-    }
-  };
-  const finish = () => {
-    if (index.wordStarts) return;
-    // A counting sort by character: where each character's starts begin, then each start in its place.
-    const from = new Int32Array(0x10001);
-    for (let k = 0; k < count; k++) {
-      const code = (codes[k] ?? 0) + 1;
-      from[code] = (from[code] ?? 0) + 1;
-    }
-    for (let code = 0; code < 0x10000; code++) from[code + 1] = (from[code + 1] ?? 0) + (from[code] ?? 0);
-    const next = from.slice(0, 0x10000);
-    const sorted = { at: new Int32Array(count), contact: new Int32Array(count), bits: new Uint8Array(count) };
-    for (let k = 0; k < count; k++) {
-      const code = codes[k] ?? 0;
-      const slot = next[code] ?? 0;
-      const packed = contacts[k] ?? 0;
-      sorted.at[slot] = positions[k] ?? 0;
-      sorted.contact[slot] = packed >> 2;
-      sorted.bits[slot] = packed & 3;
-      next[code] = slot + 1;
-    }
-    index.wordStarts = { from, ...sorted };
-  };
-  return { add, finish };
-}
-
-/** `index` with its `wordStarts` worked out at once: for a small index (a sample, the tests). */
-export function withWordStarts(index: SearchIndex): SearchIndex {
-  const builder = wordStartsBuilder(index);
-  builder.add(0, index.size);
-  builder.finish();
-  return index;
-}
-
 /** A match's flags, by contact. */
 const PREFIX = 1;
 const IN_NAME = 2;
@@ -376,11 +275,6 @@ const WHOLE = 4;
  * `IN_NAME` when in the name, `WHOLE` when it is the whole word. With `wholeOnly`, only whole words count.
  */
 function markText(index: SearchIndex, word: string, flags: Uint8Array, wholeOnly = false): void {
-  const first = word.charCodeAt(0);
-  if (index.wordStarts && (first < 0xd800 || first > 0xdfff)) {
-    markWordStarts(index, index.wordStarts, word, flags, wholeOnly);
-    return;
-  }
   const { folded, nameStart, nameEnd, emailEnd, size } = index;
   let line = 0;
   for (let at = folded.indexOf(word); at >= 0; at = folded.indexOf(word, at + 1)) {
@@ -392,31 +286,6 @@ function markText(index: SearchIndex, word: string, flags: Uint8Array, wholeOnly
     if (wholeOnly && !whole) continue;
     flags[line] =
       (flags[line] ?? 0) | PREFIX | (whole ? WHOLE : 0) | (at < (nameEnd[line] ?? 0) ? IN_NAME : 0);
-  }
-}
-
-/** `markText` where the words starting with `word`'s first character start, and nowhere else. */
-function markWordStarts(
-  index: SearchIndex,
-  starts: WordStarts,
-  word: string,
-  flags: Uint8Array,
-  wholeOnly: boolean,
-): void {
-  const first = word.charCodeAt(0);
-  const { folded } = index;
-  const { at: positions, contact, bits } = starts;
-  const single = word.length === 1;
-  for (let k = starts.from[first] ?? 0, end = starts.from[first + 1] ?? 0; k < end; k++) {
-    const at = positions[k] ?? 0;
-    const bit = bits[k] ?? 0;
-    // One character: the bits say it all, and the folded text (far off in memory) is not read at all.
-    if (!single && !folded.startsWith(word, at)) continue;
-    const after = at + word.length;
-    const whole = single ? (bit & START_ALONE) !== 0 : after >= folded.length || !isWordAt(folded, after);
-    if (wholeOnly && !whole) continue;
-    const line = contact[k] ?? 0;
-    flags[line] = (flags[line] ?? 0) | PREFIX | (whole ? WHOLE : 0) | (bit & START_IN_NAME ? IN_NAME : 0);
   }
 }
 
