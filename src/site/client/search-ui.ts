@@ -604,7 +604,7 @@ function searchRunner(view: SearchView, loader: DataLoader) {
     }
     if (current !== generation) return;
     const filters = filtersOf(view, data);
-    // Marks for the benchmark (src/bench/first-query.ts): where a keystroke's time goes.
+    // Marks of where a keystroke's time goes (search, then drawing), for a trace of the first query.
     performance.mark('search:start');
     const found = searchIndex(data.index, query, filters, view.limit);
     performance.mark('search:found');
