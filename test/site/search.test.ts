@@ -410,6 +410,8 @@ describe('searchIndex', () => {
     },
     { customer: 0, name: 'Łukasz', email: '', phone: '', roles: [], countries: [], dial: '' },
     { customer: 1, name: '日本 太郎', email: 'taro@例え.jp', phone: '', roles: [0], countries: [], dial: '' },
+    // Letters outside the BMP (two UTF-16 units each), alone, first and inside a word; one-letter words.
+    { customer: 2, name: '𠀋 𠀋田 x𠀋 z', email: 'q@r.z', phone: '', roles: [], countries: [], dial: '' },
   ];
 
   const everyone = [...contacts, ...hostile];
@@ -453,6 +455,16 @@ describe('searchIndex', () => {
     '郎',
     'ukasz',
     'rsted',
+    // One letter, as typed first, and words of one letter.
+    'z',
+    'q',
+    'j',
+    'e',
+    '2',
+    'x',
+    '𠀋',
+    '𠀋田',
+    '田',
   ])('finds for %j what search finds over indexContact', (query) => {
     for (const filters of [any, { role: 2, country: -1 }, { role: -1, country: 1 }]) {
       expect(searchIndex(packed, query, filters, 50)).toEqual(search(everyone, entries, query, filters, 50));
