@@ -319,16 +319,31 @@ function markTails(
 
 /** The flags of `word` for every contact, its customer's and roles' words included. */
 function wordFlags(index: SearchIndex, word: string): Uint8Array {
-  const flags = new Uint8Array(index.size);
-  markText(index, word, flags);
-  const tails = markTails(index, word);
-  for (let i = 0; i < index.size; i++) {
-    flags[i] =
-      (flags[i] ?? 0) |
-      (tails.customers[index.customer[i] ?? 0] ?? 0) |
-      (tails.roleSets[index.roleSet[i] ?? 0] ?? 0);
-  }
-  return flags;
+  const parts = wordParts(index, word);
+  for (let i = 0; i < index.size; i++) parts.text[i] = flagsAt(index, parts, i);
+  return parts.text;
+}
+
+/** Where `word` is in names and emails, and which customers and sets of roles it matches. */
+interface WordParts {
+  text: Uint8Array;
+  customers: Uint8Array;
+  roleSets: Uint8Array;
+}
+
+function wordParts(index: SearchIndex, word: string): WordParts {
+  const text = new Uint8Array(index.size);
+  markText(index, word, text);
+  return { text, ...markTails(index, word) };
+}
+
+/** The flags of contact `i` for a word: its text's, its customer's and its roles'. */
+function flagsAt(index: SearchIndex, parts: WordParts, i: number): number {
+  return (
+    (parts.text[i] ?? 0) |
+    (parts.customers[index.customer[i] ?? 0] ?? 0) |
+    (parts.roleSets[index.roleSet[i] ?? 0] ?? 0)
+  );
 }
 
 /** `PREFIX` for every contact that `number` matches: within its phone's digits, or as a word's start. */
@@ -422,15 +437,10 @@ function queryFlags(
  * which customers and sets of roles it matches, for `searchIndex` to read together in its one pass over the
  * contacts rather than combined first in a pass of their own.
  */
-function oneWord(
-  index: SearchIndex,
-  parsed: ParsedQuery,
-): { text: Uint8Array; customers: Uint8Array; roleSets: Uint8Array } | undefined {
+function oneWord(index: SearchIndex, parsed: ParsedQuery): WordParts | undefined {
   const [word] = parsed.words;
   if (word === undefined || parsed.words.length > 1 || parsed.numbers.length > 0) return undefined;
-  const text = new Uint8Array(index.size);
-  markText(index, word, text);
-  return { text, ...markTails(index, word) };
+  return wordParts(index, word);
 }
 
 /**
@@ -461,13 +471,7 @@ export function searchIndex(
   let total = 0;
   let textMatched = 0;
   for (let i = 0; i < index.size; i++) {
-    const flags = one
-      ? (one.text[i] ?? 0) |
-        (one.customers[index.customer[i] ?? 0] ?? 0) |
-        (one.roleSets[index.roleSet[i] ?? 0] ?? 0)
-      : combined
-        ? (combined[i] ?? 0)
-        : PREFIX | WHOLE;
+    const flags = one ? flagsAt(index, one, i) : combined ? (combined[i] ?? 0) : PREFIX | WHOLE;
     if ((flags & PREFIX) === 0) continue;
     textMatched++;
     if (!kept(index, f, i)) continue;
