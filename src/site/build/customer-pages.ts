@@ -158,13 +158,7 @@ export interface CustomerPagesOptions {
 export async function makeCustomerFolders(outDir: string, ids: readonly string[]): Promise<void> {
   const parent = path.join(outDir, 'customers');
   mkdirSync(parent, { recursive: true });
-  await inSlices(ids, (id) => {
-    try {
-      mkdirSync(path.join(parent, id));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  });
+  await inSlices(ids, (id) => mkdirSync(path.join(parent, id), { recursive: true }));
 }
 
 /**

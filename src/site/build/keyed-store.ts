@@ -14,10 +14,10 @@
  * (`inSlices`). Through Node's asynchronous file system, each call went to one of libuv's four threads, and
  * they made it slower, not faster: the calls go into the same few folders, whose lock the threads then wait
  * for (in `perf`, the kernel spun in `rwsem_spin_on_owner` under `mkdir`), and each hand-over between threads
- * costs more than the call itself on a small virtual machine. Measured on 2 cores, 12,500 customers' folders
- * (`/tmp/mk1.mjs`-style loops, one run each, interleaved): 12,500 `mkdir` in one folder took 0.73-0.88 s
- * synchronously, 1.8 s in 4 lanes and 2.8 s in one; 37,500 links, 0.51-0.53 s against 1.22-1.24 s in 16
- * lanes; 37,500 writes of 3 KB, 1.5-1.7 s against 3.8-4.8 s.
+ * costs more than the call itself on a small virtual machine. Measured on 2 cores with loops of the calls
+ * alone (one run each, interleaved, a `sync` and a pause between): 12,500 `mkdir` in one folder took
+ * 0.73-0.88 s synchronously, 1.8 s in 4 async lanes and 2.8 s in one; 37,500 links, 0.51-0.53 s against
+ * 1.22-1.24 s in 16 lanes; 37,500 writes of 3 KB, 1.5-1.7 s against 3.8-4.8 s.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';

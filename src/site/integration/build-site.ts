@@ -314,10 +314,12 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
       outDir: options.outDir,
       ...(options.onReused ? { onReused: options.onReused } : {}),
     });
-    // Alongside Astro only when it renders few pages: rendering most of them, its own writes waited behind
-    // these in Node's file system threads (first nights at 100,000 contacts, interleaved: 53.7 and 67.2 s
-    // alongside, 49.5 and 54.5 s after); rendering few, they overlap its start (next nights: 13.0-15.9 s
-    // alongside, 15.4-19.2 s after).
+    // Alongside Astro only when it renders few pages. Measured while these were still placed through Node's
+    // file system threads: rendering most pages, Astro's own writes waited behind them (first nights at
+    // 100,000 contacts, interleaved: 53.7 and 67.2 s alongside, 49.5 and 54.5 s after); rendering few, they
+    // overlap its start (next nights: 13.0-15.9 s alongside, 15.4-19.2 s after). Since the placing is
+    // synchronous, only first nights with every folder made before Astro renders were measured again, and
+    // were slower (67.1 and 71.2 s, against 59.1 and 61.2 s).
     const overlap = plan.render.size <= plan.pages.length * MOST_RENDERED_ALONGSIDE;
     // The files, and the pages the cache holds once the plan is final. After Astro, the folders of the
     // pages it rendered are there already, and the few others are made as they are needed.
@@ -353,8 +355,9 @@ const MOST_RENDERED_ALONGSIDE = 0.1;
  * Work done while Astro renders the pages rather than after them: the customers' files and the pages the cache
  * holds need only the directory and the plan, and their file-system work (a link or a write for each of
  * 37,500 files at 100,000 contacts) then overlaps Astro's rendering on a night where it renders few pages.
- * Started when Astro asks which customer pages to render (`starting`), or after it (`result`): by then it has emptied the site's folder, which would have taken files
- * written earlier with it, and emitted the scripts and styles the plan's last check needs. `during` waits for
+ * Started when Astro asks which customer pages to render (`starting`), or after it (`result`): by then it
+ * has emptied the site's folder, which would have taken files written earlier with it, and emitted the
+ * scripts and styles the plan's last check needs. `during` waits for
  * the work too when Astro fails, so that nothing is still being written into the folder that is thrown away.
  */
 function alongsideAstro<T>(work: () => Promise<T>) {
