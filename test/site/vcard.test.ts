@@ -3,6 +3,7 @@ import type { SnapshotContact } from '../../src/shared/schema/published.ts';
 import { contactName } from '../../src/site/build/directory.ts';
 import { cardData, vcardOf } from '../../src/site/build/vcards.ts';
 import {
+  escapeText,
   foldLine,
   formatVcard,
   formatVcards,
@@ -110,6 +111,23 @@ describe('formatVcard', () => {
     expect(foldLine(`FN:${'a'.repeat(73)}`)).toBe(`FN:${'a'.repeat(72)}\r\n a\r\n`);
     // A 3-octet character that would end at octet 76 moves whole to the next line.
     expect(foldLine(`FN:${'a'.repeat(71)}山`)).toBe(`FN:${'a'.repeat(71)}\r\n 山\r\n`);
+  });
+
+  test('counts octets the same whether a line is short, near the limit or over it', () => {
+    // A pair (4 octets) ending exactly at octet 75: the quick count (6) defers to the exact one, which fits it.
+    expect(foldLine(`FN:${'a'.repeat(68)}😀`)).toBe(`FN:${'a'.repeat(68)}😀\r\n`);
+    expect(foldLine(`FN:${'a'.repeat(69)}😀`)).toBe(`FN:${'a'.repeat(69)}\r\n 😀\r\n`);
+    // 2-octet characters: 3 + 36 × 2 = 75 fits, one more does not.
+    expect(foldLine(`FN:${'é'.repeat(36)}`)).toBe(`FN:${'é'.repeat(36)}\r\n`);
+    expect(foldLine(`FN:${'é'.repeat(37)}`)).toBe(`FN:${'é'.repeat(36)}\r\n é\r\n`);
+  });
+
+  test('escapes what needs it and returns every other value as it is', () => {
+    expect(escapeText('Anne Dupont')).toBe('Anne Dupont');
+    expect(escapeText('a\tb')).toBe('a\tb');
+    expect(escapeText('a,b;c\\d')).toBe('a\\,b\\;c\\\\d');
+    expect(escapeText('a\r\nb\u0001c')).toBe('a\\nb c');
+    expect(escapeText('lone \uD800')).toBe('lone \uFFFD');
   });
 
   test('leaves out what a contact does not have, and names a contact without a name by its id', () => {
