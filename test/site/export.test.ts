@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,12 @@ import { contactsToCsv } from '../../src/pipeline/exporters/csv.ts';
 import { readSnapshot } from '../../src/pipeline/read-snapshot.ts';
 import type { SnapshotContact } from '../../src/shared/schema/published.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
-import { EXPORT_FOLDER, getExportFiles, writeExportFiles } from '../../src/site/build/export-data.ts';
+import {
+  EXPORT_FOLDER,
+  getExportFiles,
+  provideExportFolder,
+  writeExportFiles,
+} from '../../src/site/build/export-data.ts';
 import { getSearchFiles, IDS_PER_FILE } from '../../src/site/build/search-data.ts';
 import { copyText, fileName, leftOutMessage, mailRecipients } from '../../src/site/client/export-actions.ts';
 import { loadExportRows, resultCsv } from '../../src/site/client/result-csv.ts';
@@ -140,6 +145,31 @@ describe('writeExportFiles', () => {
         .all.map((file) => file.name)
         .sort(),
     ).toEqual([...unnamed.keys()].sort());
+  });
+  test('writes each chunk as the home page names it in a build, and then only the index', async () => {
+    const directory = await publishedDirectory('spooled', makeSnapshot({ contacts: IDS_PER_FILE + 10 }));
+    const outDir = join(dir, 'out-spooled');
+    const folder = join(outDir, EXPORT_FOLDER);
+    provideExportFolder(outDir);
+    let named: ReturnType<typeof getExportFiles>;
+    try {
+      named = getExportFiles(directory);
+    } finally {
+      provideExportFolder(undefined);
+    }
+    expect((await readdir(folder)).sort()).toEqual(named.chunks.map((chunk) => chunk.name).sort());
+    for (const chunk of named.chunks)
+      expect(await readFile(join(folder, chunk.name), 'utf8')).toBe(chunk.body);
+    // Not made and written again after Astro: a mark put in a chunk stays.
+    const first = join(folder, named.chunks[0]?.name ?? '');
+    await writeFile(first, 'left as it was');
+    await writeExportFiles(directory, outDir);
+    expect(await readFile(first, 'utf8')).toBe('left as it was');
+    expect((await readdir(folder)).sort()).toEqual(named.all.map((file) => file.name).sort());
+    // Another folder than the one they were written into gets every file.
+    const elsewhere = await written(directory, 'out-elsewhere');
+    expect([...elsewhere.keys()].sort()).toEqual(named.all.map((file) => file.name).sort());
+    expect(elsewhere.get(named.chunks[0]?.name ?? '')).toBe(named.chunks[0]?.body);
   });
 });
 

@@ -3,11 +3,13 @@
  * like the search's id chunks, and an index naming them. Names carry a content hash, as the search files'
  * do, so a browser never mixes two snapshots and they can be cached for ever.
  *
- * They are not Astro routes: `buildSite()` writes them after Astro (`writeExportFiles`), as it writes the
- * customers' files. As endpoints, Astro turned each body into a response, copied it twice more and hashed
- * its JSON for the cache key, all at once at the end of the render: at 100,000 contacts (29 MB of chunks)
- * that was the build's peak memory, about 80 MB over the rest of the render.
+ * They are not Astro routes. As endpoints, Astro turned each body into a response, copied it twice more and
+ * hashed its JSON for the cache key, all at once at the end of the render: at 100,000 contacts (29 MB of
+ * chunks) that was the build's peak memory, about 80 MB over the rest of the render. In a build, each chunk
+ * is written into the site as the home page names it (`provideExportFolder`), and `buildSite()` adds the
+ * index after Astro (`writeExportFiles`).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ExportIndex, toExportRecord } from '../shared/export-rows.ts';
@@ -26,26 +28,47 @@ export const EXPORT_FOLDER = 'export';
 
 /**
  * One cache for every copy of this module: the pages run in Vite's module runner, with their own copy, and
- * `buildSite()` writes the files the home page named, from the same directory (see `site-context.ts`).
+ * `buildSite()` writes the files the home page named, from the same directory (see `site-context.ts`). The
+ * folder the chunks are written into as they are named is shared the same way.
  */
 const CACHE = Symbol.for('qwoty.export-files');
-type Holder = { [CACHE]?: WeakMap<Directory, ExportFiles> };
+const FOLDER = Symbol.for('qwoty.export-folder');
+type Holder = {
+  [CACHE]?: WeakMap<Directory, ExportFiles & { writtenTo?: string }>;
+  [FOLDER]?: string | undefined;
+};
 const holder = globalThis as Holder;
-holder[CACHE] ??= new WeakMap<Directory, ExportFiles>();
+holder[CACHE] ??= new WeakMap<Directory, ExportFiles & { writtenTo?: string }>();
 const cache = holder[CACHE];
+
+/**
+ * Gives the next build the site folder its export chunks go into as the home page names them, or takes it
+ * back (`undefined`). Named, each chunk's body was otherwise dropped and made again after Astro to be written:
+ * half a second of every night at 100,000 contacts. Written only while Astro renders pages, after it emptied
+ * the site folder, and only in a build: in `astro dev`, each chunk is made when it is asked for.
+ */
+export function provideExportFolder(outDir: string | undefined): void {
+  holder[FOLDER] = outDir === undefined ? undefined : path.join(outDir, EXPORT_FOLDER);
+}
 
 /** The export files of a directory, named once; contacts in the search data's order. */
 export function getExportFiles(directory: Directory): ExportFiles {
   const cached = cache.get(directory);
   if (cached) return cached;
+  const folder = holder[FOLDER];
+  if (folder !== undefined) mkdirSync(folder, { recursive: true });
   const chunks: SearchFile[] = [];
-  for (const chunk of exportChunks(directory)) chunks.push(chunk.file);
-  return remember(directory, chunks);
+  for (const chunk of exportChunks(directory)) {
+    if (folder !== undefined) writeFileSync(path.join(folder, chunk.file.name), chunk.body);
+    chunks.push(chunk.file);
+  }
+  return remember(directory, chunks, folder);
 }
 
 /**
- * Writes the export files of `directory` into `<outDir>/export/`, as the home page names them: each chunk
- * made again as it is written when the home page named them, else made once here, as it is written.
+ * Writes the export files of `directory` into `<outDir>/export/`, as the home page names them: only the index
+ * when the chunks were written there as they were named, else each chunk made again as it is written when
+ * the home page named them, or made once here, as it is written.
  */
 export async function writeExportFiles(directory: Directory, outDir: string): Promise<number> {
   const folder = path.join(outDir, EXPORT_FOLDER);
@@ -57,11 +80,11 @@ export async function writeExportFiles(directory: Directory, outDir: string): Pr
       await writeFile(path.join(folder, chunk.file.name), chunk.body);
       chunks.push(chunk.file);
     }
-    files = remember(directory, chunks);
-    await writeFile(path.join(folder, files.index.name), files.index.body);
-    return files.all.length;
+    files = remember(directory, chunks, folder);
+  } else if (files.writtenTo !== folder) {
+    for (const file of files.chunks) await writeFile(path.join(folder, file.name), file.body);
   }
-  for (const file of files.all) await writeFile(path.join(folder, file.name), file.body);
+  await writeFile(path.join(folder, files.index.name), files.index.body);
   return files.all.length;
 }
 
@@ -90,11 +113,11 @@ function* exportChunks(directory: Directory): Generator<{ file: SearchFile; body
   }
 }
 
-/** The files of `chunks` with their index, kept for the next call with `directory`. */
-function remember(directory: Directory, chunks: SearchFile[]): ExportFiles {
+/** The files of `chunks` with their index, kept for the next call with `directory`; `writtenTo`: where the chunks are. */
+function remember(directory: Directory, chunks: SearchFile[], writtenTo: string | undefined): ExportFiles {
   const index: ExportIndex = { per: IDS_PER_FILE, files: chunks.map((file) => file.name) };
   const indexFile = named('index', 'json', JSON.stringify(index));
   const files = { index: indexFile, chunks, all: [indexFile, ...chunks] };
-  cache.set(directory, files);
+  cache.set(directory, writtenTo === undefined ? files : { ...files, writtenTo });
   return files;
 }

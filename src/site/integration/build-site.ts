@@ -33,7 +33,7 @@ import {
   provideDirectory,
   takeDirectory,
 } from '../build/directory.ts';
-import { writeExportFiles } from '../build/export-data.ts';
+import { provideExportFolder, writeExportFiles } from '../build/export-data.ts';
 import { type PagesToRender, providePagesToRender } from '../build/page-plan.ts';
 import {
   claimCache,
@@ -152,6 +152,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         logger: attached.logger,
       };
       const unlinkPackages = await linkPackages(root, outDir);
+      // The export chunks go into the site as the home page names them (`export-data.ts`).
+      provideExportFolder(outDir);
       try {
         files = await buildPages({
           // Read before Astro starts (see `provideDirectory`), once the cache is claimed: a snapshot that
@@ -190,7 +192,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
                   }
                 : {}),
             }),
-          // After Astro: the export chunks' names are known once the home page rendered.
+          // After Astro: the export index, once the home page has named (and written) the chunks.
           afterAstro: async () => {
             const directory = await (takeDirectory() ?? readDirectory());
             await writeExportFiles(directory, outDir);
@@ -198,6 +200,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         });
       } finally {
         takeDirectory();
+        provideExportFolder(undefined);
         attached.close();
         log.end();
         await unlinkPackages();
