@@ -16,7 +16,10 @@ async function linesOf(text: string | Buffer, stopAfter = Number.POSITIVE_INFINI
   const file = path.join(dir, `${Math.random().toString(36).slice(2)}.txt`);
   await writeFile(file, text);
   const lines: string[] = [];
-  await eachLine(file, (line) => {
+  await eachLine(file, (line, bytes) => {
+    // The bytes handed over with a line are that line's, whatever chunk it was cut from.
+    expect(bytes.toString('utf8')).toBe(line);
+    expect(Buffer.from(line).equals(bytes)).toBe(true);
     lines.push(line);
     return lines.length < stopAfter;
   });
@@ -59,7 +62,7 @@ describe('eachLine', () => {
     for (const chunkBytes of [1, 3, 4, 64 * 1024]) {
       const chunks: Buffer[] = [];
       const lines: string[] = [];
-      await eachLine(file, (line) => void lines.push(line), {
+      await eachLine(file, (line, bytes) => void lines.push(Buffer.from(line).equals(bytes) ? line : '?'), {
         chunkBytes,
         onChunk: (chunk) => void chunks.push(Buffer.from(chunk)),
       });

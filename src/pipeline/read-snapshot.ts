@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { SnapshotIoError } from '../shared/errors.ts';
 import { hashFile } from '../shared/hash-file.ts';
+import { rememberLine } from '../shared/line-digests.ts';
 import {
   type Manifest,
   type ManifestFile,
@@ -154,9 +155,11 @@ async function readTrustedSnapshot(path: string, file: ManifestFile): Promise<Sn
   let head: Record<string, unknown> | undefined;
   const customers: unknown[] = [];
   const contacts: unknown[] = [];
-  const into = (list: unknown[]) => (text: string) => {
+  const into = (list: unknown[], remember = false) => (text: string, bytes: Buffer) => {
     const value = parsedOrUndefined(text);
     if (value === undefined) return false;
+    // A contact's line is the whole of it: its digest keys the site cache (`line-digests.ts`).
+    if (remember && typeof value === 'object' && value !== null) rememberLine(value, bytes);
     list.push(value);
     return true;
   };
@@ -173,7 +176,7 @@ async function readTrustedSnapshot(path: string, file: ManifestFile): Promise<Sn
         return head !== undefined;
       },
       customer: into(customers),
-      contact: into(contacts),
+      contact: into(contacts, true),
     });
   } catch (error) {
     throw unreadable(path, error);

@@ -19,8 +19,11 @@
  */
 import { type EachLineOptions, eachLine } from '../shared/each-line.ts';
 
-/** Called with one piece of the file; returning `false` stops the reading. */
-export type OnSnapshotLine = (text: string) => boolean | undefined;
+/**
+ * Called with one piece of the file, and its bytes (a view of what was read: do not keep it); returning
+ * `false` stops the reading.
+ */
+export type OnSnapshotLine = (text: string, bytes: Buffer) => boolean | undefined;
 
 export interface SnapshotLineHandlers extends EachLineOptions {
   /** The first line as the text of one JSON object: every top-level field but `customers` and `contacts`. */
@@ -63,12 +66,13 @@ export async function eachSnapshotLine(file: string, on: SnapshotLineHandlers): 
   };
   await eachLine(
     file,
-    (line) => {
+    (line, bytes) => {
       const section = SECTIONS[index];
       if (section === 'head') {
         if (!line.startsWith(HEAD_START) || !line.endsWith(',')) return stop('other-layout');
         index += 1;
-        return on.head?.(`${line.slice(0, -1)}}`) === false ? stop('stopped') : true;
+        const head = `${line.slice(0, -1)}}`;
+        return on.head?.(head, Buffer.from(head)) === false ? stop('stopped') : true;
       }
       if (section === 'customers' || section === 'contacts') {
         if (line === CLOSING[section] && !separated) {
@@ -82,7 +86,9 @@ export async function eachSnapshotLine(file: string, on: SnapshotLineHandlers): 
         }
         separated = text !== line;
         records += 1;
-        return on[section === 'customers' ? 'customer' : 'contact']?.(text) === false
+        // The separator is one byte: the record's bytes are the line's without it.
+        const record = text === line ? bytes : bytes.subarray(0, -1);
+        return on[section === 'customers' ? 'customer' : 'contact']?.(text, record) === false
           ? stop('stopped')
           : true;
       }

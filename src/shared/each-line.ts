@@ -12,6 +12,7 @@
 import { createReadStream } from 'node:fs';
 
 const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 export interface EachLineOptions {
   /**
@@ -24,13 +25,14 @@ export interface EachLineOptions {
 }
 
 /**
- * Calls `onLine` with each line of `file` (UTF-8), without its `\n` or `\r\n`, in order; stops reading when
- * `onLine` returns `false`. A last line without a line break is handed over too; an empty file has no line.
- * Rejects as `createReadStream` does (ENOENT for a missing file).
+ * Calls `onLine` with each line of `file` (UTF-8), without its `\n` or `\r\n`, in order, and the same line's
+ * bytes (a view of the chunk it was cut from: do not keep it); stops reading when `onLine` returns `false`. A
+ * last line without a line break is handed over too; an empty file has no line. Rejects as `createReadStream`
+ * does (ENOENT for a missing file).
  */
 export async function eachLine(
   file: string,
-  onLine: (line: string) => boolean | undefined,
+  onLine: (line: string, bytes: Buffer) => boolean | undefined,
   { onChunk, chunkBytes }: EachLineOptions = {},
 ): Promise<void> {
   // Bytes of a line that began in an earlier chunk. A line feed byte never occurs inside a multi-byte UTF-8
@@ -41,22 +43,24 @@ export async function eachLine(
     onChunk?.(chunk);
     let start = 0;
     for (let end = chunk.indexOf(LINE_FEED); end !== -1; end = chunk.indexOf(LINE_FEED, start)) {
-      const line =
-        rest === undefined
-          ? chunk.toString('utf8', start, end)
-          : Buffer.concat([rest, chunk.subarray(start, end)]).toString('utf8');
+      const bytes = withoutCarriageReturn(
+        rest === undefined ? chunk.subarray(start, end) : Buffer.concat([rest, chunk.subarray(start, end)]),
+      );
       rest = undefined;
       start = end + 1;
-      if (onLine(withoutCarriageReturn(line)) === false) return;
+      if (onLine(bytes.toString('utf8'), bytes) === false) return;
     }
     if (start < chunk.length) {
       const tail = chunk.subarray(start);
       rest = rest === undefined ? tail : Buffer.concat([rest, tail]);
     }
   }
-  if (rest !== undefined) onLine(withoutCarriageReturn(rest.toString('utf8')));
+  if (rest !== undefined) {
+    const bytes = withoutCarriageReturn(rest);
+    onLine(bytes.toString('utf8'), bytes);
+  }
 }
 
-function withoutCarriageReturn(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+function withoutCarriageReturn(line: Buffer): Buffer {
+  return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
 }

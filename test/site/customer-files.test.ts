@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,42 @@ describe('digestOf', () => {
     contacts.push({ id: 'b' });
     expect(digestOf(contacts)).toBe(digest);
     expect(digestOf([{ id: 'a' }, { id: 'b' }])).not.toBe(digest);
+  });
+});
+
+describe('digestOf, for contacts read from a snapshot', () => {
+  /** Each customer's digest, by id, from the snapshot published in a new folder. */
+  async function digestsOf(snapshot: ReturnType<typeof makeSnapshot>): Promise<Map<string, string>> {
+    const data = path.join(await tempDir(), 'data');
+    await writePublishedSnapshot(data, snapshot);
+    const read = buildDirectory(await readSnapshot(data), en);
+    return new Map(read.customers.map((entry) => [entry.customer.id, digestOf(entry.contacts)]));
+  }
+
+  test('hashes their lines: the same on every read, another for a customer one of whose contacts changed', async () => {
+    const snapshot = makeSnapshot({ contacts: 40 });
+    const first = await digestsOf(snapshot);
+    expect(await digestsOf(snapshot)).toEqual(first);
+    const changed = snapshot.contacts[5];
+    if (!changed) throw new Error('The fixture has fewer than 6 contacts');
+    changed.email = `other-${changed.email ?? ''}`;
+    const after = await digestsOf(snapshot);
+    for (const [id, digest] of first) {
+      if (id === changed.customer_id) expect(after.get(id)).not.toBe(digest);
+      else expect(after.get(id)).toBe(digest);
+    }
+  });
+
+  test('hashes the JSON of a list one of whose contacts was not read from a line, as of anything else', async () => {
+    const data = path.join(await tempDir(), 'data');
+    await writePublishedSnapshot(data, makeSnapshot({ contacts: 4 }));
+    const { contacts } = (await readSnapshot(data)).snapshot;
+    const mixed = [...contacts, { ...contacts[0] }];
+    const json = createHash('sha256').update(JSON.stringify(mixed)).digest('hex');
+    expect(digestOf(mixed)).toBe(json);
+    expect(digestOf([...contacts])).not.toBe(
+      createHash('sha256').update(JSON.stringify(contacts)).digest('hex'),
+    );
   });
 });
 

@@ -31,24 +31,36 @@ async function tempDir(parent = tmpdir()): Promise<string> {
 }
 
 let directory: Directory;
-beforeAll(async () => {
+const snapshot = makeSnapshot({ contacts: 40 });
+
+/** The directory of `published`, published in a new folder and read as a build reads it. */
+async function publishedDirectory(published: typeof snapshot): Promise<Directory> {
   const dir = await tempDir();
-  await writePublishedSnapshot(path.join(dir, 'data'), makeSnapshot({ contacts: 40 }));
-  directory = buildDirectory(await readSnapshot(path.join(dir, 'data')), en);
+  await writePublishedSnapshot(path.join(dir, 'data'), published);
+  return buildDirectory(await readSnapshot(path.join(dir, 'data')), en);
+}
+
+beforeAll(async () => {
+  directory = await publishedDirectory(snapshot);
 });
 
 describe('customerPageKey', () => {
-  test('changes with anything the page shows or is rendered with, and only then', () => {
+  test('changes with anything the page shows or is rendered with, and only then', async () => {
     const [entry, other] = directory.customers;
     if (!entry || !other) throw new Error('the fixture has fewer than two customers');
     const key = customerPageKey({ entry, demo: false }, SETTINGS, 'code');
-    // The same data in new objects (the next night's snapshot): the same key.
-    const copy = structuredClone(entry);
-    expect(customerPageKey({ entry: copy, demo: false }, { ...SETTINGS }, 'code')).toBe(key);
-    const changed = structuredClone(entry);
-    const contact = changed.contacts[0];
+    // The same data read again (the next night's snapshot, in new objects): the same key.
+    const again = (await publishedDirectory(snapshot)).byId.get(entry.customer.id);
+    if (!again) throw new Error('the customer is missing from the same snapshot read again');
+    expect(again).not.toBe(entry);
+    expect(customerPageKey({ entry: again, demo: false }, { ...SETTINGS }, 'code')).toBe(key);
+    // One of its contacts changed in the next night's snapshot.
+    const edited = structuredClone(snapshot);
+    const contact = edited.contacts.find((item) => item.id === entry.contacts[0]?.id);
     if (!contact) throw new Error('the fixture customer has no contact');
     contact.email = 'someone.else@example.com';
+    const changed = (await publishedDirectory(edited)).byId.get(entry.customer.id);
+    if (!changed) throw new Error('the customer is missing from the changed snapshot');
     const variants = [
       customerPageKey({ entry: other, demo: false }, SETTINGS, 'code'),
       customerPageKey({ entry: changed, demo: false }, SETTINGS, 'code'),

@@ -9,6 +9,7 @@
  * reports, 404), which are always rendered.
  */
 import { createHash } from 'node:crypto';
+import { lineDigestOf } from '../../shared/line-digests.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -28,17 +29,34 @@ holder[DIGESTS] ??= new WeakMap<object, string>();
 const digests = holder[DIGESTS];
 
 /**
- * SHA-256 of the JSON of `value`, computed once per object: a customer's page and its CSV both show its
- * contacts (78 MB of JSON at 100,000 contacts), so each key holds this digest in their place. Only for data
- * that is never changed once built, as the directory's (`getDirectory()` builds it once per build).
+ * A digest of `value`, computed once per object: a customer's page and its CSV both show its contacts (78 MB
+ * of JSON at 100,000 contacts), so each key holds this digest in their place. Only for data that is never
+ * changed once built, as the directory's (`getDirectory()` builds it once per build).
+ *
+ * A list of contacts read from a snapshot's lines is hashed by their lines' digests, in order
+ * (`line-digests.ts`): the same contacts give the same digest night after night, without writing them back
+ * to JSON. Anything else, or a list of which one item was read otherwise, is hashed by its JSON. The two never
+ * meet: the first starts `lines:`, the second is JSON.
  */
 export function digestOf(value: object): string {
   let digest = digests.get(value);
   if (digest === undefined) {
-    digest = sha256(JSON.stringify(value));
+    const lines = Array.isArray(value) ? lineDigests(value) : undefined;
+    digest = sha256(lines === undefined ? JSON.stringify(value) : `lines:${lines.join(',')}`);
     digests.set(value, digest);
   }
   return digest;
+}
+
+/** The line digest of every item of `list`, or undefined when one has none. */
+function lineDigests(list: readonly unknown[]): string[] | undefined {
+  const found: string[] = [];
+  for (const item of list) {
+    const digest = typeof item === 'object' && item !== null ? lineDigestOf(item) : undefined;
+    if (digest === undefined) return undefined;
+    found.push(digest);
+  }
+  return found;
 }
 
 /** A generated file served at its own route (`/search/…`, `/export/…`): its name and its bytes. */

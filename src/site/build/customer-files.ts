@@ -64,6 +64,11 @@ const FILES_CODE = [
   'src/shared/export-columns.ts',
   'src/shared/csv-format.ts',
   'src/shared/schema',
+  // How a snapshot's lines become contacts, whose digests key the files (`line-digests.ts`).
+  'src/pipeline/read-snapshot.ts',
+  'src/pipeline/snapshot-lines.ts',
+  'src/shared/each-line.ts',
+  'src/shared/line-digests.ts',
   'package-lock.json',
 ];
 
