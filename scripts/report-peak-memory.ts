@@ -4,7 +4,11 @@
  * `npm run bench:site` measures the site build and the bare Astro build with it, so both are measured alike.
  */
 import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
-process.on('exit', () => {
-  writeSync(2, `\n[peak-rss] ${process.resourceUsage().maxRSS}\n`);
-});
+// Preloaded into worker threads too (`NODE_OPTIONS`): only the process's own line, once, at its end.
+if (isMainThread) {
+  process.on('exit', () => {
+    writeSync(2, `\n[peak-rss] ${process.resourceUsage().maxRSS}\n`);
+  });
+}

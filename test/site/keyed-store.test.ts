@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { inSlices, openKeyedStore, placeWhole } from '../../src/site/build/keyed-store.ts';
+import { inSlices, openKeyedStore, Placing, placeWhole } from '../../src/site/build/keyed-store.ts';
 
 const scratch: string[] = [];
 afterAll(async () => Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -104,5 +104,39 @@ describe('inSlices', () => {
     });
     await expect(work).rejects.toThrow('two');
     expect(seen).toEqual([1]);
+  });
+});
+
+describe('Placing', () => {
+  test('makes the folders, then links each file, in a worker thread: one file with its source', async () => {
+    const dir = await tempDir();
+    const from = path.join(dir, 'stored');
+    await writeFile(from, 'the bytes');
+    const placing = new Placing();
+    placing.folder(path.join(dir, 'site', 'a', 'b'));
+    placing.link(from, path.join(dir, 'site', 'a', 'b', 'file'));
+    // A folder nobody listed is made as it is needed, as by `placeWhole`.
+    placing.link(from, path.join(dir, 'site', 'c', 'file'));
+    expect(await placing.run()).toBe(3);
+    for (const to of ['a/b/file', 'c/file']) {
+      const placed = path.join(dir, 'site', to);
+      expect(await readFile(placed, 'utf8')).toBe('the bytes');
+      expect((await stat(placed)).ino).toBe((await stat(from)).ino);
+    }
+  });
+
+  test('rejects with the error of the call that failed, its code kept', async () => {
+    const dir = await tempDir();
+    const placing = new Placing();
+    placing.link(path.join(dir, 'missing'), path.join(dir, 'site', 'file'));
+    await expect(placing.run()).rejects.toMatchObject({ code: 'ENOENT' });
+    const taken = new Placing();
+    await writeFile(path.join(dir, 'there'), 'x');
+    taken.link(path.join(dir, 'there'), path.join(dir, 'there'));
+    await expect(taken.run()).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  test('starts no worker for nothing', async () => {
+    expect(await new Placing().run()).toBe(0);
   });
 });

@@ -21,7 +21,7 @@ import type { Text } from '../shared/text.ts';
 import { formatVcards } from '../shared/vcard.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import type { CustomerEntry } from './directory.ts';
-import { inSlices, intoFolder, openKeyedStore } from './keyed-store.ts';
+import { inSlices, intoFolder, openKeyedStore, type Placing } from './keyed-store.ts';
 import { vcardOf } from './vcards.ts';
 
 /** One file of a customer's folder: where it goes, the key its bytes depend on, and how to make them. */
@@ -119,6 +119,8 @@ export interface WriteCustomerFilesOptions {
   force?: boolean;
   /** Told of each file once it is in `outDir`: its path in the site, and whether it came from the cache. */
   onFile?: (sitePath: string, reused: boolean) => void;
+  /** Where the links of the files from the cache are gathered, to be made by a worker; made now without. */
+  placing?: Placing | undefined;
 }
 
 export interface CustomerFilesResult {
@@ -153,7 +155,8 @@ export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Pr
       .digest('hex');
     used.add(name);
     if (store?.has(name)) {
-      store.place(name, target);
+      if (options.placing) options.placing.link(store.pathOf(name), target);
+      else store.place(name, target);
       result.reused += 1;
       options.onFile?.(`/${file.path}`, true);
       return;

@@ -21,7 +21,7 @@ import type { Lang } from '../shared/text.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import { sourceDigest } from './customer-files.ts';
 import type { CustomerEntry } from './directory.ts';
-import { inSlices, type KeyedStore, openKeyedStore } from './keyed-store.ts';
+import { inSlices, type KeyedStore, openKeyedStore, type Placing } from './keyed-store.ts';
 
 /** The folder of the site cache that holds the customers' pages, by key. */
 export const CUSTOMER_PAGES_CACHE = 'customer-pages';
@@ -155,10 +155,15 @@ export interface CustomerPagesOptions {
  * each of 12,500 customers at 100,000 contacts (a third of the links of a night without changes failed).
  * A folder already there (a page Astro rendered) is left as it is.
  */
-export async function makeCustomerFolders(outDir: string, ids: readonly string[]): Promise<void> {
+export async function makeCustomerFolders(
+  outDir: string,
+  ids: readonly string[],
+  placing?: Placing,
+): Promise<void> {
   const parent = path.join(outDir, 'customers');
   mkdirSync(parent, { recursive: true });
-  await inSlices(ids, (id) => mkdirSync(path.join(parent, id), { recursive: true }));
+  if (placing) for (const id of ids) placing.folder(path.join(parent, id));
+  else await inSlices(ids, (id) => mkdirSync(path.join(parent, id), { recursive: true }));
 }
 
 /**

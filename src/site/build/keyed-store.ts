@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /**
  * Errors of `link()` that mean "these two paths cannot share a file here", not "something is wrong": another
@@ -91,6 +92,8 @@ export function placeWhole(from: string, to: string, replace = false): void {
 export interface KeyedStore {
   /** Whether the store held `name` when it was opened. */
   has(name: string): boolean;
+  /** The path of the stored file `name`, to place it from (`Placing`). */
+  pathOf(name: string): string;
   /** Puts the stored file `name` at `to`, which must not exist; its folder is made when missing. */
   place(name: string, to: string): void;
   /** Stores the file at `from` under `name`, replacing any file of that name. */
@@ -111,6 +114,7 @@ export function openKeyedStore(dir: string, force: boolean): KeyedStore {
   const held = new Set(force ? [] : readdirSync(dir));
   return {
     has: (name) => held.has(name),
+    pathOf: (name) => path.join(dir, name),
     place: (name, to) => placeWhole(path.join(dir, name), to),
     store: (from, name) => placeWhole(from, path.join(dir, name), true),
     async keepOnly(keep) {
@@ -118,4 +122,54 @@ export function openKeyedStore(dir: string, force: boolean): KeyedStore {
       await inSlices(stale, (entry) => rmSync(path.join(dir, entry), { force: true }));
     },
   };
+}
+
+/** What the placing worker does: the folders made first, then each `[from, to]` placed (`placeWhole`). */
+export interface PlacingJob {
+  folders: string[];
+  links: Array<[string, string]>;
+}
+
+export type PlacingResult = { done: number } | { error: { message: string; code: string } };
+
+/**
+ * Folders and links gathered while a build goes on, then made by a worker thread on the other core
+ * (`run`): on a night whose pages mostly come from the cache, the 12,500 folders and 37,500 links of
+ * 100,000 contacts are made while Astro builds the rest, instead of in slices on the same thread as it.
+ */
+export class Placing {
+  readonly #job: PlacingJob = { folders: [], links: [] };
+
+  folder(folder: string): void {
+    this.#job.folders.push(folder);
+  }
+
+  /** `placeWhole(from, to)`, later. */
+  link(from: string, to: string): void {
+    this.#job.links.push([from, to]);
+  }
+
+  /** Does what was gathered, in a worker; rejects with the first error (its `code` kept, as `placeWhole`'s). */
+  run(): Promise<number> {
+    const job = this.#job;
+    if (job.folders.length === 0 && job.links.length === 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(new URL('./placing-worker.ts', import.meta.url));
+      let settled = false;
+      worker.once('message', (result: PlacingResult) => {
+        settled = true;
+        if ('done' in result) resolve(result.done);
+        else reject(Object.assign(new Error(result.error.message), { code: result.error.code }));
+        void worker.terminate();
+      });
+      worker.once('error', (error) => {
+        settled = true;
+        reject(error);
+      });
+      worker.once('exit', (code) => {
+        if (!settled) reject(new Error(`the placing worker stopped with exit code ${code}`));
+      });
+      worker.postMessage(job);
+    });
+  }
 }

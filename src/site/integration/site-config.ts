@@ -33,6 +33,12 @@ export interface SiteConfigOptions extends SiteContext {
   cacheDir: string;
   /** Astro's `base`, the path the site is served under (`QWOTY_SITE_BASE`); `/` by default. */
   base?: string;
+  /**
+   * `siteDir` is a new folder made for this build (`buildSite()`'s staging folder): Astro leaves in it what
+   * is there, the folders and files placed before it starts (`placeEarly` in `build-site.ts`), instead of
+   * emptying it first. Off for `astro build` run by hand, into a folder that may hold an older build.
+   */
+  freshOutDir?: boolean;
 }
 
 export function defineSiteConfig(options: SiteConfigOptions) {
@@ -50,7 +56,7 @@ export function defineSiteConfig(options: SiteConfigOptions) {
       // Vite's dependency cache goes with the site cache, not into the checkout's node_modules/.vite: the
       // nightly's user may write only its data, site and cache folders (deploy/qwoty-nightly.service).
       cacheDir: path.join(options.cacheDir, 'vite'),
-      build: { assetsInlineLimit: 0 },
+      build: { assetsInlineLimit: 0, ...(options.freshOutDir ? { emptyOutDir: false } : {}) },
       // Vite ignores the site folder (`outDir`), a link; not the versions it points into, which `astro dev`
       // would otherwise watch: two copies of every page.
       server: { watch: { ignored: [`${siteFolder(options.siteDir).versionsDir}/**`] } },
