@@ -155,14 +155,16 @@ async function readTrustedSnapshot(path: string, file: ManifestFile): Promise<Sn
   let head: Record<string, unknown> | undefined;
   const customers: unknown[] = [];
   const contacts: unknown[] = [];
-  const into = (list: unknown[], remember = false) => (text: string, bytes: Buffer) => {
-    const value = parsedOrUndefined(text);
-    if (value === undefined) return false;
-    // A contact's line is the whole of it: its digest keys the site cache (`line-digests.ts`).
-    if (remember && typeof value === 'object' && value !== null) rememberLine(value, bytes);
-    list.push(value);
-    return true;
-  };
+  const into =
+    (list: unknown[], remember = false) =>
+    (text: string, bytes: Buffer) => {
+      const value = parsedOrUndefined(text);
+      if (value === undefined) return false;
+      // A contact's line is the whole of it: its digest keys the site cache (`line-digests.ts`).
+      if (remember && typeof value === 'object' && value !== null) rememberLine(value, bytes);
+      list.push(value);
+      return true;
+    };
   let end: SnapshotLinesEnd;
   try {
     end = await eachSnapshotLine(path, {
