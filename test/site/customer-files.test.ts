@@ -13,6 +13,7 @@ import {
   writeCustomerFiles,
 } from '../../src/site/build/customer-files.ts';
 import { buildDirectory, type Directory } from '../../src/site/build/directory.ts';
+import { Placing } from '../../src/site/build/keyed-store.ts';
 import { MESSAGES } from '../../src/site/shared/i18n.ts';
 import { createText } from '../../src/site/shared/text.ts';
 import { makeSnapshot, writePublishedSnapshot } from '../../src/testing/site-fixture.ts';
@@ -122,41 +123,50 @@ describe('writeCustomerFiles', () => {
     }
   }
 
-  test('links the files of a later night from the cache: one file each, the same bytes, no copy', async () => {
-    const expected = await uncached();
-    const cacheDir = await tempDir();
-    const [night1, night2] = [await tempDir(), await tempDir()];
-    const first = await writeCustomerFiles({
-      customers: directory.customers,
-      text: en,
-      outDir: night1,
-      cacheDir,
-    });
-    expect(first).toEqual({ written: sitePaths.length, reused: 0 });
-    const second = await writeCustomerFiles({
-      customers: directory.customers,
-      text: en,
-      outDir: night2,
-      cacheDir,
-    });
-    expect(second).toEqual({ written: 0, reused: sitePaths.length });
-    await expectSameBytes(night1, expected);
-    await expectSameBytes(night2, expected);
-    const cached = await readdir(path.join(cacheDir, CUSTOMER_FILES_CACHE));
-    expect(cached).toHaveLength(sitePaths.length);
-    const inodes = new Set(
-      await Promise.all(
-        cached.map(async (name) => (await stat(path.join(cacheDir, CUSTOMER_FILES_CACHE, name))).ino),
-      ),
-    );
-    for (const file of sitePaths) {
-      const [one, two] = await Promise.all([stat(path.join(night1, file)), stat(path.join(night2, file))]);
-      // Written once on the first night, then the same file in the cache and in both sites.
-      expect(two.ino, file).toBe(one.ino);
-      expect(inodes.has(one.ino), file).toBe(true);
-      expect(one.nlink, file).toBe(3);
-    }
-  });
+  test.each([
+    ['on this thread', false],
+    ['by a worker', true],
+  ])(
+    'links the files of a later night from the cache: one file each, the same bytes, no copy (%s)',
+    async (_, byWorker) => {
+      const expected = await uncached();
+      const cacheDir = await tempDir();
+      const [night1, night2] = [await tempDir(), await tempDir()];
+      /** A night's files, written and linked by a worker (`Placing`) or here. */
+      const night = async (outDir: string) => {
+        const placing = byWorker ? new Placing() : undefined;
+        const result = await writeCustomerFiles({
+          customers: directory.customers,
+          text: en,
+          outDir,
+          cacheDir,
+          placing,
+        });
+        expect(await placing?.run()).toBe(byWorker ? sitePaths.length : undefined);
+        return result;
+      };
+      const first = await night(night1);
+      expect(first).toEqual({ written: sitePaths.length, reused: 0 });
+      const second = await night(night2);
+      expect(second).toEqual({ written: 0, reused: sitePaths.length });
+      await expectSameBytes(night1, expected);
+      await expectSameBytes(night2, expected);
+      const cached = await readdir(path.join(cacheDir, CUSTOMER_FILES_CACHE));
+      expect(cached).toHaveLength(sitePaths.length);
+      const inodes = new Set(
+        await Promise.all(
+          cached.map(async (name) => (await stat(path.join(cacheDir, CUSTOMER_FILES_CACHE, name))).ino),
+        ),
+      );
+      for (const file of sitePaths) {
+        const [one, two] = await Promise.all([stat(path.join(night1, file)), stat(path.join(night2, file))]);
+        // Written once on the first night, then the same file in the cache and in both sites.
+        expect(two.ino, file).toBe(one.ino);
+        expect(inodes.has(one.ino), file).toBe(true);
+        expect(one.nlink, file).toBe(3);
+      }
+    },
+  );
 
   test('makes every file again with force, and never changes a site that links the old ones', async () => {
     const cacheDir = await tempDir();

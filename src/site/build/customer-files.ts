@@ -119,7 +119,10 @@ export interface WriteCustomerFilesOptions {
   force?: boolean;
   /** Told of each file once it is in `outDir`: its path in the site, and whether it came from the cache. */
   onFile?: (sitePath: string, reused: boolean) => void;
-  /** Where the links of the files from the cache are gathered, to be made by a worker; made now without. */
+  /**
+   * Where the files' writes and links go, to be done by a worker while this thread makes the next files'
+   * bytes (`Placing`); done here, in slices, without. The caller runs it.
+   */
   placing?: Placing | undefined;
 }
 
@@ -162,10 +165,14 @@ export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Pr
       return;
     }
     const body = file.body();
-    // Never into a file that is already there: it could be a link to the cache's copy.
-    intoFolder(path.dirname(target), () => writeFileSync(target, body, { flag: 'wx' }));
     result.written += 1;
     options.onFile?.(`/${file.path}`, false);
+    if (options.placing) {
+      options.placing.write(target, body, store?.pathOf(name));
+      return;
+    }
+    // Never into a file that is already there: it could be a link to the cache's copy.
+    intoFolder(path.dirname(target), () => writeFileSync(target, body, { flag: 'wx' }));
     store?.store(target, name);
   }
 

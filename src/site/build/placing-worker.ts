@@ -1,22 +1,50 @@
 /**
- * The worker thread that places a build's files from the site cache (see `placeInWorker` in
- * `keyed-store.ts`): its one message is the job, its one answer that it is done or why it failed.
+ * The worker thread of `Placing` (`keyed-store.ts`): batches of folders, writes and links, done in order as
+ * they come; at the end, one answer: how many operations it did, or the first error. After an error it does
+ * nothing more, and waits for the end to say so.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { type PlacingJob, type PlacingResult, placeWhole } from './keyed-store.ts';
+import {
+  intoFolder,
+  type PlacingBatch,
+  type PlacingResult,
+  placeWhole,
+  type ToPlacing,
+} from './keyed-store.ts';
 
 const port = parentPort;
 if (!port) throw new Error('placing-worker.ts runs as a worker thread');
-port.once('message', (job: PlacingJob) => {
-  let result: PlacingResult;
-  try {
-    for (const folder of job.folders) mkdirSync(folder, { recursive: true });
-    for (const [from, to] of job.links) placeWhole(from, to);
-    result = { done: job.folders.length + job.links.length };
-  } catch (error) {
-    const { message, code } = error as NodeJS.ErrnoException;
-    result = { error: { message: String(message ?? error), code: code ?? '' } };
+let done = 0;
+let failed: PlacingResult | undefined;
+
+function run(batch: PlacingBatch): void {
+  for (const folder of batch.folders) {
+    mkdirSync(folder, { recursive: true });
+    done += 1;
   }
-  port.postMessage(result);
+  for (const [to, body, storeAs] of batch.writes) {
+    intoFolder(path.dirname(to), () => writeFileSync(to, body, { flag: 'wx' }));
+    if (storeAs !== null) placeWhole(to, storeAs, true);
+    done += 1;
+  }
+  for (const [from, to, replace] of batch.links) {
+    placeWhole(from, to, replace);
+    done += 1;
+  }
+}
+
+port.on('message', (message: ToPlacing) => {
+  if ('end' in message) {
+    port.postMessage(failed ?? ({ done } satisfies PlacingResult));
+    return;
+  }
+  if (failed) return;
+  try {
+    run(message.batch);
+  } catch (error) {
+    const { message: reason, code } = error as NodeJS.ErrnoException;
+    failed = { error: { message: String(reason ?? error), code: code ?? '' } };
+  }
 });
