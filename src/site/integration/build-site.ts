@@ -293,19 +293,7 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
     warn(
       `Another build (process ${claim.holder}) is using the site cache ${cacheDir}: rendering every page without it. Delete ${path.join(cacheDir, LOCK_FILE)} if no build is running.`,
     );
-    // The busy cache is never touched: this build gets a throwaway one, and no page cache at all.
-    const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
-    try {
-      const { plan, directory } = await planPages(options, undefined, true);
-      const files = alongsideAstro(() => options.writeCustomerFiles(directory, undefined, true));
-      providePagesToRender(files.starting(async () => plan.render));
-      await files.during(build({ ...config, cacheDir: scratch, experimental: { incrementalBuild: false } }));
-      await options.afterAstro();
-      return await files.result();
-    } finally {
-      providePagesToRender(undefined);
-      await rm(scratch, { recursive: true, force: true });
-    }
+    return buildWithoutCache(options);
   }
   if (claim.use === 'rebuild' && !options.force) {
     warn(`The last build using the site cache ${cacheDir} did not finish: rendering every page.`);
@@ -359,6 +347,24 @@ async function buildPages(options: BuildPagesOptions): Promise<CustomerFilesResu
   } finally {
     providePagesToRender(undefined);
     await claim.release(succeeded);
+  }
+}
+
+/** Every page rendered, the busy cache never touched: this build gets a throwaway one, and no page cache at all. */
+async function buildWithoutCache(options: BuildPagesOptions): Promise<CustomerFilesResult> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'qwoty-astro-'));
+  try {
+    const { plan, directory } = await planPages(options, undefined, true);
+    const files = alongsideAstro(() => options.writeCustomerFiles(directory, undefined, true));
+    providePagesToRender(files.starting(async () => plan.render));
+    await files.during(
+      build({ ...options.config, cacheDir: scratch, experimental: { incrementalBuild: false } }),
+    );
+    await options.afterAstro();
+    return await files.result();
+  } finally {
+    providePagesToRender(undefined);
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
