@@ -12,7 +12,6 @@
  * Astro's keys held the route's module graph: a change to a writer makes every file again.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,7 @@ import type { Text } from '../shared/text.ts';
 import { formatVcards } from '../shared/vcard.ts';
 import { digestOf, propsKey } from './cache-key.ts';
 import type { CustomerEntry } from './directory.ts';
-import { inSlices, intoFolder, openKeyedStore, type Placing } from './keyed-store.ts';
+import { inSlices, openKeyedStore, type Placing, writeWhole } from './keyed-store.ts';
 import { vcardOf } from './vcards.ts';
 
 /** One file of a customer's folder: where it goes, the key its bytes depend on, and how to make them. */
@@ -167,17 +166,12 @@ export async function writeCustomerFiles(options: WriteCustomerFilesOptions): Pr
     const body = file.body();
     result.written += 1;
     options.onFile?.(`/${file.path}`, false);
-    if (options.placing) {
-      options.placing.write(target, body, store?.pathOf(name));
-      return;
-    }
-    // Never into a file that is already there: it could be a link to the cache's copy.
-    intoFolder(path.dirname(target), () => writeFileSync(target, body, { flag: 'wx' }));
-    store?.store(target, name);
+    if (options.placing) options.placing.write(target, body, store?.pathOf(name));
+    else writeWhole(target, body, store?.pathOf(name));
   }
 
   // One customer's files at a time (synchronous calls, in slices: `keyed-store.ts`), each body made just
-  // before it is written, so only one is held at once.
+  // before it is written, so only one is held at once (with `placing`, at most a batch of them).
   await inSlices(customers, (entry) => {
     for (const file of customerFiles(entry, text)) one(file);
   });

@@ -44,8 +44,9 @@ const cache = holder[CACHE];
 /**
  * Gives the next build the site folder its export chunks go into as the home page names them, or takes it
  * back (`undefined`). Named, each chunk's body was otherwise dropped and made again after Astro to be written:
- * half a second of every night at 100,000 contacts. Written only while Astro renders pages, after it emptied
- * the site folder, and only in a build: in `astro dev`, each chunk is made when it is asked for.
+ * half a second of every night at 100,000 contacts. Written only while Astro renders pages (into the new
+ * folder `buildSite()` made, which Astro leaves as it is), and only in a build: in `astro dev`, each chunk is
+ * made when it is asked for.
  */
 export function provideExportFolder(outDir: string | undefined): void {
   holder[FOLDER] = outDir === undefined ? undefined : path.join(outDir, EXPORT_FOLDER);

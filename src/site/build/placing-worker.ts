@@ -3,15 +3,14 @@
  * they come; at the end, one answer: how many operations it did, or the first error. After an error it does
  * nothing more, and waits for the end to say so.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import {
-  intoFolder,
   type PlacingBatch,
   type PlacingResult,
   placeWhole,
   type ToPlacing,
+  writeWhole,
 } from './keyed-store.ts';
 
 const port = parentPort;
@@ -25,12 +24,11 @@ function run(batch: PlacingBatch): void {
     done += 1;
   }
   for (const [to, body, storeAs] of batch.writes) {
-    intoFolder(path.dirname(to), () => writeFileSync(to, body, { flag: 'wx' }));
-    if (storeAs !== null) placeWhole(to, storeAs, true);
+    writeWhole(to, body, storeAs ?? undefined);
     done += 1;
   }
-  for (const [from, to, replace] of batch.links) {
-    placeWhole(from, to, replace);
+  for (const [from, to] of batch.links) {
+    placeWhole(from, to);
     done += 1;
   }
 }
